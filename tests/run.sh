@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# README command 2: install what is missing, build, run every test assembly against real Redis and
+# PostgreSQL processes (the tests start and stop their own), and print one closing line:
+#   N passed, N failed[, N skipped]
+# The exit code is dotnet test's (non-zero when a test fails or a test host crashes).
+# Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Redis").
+set -uo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+# shellcheck source=AppHost/prerequisites.sh
+source "$repo/AppHost/prerequisites.sh"
+install_prerequisites || exit 1
+set +e
+
+# Everything a run creates (database folders, pid files, results) lives here and is removed at the end.
+run_root="$(mktemp -d "${TMPDIR:-/tmp}/sessions-tests.XXXXXX")"
+chmod 755 "$run_root"   # the postgres user must reach its data folder
+export SESSIONS_TEST_ROOT="$run_root/data"
+export SESSIONS_PROCESS_REGISTRY="$run_root/processes"
+results="$run_root/results"
+mkdir -p "$SESSIONS_TEST_ROOT" "$results"
+chmod 755 "$SESSIONS_TEST_ROOT"
+
+# Stops every server a test host started, even when the host crashed or was killed: each child has a
+# pid file (pid, name, start time); the start time guards against a recycled pid.
+stop_leftover_servers() {
+    local file pid start now
+    for file in "$SESSIONS_PROCESS_REGISTRY"/*/*.pid; do
+        [ -e "$file" ] || continue
+        pid="$(sed -n 1p "$file")"
+        start="$(sed -n 3p "$file")"
+        if [ -r "/proc/$pid/stat" ]; then
+            now="$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)"
+            if [ "$now" = "$start" ]; then
+                echo "stopping leftover $(sed -n 2p "$file") (pid $pid)" >&2
+                kill -9 "$pid" 2>/dev/null
+            fi
+        fi
+    done
+}
+cleanup() {
+    stop_leftover_servers
+    rm -rf "$run_root"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== build" >&2
+dotnet build Sessions.sln -nologo -v q -clp:NoSummary
+build_rc=$?
+if [ $build_rc -ne 0 ]; then
+    echo "error: the build failed; no test was run." >&2
+    echo "0 passed, 0 failed"
+    exit $build_rc
+fi
+
+echo "== test" >&2
+dotnet test Sessions.sln --no-build -nologo \
+    --logger "trx" --results-directory "$results" \
+    --blame-hang-timeout 10m "$@"
+test_rc=$?
+
+# Sum the counters of every TRX file (one per test assembly).
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+    [ -e "$trx" ] || continue
+    counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
+    attr() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+    passed=$((passed + $(attr passed)))
+    failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
+    skipped=$((skipped + $(attr notExecuted)))
+done
+if [ $test_rc -ne 0 ] && [ $failed -eq 0 ]; then
+    echo "error: dotnet test exited with $test_rc without a failed test (a test host crashed or no results were written)." >&2
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $test_rc
