@@ -55,14 +55,13 @@ if [ $build_rc -ne 0 ]; then
 fi
 
 echo "== test" >&2
-dotnet test Sessions.sln --no-build -nologo \
-    --logger "trx" --results-directory "$results" \
-    --blame-hang-timeout 10m "$@"
+SESSIONS_TEST_RESULTS="$results" dotnet test Sessions.sln --no-build -nologo \
+    --logger "trx" --blame-hang-timeout 10m "$@"
 test_rc=$?
 
 # Sum the counters of every TRX file (one per test assembly).
 passed=0; failed=0; skipped=0
-for trx in "$results"/*.trx; do
+for trx in "$results"/*/*.trx; do
     [ -e "$trx" ] || continue
     counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
     attr() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
