@@ -67,7 +67,7 @@ for trx in "$results"/*/*.trx; do
     attr() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
     passed=$((passed + $(attr passed)))
     failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
-    skipped=$((skipped + $(attr notExecuted)))
+    skipped=$((skipped + $(attr total) - $(attr executed)))   # skipped tests are not executed
 done
 if [ $test_rc -ne 0 ] && [ $failed -eq 0 ]; then
     echo "error: dotnet test exited with $test_rc without a failed test (a test host crashed or no results were written)." >&2
