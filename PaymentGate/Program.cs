@@ -1,6 +1,8 @@
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddNpgsqlDataSource("gatedb");
+builder.AddDatabaseMigrations<Program>("gatedb");
 
 var app = builder.Build();
 

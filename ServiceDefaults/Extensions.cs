@@ -2,28 +2,62 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sessions.ServiceDefaults.Health;
 
 namespace Microsoft.Extensions.Hosting;
 
 // Aspire's ServiceDefaults shape: the namespace makes AddServiceDefaults visible without a using.
 public static class Extensions
 {
+    public const string HealthEndpointPath = "/health";
+    public const string AlivenessEndpointPath = "/alive";
+    public const string LiveTag = "live";
+
+    /// <summary>
+    /// Telemetry, health checks, service discovery, standard resilience for every HttpClient and
+    /// RFC 9457 problem details for every error response.
+    /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.AddDefaultProblemDetails();
+
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            // Resilience outside discovery: every retry resolves the endpoint again.
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
+
         return builder;
     }
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        // "self" only says the process answers; dependencies add their own checks (tagged "ready").
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
     }
 
+    /// <summary>
+    /// <c>/health</c>: every check (the AppHost's readiness probe); <c>/alive</c>: the <c>live</c> checks only.
+    /// Both answer a JSON report with each check's status.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        // Mapped in every environment: the AppHost probes /health in run and publish mode, and only
+        // PaymentGate is reachable from outside.
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions
+        {
+            ResponseWriter = HealthReportJsonWriter.WriteAsync,
+        });
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
+        {
+            Predicate = registration => registration.Tags.Contains(LiveTag),
+            ResponseWriter = HealthReportJsonWriter.WriteAsync,
+        });
         return app;
     }
 }

@@ -1,6 +1,8 @@
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddNpgsqlDataSource("vaultsdb");
+builder.AddDatabaseMigrations<Program>("vaultsdb");
 
 var app = builder.Build();
 

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Hosting;
+using ServiceDefaults.Tests.Support;
+
+namespace ServiceDefaults.Tests.Errors;
+
+public sealed class ProblemDetailsTests
+{
+    static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    static async Task<WebApplication> StartAsync(string environment)
+    {
+        var app = TestApp.CreateBuilder(environment: environment).Build();
+        app.MapDefaultEndpoints();
+        app.MapGet("/boom", IResult () => throw new InvalidOperationException("secret internals exploded"));
+        app.MapGet("/bad", () => Results.BadRequest());
+        app.MapGet("/ok", () => "ok");
+        app.MapPost("/items", () => Results.Created());
+        await app.StartAsync(Cancellation);
+        return app;
+    }
+
+    static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync(Cancellation);
+        // No stack trace frames, file paths or developer-page extension in any environment.
+        Assert.DoesNotContain(" at ", body);
+        Assert.DoesNotContain(".cs:line", body);
+        Assert.DoesNotContain("\"exception\"", body);
+        var problem = JsonDocument.Parse(body).RootElement.Clone();
+        Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        Assert.StartsWith("00-", problem.GetProperty("traceId").GetString());
+        return problem;
+    }
+
+    [Theory]
+    [InlineData("Development")]
+    [InlineData("Production")]
+    public async Task Unknown_route_is_a_404_problem(string environment)
+    {
+        await using var app = await StartAsync(environment);
+        var client = app.GetTestClient();
+
+        using var response = await client.GetAsync("/no/such/thing", Cancellation);
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.NotFound);
+        Assert.Equal("GET /no/such/thing", problem.GetProperty("instance").GetString());
+    }
+
+    [Fact]
+    public async Task Wrong_method_is_a_405_problem()
+    {
+        await using var app = await StartAsync("Production");
+        var client = app.GetTestClient();
+
+        using var response = await client.DeleteAsync("/ok", Cancellation);
+
+        await ReadProblemAsync(response, HttpStatusCode.MethodNotAllowed);
+    }
+
+    [Fact]
+    public async Task Status_code_only_results_become_problems()
+    {
+        await using var app = await StartAsync("Production");
+        var client = app.GetTestClient();
+
+        using var response = await client.GetAsync("/bad", Cancellation);
+
+        await ReadProblemAsync(response, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Unhandled_exception_in_production_is_a_500_problem_without_details()
+    {
+        await using var app = await StartAsync("Production");
+        var client = app.GetTestClient();
+
+        using var response = await client.GetAsync("/boom", Cancellation);
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.InternalServerError);
+        Assert.False(problem.TryGetProperty("detail", out _));
+        Assert.DoesNotContain("secret internals", problem.GetRawText());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("application/json")]
+    [InlineData("*/*")]
+    public async Task Unhandled_exception_in_development_is_a_500_problem_with_the_message_only(string? accept)
+    {
+        await using var app = await StartAsync("Development");
+        var client = app.GetTestClient();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/boom");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "top-secret-token");
+        if (accept is not null)
+            request.Headers.Accept.ParseAdd(accept);
+        using var response = await client.SendAsync(request, Cancellation);
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.InternalServerError);
+        Assert.Equal("InvalidOperationException: secret internals exploded", problem.GetProperty("detail").GetString());
+        Assert.DoesNotContain("top-secret-token", problem.GetRawText());
+    }
+
+    [Fact]
+    public async Task Successful_responses_are_untouched()
+    {
+        await using var app = await StartAsync("Production");
+        var client = app.GetTestClient();
+
+        Assert.Equal("ok", await client.GetStringAsync("/ok", Cancellation));
+        using var created = await client.PostAsync("/items", null, Cancellation);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(0, created.Content.Headers.ContentLength ?? 0);
+    }
+}

@@ -1,0 +1,2 @@
+-- Discovery test: first.
+CREATE TABLE discovered_first (id int);

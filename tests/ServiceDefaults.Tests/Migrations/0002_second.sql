@@ -1,0 +1,2 @@
+-- Discovery test: second.
+CREATE TABLE discovered_second (id int);

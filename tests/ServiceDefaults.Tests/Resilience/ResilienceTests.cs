@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using ServiceDefaults.Tests.Support;
+using Sessions.ServiceDefaults.Resilience;
+
+namespace ServiceDefaults.Tests.Resilience;
+
+// Every client gets the standard handler from AddServiceDefaults; a real loopback server counts the attempts.
+public sealed class ResilienceTests
+{
+    static readonly Dictionary<string, string?> FastRetries = new()
+    {
+        ["HttpClientResilience:Retry:BaseDelay"] = "00:00:00.010",
+        ["HttpClientResilience:Retry:MaxRetryAttempts"] = "3",
+        ["HttpClientResilience:AttemptTimeout"] = "00:00:02",
+        ["HttpClientResilience:TotalRequestTimeout"] = "00:00:10",
+    };
+
+    static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Get_is_retried_on_503_until_it_succeeds()
+    {
+        await using var server = await LoopbackServer.StartAsync((context, hit) =>
+        {
+            context.Response.StatusCode = hit < 3 ? 503 : 200;
+            return Task.CompletedTask;
+        });
+        using var host = ClientHost(FastRetries);
+
+        using var response = await Client(host).GetAsync(server.Address, Cancellation);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, server.Hits);
+    }
+
+    [Fact]
+    public async Task Idempotent_methods_give_up_after_the_configured_retries()
+    {
+        await using var server = await LoopbackServer.StartAsync((context, _) =>
+        {
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        using var host = ClientHost(FastRetries);
+
+        using var response = await Client(host).DeleteAsync(server.Address, Cancellation);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(4, server.Hits);   // 1 + MaxRetryAttempts
+    }
+
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PATCH")]
+    public async Task Non_idempotent_methods_are_never_retried(string method)
+    {
+        await using var server = await LoopbackServer.StartAsync((context, _) =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        });
+        using var host = ClientHost(FastRetries);
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), server.Address) { Content = new StringContent("{}") };
+        using var response = await Client(host).SendAsync(request, Cancellation);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, server.Hits);
+    }
+
+    [Fact]
+    public async Task Post_is_not_retried_after_an_attempt_timeout_either()
+    {
+        await using var server = await LoopbackServer.StartAsync((context, _) => Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted));
+        using var host = ClientHost(new(FastRetries) { ["HttpClientResilience:AttemptTimeout"] = "00:00:00.200" });
+
+        var stopwatch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<TimeoutRejectedException>(() => Client(host).PostAsync(server.Address, new StringContent("x"), Cancellation));
+
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(150), TimeSpan.FromSeconds(3));
+        Assert.Equal(1, server.Hits);
+    }
+
+    [Fact]
+    public async Task Attempt_timeout_fires_and_the_get_is_retried()
+    {
+        await using var server = await LoopbackServer.StartAsync(async (context, hit) =>
+        {
+            if (hit == 1)
+                await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted);
+            await context.Response.WriteAsync("second time lucky");
+        });
+        using var host = ClientHost(new(FastRetries) { ["HttpClientResilience:AttemptTimeout"] = "00:00:00.200" });
+
+        var stopwatch = Stopwatch.StartNew();
+        var body = await Client(host).GetStringAsync(server.Address, Cancellation);
+
+        Assert.Equal("second time lucky", body);
+        Assert.Equal(2, server.Hits);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(3), $"took {stopwatch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Total_timeout_bounds_all_attempts()
+    {
+        await using var server = await LoopbackServer.StartAsync((context, _) => Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted));
+        using var host = ClientHost(new(FastRetries)
+        {
+            ["HttpClientResilience:AttemptTimeout"] = "00:00:00.300",
+            ["HttpClientResilience:TotalRequestTimeout"] = "00:00:01",
+            ["HttpClientResilience:Retry:MaxRetryAttempts"] = "20",
+        });
+
+        var stopwatch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<TimeoutRejectedException>(() => Client(host).GetAsync(server.Address, Cancellation));
+
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(4));
+        Assert.InRange(server.Hits, 2, 5);
+    }
+
+    [Fact]
+    public async Task Circuit_breaker_opens_and_stops_calling_the_server()
+    {
+        await using var server = await LoopbackServer.StartAsync((context, _) =>
+        {
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        using var host = ClientHost(new(FastRetries)
+        {
+            ["HttpClientResilience:Retry:MaxRetryAttempts"] = "0",
+            ["HttpClientResilience:CircuitBreaker:MinimumThroughput"] = "2",
+            ["HttpClientResilience:CircuitBreaker:FailureRatio"] = "0.5",
+            ["HttpClientResilience:CircuitBreaker:BreakDuration"] = "00:00:30",
+        });
+        var client = Client(host);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, (await client.GetAsync(server.Address, Cancellation)).StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await client.GetAsync(server.Address, Cancellation)).StatusCode);
+        await Assert.ThrowsAsync<BrokenCircuitException>(() => client.GetAsync(server.Address, Cancellation));
+
+        Assert.Equal(2, server.Hits);
+        // The breaker belongs to the client name and outlives handler instances.
+        await Assert.ThrowsAsync<BrokenCircuitException>(() => Client(host).GetAsync(server.Address, Cancellation));
+    }
+
+    [Fact]
+    public async Task A_named_client_can_opt_out()
+    {
+        await using var server = await LoopbackServer.StartAsync((context, _) =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        });
+        var builder = Builder(FastRetries);
+        builder.Services.AddHttpClient("streaming").RemoveAllResilienceHandlers();
+        using var host = builder.Build();
+        var factory = host.Services.GetRequiredService<IHttpClientFactory>();
+
+        using var optedOut = await factory.CreateClient("streaming").GetAsync(server.Address, Cancellation);
+        Assert.Equal(1, server.Hits);
+
+        using var standard = await factory.CreateClient("other").GetAsync(server.Address, Cancellation);
+        Assert.Equal(1 + 4, server.Hits);
+    }
+
+    [Fact]
+    public void Options_bind_from_configuration_with_per_client_overrides_and_code_last()
+    {
+        var builder = Builder(new()
+        {
+            ["HttpClientResilience:TotalRequestTimeout"] = "00:00:45",
+            ["HttpClientResilience:Retry:MaxRetryAttempts"] = "5",
+            ["HttpClientResilience:Clients:payments:Retry:MaxRetryAttempts"] = "1",
+            ["HttpClientResilience:Clients:payments:CircuitBreaker:BreakDuration"] = "00:00:07",
+        });
+        builder.Services.AddHttpClient("coded").ConfigureStandardResilience(o => o.AttemptTimeout = TimeSpan.FromSeconds(3));
+        using var host = builder.Build();
+        var options = host.Services.GetRequiredService<IOptionsMonitor<HttpStandardResilienceOptions>>();
+
+        Assert.Equal(TimeSpan.FromSeconds(45), options.Get("any").TotalRequestTimeout);
+        Assert.Equal(5, options.Get("any").Retry.MaxRetryAttempts);
+        Assert.Equal(1, options.Get("payments").Retry.MaxRetryAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(7), options.Get("payments").CircuitBreaker.BreakDuration);
+        Assert.Equal(TimeSpan.FromSeconds(45), options.Get("payments").TotalRequestTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.Get("coded").AttemptTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Get("any").AttemptTimeout);
+    }
+
+    [Theory]
+    [InlineData(408, true)]
+    [InlineData(429, true)]
+    [InlineData(500, true)]
+    [InlineData(503, true)]
+    [InlineData(400, false)]
+    [InlineData(404, false)]
+    [InlineData(200, false)]
+    public void Transient_statuses(int status, bool transient) =>
+        Assert.Equal(transient, HttpResiliencePredicates.IsTransient((HttpStatusCode)status));
+
+    static HostApplicationBuilder Builder(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddServiceDefaults();
+        return builder;
+    }
+
+    static IHost ClientHost(Dictionary<string, string?> settings) => Builder(settings).Build();
+
+    static HttpClient Client(IHost host) => host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("test");
+}
