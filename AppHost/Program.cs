@@ -1,2 +1,44 @@
-// The wiring diagram of the system; the hosting model arrives with the AppHost issue.
-Console.WriteLine("Resources: redis, postgres (sessionsdb, vaultsdb, gatedb), sessionapi, vaultapi, mcpserver, paymentgate");
+// The wiring diagram of the system (see README.md in this folder). Each line reads as Aspire's API does:
+// WithReference injects connection strings and service URLs, WaitFor holds a resource back until its
+// dependency is Running and Healthy, WithHttpHealthCheck says what healthy means for a service.
+var builder = DistributedApplication.CreateBuilder(args);
+
+var redis = builder.AddRedis("redis")
+    .WithDataVolume();
+
+var postgres = builder.AddPostgres("postgres")
+    .WithDataVolume();
+var sessionsDb = postgres.AddDatabase("sessionsdb");
+var vaultsDb = postgres.AddDatabase("vaultsdb");
+var gateDb = postgres.AddDatabase("gatedb");
+
+// Signs the payer context the gate forwards to the services; generated once, kept in .state/.
+var payerContextKey = builder.AddParameter("payer-context-key",
+    new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
+var sessionApi = builder.AddProject<Projects.SessionApi>("sessionapi")
+    .WithReference(sessionsDb).WaitFor(sessionsDb)
+    .WithReference(redis).WaitFor(redis)
+    .WithHttpHealthCheck("/health");
+
+var vaultApi = builder.AddProject<Projects.VaultApi>("vaultapi")
+    .WithReference(vaultsDb).WaitFor(vaultsDb)
+    .WithHttpHealthCheck("/health");
+
+var mcpServer = builder.AddProject<Projects.McpServer>("mcpserver")
+    .WithReference(redis).WaitFor(redis)
+    .WithHttpHealthCheck("/health");
+
+// The only way in: agents call http://localhost:8402.
+builder.AddProject<Projects.PaymentGate>("paymentgate")
+    .WithEndpoint("http", endpoint => endpoint.Port = 8402)
+    .WithExternalHttpEndpoints()
+    .WithReference(sessionApi).WaitFor(sessionApi)
+    .WithReference(vaultApi).WaitFor(vaultApi)
+    .WithReference(mcpServer).WaitFor(mcpServer)
+    .WithReference(gateDb).WaitFor(gateDb)
+    .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("PayerContext__SigningKey", payerContextKey)
+    .WithHttpHealthCheck("/health");
+
+builder.Build().Run();

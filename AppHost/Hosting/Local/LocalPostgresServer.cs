@@ -7,6 +7,7 @@ public sealed record LocalPostgresOptions
     public required string DataDirectory { get; init; }
     public int? Port { get; init; }
     public required string Password { get; init; }
+    public string UserName { get; init; } = "postgres";
     /// <summary>Trade durability for speed (fsync off): for throw-away test servers only.</summary>
     public bool Ephemeral { get; init; }
     public Action<string, bool>? OnOutput { get; init; }
@@ -57,7 +58,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
                 File.SetUnixFileMode(pwFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
                 await RunToCompletionAsync(new ProcessSpec("chown", "chown", ["-R", $"{user}:{user}", dataDir]), cancellationToken).ConfigureAwait(false);
             }
-            var args = new List<string> { "-D", dataDir, "-U", "postgres", "--auth=scram-sha-256", $"--pwfile={pwFile}", "-E", "UTF8", "--locale=C" };
+            var args = new List<string> { "-D", dataDir, "-U", options.UserName, "--auth=scram-sha-256", $"--pwfile={pwFile}", "-E", "UTF8", "--locale=C" };
             if (options.Ephemeral) args.Add("--no-sync");
             var initdb = ExecutableLocator.Find("initdb", InstallHint);
             await RunToCompletionAsync(new ProcessSpec("initdb", initdb, args) { RunAsUser = RunAs, OnOutput = options.OnOutput }, cancellationToken).ConfigureAwait(false);
@@ -73,7 +74,8 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         var args = new List<string>
         {
             "-D", Path.GetFullPath(options.DataDirectory), "-p", port.ToString(),
-            "-c", "listen_addresses=127.0.0.1",
+            // Both loopbacks, so that "localhost" works whichever address a client tries first.
+            "-c", "listen_addresses=localhost",
             // TCP only: a Unix socket path can exceed the 107-byte limit in deep folders.
             "-c", "unix_socket_directories=",
             "-c", "max_connections=300",
@@ -85,6 +87,8 @@ public sealed class LocalPostgresServer : IAsyncDisposable
             OnOutput = options.OnOutput,
             // Postgres reads PGDATA and friends; never let the parent's leak in.
             RemoveEnvironment = ["PGDATA", "PGPORT", "PGHOST"],
+            // SIGINT is PostgreSQL's "fast" shutdown (SIGTERM waits for clients to disconnect), as Docker's image uses.
+            StopSignal = ManagedProcess.SigInt,
         };
     }
 

@@ -35,7 +35,9 @@ public sealed class LocalRedisServer : IAsyncDisposable
 
     public static ProcessSpec CreateSpec(LocalRedisOptions options, int port)
     {
-        var args = new List<string> { "--port", port.ToString(), "--bind", "127.0.0.1", "--protected-mode", "no" };
+        // Both loopbacks, so that "localhost" (Aspire's host name in connection strings) works whichever
+        // address a client tries first; "-" makes ::1 optional where IPv6 is off.
+        var args = new List<string> { "--port", port.ToString(), "--bind", "127.0.0.1", "-::1", "--protected-mode", "no" };
         if (options.DataDirectory is { } dir)
         {
             Directory.CreateDirectory(dir);

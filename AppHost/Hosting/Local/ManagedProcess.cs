@@ -22,6 +22,7 @@ public sealed class ManagedProcess : IAsyncDisposable
 
     public int Id => _process.Id;
     public string Name { get; private init; } = "";
+    int StopSignal { get; init; } = SigTerm;
 
     /// <summary>Completes with the exit code when the process ends, however it ends.</summary>
     public Task<int> Exited => _exited.Task;
@@ -32,6 +33,9 @@ public sealed class ManagedProcess : IAsyncDisposable
         var (fileName, arguments) = spec.RunAsUser is { } user && IsRoot
             ? ("setpriv", new[] { $"--reuid={user}", $"--regid={user}", "--init-groups", "--", spec.FileName }.Concat(spec.Arguments).ToArray())
             : (spec.FileName, spec.Arguments.ToArray());
+        // setsid execs in place (the forked child is not a group leader), so the pid stays the server's.
+        if (spec.NewSession && !OperatingSystem.IsWindows() && ExecutableLocator.TryFind("setsid") is { } setsid)
+            (fileName, arguments) = (setsid, [fileName, .. arguments]);
 
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -53,7 +57,7 @@ public sealed class ManagedProcess : IAsyncDisposable
         if (!process.Start())
             throw new InvalidOperationException($"Could not start '{spec.FileName}'.");
 
-        var managed = new ManagedProcess(process, ProcessRegistry.Register(process.Id, spec.Name)) { Name = spec.Name };
+        var managed = new ManagedProcess(process, ProcessRegistry.Register(process.Id, spec.Name)) { Name = spec.Name, StopSignal = spec.StopSignal };
         process.Exited += (_, _) =>
         {
             // WaitForExit() without a timeout also waits for the redirected streams to drain.
@@ -67,12 +71,12 @@ public sealed class ManagedProcess : IAsyncDisposable
         return managed;
     }
 
-    /// <summary>Sends SIGTERM, waits up to <paramref name="timeout"/>, then kills the whole process tree.</summary>
+    /// <summary>Sends the stop signal (SIGTERM unless the spec says otherwise), waits up to <paramref name="timeout"/>, then kills the whole process tree.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
         if (!HasExited)
         {
-            Signal(_process.Id, SigTerm);
+            Signal(_process.Id, StopSignal);
             var done = await Task.WhenAny(Exited, Task.Delay(timeout)).ConfigureAwait(false);
             if (done != Exited)
             {
@@ -89,6 +93,7 @@ public sealed class ManagedProcess : IAsyncDisposable
         if (_pidFile is not null) try { File.Delete(_pidFile); } catch (IOException) { }
     }
 
+    internal const int SigInt = 2;
     internal const int SigTerm = 15;
     internal const int SigKill = 9;
 
@@ -113,4 +118,11 @@ public sealed record ProcessSpec(string Name, string FileName, IReadOnlyList<str
     public string? RunAsUser { get; init; }
     /// <summary>Called for every output line; the flag is true for standard error.</summary>
     public Action<string, bool>? OnOutput { get; init; }
+    /// <summary>
+    /// Run in its own session (setsid), so that Ctrl+C in the terminal reaches only the parent, which then
+    /// stops its children in order; without it every child gets SIGINT at the same moment.
+    /// </summary>
+    public bool NewSession { get; init; }
+    /// <summary>The graceful stop signal: SIGTERM, or SIGINT for PostgreSQL's fast shutdown.</summary>
+    public int StopSignal { get; init; } = ManagedProcess.SigTerm;
 }
