@@ -98,8 +98,11 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         }
     }
 
+    int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

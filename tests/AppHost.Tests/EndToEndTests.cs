@@ -19,6 +19,8 @@ public class EndToEndTests
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(ct);
         var app = await builder.BuildAsync(ct);
         var pids = new List<int>();
+        // Kept for the final assertion: the app's service provider is gone after DisposeAsync.
+        var notifications = app.ResourceNotifications;
         try
         {
             await app.StartAsync(ct);
@@ -72,7 +74,7 @@ public class EndToEndTests
         Assert.Empty(await ProcessInspector.StillAliveAsync(pids, TimeSpan.FromSeconds(2)));
         // Postgres' worker processes and anything else started on the state folder are gone too.
         Assert.Empty(ProcessInspector.WithCommandLineContaining(builder.StateDirectory));
-        Assert.All(app.ResourceNotifications.GetCurrentStates().Where(e => e.Snapshot.Pid is not null),
+        Assert.All(notifications.GetCurrentStates().Where(e => e.Snapshot.Pid is not null),
             e => Assert.Equal(KnownResourceStates.Finished, e.Snapshot.State));
     }
 
