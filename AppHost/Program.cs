@@ -12,21 +12,24 @@ var sessionsDb = postgres.AddDatabase("sessionsdb");
 var vaultsDb = postgres.AddDatabase("vaultsdb");
 var gateDb = postgres.AddDatabase("gatedb");
 
-// Signs the payer context the gate forwards to the services; generated once, kept in .state/.
+// Signs the payer context the gate forwards to the services (and they verify); generated once, kept in .state/.
 var payerContextKey = builder.AddParameter("payer-context-key",
     new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
 var sessionApi = builder.AddProject<Projects.SessionApi>("sessionapi")
     .WithReference(sessionsDb).WaitFor(sessionsDb)
     .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithHttpHealthCheck("/health");
 
 var vaultApi = builder.AddProject<Projects.VaultApi>("vaultapi")
     .WithReference(vaultsDb).WaitFor(vaultsDb)
+    .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithHttpHealthCheck("/health");
 
 var mcpServer = builder.AddProject<Projects.McpServer>("mcpserver")
     .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithHttpHealthCheck("/health");
 
 // The only way in: agents call http://localhost:8402.

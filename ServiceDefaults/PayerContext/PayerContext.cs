@@ -1,0 +1,36 @@
+using System.Text.Json.Serialization;
+
+namespace Sessions.ServiceDefaults.PayerContext;
+
+/// <summary>
+/// Who paid for the request being served, as the gate vouches for it: the payer's address (lowercase), the
+/// organisation (merchant) whose route was paid, and the payment, session and vault it belongs to. Services
+/// read it with <c>HttpContext.GetPayerContext()</c> or <see cref="IPayerContextAccessor"/>; they never see
+/// an unsigned or expired one.
+/// </summary>
+public sealed record PayerContext
+{
+    /// <summary>EVM address, lowercase <c>0x</c> + 40 hex (checksummed and lowercase spellings are one payer).</summary>
+    [JsonPropertyName("payer")] public required string Payer { get; init; }
+
+    [JsonPropertyName("org")] public required string Organization { get; init; }
+
+    /// <summary>The settled (or pending) payment that paid for this request; null when a session paid.</summary>
+    [JsonPropertyName("pid")] public string? PaymentId { get; init; }
+
+    [JsonPropertyName("sid")] public string? SessionId { get; init; }
+
+    [JsonPropertyName("vid")] public string? VaultId { get; init; }
+
+    /// <summary>The gate's request id, so that services can record what added a document or a key.</summary>
+    [JsonPropertyName("rid")] public string? RequestId { get; init; }
+
+    /// <summary>Unix seconds after which the context is refused (it covers one forwarded request).</summary>
+    [JsonPropertyName("exp")] public required long ExpiresAt { get; init; }
+
+    public static string NormalizeAddress(string address) => address.Trim().ToLowerInvariant();
+}
+
+[JsonSerializable(typeof(PayerContext))]
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+internal sealed partial class PayerContextJsonContext : JsonSerializerContext;
