@@ -1,0 +1,35 @@
+using System.Numerics;
+
+namespace Sessions.PaymentGate.Facilitator;
+
+/// <summary>Configuration section <c>Facilitator</c>.</summary>
+public sealed class FacilitatorOptions
+{
+    public const string Section = "Facilitator";
+
+    /// <summary>
+    /// Base URL of the standard facilitator API (e.g. <c>https://x402.org/facilitator</c>); the client calls
+    /// <c>{Url}/verify</c>, <c>{Url}/settle</c>, <c>{Url}/supported</c>. Empty: the gate's own local facilitator.
+    /// </summary>
+    public string? Url { get; set; }
+
+    /// <summary>Sent as <c>Authorization: Bearer &lt;ApiKey&gt;</c> when set (hosted facilitators that need a key).</summary>
+    public string? ApiKey { get; set; }
+
+    public LocalFacilitatorOptions Local { get; set; } = new();
+}
+
+/// <summary>Configuration section <c>Facilitator:Local</c>.</summary>
+public sealed class LocalFacilitatorOptions
+{
+    /// <summary>Serve <c>/facilitator/*</c> on the gate (simulated chain in gatedb). On by default.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Serve <c>/dev/faucet</c> and <c>/dev/accounts</c> outside Development too (demo deployments).</summary>
+    public bool Faucet { get; set; }
+
+    /// <summary>Largest amount one faucet call mints, atomic units (default 1,000 USDC).</summary>
+    public string FaucetMaxAmount { get; set; } = "1000000000";
+
+    internal BigInteger FaucetMax => BigInteger.TryParse(FaucetMaxAmount, out var max) && max > 0 ? max : 1_000_000_000;
+}

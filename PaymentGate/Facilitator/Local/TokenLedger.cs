@@ -1,0 +1,168 @@
+using System.Numerics;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Sessions.PaymentGate.Facilitator.Local;
+
+/// <summary>One token on one network: lowercase asset address and CAIP-2 network, the ledger's key beside the holder.</summary>
+public sealed record LedgerToken(string Asset, string Network);
+
+public enum LedgerTransferOutcome { Transferred, NonceAlreadyUsed, InsufficientBalance }
+
+public sealed record LedgerTransfer(long Id, string Kind, string From, string To, BigInteger Value, string? Nonce, string Transaction, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// The local facilitator's simulated chain in gatedb (migration 0002_token_ledger): what an EIP-3009 token contract
+/// would do on <c>transferWithAuthorization</c>, in one database transaction. Addresses are lowercase 0x hex.
+/// </summary>
+public sealed class TokenLedger(NpgsqlDataSource dataSource)
+{
+    /// <summary>The sender of faucet mints, as in an ERC-20 Transfer event for a mint.</summary>
+    public const string ZeroAddress = "0x0000000000000000000000000000000000000000";
+
+    public async Task<BigInteger> GetBalanceAsync(string address, LedgerToken token, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT balance FROM token_accounts WHERE address = $1 AND asset = $2 AND network = $3");
+        command.Parameters.Add(new() { Value = address });
+        command.Parameters.Add(new() { Value = token.Asset });
+        command.Parameters.Add(new() { Value = token.Network });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? reader.GetFieldValue<BigInteger>(0) : BigInteger.Zero;
+    }
+
+    public async Task<bool> IsNonceUsedAsync(string from, string nonce, LedgerToken token, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM token_authorizations WHERE asset = $1 AND network = $2 AND from_address = $3 AND nonce = $4)");
+        command.Parameters.Add(new() { Value = token.Asset });
+        command.Parameters.Add(new() { Value = token.Network });
+        command.Parameters.Add(new() { Value = from });
+        command.Parameters.Add(new() { Value = nonce });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// transferWithAuthorization: marks the nonce used, debits <paramref name="from"/>, credits <paramref name="to"/> and
+    /// records the transfer, all or nothing. Of concurrent calls for one (token, from, nonce) exactly one transfers: the
+    /// others wait on the authorization's primary key and then find it taken.
+    /// </summary>
+    public async Task<LedgerTransferOutcome> TransferWithAuthorizationAsync(
+        LedgerToken token, string from, string to, BigInteger value, string nonce, string transaction, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var dbTransaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using (var use = new NpgsqlCommand("""
+            INSERT INTO token_authorizations (asset, network, from_address, nonce, transaction) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT DO NOTHING
+            """, connection, dbTransaction))
+        {
+            AddToken(use, token);
+            use.Parameters.Add(new() { Value = from });
+            use.Parameters.Add(new() { Value = nonce });
+            use.Parameters.Add(new() { Value = transaction });
+            if (await use.ExecuteNonQueryAsync(cancellationToken) == 0)
+                return LedgerTransferOutcome.NonceAlreadyUsed;   // disposing the transaction rolls it back
+        }
+
+        // Both account rows are locked in address order, so that A->B and B->A settling at once cannot deadlock.
+        if (string.CompareOrdinal(to, from) < 0)
+            await CreditAsync(connection, dbTransaction, token, to, value, cancellationToken);
+        if (!await DebitAsync(connection, dbTransaction, token, from, value, cancellationToken))
+            return LedgerTransferOutcome.InsufficientBalance;
+        if (string.CompareOrdinal(to, from) >= 0)
+            await CreditAsync(connection, dbTransaction, token, to, value, cancellationToken);
+
+        await InsertTransferAsync(connection, dbTransaction, "transfer", token, from, to, value, nonce, transaction, cancellationToken);
+        await dbTransaction.CommitAsync(cancellationToken);
+        return LedgerTransferOutcome.Transferred;
+    }
+
+    /// <summary>Faucet: creates <paramref name="value"/> out of nothing for <paramref name="to"/>; returns the new balance.</summary>
+    public async Task<BigInteger> MintAsync(LedgerToken token, string to, BigInteger value, string transaction, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var dbTransaction = await connection.BeginTransactionAsync(cancellationToken);
+        var balance = await CreditAsync(connection, dbTransaction, token, to, value, cancellationToken);
+        await InsertTransferAsync(connection, dbTransaction, "faucet", token, ZeroAddress, to, value, null, transaction, cancellationToken);
+        await dbTransaction.CommitAsync(cancellationToken);
+        return balance;
+    }
+
+    /// <summary>The newest transfers from or to <paramref name="address"/>, newest first.</summary>
+    public async Task<IReadOnlyList<LedgerTransfer>> GetTransfersAsync(string address, LedgerToken token, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, kind, from_address, to_address, value, nonce, transaction, created_at FROM token_transfers
+            WHERE asset = $1 AND network = $2 AND (from_address = $3 OR to_address = $3)
+            ORDER BY id DESC LIMIT $4
+            """);
+        AddToken(command, token);
+        command.Parameters.Add(new() { Value = address });
+        command.Parameters.Add(new() { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var transfers = new List<LedgerTransfer>();
+        while (await reader.ReadAsync(cancellationToken))
+            transfers.Add(new LedgerTransfer(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.GetFieldValue<BigInteger>(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6),
+                reader.GetFieldValue<DateTimeOffset>(7)));
+        return transfers;
+    }
+
+    static async Task<BigInteger> CreditAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LedgerToken token, string address,
+        BigInteger value, CancellationToken cancellationToken)
+    {
+        await using var credit = new NpgsqlCommand("""
+            INSERT INTO token_accounts (address, asset, network, balance) VALUES ($3, $1, $2, $4)
+            ON CONFLICT (address, asset, network) DO UPDATE SET balance = token_accounts.balance + EXCLUDED.balance, updated_at = now()
+            RETURNING balance
+            """, connection, transaction);
+        AddToken(credit, token);
+        credit.Parameters.Add(new() { Value = address });
+        credit.Parameters.Add(Amount(value));
+        await using var reader = await credit.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetFieldValue<BigInteger>(0);
+    }
+
+    static async Task<bool> DebitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LedgerToken token, string address,
+        BigInteger value, CancellationToken cancellationToken)
+    {
+        // The balance condition and the update are one statement: the row lock makes check-and-debit atomic.
+        await using var debit = new NpgsqlCommand("""
+            UPDATE token_accounts SET balance = balance - $4, updated_at = now()
+            WHERE asset = $1 AND network = $2 AND address = $3 AND balance >= $4
+            """, connection, transaction);
+        AddToken(debit, token);
+        debit.Parameters.Add(new() { Value = address });
+        debit.Parameters.Add(Amount(value));
+        return await debit.ExecuteNonQueryAsync(cancellationToken) == 1 || value.IsZero;
+    }
+
+    static async Task InsertTransferAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, LedgerToken token,
+        string from, string to, BigInteger value, string? nonce, string hash, CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO token_transfers (kind, asset, network, from_address, to_address, value, nonce, transaction)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            """, connection, transaction);
+        insert.Parameters.Add(new() { Value = kind });
+        insert.Parameters.Add(new() { Value = token.Asset });
+        insert.Parameters.Add(new() { Value = token.Network });
+        insert.Parameters.Add(new() { Value = from });
+        insert.Parameters.Add(new() { Value = to });
+        insert.Parameters.Add(Amount(value));
+        insert.Parameters.Add(new() { Value = (object?)nonce ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new() { Value = hash });
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    static void AddToken(NpgsqlCommand command, LedgerToken token)
+    {
+        command.Parameters.Add(new() { Value = token.Asset });
+        command.Parameters.Add(new() { Value = token.Network });
+    }
+
+    static NpgsqlParameter Amount(BigInteger value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Numeric };
+}
