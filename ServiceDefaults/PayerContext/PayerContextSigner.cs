@@ -29,8 +29,13 @@ public sealed class PayerContextSigner(IOptions<PayerContextOptions> options, Ti
 
     public bool IsConfigured => options.Value.SigningKey is { Length: >= MinimumKeyLength };
 
+    /// <exception cref="InvalidOperationException">No signing key (or one shorter than 32 characters) is configured.</exception>
     public string Sign(PayerContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!IsConfigured)
+            throw new InvalidOperationException(
+                $"No payer-context signing key: set '{PayerContextOptions.SectionName}:SigningKey' (at least {MinimumKeyLength} characters).");
         var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(context, PayerContextJsonContext.Default.PayerContext));
         var signed = $"{Version}.{payload}";
         return $"{signed}.{Base64Url(Mac(signed))}";
@@ -82,6 +87,8 @@ public sealed class PayerContextSigner(IOptions<PayerContextOptions> options, Ti
             error = "The payer context has expired.";
             return false;
         }
+        // Checksummed and lowercase spellings are one payer: whatever the signer sent, services see lowercase.
+        context = context with { Payer = PayerContext.NormalizeAddress(context.Payer) };
         error = null;
         return true;
     }
