@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json;
+using Sessions.PaymentGate.Pricing;
+using Sessions.Payments.Crypto;
+using Sessions.Payments.X402;
+
+namespace Sessions.PaymentGate.Paywall;
+
+/// <summary>
+/// One payment header read against one priced route: decoded, matched to the offered requirement, and with the
+/// EIP-3009 fields the gate needs for its replay guard (payer, nonce, validBefore). Building it persists nothing.
+/// </summary>
+public sealed record PaymentAttempt(
+    GateRoute Route, string ResourceUrl, string Header, int X402Version, JsonElement Payload, JsonElement Requirements,
+    string Network, string Payer, string Nonce, DateTimeOffset ValidBefore)
+{
+    public byte[] HeaderSha256 { get; } = PaymentStore.Hash(Header);
+
+    public VerifyRequest VerifyRequest() => new() { X402Version = X402Version, PaymentPayload = Payload, PaymentRequirements = Requirements };
+
+    public SettleRequest SettleRequest() => new() { X402Version = X402Version, PaymentPayload = Payload, PaymentRequirements = Requirements };
+
+    /// <summary>The attempt, or the 402 error text (the x402 reason code where one exists).</summary>
+    public static PaymentAttempt? TryCreate(GateRoute route, string resourceUrl, string header, DecodedPaymentPayload decoded, out string error)
+    {
+        int version;
+        JsonElement payload, requirements;
+        string network;
+        if (decoded.V2 is { } v2)
+        {
+            // v2: the client echoes the requirement it accepted; it must deep-equal the one offered (extra included).
+            var accepted = RequirementsMatcher.FindAccepted(v2, [route.Requirements!]);
+            if (accepted is null)
+            {
+                error = $"accepted requirement does not match what {route.Name} offers (scheme {v2.Accepted.Scheme}, network {v2.Accepted.Network}, " +
+                        $"amount {v2.Accepted.Amount}, asset {v2.Accepted.Asset}, payTo {v2.Accepted.PayTo})";
+                return null;
+            }
+            (version, network) = (2, accepted.Network);
+            payload = X402Json.ToElement(v2, X402JsonContext.Strict.PaymentPayload);
+            requirements = X402Json.ToElement(accepted, X402JsonContext.Strict.PaymentRequirements);
+        }
+        else
+        {
+            var v1 = decoded.V1!;
+            var offered = route.RequirementsV1(resourceUrl);
+            if (offered is null || RequirementsMatcher.FindV1(v1, [offered]) is null)
+            {
+                error = offered is null
+                    ? $"{route.Name} is not payable with x402 v1 (its network has no v1 name)"
+                    : $"{ReasonCodes.UnsupportedScheme}: scheme '{v1.Scheme}' on network '{v1.Network}' is not offered (expected '{offered.Scheme}' on '{offered.Network}')";
+                return null;
+            }
+            (version, network) = (1, offered.Network);
+            payload = X402Json.ToElement(v1, X402JsonContext.Strict.PaymentPayloadV1);
+            requirements = X402Json.ToElement(offered, X402JsonContext.Strict.PaymentRequirementsV1);
+        }
+
+        // The replay key and claim lifetime come from the signed authorization; a payload without them cannot verify either.
+        var exactPayload = decoded.V2?.Payload ?? decoded.V1!.Payload;
+        if (!ExactEvmPayload.TryRead(exactPayload, out var exact, out var payloadError))
+        {
+            error = $"{ReasonCodes.InvalidPayload}: {payloadError}";
+            return null;
+        }
+        var authorization = exact!.Authorization;
+        if (!EvmAddress.TryParse(authorization.From, out var from, out var fromError))
+        {
+            error = $"{ReasonCodes.InvalidPayload}: authorization.from: {fromError}";
+            return null;
+        }
+        if (!Bytes32.TryParse(authorization.Nonce, out var nonce))
+        {
+            error = $"{ReasonCodes.InvalidPayload}: authorization.nonce must be \"0x\" + 64 hex digits";
+            return null;
+        }
+        if (!Price.TryParseUInt256(authorization.ValidBefore, out var validBefore))
+        {
+            error = $"{ReasonCodes.InvalidPayload}: authorization.validBefore must be a decimal uint256 string";
+            return null;
+        }
+        error = "";
+        return new PaymentAttempt(route, resourceUrl, header, version, payload, requirements, network,
+            from.ToLowerHex(), nonce.ToString().ToLowerInvariant(), ToTime(validBefore));
+    }
+
+    public NewPayment ToNewPayment() => new(Payer, Nonce, Route.Organization!.Id, Route.Name, ResourceUrl, Route.Amount!.Value,
+        Network, Route.Organization.Asset.Address.ToString(), Route.Organization.PayTo.ToString(), X402Version, HeaderSha256, ValidBefore);
+
+    static DateTimeOffset ToTime(BigInteger unixSeconds) =>
+        unixSeconds >= 253402300799 ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeSeconds((long)unixSeconds);
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"x402 v{X402Version} {Payer}/{Nonce} for {Route.Name}");
+}

@@ -1,0 +1,231 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using Npgsql;
+using NpgsqlTypes;
+using Sessions.Redis;
+
+namespace Sessions.PaymentGate.Paywall;
+
+/// <summary>Redis or Postgres could not answer: the paywall fails closed (503) and calls no upstream.</summary>
+public sealed class PaymentStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A verified payment about to be claimed (all addresses and the nonce lowercase).</summary>
+public sealed record NewPayment(string Payer, string Nonce, string Organization, string Route, string Resource, BigInteger Amount,
+    string Network, string Asset, string PayTo, int X402Version, byte[] PayloadSha256, DateTimeOffset ValidBefore);
+
+/// <summary>A settled payment whose answer was never delivered (settlement outcome was unknown at the time).</summary>
+public sealed record RedeemablePayment(string Id, string Organization, string? Transaction, string Network, BigInteger Amount);
+
+/// <summary>A pending settlement leased by the reconciler.</summary>
+public sealed record PendingSettlement(string Id, string Payer, string Route, BigInteger Amount, string SettleRequestJson, int Attempts);
+
+/// <summary>
+/// The gate's replay guard and payment journal. A (payer, nonce) is claimed once: first in Redis (<c>SET NX PX</c>, until
+/// the authorization's validBefore; cheap, and it turns 20 concurrent copies into one winner), then durably in Postgres
+/// (UNIQUE(payer, nonce) on <c>payments</c>), which stays authoritative if Redis is flushed. A released claim (upstream
+/// failed, nothing charged) may be claimed again.
+/// </summary>
+public sealed class PaymentStore(NpgsqlDataSource database, IServiceProvider services, TimeProvider time, ILogger<PaymentStore> logger)
+{
+    static readonly TimeSpan MaxClaimLifetime = TimeSpan.FromDays(1);
+
+    public static string NewPaymentId() => "pay_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
+
+    public static byte[] Hash(string header) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(header));
+
+    public static string RedisKey(string payer, string nonce) => $"x402:nonce:{payer}:{nonce}";
+
+    /// <summary>The payment id, or null when this (payer, nonce) was already claimed (a replay).</summary>
+    /// <exception cref="PaymentStoreUnavailableException">Redis or Postgres did not answer.</exception>
+    public async Task<string?> ClaimAsync(NewPayment payment, CancellationToken cancellationToken)
+    {
+        var id = NewPaymentId();
+        var key = RedisKey(payment.Payer, payment.Nonce);
+        var redis = Redis();
+        var lifetime = payment.ValidBefore - time.GetUtcNow();
+        lifetime = lifetime < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : lifetime > MaxClaimLifetime ? MaxClaimLifetime : lifetime;
+        try
+        {
+            if (!await redis.SetAsync(key, id, lifetime, SetCondition.NotExists, cancellationToken))
+                return null;
+        }
+        catch (Exception exception) when (IsInfrastructure(exception))
+        {
+            throw new PaymentStoreUnavailableException($"Redis did not answer the replay claim: {exception.Message}", exception);
+        }
+
+        try
+        {
+            await using var command = database.CreateCommand("""
+                INSERT INTO payments (id, payer, nonce, organization, route, resource, amount, network, asset, pay_to, x402_version,
+                                      status, payload_sha256, valid_before)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'verified', $12, $13)
+                ON CONFLICT (payer, nonce) DO UPDATE
+                   SET status = 'verified', organization = EXCLUDED.organization, route = EXCLUDED.route, resource = EXCLUDED.resource,
+                       amount = EXCLUDED.amount, network = EXCLUDED.network, asset = EXCLUDED.asset, pay_to = EXCLUDED.pay_to,
+                       x402_version = EXCLUDED.x402_version, payload_sha256 = EXCLUDED.payload_sha256, error = NULL, updated_at = now()
+                 WHERE payments.status = 'released'
+                RETURNING id
+                """);
+            command.Parameters.Add(new() { Value = id });
+            command.Parameters.Add(new() { Value = payment.Payer });
+            command.Parameters.Add(new() { Value = payment.Nonce });
+            command.Parameters.Add(new() { Value = payment.Organization });
+            command.Parameters.Add(new() { Value = payment.Route });
+            command.Parameters.Add(new() { Value = payment.Resource });
+            command.Parameters.Add(new() { Value = payment.Amount, NpgsqlDbType = NpgsqlDbType.Numeric });
+            command.Parameters.Add(new() { Value = payment.Network });
+            command.Parameters.Add(new() { Value = payment.Asset });
+            command.Parameters.Add(new() { Value = payment.PayTo });
+            command.Parameters.Add(new() { Value = (short)payment.X402Version });
+            command.Parameters.Add(new() { Value = payment.PayloadSha256 });
+            command.Parameters.Add(new() { Value = payment.ValidBefore.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            // null: the row exists in a state that may not be claimed again; the Redis key stays (it is accurate).
+            return await command.ExecuteScalarAsync(cancellationToken) as string;
+        }
+        catch (Exception exception) when (IsInfrastructure(exception))
+        {
+            await ForgetRedisClaimAsync(key);
+            throw new PaymentStoreUnavailableException($"Postgres did not record the payment: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>The upstream failed: nothing is charged and the same payment may be presented again.</summary>
+    public async Task ReleaseAsync(string id, string payer, string nonce, string reason)
+    {
+        await ExecuteAsync("UPDATE payments SET status = 'released', error = $2, updated_at = now() WHERE id = $1 AND status = 'verified'",
+            "release", id, reason);
+        await ForgetRedisClaimAsync(RedisKey(payer, nonce));
+    }
+
+    public Task MarkServedAsync(string id, string? transaction) => ExecuteAsync(
+        "UPDATE payments SET status = 'served', transaction = $2, settled_at = coalesce(settled_at, now()), updated_at = now() WHERE id = $1",
+        "mark served", id, transaction);
+
+    public Task MarkFailedAsync(string id, string reason) => ExecuteAsync(
+        "UPDATE payments SET status = 'failed', error = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1",
+        "mark failed", id, reason);
+
+    /// <summary>Settle outcome unknown: keep the exact facilitator request so the reconciler can repeat it.</summary>
+    public Task MarkPendingAsync(string id, string settleRequestJson, string error, TimeSpan retryAfter) => ExecuteAsync(
+        """
+        UPDATE payments SET status = 'pending', settle_request = $2::jsonb, error = $3,
+               next_attempt_at = now() + make_interval(secs => $4), updated_at = now()
+         WHERE id = $1
+        """, "mark pending", id, settleRequestJson, error, retryAfter.TotalSeconds);
+
+    /// <summary>The reconciler learnt that a pending payment was settled; its answer waits for the payer to come back.</summary>
+    public Task MarkSettledAsync(string id, string? transaction, string? note) => ExecuteAsync(
+        """
+        UPDATE payments SET status = 'settled', transaction = $2, error = $3, next_attempt_at = NULL,
+               settled_at = now(), updated_at = now()
+         WHERE id = $1 AND status = 'pending'
+        """, "mark settled", id, transaction, note);
+
+    /// <summary>
+    /// Takes a settled-but-unserved payment for delivery when the identical header comes back for the same route.
+    /// Atomic: of concurrent copies, one gets the row. Null when there is none (or the store is down).
+    /// </summary>
+    public async Task<(RedeemablePayment? Redeemable, string? PendingId)> TryRedeemAsync(string payer, string nonce, byte[] payloadSha256,
+        string route, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using (var take = database.CreateCommand("""
+                UPDATE payments SET status = 'serving', updated_at = now()
+                 WHERE payer = $1 AND nonce = $2 AND payload_sha256 = $3 AND route = $4 AND status = 'settled'
+                RETURNING id, organization, transaction, network, amount
+                """))
+            {
+                AddAll(take, payer, nonce, payloadSha256, route);
+                await using var reader = await take.ExecuteReaderAsync(cancellationToken);
+                if (await reader.ReadAsync(cancellationToken))
+                    return (new RedeemablePayment(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                        reader.GetString(3), reader.GetFieldValue<BigInteger>(4)), null);
+            }
+            await using var pending = database.CreateCommand(
+                "SELECT id FROM payments WHERE payer = $1 AND nonce = $2 AND payload_sha256 = $3 AND status = 'pending'");
+            AddAll(pending, payer, nonce, payloadSha256);
+            return (null, await pending.ExecuteScalarAsync(cancellationToken) as string);
+        }
+        catch (Exception exception) when (IsInfrastructure(exception))
+        {
+            logger.LogWarning(exception, "Could not look up a redeemable payment for {Payer}/{Nonce}.", payer, nonce);
+            return (null, null);
+        }
+    }
+
+    /// <summary>After a redemption: delivered (served) or the upstream failed again (settled, may be presented again).</summary>
+    public Task FinishRedeemAsync(string id, bool served) => ExecuteAsync(
+        $"UPDATE payments SET status = '{(served ? "served" : "settled")}', updated_at = now() WHERE id = $1 AND status = 'serving'",
+        "finish redemption", id);
+
+    /// <summary>Leases up to <paramref name="batch"/> due pending settlements (SKIP LOCKED: several gates share the work).</summary>
+    public async Task<IReadOnlyList<PendingSettlement>> LeasePendingAsync(int batch, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand("""
+            UPDATE payments SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
+             WHERE id IN (SELECT id FROM payments WHERE status = 'pending' AND next_attempt_at <= now()
+                          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, payer, route, amount, settle_request::text, attempts
+            """);
+        AddAll(command, batch, lease.TotalSeconds);
+        var leased = new List<PendingSettlement>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            leased.Add(new PendingSettlement(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<BigInteger>(3),
+                reader.GetString(4), reader.GetInt32(5)));
+        return leased;
+    }
+
+    IRedisClient Redis()
+    {
+        try
+        {
+            return services.GetService<IRedisClient>()
+                ?? throw new PaymentStoreUnavailableException("Redis is not configured (ConnectionStrings:redis): paid routes are closed.");
+        }
+        catch (InvalidOperationException exception)
+        {
+            throw new PaymentStoreUnavailableException($"Redis is not usable: {exception.Message}", exception);
+        }
+    }
+
+    async Task ForgetRedisClaimAsync(string key)
+    {
+        try
+        {
+            await Redis().DeleteAsync(key);
+        }
+        catch (Exception exception) when (IsInfrastructure(exception) || exception is PaymentStoreUnavailableException)
+        {
+            // The claim then expires with the authorization: the payer signs a new payment; never a double charge.
+            logger.LogWarning(exception, "Could not remove the Redis claim {Key}.", key);
+        }
+    }
+
+    async Task ExecuteAsync(string sql, string what, params object?[] values)
+    {
+        try
+        {
+            await using var command = database.CreateCommand(sql);
+            AddAll(command, values);
+            await command.ExecuteNonQueryAsync();
+        }
+        catch (Exception exception) when (IsInfrastructure(exception))
+        {
+            // The outcome for the client is already decided; the row keeps its previous status for an operator to see.
+            logger.LogError(exception, "Could not {What} payment {PaymentId}.", what, values[0]);
+        }
+    }
+
+    static void AddAll(NpgsqlCommand command, params object?[] values)
+    {
+        foreach (var value in values)
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+    }
+
+    internal static bool IsInfrastructure(Exception exception) =>
+        exception is NpgsqlException or RedisException or TimeoutException or System.Net.Sockets.SocketException or IOException
+            or InvalidOperationException or ObjectDisposedException;
+}

@@ -1,0 +1,339 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Sessions.PaymentGate.Facilitator;
+using Sessions.PaymentGate.Pricing;
+using Sessions.PaymentGate.Proxy;
+using Sessions.Payments.X402;
+using Sessions.ServiceDefaults.PayerContext;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Sessions.PaymentGate.Paywall;
+
+/// <summary>
+/// The x402 paywall, a step of the YARP pipeline (it runs after route matching, before forwarding). Per paid request,
+/// in the order of @x402/express: decode → match → verify → claim (replay guard) → forward with the upstream answer
+/// buffered → settle only when the upstream answered below 400 → deliver the answer with PAYMENT-RESPONSE, or drop it.
+/// Fails closed: whenever the facilitator, Redis or Postgres cannot answer, paid routes get 503 and no upstream call.
+/// </summary>
+public sealed partial class Paywall(
+    PricingCatalog catalog, IFacilitatorClient facilitator, PaymentStore store, PayerContextSigner signer,
+    IOptions<GateOptions> options, ILogger<Paywall> logger)
+{
+    public const int MaxPaymentHeaderLength = X402HeaderCodec.DefaultMaxHeaderLength;
+
+    /// <summary>How soon a client may retry after a 503 whose settlement is pending (the reconciler's pace).</summary>
+    static readonly TimeSpan PendingRetry = TimeSpan.FromSeconds(5);
+
+    public async Task InvokeAsync(HttpContext context, Func<Task> next)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        var route = catalog.FindRoute(proxy.Route.Config.RouteId);
+        var (header, headerName, headerCount) = TakePaymentHeader(context.Request);
+        if (route is null || route.IsFree)
+        {
+            await next();
+            return;
+        }
+
+        var resourceUrl = context.Request.GetEncodedUrl();
+        if (proxy.AvailableDestinations.Count == 0)
+        {
+            // Checked before any payment work: a payment must never be taken for an answer nobody can give.
+            await PaywallResponses.WriteUnavailableAsync(context, "Upstream unavailable", $"No endpoint of service '{route.Service}' is available.");
+            return;
+        }
+        if (header is null)
+        {
+            await PaymentRequiredAsync(context, route, resourceUrl, "missing", "X-PAYMENT or PAYMENT-SIGNATURE header is required");
+            return;
+        }
+        if (headerCount > 1)
+        {
+            await PaymentRequiredAsync(context, route, resourceUrl, "malformed", $"{headerName} was sent more than once");
+            return;
+        }
+        if (header.Length > MaxPaymentHeaderLength)
+        {
+            LogRejected(route.Name, "oversize", $"{headerName} is {header.Length} characters");
+            await PaywallResponses.WriteHeaderTooLargeAsync(context, headerName!, header.Length, MaxPaymentHeaderLength);
+            return;
+        }
+
+        var decoded = X402HeaderCodec.DecodePaymentPayload(header, MaxPaymentHeaderLength);
+        if (!decoded.Succeeded)
+        {
+            // PROTOCOLS.md: an undecodable header is "no payment", a plain 402, with the reason spelt out.
+            await PaymentRequiredAsync(context, route, resourceUrl, "malformed", $"invalid {headerName} header: {decoded.Message}");
+            return;
+        }
+        var attempt = PaymentAttempt.TryCreate(route, resourceUrl, header, decoded.Value!, out var matchError);
+        if (attempt is null)
+        {
+            await PaymentRequiredAsync(context, route, resourceUrl, "unmatched", matchError);
+            return;
+        }
+        await PayAndForwardAsync(context, next, attempt);
+    }
+
+    async Task PayAndForwardAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt)
+    {
+        var route = attempt.Route;
+        VerifyResponse verification;
+        using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.verify"))
+        {
+            Tag(activity, attempt);
+            try
+            {
+                verification = await facilitator.VerifyAsync(attempt.VerifyRequest(), context.RequestAborted);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+                PaywallTelemetry.CountVerification("unavailable");
+                LogFacilitatorUnavailable(exception, "verify", attempt.ToString());
+                await PaywallResponses.WriteUnavailableAsync(context, "Payment facilitator unavailable",
+                    "The payment could not be verified right now; nothing was charged. Retry the same payment later.");
+                return;
+            }
+            activity?.SetTag("x402.verify.valid", verification.IsValid);
+        }
+        if (!verification.IsValid)
+        {
+            PaywallTelemetry.CountVerification("invalid");
+            // A payment that was settled while its outcome was unknown verifies no more (nonce used): deliver it instead.
+            if (await TryRedeemAsync(context, next, attempt))
+                return;
+            var reason = verification.InvalidReason ?? "invalid_payment";
+            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, reason,
+                verification.InvalidMessage is { Length: > 0 } message ? $"{reason}: {message}" : reason, attempt.Payer);
+            return;
+        }
+        PaywallTelemetry.CountVerification("valid");
+
+        string? paymentId;
+        try
+        {
+            paymentId = await store.ClaimAsync(attempt.ToNewPayment(), context.RequestAborted);
+        }
+        catch (PaymentStoreUnavailableException exception)
+        {
+            LogStoreUnavailable(exception, attempt.ToString());
+            await PaywallResponses.WriteUnavailableAsync(context, "Payment store unavailable",
+                "The gate cannot record payments right now; nothing was charged. Retry the same payment later.");
+            return;
+        }
+        if (paymentId is null)
+        {
+            if (await TryRedeemAsync(context, next, attempt))
+                return;
+            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "replay",
+                $"{ReasonCodes.NonceAlreadyUsed}: this payment (payer {attempt.Payer}, nonce {attempt.Nonce}) was already presented to the gate",
+                attempt.Payer);
+            return;
+        }
+        LogClaimed(paymentId, attempt.ToString());
+
+        await using var upstream = await ForwardBufferedAsync(context, next, attempt, paymentId);
+        if (upstream.Failed)
+        {
+            await store.ReleaseAsync(paymentId, attempt.Payer, attempt.Nonce, $"upstream answered {context.Response.StatusCode}");
+            LogReleased(paymentId, context.Response.StatusCode);
+            await upstream.SendAsync();
+            return;
+        }
+
+        var settleRequest = attempt.SettleRequest();
+        SettleResponse settlement;
+        using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.settle"))
+        {
+            Tag(activity, attempt);
+            activity?.SetTag("x402.payment_id", paymentId);
+            try
+            {
+                // Not the client's token: once asked, the facilitator's answer matters whether or not the client still waits.
+                settlement = await facilitator.SettleAsync(settleRequest, CancellationToken.None);
+            }
+            catch (Exception exception)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+                PaywallTelemetry.CountSettlement("pending");
+                LogSettlementPending(exception, paymentId, attempt.ToString());
+                await store.MarkPendingAsync(paymentId, X402Json.Serialize(settleRequest, X402JsonContext.Strict.SettleRequest), exception.Message, PendingRetry);
+                await PaywallResponses.WriteUnavailableAsync(context, "Settlement pending",
+                    $"The facilitator did not confirm the settlement of payment {paymentId}; the gate keeps retrying. Send the same " +
+                    "payment header again later: once settled it is served without a new charge; if it fails you are not charged.",
+                    paymentId, (int)PendingRetry.TotalSeconds);
+                return;
+            }
+            activity?.SetTag("x402.settle.success", settlement.Success);
+        }
+
+        if (!settlement.Success)
+        {
+            PaywallTelemetry.CountSettlement("failed");
+            var reason = settlement.ErrorReason ?? "settlement_failed";
+            await store.MarkFailedAsync(paymentId, settlement.ErrorMessage is { Length: > 0 } m ? $"{reason}: {m}" : reason);
+            LogSettlementFailed(paymentId, reason);
+            // @x402/express: a refused settlement drops the upstream answer; the client gets 402 with the settle response.
+            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "settlement_failed", reason, attempt.Payer, settlement);
+            return;
+        }
+
+        PaywallTelemetry.CountSettlement("success");
+        PaywallTelemetry.CountRevenue(route.Amount!.Value, route.Name);
+        await store.MarkServedAsync(paymentId, settlement.Transaction);
+        LogSettled(paymentId, settlement.Transaction, route.Amount.Value.ToString(), route.Name);
+        PaywallResponses.AddSettlementHeaders(context.Response, settlement);
+        await upstream.SendAsync();
+    }
+
+    /// <summary>
+    /// Delivers a payment that was settled after the client got its 503 "pending": the identical header for the same route,
+    /// served once, without a new settlement. A still-pending one answers 503 again. False when there is nothing to redeem.
+    /// </summary>
+    async Task<bool> TryRedeemAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt)
+    {
+        var (redeemable, pendingId) = await store.TryRedeemAsync(attempt.Payer, attempt.Nonce, attempt.HeaderSha256, attempt.Route.Name, context.RequestAborted);
+        if (pendingId is not null)
+        {
+            await PaywallResponses.WriteUnavailableAsync(context, "Settlement pending",
+                $"Payment {pendingId} is still being settled; send the same payment header again later.", pendingId, (int)PendingRetry.TotalSeconds);
+            return true;
+        }
+        if (redeemable is null)
+            return false;
+
+        LogRedeeming(redeemable.Id, attempt.ToString());
+        await using var upstream = await ForwardBufferedAsync(context, next, attempt, redeemable.Id);
+        await store.FinishRedeemAsync(redeemable.Id, served: !upstream.Failed);
+        if (!upstream.Failed)
+        {
+            PaywallTelemetry.CountSettlement("redeemed");
+            PaywallResponses.AddSettlementHeaders(context.Response, new SettleResponse
+            {
+                Success = true, Payer = attempt.Payer, Transaction = redeemable.Transaction ?? "", Network = redeemable.Network,
+                Amount = redeemable.Amount.ToString(),
+            });
+        }
+        await upstream.SendAsync();
+        return true;
+    }
+
+    /// <summary>Forwards with a fresh signed payer context; the upstream answer stays in memory until the caller decides.</summary>
+    async Task<UpstreamAnswer> ForwardBufferedAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt, string paymentId)
+    {
+        context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(new PayerContext
+        {
+            Payer = attempt.Payer,
+            Organization = attempt.Route.Organization!.Id,
+            PaymentId = paymentId,
+            RequestId = context.TraceIdentifier,
+            ExpiresAt = signer.NewExpiry(),
+        });
+        var buffer = new BufferedResponseBody(context, options.Value.MaxBufferedResponseBytes);
+        try
+        {
+            await next();
+        }
+        finally
+        {
+            await buffer.DisposeAsync();
+        }
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        var failed = error is not null || buffer.Overflowed || context.Response.StatusCode >= 400;
+        if (error is not null)
+            LogUpstreamError(error.Exception, paymentId, error.Error.ToString());
+        return new UpstreamAnswer(context, buffer, failed);
+    }
+
+    Task PaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string reason, string error,
+        string? payer = null, SettleResponse? settlement = null)
+    {
+        PaywallTelemetry.CountPaymentRequired(reason);
+        LogRejected(route.Name, reason, payer is null ? error : $"{error} (payer {payer})");
+        return PaywallResponses.WritePaymentRequiredAsync(context, route, resourceUrl, error, settlement);
+    }
+
+    /// <summary>Reads PAYMENT-SIGNATURE (v2), else X-PAYMENT (v1), and removes both: upstreams never see payment proofs.</summary>
+    static (string? Header, string? Name, int Count) TakePaymentHeader(HttpRequest request)
+    {
+        (string?, string?, int) found = (null, null, 0);
+        foreach (var name in new[] { X402HeaderCodec.PaymentSignatureHeader, X402HeaderCodec.PaymentHeaderV1 })
+        {
+            if (found.Item1 is null && request.Headers.TryGetValue(name, out StringValues values) && !StringValues.IsNullOrEmpty(values))
+                found = (values[0], name, values.Count);
+            request.Headers.Remove(name);
+        }
+        return found;
+    }
+
+    static void Tag(Activity? activity, PaymentAttempt attempt)
+    {
+        activity?.SetTag("x402.version", attempt.X402Version);
+        activity?.SetTag("x402.payer", attempt.Payer);
+        activity?.SetTag("x402.network", attempt.Network);
+        activity?.SetTag("x402.amount", attempt.Route.Amount?.ToString());
+        activity?.SetTag("gate.route", attempt.Route.Name);
+        activity?.SetTag("gate.organization", attempt.Route.Organization?.Id);
+    }
+
+    /// <summary>The buffered upstream answer; <see cref="SendAsync"/> writes it to the client unchanged.</summary>
+    sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed) : IAsyncDisposable
+    {
+        public bool Failed => failed;
+
+        public async Task SendAsync()
+        {
+            var response = context.Response;
+            if (buffer.Overflowed)
+            {
+                await PaywallResponses.WriteUnavailableAsync(context, "Upstream answer too large",
+                    "The upstream answer exceeds what the gate buffers for paid routes; nothing was charged.");
+                return;
+            }
+            if (response.HasStarted)
+                return;
+            response.Headers.Remove("Transfer-Encoding");
+            // An empty error answer (e.g. YARP's 502) is left without a length so ServiceDefaults turns it into problem+json.
+            if (buffer.Body.Length == 0 && response.StatusCode >= 400)
+                return;
+            response.ContentLength = buffer.Body.Length;
+            await response.Body.WriteAsync(buffer.Body, context.RequestAborted);
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "402 for {Route}: {Reason}: {Error}")]
+    partial void LogRejected(string route, string reason, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Facilitator unavailable during {Operation} of {Attempt}: 503, nothing forwarded")]
+    partial void LogFacilitatorUnavailable(Exception exception, string operation, string attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment store unavailable for {Attempt}: 503, nothing forwarded")]
+    partial void LogStoreUnavailable(Exception exception, string attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} claimed: {Attempt}; forwarding")]
+    partial void LogClaimed(string paymentId, string attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} released: upstream answered {Status}, not settled")]
+    partial void LogReleased(string paymentId, int status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} settled (transaction {Transaction}, {Amount} atomic units for {Route})")]
+    partial void LogSettled(string paymentId, string transaction, string amount, string route);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId} refused at settlement: {Reason}; answer dropped, 402")]
+    partial void LogSettlementFailed(string paymentId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Settlement of payment {PaymentId} ({Attempt}) has an unknown outcome: pending, 503, reconciling")]
+    partial void LogSettlementPending(Exception exception, string paymentId, string attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} was settled earlier but not delivered; serving it now: {Attempt}")]
+    partial void LogRedeeming(string paymentId, string attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream error for payment {PaymentId}: {Error}")]
+    partial void LogUpstreamError(Exception? exception, string paymentId, string error);
+}

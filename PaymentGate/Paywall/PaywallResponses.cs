@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.Json;
+using Sessions.PaymentGate.Pricing;
+using Sessions.Payments.X402;
+
+namespace Sessions.PaymentGate.Paywall;
+
+/// <summary>The answers of the paywall itself: 402 in both x402 generations, settlement headers, 503/431 problems.</summary>
+public static class PaywallResponses
+{
+    /// <summary>
+    /// 402 for both client generations at once: header <c>PAYMENT-REQUIRED</c> = base64 v2 PaymentRequired (read first by
+    /// @x402/fetch) and a v1 JSON body <c>{x402Version:1, error, accepts}</c> (read by x402-fetch 1.x).
+    /// </summary>
+    public static async Task WritePaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string error,
+        SettleResponse? settlement = null)
+    {
+        var response = context.Response;
+        response.Clear();
+        response.StatusCode = StatusCodes.Status402PaymentRequired;
+        response.Headers.CacheControl = "no-store";
+        response.Headers[X402HeaderCodec.PaymentRequiredHeader] = X402HeaderCodec.Encode(new PaymentRequired
+        {
+            Error = error,
+            Resource = new ResourceInfo { Url = resourceUrl, Description = route.Description, MimeType = route.MimeType },
+            Accepts = [route.Requirements!],
+        });
+        if (settlement is not null)
+            AddSettlementHeaders(response, settlement);
+
+        IReadOnlyList<PaymentRequirementsV1> accepts = route.RequirementsV1(resourceUrl) is { } v1 ? [v1] : [];
+        response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(response.Body, new PaymentRequiredV1 { Error = error, Accepts = accepts },
+            X402JsonContext.Strict.PaymentRequiredV1, context.RequestAborted);
+    }
+
+    /// <summary>Both generations' settlement headers (@x402/fetch reads PAYMENT-RESPONSE, then X-PAYMENT-RESPONSE).</summary>
+    public static void AddSettlementHeaders(HttpResponse response, SettleResponse settlement)
+    {
+        var encoded = X402HeaderCodec.Encode(settlement);
+        response.Headers[X402HeaderCodec.PaymentResponseHeader] = encoded;
+        response.Headers[X402HeaderCodec.PaymentResponseHeaderV1] = encoded;
+        // Browsers' fetch only exposes these to scripts when listed.
+        response.Headers.AccessControlExposeHeaders = $"{X402HeaderCodec.PaymentResponseHeader}, {X402HeaderCodec.PaymentResponseHeaderV1}";
+    }
+
+    /// <summary>503 problem+json: the gate cannot take payments right now, nothing was forwarded (or delivered).</summary>
+    public static Task WriteUnavailableAsync(HttpContext context, string title, string detail, string? paymentId = null, int retryAfterSeconds = 5)
+    {
+        context.Response.Clear();
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers.CacheControl = "no-store";
+        var extensions = paymentId is null ? null : new Dictionary<string, object?> { ["paymentId"] = paymentId };
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail, extensions: extensions)
+            .ExecuteAsync(context);
+    }
+
+    /// <summary>431: a payment header longer than x402 ever needs is refused before it is even base64-decoded.</summary>
+    public static Task WriteHeaderTooLargeAsync(HttpContext context, string headerName, int length, int limit)
+    {
+        context.Response.Clear();
+        return TypedResults.Problem(statusCode: StatusCodes.Status431RequestHeaderFieldsTooLarge, title: "Payment header too large",
+            detail: $"{headerName} is {length} characters; the gate accepts at most {limit}.").ExecuteAsync(context);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Globalization;
+
+namespace Sessions.PaymentGate.Pricing;
+
+/// <summary><c>GET /api/pricing</c>: what costs what, in atomic units and dollars, and who gets paid.</summary>
+public static class PricingApi
+{
+    public static IEndpointRouteBuilder MapPricingApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/pricing", (PricingCatalog catalog) => TypedResults.Ok(Describe(catalog)))
+            .WithName("GetPricing");
+        return app;
+    }
+
+    public static PricingResponse Describe(PricingCatalog catalog) => new(
+        catalog.Organizations.Select(o => new OrganizationPricing(o.Id, o.Name, o.PayTo.ToString(), o.Asset.Network, o.V1Network,
+            o.Asset.Address.ToString(), o.Asset.Symbol, o.Asset.Decimals)).ToList(),
+        catalog.Routes.Select(r => new RoutePricing(
+            r.Method.Length == 0 ? "*" : r.Method, r.Path, r.Service, r.Description, r.Organization?.Id, !r.IsFree,
+            r.Amount?.ToString(CultureInfo.InvariantCulture),
+            r.Amount is { } amount ? PricingCatalog.FormatDollars(amount, r.Organization!.Asset.Decimals) : null,
+            r.Organization?.Asset.Network, r.Organization?.Asset.Address.ToString(), r.Organization?.PayTo.ToString())).ToList());
+}
+
+public sealed record PricingResponse(IReadOnlyList<OrganizationPricing> Organizations, IReadOnlyList<RoutePricing> Routes);
+
+public sealed record OrganizationPricing(string Id, string Name, string PayTo, string Network, string? V1Network, string Asset, string Symbol, int Decimals);
+
+/// <summary>One route; <c>Amount</c> is atomic units (a string: uint256 does not fit a JSON number), <c>Price</c> the dollar form.</summary>
+public sealed record RoutePricing(string Method, string Path, string Service, string Description, string? Organization, bool Paid,
+    string? Amount, string? Price, string? Network, string? Asset, string? PayTo);

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Numerics;
+using Microsoft.Extensions.Options;
+using Sessions.Payments.Crypto;
+using Sessions.Payments.X402;
+
+namespace Sessions.PaymentGate.Pricing;
+
+/// <summary>A merchant after validation: addresses parsed, asset known (decimals and EIP-712 domain).</summary>
+public sealed record Organization(string Id, string Name, EvmAddress PayTo, AssetInfo Asset)
+{
+    /// <summary>The v1 name of the network ("base-sepolia"), or null when x402 v1 has none.</summary>
+    public string? V1Network => Networks.TryGetV1Name(Asset.ChainId, out var name) ? name : null;
+}
+
+/// <summary>
+/// A validated route. Paid routes carry their price in atomic units and the v2 requirement the gate offers
+/// (computed once; v2 matching is deep equality against exactly this object).
+/// </summary>
+public sealed record GateRoute(string Id, string Method, string Path, string Service, string Description, string MimeType,
+    Organization? Organization, BigInteger? Amount, PaymentRequirements? Requirements)
+{
+    public bool IsFree => Amount is null;
+
+    /// <summary>"GET /api/content/{**key}": how payments rows and logs name the route.</summary>
+    public string Name => $"{(Method.Length == 0 ? "*" : Method)} {Path}";
+
+    /// <summary>The v1 requirement for one request (v1 puts the resource URL inside the requirement).</summary>
+    public PaymentRequirementsV1? RequirementsV1(string resourceUrl) =>
+        Organization is { V1Network: { } network } && Requirements is { } requirements
+            ? new PaymentRequirementsV1
+            {
+                Scheme = requirements.Scheme,
+                Network = network,
+                MaxAmountRequired = requirements.Amount,
+                Asset = requirements.Asset,
+                PayTo = requirements.PayTo,
+                Resource = resourceUrl,
+                Description = Description,
+                MimeType = MimeType,
+                MaxTimeoutSeconds = requirements.MaxTimeoutSeconds,
+                Extra = requirements.Extra,
+            }
+            : null;
+}
+
+/// <summary>The gate configuration could not be used; the message lists every problem.</summary>
+public sealed class GateConfigurationException(string message) : Exception(message);
+
+/// <summary>
+/// Organisations and routes from configuration section <c>Gate</c>, validated once at start-up: an unknown
+/// organisation, a bad price, payTo or network stops the gate with a message naming the configuration key.
+/// </summary>
+public sealed class PricingCatalog
+{
+    public const string DefaultService = "mcpserver";
+
+    /// <summary>Routes every gate forwards for free (later issues price them).</summary>
+    static readonly RouteOptions[] BuiltInRoutes =
+    [
+        new() { Path = "/mcp", Service = "mcpserver", Description = "MCP (Streamable HTTP)" },
+        new() { Path = "/api/sessions/{**rest}", Service = "sessionapi", Description = "Sessions API" },
+        new() { Path = "/api/vaults/{**rest}", Service = "vaultapi", Description = "Vaults API" },
+    ];
+
+    readonly Dictionary<string, GateRoute> _byId;
+
+    public PricingCatalog(IOptions<GateOptions> options)
+    {
+        var errors = new List<string>();
+        var organizations = new Dictionary<string, Organization>(StringComparer.Ordinal);
+        foreach (var (id, org) in options.Value.Organizations)
+        {
+            if (TryBuildOrganization(id, org, errors) is { } built)
+                organizations[id] = built;
+        }
+
+        var routes = new List<GateRoute>();
+        var configured = options.Value.Routes;
+        for (var i = 0; i < configured.Count; i++)
+        {
+            if (TryBuildRoute($"Gate:Routes:{i}", $"route-{i}", configured[i], organizations, errors) is { } route)
+                routes.Add(route);
+        }
+        for (var i = 0; i < BuiltInRoutes.Length; i++)
+        {
+            var builtIn = BuiltInRoutes[i];
+            // A configured route with the same path (e.g. pricing /mcp later) replaces the built-in one.
+            if (!routes.Any(r => string.Equals(r.Path, builtIn.Path, StringComparison.OrdinalIgnoreCase)))
+                routes.Add(TryBuildRoute($"built-in route {builtIn.Path}", $"builtin-{i}", builtIn, organizations, errors)!);
+        }
+
+        foreach (var duplicate in routes.GroupBy(r => (r.Method, r.Path.ToLowerInvariant())).Where(g => g.Count() > 1))
+            errors.Add($"Gate:Routes: {duplicate.First().Name} is declared {duplicate.Count()} times.");
+
+        if (errors.Count > 0)
+            throw new GateConfigurationException("Invalid gate configuration:" + Environment.NewLine + "- " + string.Join(Environment.NewLine + "- ", errors));
+
+        Organizations = organizations.Values.OrderBy(o => o.Id, StringComparer.Ordinal).ToList();
+        Routes = routes;
+        _byId = routes.ToDictionary(r => r.Id, StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<Organization> Organizations { get; }
+
+    public IReadOnlyList<GateRoute> Routes { get; }
+
+    public GateRoute? FindRoute(string routeId) => _byId.GetValueOrDefault(routeId);
+
+    /// <summary>Atomic units as dollars for display: 1000 → "$0.001", 10000 → "$0.01", 1000000 → "$1.00".</summary>
+    public static string FormatDollars(BigInteger atomic, int decimals)
+    {
+        var text = BigInteger.Abs(atomic).ToString(CultureInfo.InvariantCulture).PadLeft(decimals + 1, '0');
+        var whole = text[..^decimals];
+        var fraction = text[^decimals..].TrimEnd('0');
+        if (fraction.Length < 2)
+            fraction = fraction.PadRight(2, '0');
+        return $"${whole}.{fraction}";
+    }
+
+    static Organization? TryBuildOrganization(string id, OrganizationOptions org, List<string> errors)
+    {
+        var key = $"Gate:Organizations:{id}";
+        var before = errors.Count;
+        if (string.IsNullOrWhiteSpace(id) || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+            errors.Add($"{key}: the organisation id must be letters, digits, '-' or '_'.");
+        if (!EvmAddress.TryParse(org.PayTo, out var payTo, out var payToError))
+            errors.Add($"{key}:PayTo '{org.PayTo}' is not an EVM address: {payToError}");
+        else if (payTo == EvmAddress.Zero)
+            errors.Add($"{key}:PayTo must not be the zero address (payments would be burnt).");
+
+        var network = string.IsNullOrWhiteSpace(org.Network) ? Networks.BaseSepolia : org.Network;
+        AssetInfo? asset = null;
+        if (!Networks.TryNormalizeToCaip2(network, out var caip2))
+            errors.Add($"{key}:Network '{network}' is not an EVM network (use CAIP-2 'eip155:<chainId>' or a v1 name like 'base-sepolia').");
+        else if (string.IsNullOrWhiteSpace(org.Asset))
+        {
+            if (KnownAssets.TryGetUsdc(caip2, out var usdc)) asset = usdc;
+            else errors.Add($"{key}:Network '{network}' has no known USDC: set Asset to a known EIP-3009 token.");
+        }
+        else if (!EvmAddress.TryParse(org.Asset, out var assetAddress, out var assetError))
+            errors.Add($"{key}:Asset '{org.Asset}' is not an EVM address: {assetError}");
+        else if (KnownAssets.TryFind(caip2, assetAddress, out var known)) asset = known;
+        else errors.Add($"{key}:Asset '{org.Asset}' is not a token the gate knows on {caip2} (its EIP-712 name, version and decimals are needed).");
+
+        return errors.Count == before ? new Organization(id, string.IsNullOrWhiteSpace(org.Name) ? id : org.Name, payTo, asset!) : null;
+    }
+
+    static GateRoute? TryBuildRoute(string key, string id, RouteOptions route, Dictionary<string, Organization> organizations, List<string> errors)
+    {
+        var before = errors.Count;
+        var method = (route.Method ?? "").Trim().ToUpperInvariant();
+        if (method.Length > 0 && !method.All(char.IsAsciiLetterUpper))
+            errors.Add($"{key}:Method '{route.Method}' is not an HTTP method.");
+        var path = route.Path?.Trim() ?? "";
+        if (!path.StartsWith('/'))
+            errors.Add($"{key}:Path '{route.Path}' must be a route template starting with '/'.");
+        var service = string.IsNullOrWhiteSpace(route.Service) ? DefaultService : route.Service.Trim();
+
+        Organization? organization = null;
+        if (!string.IsNullOrWhiteSpace(route.Organization) && !organizations.TryGetValue(route.Organization, out organization))
+            errors.Add($"{key}:Organization '{route.Organization}' is not declared under Gate:Organizations.");
+
+        BigInteger? amount = null;
+        PaymentRequirements? requirements = null;
+        if (!string.IsNullOrWhiteSpace(route.Price))
+        {
+            if (string.IsNullOrWhiteSpace(route.Organization))
+                errors.Add($"{key}: a priced route needs an Organization (who gets paid).");
+            else if (organization is not null)
+            {
+                if (!Price.TryParseAtomic(route.Price.Trim(), organization.Asset.Decimals, out var atomic, out var priceError))
+                    errors.Add($"{key}:Price: {priceError}");
+                else if (atomic.IsZero)
+                    errors.Add($"{key}:Price '{route.Price}' is zero: leave Price out for a free route.");
+                else
+                {
+                    amount = atomic;
+                    requirements = ExactEvmRequirements.For(organization.Asset, atomic.ToString(CultureInfo.InvariantCulture), organization.PayTo.ToString());
+                }
+            }
+        }
+        if (errors.Count > before)
+            return null;
+        return new GateRoute(id, method, path, service, route.Description ?? "", string.IsNullOrWhiteSpace(route.MimeType) ? "application/json" : route.MimeType,
+            organization, amount, requirements);
+    }
+}

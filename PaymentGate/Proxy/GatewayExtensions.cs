@@ -1,0 +1,68 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sessions.PaymentGate.Paywall;
+using Sessions.PaymentGate.Pricing;
+using Sessions.PaymentGate.Proxy;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Microsoft.Extensions.Hosting;
+
+// In ServiceDefaults' namespace so that Program.cs needs no using.
+public static class GatewayExtensions
+{
+    /// <summary>
+    /// The gateway: pricing (section <c>Gate</c>, validated at start-up), YARP routes and clusters built in code from it and
+    /// from service discovery, the x402 paywall with its replay guard (Redis <c>redis</c> + gatedb) and the settlement
+    /// reconciler. Needs <c>AddNpgsqlDataSource("gatedb")</c> and an <see cref="Sessions.PaymentGate.Facilitator.IFacilitatorClient"/>.
+    /// </summary>
+    public static TBuilder AddGateway<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var services = builder.Services;
+        // First registered = outermost: the client's X-Payer-Context is gone before ServiceDefaults' verifier sees it.
+        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, StripPayerContextStartupFilter>());
+
+        services.AddOptions<GateOptions>().BindConfiguration(GateOptions.SectionName);
+        services.TryAddSingleton<PricingCatalog>();
+        services.AddHostedService<GateStartupValidation>();
+        services.AddSingleton<IProxyConfigProvider, GateProxyConfigProvider>();
+        services.AddReverseProxy();
+
+        // Without Redis the gate still serves free routes and its health shows why paid ones answer 503 (fail closed).
+        if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))
+            builder.AddRedisClient("redis");
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<PaymentStore>();
+        services.TryAddSingleton<Paywall>();
+        services.TryAddSingleton<SettlementReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<SettlementReconciler>());
+        return builder;
+    }
+
+    /// <summary><c>GET /api/pricing</c> and the proxy routes, each paid one behind the paywall.</summary>
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        app.MapPricingApi();
+        var paywall = app.Services.GetRequiredService<Paywall>();
+        // The standard pipeline minus session affinity (never enabled: it needs the missing System.IO.Hashing).
+        app.MapReverseProxy(pipeline =>
+        {
+            pipeline.Use(paywall.InvokeAsync);
+            pipeline.UseLoadBalancing();
+            pipeline.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    /// <summary>Builds the pricing catalog while the host starts, so a bad configuration stops the gate with its message.</summary>
+    sealed class GateStartupValidation(IServiceProvider services, ILogger<GateStartupValidation> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            var catalog = services.GetRequiredService<PricingCatalog>();
+            logger.LogInformation("Gate pricing: {Organizations} organisation(s), {Paid} paid and {Free} free route(s).",
+                catalog.Organizations.Count, catalog.Routes.Count(r => !r.IsFree), catalog.Routes.Count(r => r.IsFree));
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
