@@ -1,0 +1,88 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Sessions.Hosting;
+using Sessions.Hosting.Testing;
+
+namespace Interop.Tests;
+
+/// <summary>
+/// The whole stack (Redis, Postgres, the services and the gate), started once for the assembly from the AppHost's
+/// Program.cs on random ports. Set <c>SESSIONS_INTEROP_GATE_URL</c> to run against a stack that is already running
+/// (e.g. <c>AppHost/run.sh</c>, gate at http://localhost:8402) instead.
+/// Node.js is checked first: without it every test fails with the reason, nothing is skipped silently.
+/// </summary>
+public sealed class StackFixture : IAsyncLifetime
+{
+    static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(60);
+    static readonly TimeSpan ServiceTimeout = TimeSpan.FromSeconds(120);
+    static readonly string[] Services = ["sessionapi", "vaultapi", "mcpserver", "paymentgate"];
+
+    IDistributedApplicationTestingBuilder? _builder;
+    DistributedApplication? _app;
+
+    /// <summary>The gate's real base URL (no trailing slash), to hand to the Node scripts.</summary>
+    public string GateUrl { get; private set; } = "";
+
+    public HttpClient Gate { get; private set; } = new();
+
+    public NodeRunner Node { get; } = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        Node.EnsureAvailable();
+        var external = Environment.GetEnvironmentVariable("SESSIONS_INTEROP_GATE_URL");
+        if (!string.IsNullOrEmpty(external))
+        {
+            GateUrl = external.TrimEnd('/');
+        }
+        else
+        {
+            var ct = TestContext.Current.CancellationToken;
+            _builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(ct);
+            _app = await _builder.BuildAsync(ct);
+            await _app.StartAsync(ct);
+            await _app.WaitForResourceHealthyAsync("redis", ServerTimeout, ct);
+            await _app.WaitForResourceHealthyAsync("postgres", ServerTimeout, ct);
+            foreach (var service in Services)
+                await _app.WaitForResourceHealthyAsync(service, ServiceTimeout, ct);
+            GateUrl = _app.GetEndpoint("paymentgate").ToString().TrimEnd('/');
+        }
+        Gate = new HttpClient { BaseAddress = new Uri(GateUrl + "/"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>A fresh wallet funded through the gate's development faucet.</summary>
+    public async Task<Wallet> FundedWalletAsync(long amount, CancellationToken cancellationToken)
+    {
+        var wallet = Wallet.Create();
+        using var response = await Gate.PostAsJsonAsync("dev/faucet",
+            new { address = wallet.Address, amount = amount.ToString(System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"POST /dev/faucet answered {(int)response.StatusCode}: {body}");
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal(amount.ToString(System.Globalization.CultureInfo.InvariantCulture), json.RootElement.GetProperty("balance").GetString());
+        return wallet;
+    }
+
+    /// <summary><c>GET /dev/accounts/{address}</c>: the simulated token's balance and transfers.</summary>
+    public async Task<LedgerAccount> AccountAsync(string address, CancellationToken cancellationToken)
+    {
+        using var response = await Gate.GetAsync($"dev/accounts/{address}", cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"GET /dev/accounts/{address} answered {(int)response.StatusCode}: {body}");
+        return JsonSerializer.Deserialize<LedgerAccount>(body, JsonSerializerOptions.Web)!;
+    }
+
+    /// <summary>Output of a resource (for failure messages); empty when the stack is external.</summary>
+    public string TailOfLogs(string resource, int lines = 40) => _app?.TailOfLogs(resource, lines) ?? "";
+
+    public async ValueTask DisposeAsync()
+    {
+        Gate.Dispose();
+        if (_app is not null) await _app.DisposeAsync();
+        if (_builder is not null) await _builder.DisposeAsync();
+    }
+}
+
+public sealed record LedgerAccount(string Address, string Balance, IReadOnlyList<LedgerTransfer> Transfers);
+
+public sealed record LedgerTransfer(long Id, string Kind, string From, string To, string Value, string? Nonce, string? Transaction);
