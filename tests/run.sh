@@ -12,6 +12,20 @@ source "$repo/AppHost/prerequisites.sh"
 install_prerequisites || exit 1
 set +e
 
+# The interop tests (tests/Interop.Tests) run the official x402 JavaScript clients from tests/Interop. Without
+# Node.js/npm they FAIL with the reason (never skipped); the rest of the run goes on.
+if ( install_node_prerequisites ); then
+    interop="$repo/tests/Interop"
+    # npm ci wipes node_modules: only when the lock file is newer than the last install.
+    if [ ! -e "$interop/node_modules/.package-lock.json" ] || [ "$interop/package-lock.json" -nt "$interop/node_modules/.package-lock.json" ]; then
+        echo "== npm ci (tests/Interop)" >&2
+        (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error) >&2 \
+            || echo "warning: npm ci failed in tests/Interop: the interop tests will fail." >&2
+    fi
+else
+    echo "warning: Node.js >= 20 and npm are not available: the interop tests will fail (install nodejs and npm)." >&2
+fi
+
 # Everything a run creates (database folders, pid files, results) lives here and is removed at the end.
 run_root="$(mktemp -d "${TMPDIR:-/tmp}/sessions-tests.XXXXXX")"
 chmod 755 "$run_root"   # the postgres user must reach its data folder
