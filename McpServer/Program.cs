@@ -1,9 +1,15 @@
+using Sessions.McpServer.Content;
+using Sessions.McpServer.Ping;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddSessionStore("redis");
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapPingApi();
+app.MapContentApi();
 
 app.Run();

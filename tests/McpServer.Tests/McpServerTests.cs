@@ -5,10 +5,13 @@ using Sessions.Testing;
 
 namespace McpServer.Tests;
 
-// McpServer has no database yet: the service defaults alone.
-public sealed class McpServerTests : IAsyncDisposable
+// The service defaults plus the Redis-backed content store.
+public sealed class McpServerTests(InfrastructureFixture infrastructure) : IAsyncDisposable
 {
-    readonly ServiceFactory<Program> _factory = new(new Dictionary<string, string?>());
+    readonly ServiceFactory<Program> _factory = new(new Dictionary<string, string?>
+    {
+        ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
+    });
 
     [Fact]
     public async Task Health_is_healthy_with_the_self_check()
@@ -19,6 +22,7 @@ public sealed class McpServerTests : IAsyncDisposable
         using var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal("Healthy", report.RootElement.GetProperty("status").GetString());
         Assert.Equal("Healthy", report.RootElement.GetProperty("checks").GetProperty("self").GetProperty("status").GetString());
+        Assert.Equal("Healthy", report.RootElement.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
     }
 
     [Fact]
@@ -47,6 +51,7 @@ public sealed class McpServerTests : IAsyncDisposable
         await using var sink = new OtlpSink();
         await using var factory = new ServiceFactory<Program>(new Dictionary<string, string?>
         {
+            ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.Endpoint.ToString(),
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_SERVICE_NAME"] = "mcpserver",

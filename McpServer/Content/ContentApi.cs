@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Sessions.McpServer.Storage;
+using Sessions.Redis;
+
+namespace Sessions.McpServer.Content;
+
+/// <summary>
+/// The payer's key-value content over REST (the aixyz x402-sessions example; priced at the gate): values are UTF-8 text
+/// stored as sent and read back as <c>text/plain</c>. Each payer sees only its own keys (<see cref="ISessionStore"/>).
+/// </summary>
+public static class ContentApi
+{
+    /// <summary>Longest TTL a client may ask for: one year.</summary>
+    public const long MaxTtlSeconds = 365L * 24 * 3600;
+
+    public static RouteGroupBuilder MapContentApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/content").RequirePayer();
+        api.AddEndpointFilter(MapStoreFailures);
+
+        api.MapGet("", ListAsync);
+        api.MapPut("/{**key}", PutAsync);
+        api.MapGet("/{**key}", GetAsync);
+        api.MapDelete("/{**key}", DeleteAsync);
+        return api;
+    }
+
+    public sealed record PutResponse(string Key, long Size,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ExpiresAt);
+
+    public sealed record ListItem(string Key, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Value);
+
+    public sealed record ListResponse(IReadOnlyList<ListItem> Items, string? NextCursor);
+
+    static async Task<Results<Ok<PutResponse>, ProblemHttpResult>> PutAsync(string key, string? ttl, HttpRequest request,
+        ISessionStore store, CancellationToken cancellationToken)
+    {
+        if (!SessionLimits.IsValidKey(key, out var error)) return BadRequest(error!);
+        TimeSpan? lifetime = null;
+        if (ttl is not null)
+        {
+            if (!long.TryParse(ttl, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds is < 1 or > MaxTtlSeconds)
+                return BadRequest($"ttl must be a whole number of seconds between 1 and {MaxTtlSeconds}.");
+            lifetime = TimeSpan.FromSeconds(seconds);
+        }
+        if (request.ContentLength > SessionLimits.MaxValueBytes) return TooLarge(request.ContentLength.Value);
+
+        var body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null) return TooLarge(request.ContentLength ?? SessionLimits.MaxValueBytes + 1);
+        string value;
+        try
+        {
+            value = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
+        }
+        catch (DecoderFallbackException)
+        {
+            return BadRequest("The value must be UTF-8 text.");
+        }
+        var entry = await store.SetAsync(key, value, lifetime, cancellationToken);
+        return TypedResults.Ok(new PutResponse(entry.Key, entry.Size, entry.ExpiresAt));
+    }
+
+    static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetAsync(string key, ISessionStore store, CancellationToken cancellationToken)
+    {
+        if (!SessionLimits.IsValidKey(key, out var error)) return BadRequest(error!);
+        return await store.GetAsync(key, cancellationToken) is { } entry
+            ? TypedResults.Text(entry.Value, "text/plain", Encoding.UTF8)
+            : NotFound(key);
+    }
+
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string key, ISessionStore store, CancellationToken cancellationToken)
+    {
+        if (!SessionLimits.IsValidKey(key, out var error)) return BadRequest(error!);
+        return await store.DeleteAsync(key, cancellationToken) ? TypedResults.NoContent() : NotFound(key);
+    }
+
+    static async Task<Results<Ok<ListResponse>, ProblemHttpResult>> ListAsync(string? prefix, string? cursor, string? limit, string? keysOnly,
+        ISessionStore store, CancellationToken cancellationToken)
+    {
+        if (!SessionLimits.IsValidPrefix(prefix, out var error)) return BadRequest(error!);
+        if (!string.IsNullOrEmpty(cursor) && !SessionLimits.IsValidKey(cursor, out error)) return BadRequest($"Invalid cursor: {error}");
+        int? pageSize = null;
+        if (!string.IsNullOrEmpty(limit))
+        {
+            if (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || !SessionLimits.IsValidLimit(parsed, out _))
+                return BadRequest($"limit must be a whole number between 1 and {SessionLimits.MaxListLimit}.");
+            pageSize = parsed;
+        }
+        var onlyKeys = false;
+        if (!string.IsNullOrEmpty(keysOnly) && !TryParseFlag(keysOnly, out onlyKeys))
+            return BadRequest("keysOnly must be true, false, 1 or 0.");
+
+        var page = await store.ListAsync(new SessionListOptions(prefix, string.IsNullOrEmpty(cursor) ? null : cursor, pageSize, onlyKeys), cancellationToken);
+        return TypedResults.Ok(new ListResponse([.. page.Items.Select(item => new ListItem(item.Key, item.Value))], page.NextCursor));
+    }
+
+    /// <summary>Reads at most <see cref="SessionLimits.MaxValueBytes"/>; null when the body is longer (chunked bodies have no length up front).</summary>
+    static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > SessionLimits.MaxValueBytes) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    static bool TryParseFlag(string text, out bool value)
+    {
+        value = text is "1" || text.Equals("true", StringComparison.OrdinalIgnoreCase);
+        return value || text is "0" || text.Equals("false", StringComparison.OrdinalIgnoreCase);
+    }
+
+    // Redis down or too slow: the request may be retried, so 503 (not 500); nothing was served from a guess.
+    static async ValueTask<object?> MapStoreFailures(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Content store unavailable",
+                detail: "The content store (Redis) did not answer; try again shortly.");
+        }
+        catch (SessionValueTooLargeException e)
+        {
+            return TooLarge(e.Size);
+        }
+    }
+
+    static ProblemHttpResult BadRequest(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid content request", detail: detail);
+
+    static ProblemHttpResult NotFound(string key) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such key", detail: $"The key '{key}' does not exist or has expired.");
+
+    static ProblemHttpResult TooLarge(long size) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Value too large",
+            detail: $"The value ({size} bytes or more) exceeds the limit of {SessionLimits.MaxValueBytes} bytes (64 KiB) per key.");
+}

@@ -1,0 +1,63 @@
+namespace Sessions.McpServer.Storage;
+
+/// <summary>
+/// Key-value storage of the payer of the current request (aixyz SessionPlugin, PROTOCOLS.md §3): every call works on
+/// the keys of <see cref="Microsoft.Extensions.Hosting.IPayerContextAccessor.Current"/>'s payer, resolved per call, so
+/// one instance serves every request and a request without a payer gets no storage at all
+/// (<see cref="PayerRequiredException"/>). Keys and values are checked against <see cref="SessionLimits"/>
+/// (<see cref="ArgumentException"/> / <see cref="SessionValueTooLargeException"/>).
+/// </summary>
+public interface ISessionStore
+{
+    /// <summary>The current payer's storage id (lowercase address).</summary>
+    /// <exception cref="PayerRequiredException">The current request has no payer.</exception>
+    string Payer { get; }
+
+    /// <summary>The entry, or null when the key was never set, was deleted or has expired.</summary>
+    Task<SessionEntry?> GetAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or overwrites; <paramref name="ttl"/> null = no expiry (an overwrite without a TTL clears the old one).</summary>
+    Task<SessionEntry> SetAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>True when the key existed (and had not expired).</summary>
+    Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>A page of the payer's live entries in ordinal key order, after <see cref="SessionListOptions.Cursor"/>.</summary>
+    Task<SessionPage> ListAsync(SessionListOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>One result per requested key, in order; null where the key is missing.</summary>
+    Task<IReadOnlyList<SessionEntry?>> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets every entry atomically with the same TTL.</summary>
+    Task<IReadOnlyList<SessionEntry>> SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>How many of the keys existed and were deleted.</summary>
+    Task<long> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
+}
+
+/// <param name="Size">UTF-8 bytes of the value.</param>
+/// <param name="ExpiresAt">When the entry disappears; null = never.</param>
+public sealed record SessionEntry(string Key, string Value, long Size, DateTimeOffset? ExpiresAt);
+
+/// <param name="Prefix">Only keys starting with it (ordinal); null or empty = all.</param>
+/// <param name="Cursor">The last key of the previous page (its <see cref="SessionPage.NextCursor"/>); null = from the start.</param>
+/// <param name="Limit">Page size, 1..<see cref="SessionLimits.MaxListLimit"/>; null = <see cref="SessionLimits.DefaultListLimit"/>.</param>
+/// <param name="KeysOnly">Skip the values (<see cref="SessionListItem.Value"/> null): cheaper for large values.</param>
+public sealed record SessionListOptions(string? Prefix = null, string? Cursor = null, int? Limit = null, bool KeysOnly = false);
+
+public sealed record SessionListItem(string Key, string? Value);
+
+/// <param name="NextCursor">Set only when at least one more matching entry exists.</param>
+public sealed record SessionPage(IReadOnlyList<SessionListItem> Items, string? NextCursor);
+
+/// <summary>Session storage was used by a request that no payer paid for (it did not come through the gate).</summary>
+public sealed class PayerRequiredException() : InvalidOperationException(
+    "Session storage belongs to the payer of the current request, and this request has no payer context " +
+    "(only requests paid at the gate carry one). Require a payer on the endpoint (.RequirePayer()) before using the store.");
+
+/// <summary>A value above <see cref="SessionLimits.MaxValueBytes"/> (the content API answers 413).</summary>
+public sealed class SessionValueTooLargeException(long size) : ArgumentException(
+    $"The value is {size} bytes; at most {SessionLimits.MaxValueBytes} bytes (64 KiB) of UTF-8 are stored per key.")
+{
+    public long Size { get; } = size;
+}

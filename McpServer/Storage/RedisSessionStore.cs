@@ -1,0 +1,212 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Hosting;
+using Sessions.Redis;
+using Sessions.ServiceDefaults.PayerContext;
+
+namespace Sessions.McpServer.Storage;
+
+/// <summary>
+/// <see cref="ISessionStore"/> on Redis. Layout per payer (the <c>{payer}</c> hash tag keeps a payer's keys in one
+/// cluster slot, so its scripts stay single-slot):
+/// <list type="bullet">
+/// <item><c>kv:{payer}:&lt;key&gt;</c> string: the value, with PEXPIRE when it has a TTL (Redis expires it).</item>
+/// <item><c>idx:{payer}</c> sorted set, every score 0: the payer's keys in bytewise order, paged with ZRANGE BYLEX.</item>
+/// <item><c>exp:{payer}</c> sorted set, score = expiry in unix ms: lets a listing drop expired keys from the index.</item>
+/// </list>
+/// Value and index change together in Lua scripts; a listing also skips (and unindexes) any indexed key whose value is
+/// gone, so an expired key never shows. Expiry uses the Redis clock (TIME), like PEXPIRE itself.
+/// </summary>
+public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextAccessor payers) : ISessionStore
+{
+    // KEYS: idx, exp, kv...; ARGV: ttl ms (0 = none), then one key per kv. Returns the expiry in unix ms (-1 = none).
+    static readonly LuaScript SetScript = new("""
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local ttl = tonumber(ARGV[1])
+        local n = #KEYS - 2
+        for i = 1, n do
+          local key, value = ARGV[1 + i], ARGV[1 + n + i]
+          if ttl > 0 then
+            redis.call('SET', KEYS[2 + i], value, 'PX', ttl)
+            redis.call('ZADD', KEYS[2], now + ttl, key)
+          else
+            redis.call('SET', KEYS[2 + i], value)
+            redis.call('ZREM', KEYS[2], key)
+          end
+          redis.call('ZADD', KEYS[1], 0, key)
+        end
+        if ttl > 0 then return now + ttl end
+        return -1
+        """);
+
+    // KEYS: idx, exp, kv...; ARGV: one key per kv. Returns how many values existed.
+    static readonly LuaScript DeleteScript = new("""
+        local deleted = 0
+        for i = 3, #KEYS do
+          deleted = deleted + redis.call('DEL', KEYS[i])
+          redis.call('ZREM', KEYS[1], ARGV[i - 2])
+          redis.call('ZREM', KEYS[2], ARGV[i - 2])
+        end
+        return deleted
+        """);
+
+    // KEYS: kv...; returns value, expiry ms (PEXPIRETIME: -1 none, -2 missing) per key.
+    static readonly LuaScript GetScript = new("""
+        local out = {}
+        for i = 1, #KEYS do
+          out[#out + 1] = redis.call('GET', KEYS[i])
+          out[#out + 1] = redis.call('PEXPIRETIME', KEYS[i])
+        end
+        return out
+        """);
+
+    // KEYS: idx, exp; ARGV: kv key prefix, min and max (ZRANGE BYLEX bounds), limit, keysOnly (1/0).
+    // First drops up to 1000 expired keys from the index (expired iff now > expiry, as Redis decides), then walks the
+    // index from min and collects live entries; an indexed key without a value (expired meanwhile) is unindexed
+    // and skipped. Builds kv names from ARGV: they share the payer's hash tag, so the script stays in one slot.
+    // Returns {more (1/0), key, value, key, value...} (no values when keysOnly).
+    static readonly LuaScript ListScript = new("""
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local expired = redis.call('ZRANGE', KEYS[2], '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, 1000)
+        for _, key in ipairs(expired) do
+          redis.call('ZREM', KEYS[1], key)
+          redis.call('ZREM', KEYS[2], key)
+          redis.call('DEL', ARGV[1] .. key)
+        end
+        local limit = tonumber(ARGV[4])
+        local keysOnly = ARGV[5] == '1'
+        local out = {0}
+        local found = 0
+        local min = ARGV[2]
+        while out[1] == 0 do
+          local batch = redis.call('ZRANGE', KEYS[1], min, ARGV[3], 'BYLEX', 'LIMIT', 0, limit + 1 - found)
+          if #batch == 0 then break end
+          for _, key in ipairs(batch) do
+            local value
+            if keysOnly then
+              if redis.call('EXISTS', ARGV[1] .. key) == 1 then value = '' else value = false end
+            else
+              value = redis.call('GET', ARGV[1] .. key)
+            end
+            if value then
+              if found == limit then out[1] = 1 break end
+              found = found + 1
+              out[#out + 1] = key
+              if not keysOnly then out[#out + 1] = value end
+            else
+              redis.call('ZREM', KEYS[1], key)
+              redis.call('ZREM', KEYS[2], key)
+            end
+            min = '(' .. key
+          end
+        end
+        return out
+        """);
+
+    // The gate signs lowercase EVM addresses; anything else must not become part of a Redis key.
+    [GeneratedRegex("^0x[0-9a-f]{40}$")]
+    private static partial Regex AddressPattern();
+
+    public string Payer
+    {
+        get
+        {
+            var payer = payers.Current?.Payer ?? throw new PayerRequiredException();
+            payer = PayerContext.NormalizeAddress(payer);
+            return AddressPattern().IsMatch(payer)
+                ? payer
+                : throw new InvalidOperationException($"The payer '{payer}' is not an EVM address (0x + 40 hex digits).");
+        }
+    }
+
+    public async Task<SessionEntry?> GetAsync(string key, CancellationToken cancellationToken = default) =>
+        (await GetManyAsync([key], cancellationToken))[0];
+
+    public async Task<IReadOnlyList<SessionEntry?>> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var key in keys) SessionLimits.ThrowIfInvalidKey(key, nameof(keys));
+        if (keys.Count == 0) return [];
+        var payer = Payer;
+        var reply = (await redis.EvaluateAsync(GetScript, [.. keys.Select(key => ValueKey(payer, key))], null, cancellationToken)).AsArray()!;
+        var entries = new SessionEntry?[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (reply[2 * i].AsString() is not { } value) continue;
+            var expiresAt = reply[2 * i + 1].AsInt64();
+            entries[i] = new SessionEntry(keys[i], value, System.Text.Encoding.UTF8.GetByteCount(value),
+                expiresAt >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiresAt) : null);
+        }
+        return entries;
+    }
+
+    public async Task<SessionEntry> SetAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        (await SetManyAsync([new(key, value)], ttl, cancellationToken))[0];
+
+    public async Task<IReadOnlyList<SessionEntry>> SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        SessionLimits.ThrowIfInvalidTtl(ttl);
+        var sizes = new long[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            SessionLimits.ThrowIfInvalidKey(entries[i].Key, nameof(entries));
+            sizes[i] = SessionLimits.ThrowIfInvalidValue(entries[i].Value);
+        }
+        if (entries.Count == 0) return [];
+        var payer = Payer;
+        // Ceiling to whole milliseconds: a TTL never rounds down to "no expiry".
+        var ttlMs = ttl is { } t ? (long)Math.Ceiling(t.TotalMilliseconds) : 0;
+        RedisValue[] args = [ttlMs, .. entries.Select(e => (RedisValue)e.Key), .. entries.Select(e => (RedisValue)e.Value)];
+        var expiry = (long)await redis.EvaluateAsync(SetScript, [IndexKey(payer), ExpiryKey(payer), .. entries.Select(e => ValueKey(payer, e.Key))],
+            args, cancellationToken);
+        DateTimeOffset? expiresAt = expiry >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiry) : null;
+        return [.. entries.Select((e, i) => new SessionEntry(e.Key, e.Value, sizes[i], expiresAt))];
+    }
+
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
+        await DeleteManyAsync([key], cancellationToken) > 0;
+
+    public async Task<long> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var key in keys) SessionLimits.ThrowIfInvalidKey(key, nameof(keys));
+        var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
+        if (distinct.Length == 0) return 0;
+        var payer = Payer;
+        return (long)await redis.EvaluateAsync(DeleteScript, [IndexKey(payer), ExpiryKey(payer), .. distinct.Select(key => ValueKey(payer, key))],
+            [.. distinct.Select(key => (RedisValue)key)], cancellationToken);
+    }
+
+    public async Task<SessionPage> ListAsync(SessionListOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!SessionLimits.IsValidPrefix(options.Prefix, out var error)) throw new ArgumentException(error, nameof(options));
+        if (options.Cursor is not null) SessionLimits.ThrowIfInvalidKey(options.Cursor, nameof(options));
+        if (!SessionLimits.IsValidLimit(options.Limit, out error)) throw new ArgumentException(error, nameof(options));
+        var payer = Payer;
+        var limit = options.Limit ?? SessionLimits.DefaultListLimit;
+        var prefix = options.Prefix ?? "";
+
+        // Start after the cursor, or at the prefix when the cursor lies before it. Keys are ASCII, so U+00FF (UTF-8 C3 BF)
+        // sorts after every key that starts with the prefix.
+        var min = options.Cursor is { } cursor && string.CompareOrdinal(cursor, prefix) >= 0 ? "(" + cursor
+            : prefix.Length > 0 ? "[" + prefix : "-";
+        var max = prefix.Length > 0 ? "[" + prefix + "\u00ff" : "+";
+        var reply = (await redis.EvaluateAsync(ListScript, [IndexKey(payer), ExpiryKey(payer)],
+            [ValueKey(payer, ""), min, max, limit, options.KeysOnly ? 1 : 0], cancellationToken)).AsArray()!;
+
+        var items = new List<SessionListItem>(limit);
+        var stride = options.KeysOnly ? 1 : 2;
+        for (var i = 1; i + stride - 1 < reply.Length; i += stride)
+            items.Add(new SessionListItem(reply[i].AsString()!, options.KeysOnly ? null : reply[i + 1].AsString()));
+        var more = reply[0].AsInt64() == 1;
+        return new SessionPage(items, more && items.Count > 0 ? items[^1].Key : null);
+    }
+
+    internal static string ValueKey(string payer, string key) => $"kv:{{{payer}}}:{key}";
+    internal static string IndexKey(string payer) => $"idx:{{{payer}}}";
+    internal static string ExpiryKey(string payer) => $"exp:{{{payer}}}";
+}

@@ -1,0 +1,72 @@
+using System.Buffers;
+
+namespace Sessions.McpServer.Storage;
+
+/// <summary>
+/// What a key and a value may be. Keys are 1..256 characters of <c>A-Z a-z 0-9 - _ . ~ : @ + =</c> in
+/// <c>/</c>-separated segments (no leading, trailing or double <c>/</c>, no <c>.</c> or <c>..</c> segment): they
+/// travel unescaped in URLs (<c>/api/content/notes/today</c>) and compare the same ordinally in .NET and bytewise in
+/// Redis, which the listing order relies on.
+/// </summary>
+public static class SessionLimits
+{
+    public const int MaxKeyLength = 256;
+    public const int MaxValueBytes = 64 * 1024;
+    public const int DefaultListLimit = 20;
+    public const int MaxListLimit = 100;
+
+    static readonly SearchValues<char> KeyCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~:@+=/");
+
+    public static bool IsValidKey(string? key, out string? error)
+    {
+        error = key switch
+        {
+            null or "" => "The key is empty.",
+            { Length: > MaxKeyLength } => $"The key is longer than {MaxKeyLength} characters.",
+            _ when key.AsSpan().ContainsAnyExcept(KeyCharacters) => "The key may contain only A-Z a-z 0-9 - _ . ~ : @ + = and /.",
+            _ when key.Split('/').Any(segment => segment is "" or "." or "..") =>
+                "The key's '/'-separated segments must be non-empty and not '.' or '..'.",
+            _ => null,
+        };
+        return error is null;
+    }
+
+    /// <summary>A prefix is any start of a valid key, so it may end with '/'.</summary>
+    public static bool IsValidPrefix(string? prefix, out string? error)
+    {
+        error = prefix switch
+        {
+            null or "" => null,
+            { Length: > MaxKeyLength } => $"The prefix is longer than {MaxKeyLength} characters.",
+            _ when prefix.AsSpan().ContainsAnyExcept(KeyCharacters) => "The prefix may contain only A-Z a-z 0-9 - _ . ~ : @ + = and /.",
+            _ => null,
+        };
+        return error is null;
+    }
+
+    public static bool IsValidLimit(int? limit, out string? error)
+    {
+        error = limit is null or (>= 1 and <= MaxListLimit) ? null : $"The limit must be between 1 and {MaxListLimit}.";
+        return error is null;
+    }
+
+    internal static void ThrowIfInvalidKey(string key, string parameterName = "key")
+    {
+        if (!IsValidKey(key, out var error)) throw new ArgumentException(error, parameterName);
+    }
+
+    /// <returns>The value's UTF-8 size.</returns>
+    internal static long ThrowIfInvalidValue(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var size = System.Text.Encoding.UTF8.GetByteCount(value);
+        return size > MaxValueBytes ? throw new SessionValueTooLargeException(size) : size;
+    }
+
+    internal static void ThrowIfInvalidTtl(TimeSpan? ttl)
+    {
+        if (ttl is { } value && value < TimeSpan.FromMilliseconds(1))
+            throw new ArgumentOutOfRangeException(nameof(ttl), ttl, "A TTL is at least 1 ms; null means no expiry.");
+    }
+}
