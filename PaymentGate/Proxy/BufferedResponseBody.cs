@@ -58,17 +58,18 @@ public sealed class BufferedResponseBody : IHttpResponseBodyFeature, IAsyncDispo
     {
         public bool Overflowed { get; private set; }
 
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
+        // MemoryStream's span overloads route derived types through Write(byte[], int, int): check there only.
+        public override void Write(byte[] buffer, int offset, int count)
         {
-            Check(buffer.Length);
-            base.Write(buffer);
+            Check(count);
+            base.Write(buffer, offset, count);
         }
+
+        public override void Write(ReadOnlySpan<byte> buffer) => Write(buffer.ToArray(), 0, buffer.Length);
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            Write(buffer.AsSpan(offset, count));
+            Write(buffer, offset, count);
             return Task.CompletedTask;
         }
 

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sessions.Payments.X402;
+
+namespace PaymentGate.Tests.Paywall;
+
+/// <summary>A small Kestrel app on a free loopback port.</summary>
+public abstract class LoopbackServer : IAsyncDisposable
+{
+    WebApplication? _app;
+
+    public string Url { get; private set; } = "";
+
+    protected async Task StartAsync(Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        map(_app);
+        await _app.StartAsync();
+        Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+            await _app.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A loopback URL nobody listens on.</summary>
+    public static string ClosedUrl()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+    }
+}
+
+/// <summary>What McpServer will serve, reduced to what the gate needs: it records every call and the payer context it got.</summary>
+public sealed class FakeUpstream : LoopbackServer
+{
+    public sealed record Call(string Method, string Path, string? PayerContext);
+
+    public ConcurrentQueue<Call> Calls { get; } = new();
+
+    public int CallsTo(string path) => Calls.Count(c => c.Path == path);
+
+    public static async Task<FakeUpstream> StartAsync()
+    {
+        var upstream = new FakeUpstream();
+        await upstream.StartAsync(app =>
+        {
+            app.Use(async (context, next) =>
+            {
+                upstream.Calls.Enqueue(new Call(context.Request.Method, context.Request.Path.Value!, context.Request.Headers["X-Payer-Context"].FirstOrDefault()));
+                await next(context);
+            });
+            app.MapGet("/api/ping", () => Results.Json(new { pong = true }));
+            app.MapGet("/api/content", () => Results.Json(new { entries = new Dictionary<string, string>() }));
+            // "fail..." keys answer 500, "missing..." 404: the gate must not charge for those.
+            app.MapMethods("/api/content/{**key}", ["GET", "PUT", "DELETE"], (HttpContext context, string key) =>
+                key.StartsWith("fail", StringComparison.Ordinal) ? Results.Problem(statusCode: 500, title: "upstream broke")
+                : key.StartsWith("missing", StringComparison.Ordinal) ? Results.NotFound()
+                : Results.Json(new { key, method = context.Request.Method, payerContext = context.Request.Headers["X-Payer-Context"].FirstOrDefault() }));
+        });
+        return upstream;
+    }
+}
+
+/// <summary>
+/// A facilitator that says "valid" to everything and settles as told: for the failure modes the real one cannot produce
+/// (settle 5xx, success:false after a valid verify).
+/// </summary>
+public sealed class FakeFacilitator : LoopbackServer
+{
+    int _verifies, _settles;
+
+    public int VerifyCalls => _verifies;
+    public int SettleCalls => _settles;
+
+    /// <summary>HTTP status and JSON body of the next settle answers.</summary>
+    public (int Status, string Body) SettleAnswer { get; set; } =
+        (200, """{"success":true,"transaction":"0xabc0000000000000000000000000000000000000000000000000000000000001","network":"eip155:84532"}""");
+
+    public static async Task<FakeFacilitator> StartAsync()
+    {
+        var facilitator = new FakeFacilitator();
+        await facilitator.StartAsync(app =>
+        {
+            app.MapPost("/verify", async (HttpContext context) =>
+            {
+                Interlocked.Increment(ref facilitator._verifies);
+                using var body = await JsonDocument.ParseAsync(context.Request.Body);
+                var from = body.RootElement.GetProperty("paymentPayload").GetProperty("payload").GetProperty("authorization").GetProperty("from").GetString();
+                return Results.Json(new VerifyResponse { IsValid = true, Payer = from }, X402JsonContext.Strict.VerifyResponse);
+            });
+            app.MapPost("/settle", () =>
+            {
+                Interlocked.Increment(ref facilitator._settles);
+                var (status, body) = facilitator.SettleAnswer;
+                return Results.Text(body, "application/json", statusCode: status);
+            });
+        });
+        return facilitator;
+    }
+}
