@@ -19,7 +19,7 @@ public class OfficialClientTests(StackFixture stack)
         var ct = TestContext.Current.CancellationToken;
         var wallet = await stack.FundedWalletAsync(Funding, ct);
 
-        var result = await stack.Node.RunScriptAsync("v2-fetch.mjs", ScriptEnvironment(wallet), ct);
+        var result = await stack.RunScriptAsync("v2-fetch.mjs", ScriptEnvironment(wallet), ct);
 
         var context = NodeRunner.Pretty(result);
         AssertPaidFlow(result.GetProperty("exchanges"), "PAYMENT-SIGNATURE", context);
@@ -39,7 +39,7 @@ public class OfficialClientTests(StackFixture stack)
         var ct = TestContext.Current.CancellationToken;
         var wallet = await stack.FundedWalletAsync(Funding, ct);
 
-        var result = await stack.Node.RunScriptAsync("v1-fetch.mjs", ScriptEnvironment(wallet), ct);
+        var result = await stack.RunScriptAsync("v1-fetch.mjs", ScriptEnvironment(wallet), ct);
 
         var context = NodeRunner.Pretty(result);
         AssertPaidFlow(result.GetProperty("exchanges"), "X-PAYMENT", context);
@@ -60,7 +60,7 @@ public class OfficialClientTests(StackFixture stack)
         var ct = TestContext.Current.CancellationToken;
         var wallet = await stack.FundedWalletAsync(Funding, ct);
 
-        var result = await stack.Node.RunScriptAsync("express-facilitator.mjs", ScriptEnvironment(wallet), ct);
+        var result = await stack.RunScriptAsync("express-facilitator.mjs", ScriptEnvironment(wallet), ct);
 
         var context = NodeRunner.Pretty(result);
         Assert.True(result.GetProperty("unpaid").GetProperty("status").GetInt32() == 402, context);

@@ -14,7 +14,7 @@ public class ReplayTests(StackFixture stack)
         var ct = TestContext.Current.CancellationToken;
         var wallet = await stack.FundedWalletAsync(PaymentAssertions.Funding, ct);
 
-        var result = await stack.Node.RunScriptAsync("replay.mjs", new Dictionary<string, string>
+        var result = await stack.RunScriptAsync("replay.mjs", new Dictionary<string, string>
         {
             ["GATE_URL"] = stack.GateUrl,
             ["PRIVATE_KEY"] = wallet.PrivateKey,

@@ -57,7 +57,7 @@ public sealed class StackFixture : IAsyncLifetime
         using var response = await Gate.PostAsJsonAsync("dev/faucet",
             new { address = wallet.Address, amount = amount.ToString(System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        Assert.True(response.IsSuccessStatusCode, $"POST /dev/faucet answered {(int)response.StatusCode}: {body}");
+        Assert.True(response.IsSuccessStatusCode, $"POST /dev/faucet answered {(int)response.StatusCode}: {body}{TailOfLogs("paymentgate")}");
         using var json = JsonDocument.Parse(body);
         Assert.Equal(amount.ToString(System.Globalization.CultureInfo.InvariantCulture), json.RootElement.GetProperty("balance").GetString());
         return wallet;
@@ -72,8 +72,30 @@ public sealed class StackFixture : IAsyncLifetime
         return JsonSerializer.Deserialize<LedgerAccount>(body, JsonSerializerOptions.Web)!;
     }
 
+    /// <summary>Runs a tests/Interop script against this stack; a failure carries the last output of the gate and mcpserver.</summary>
+    public async Task<JsonElement> RunScriptAsync(string script, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Node.RunScriptAsync(script, environment, cancellationToken);
+        }
+        catch (Exception e) when (e is Xunit.Sdk.XunitException or TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.Message}{TailOfLogs("paymentgate")}{TailOfLogs("mcpserver", 15)}");
+        }
+    }
+
     /// <summary>Output of a resource (for failure messages); empty when the stack is external.</summary>
-    public string TailOfLogs(string resource, int lines = 40) => _app?.TailOfLogs(resource, lines) ?? "";
+    public string TailOfLogs(string resource, int lines = 40)
+    {
+        if (_app is null) return "";
+        var state = _app.ResourceNotifications.TryGetCurrentState(resource, out var e) ? $" (state {e.Snapshot.State})" : "";
+        // A crash prints a long stack: its first lines (the exception) matter more than the tail.
+        var all = _app.ResourceLogs.GetLines(resource).Select(l => l.Content).ToList();
+        var crash = all.FindIndex(l => l.Contains("Unhandled exception", StringComparison.Ordinal));
+        var head = crash < 0 ? "" : $"{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", all.Skip(crash).Take(12))}{Environment.NewLine}  ...";
+        return $"{Environment.NewLine}{resource}{state}:{head}{_app.TailOfLogs(resource, crash < 0 ? lines : 5)}";
+    }
 
     public async ValueTask DisposeAsync()
     {
