@@ -1,0 +1,267 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Sessions.PaymentGate.Facilitator;
+using Sessions.Payments.X402;
+using Sessions.Testing;
+
+namespace PaymentGate.Tests.Facilitator;
+
+// The gate's local facilitator through the real client and HTTP API, on its own gatedb: real checks, real ledger.
+public sealed class LocalFacilitatorTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    string _connectionString = "";
+    GateFactory _factory = null!;
+    HttpClient _http = null!;
+    IFacilitatorClient _facilitator = null!;
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _connectionString = await infrastructure.CreateDatabaseAsync("gatedb");
+        _factory = new GateFactory(new Dictionary<string, string?> { ["ConnectionStrings:gatedb"] = _connectionString });
+        _http = _factory.CreateClient();
+        _facilitator = _factory.Services.GetRequiredService<IFacilitatorClient>();
+    }
+
+    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+
+    [Fact]
+    public async Task Supported_lists_exact_on_base_sepolia_for_v1_and_v2_with_a_signer()
+    {
+        var supported = await _facilitator.GetSupportedAsync(Ct);
+
+        Assert.Contains(supported.Kinds, k => k is { X402Version: 1, Scheme: "exact", Network: "base-sepolia" });
+        Assert.Contains(supported.Kinds, k => k is { X402Version: 2, Scheme: "exact", Network: "eip155:84532" });
+        Assert.Single(supported.Signers["eip155:*"]);
+    }
+
+    [Fact]
+    public async Task Verify_and_settle_move_the_balance_and_record_the_transfer()
+    {
+        var payer = new TestPayer();
+        await FundAsync(payer.Lower, "25000");
+        var request = TestPayer.V2(payer.Sign(value: 10000));
+
+        var verify = await _facilitator.VerifyAsync(request, Ct);
+        Assert.True(verify.IsValid, verify.InvalidMessage);
+        Assert.Equal(payer.Address.ToString(), verify.Payer);
+        Assert.Equal("25000", await BalanceAsync(payer.Lower));   // verify moves nothing
+
+        var settle = await _facilitator.SettleAsync(TestPayer.ToSettle(request), Ct);
+
+        Assert.True(settle.Success, settle.ErrorMessage);
+        Assert.Matches("^0x[0-9a-f]{64}$", settle.Transaction);
+        Assert.Equal("eip155:84532", settle.Network);
+        Assert.Equal(payer.Address.ToString(), settle.Payer);
+        Assert.Equal("10000", settle.Amount);
+        Assert.Equal("15000", await BalanceAsync(payer.Lower));
+
+        var account = await AccountAsync(payer.Address.ToString().ToUpperInvariant().Replace("0X", "0x"));   // any casing
+        var transfers = account.GetProperty("transfers").EnumerateArray().ToList();
+        Assert.Equal(2, transfers.Count);
+        var transfer = transfers[0];   // newest first
+        Assert.Equal("transfer", transfer.GetProperty("kind").GetString());
+        Assert.Equal(payer.Lower, transfer.GetProperty("from").GetString());
+        Assert.Equal(TestPayer.PayTo.ToLowerInvariant(), transfer.GetProperty("to").GetString());
+        Assert.Equal("10000", transfer.GetProperty("value").GetString());
+        Assert.Equal(settle.Transaction, transfer.GetProperty("transaction").GetString());
+        Assert.Matches("^0x[0-9a-f]{64}$", transfer.GetProperty("nonce").GetString()!);
+        Assert.True(transfer.TryGetProperty("createdAt", out _));
+        Assert.Equal("faucet", transfers[1].GetProperty("kind").GetString());
+    }
+
+    [Fact]
+    public async Task A_v1_payment_with_a_network_name_settles_on_the_same_balance()
+    {
+        var payer = new TestPayer();
+        await FundAsync(payer.Lower, "10000");
+        var request = TestPayer.V1(payer.Sign(value: 10000));
+
+        Assert.True((await _facilitator.VerifyAsync(request, Ct)).IsValid);
+        var settle = await _facilitator.SettleAsync(TestPayer.ToSettle(request), Ct);
+
+        Assert.True(settle.Success, settle.ErrorMessage);
+        Assert.Equal("base-sepolia", settle.Network);   // echoes the request's network
+        Assert.Equal("0", await BalanceAsync(payer.Lower));
+    }
+
+    public static TheoryData<string, string> FailingChecks => new()
+    {
+        { "scheme", ReasonCodes.InvalidScheme },
+        { "extra", ReasonCodes.MissingEip712Domain },
+        { "network", ReasonCodes.NetworkMismatch },
+        { "signature", ReasonCodes.InvalidSignature },
+        { "recipient", ReasonCodes.RecipientMismatch },
+        { "validBefore", ReasonCodes.ValidBeforeExpired },
+        { "validAfter", ReasonCodes.ValidAfterInFuture },
+        { "value", ReasonCodes.AuthorizationValueMismatch },
+        { "unservedNetwork", "invalid_network" },
+        { "tokenDomain", ReasonCodes.InvalidSignature },
+    };
+
+    [Theory]
+    [MemberData(nameof(FailingChecks))]
+    public async Task Each_failing_check_answers_its_reason_and_leaves_no_row(string broken, string reason)
+    {
+        var payer = new TestPayer();
+        await FundAsync(payer.Lower, "50000");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var request = broken switch
+        {
+            "scheme" => TestPayer.V2(payer.Sign(), TestPayer.Requirements(scheme: "upto")),
+            "extra" => TestPayer.V2(payer.Sign(), TestPayer.Requirements() with { Extra = null }),
+            "network" => TestPayer.V2(payer.Sign(), TestPayer.Requirements(), accepted: TestPayer.Requirements(network: "eip155:8453")),
+            "signature" => TestPayer.V2(payer.Sign(signingKey: new TestPayer().Key)),
+            "recipient" => TestPayer.V2(payer.Sign(to: "0x000000000000000000000000000000000000dEaD")),
+            "validBefore" => TestPayer.V2(payer.Sign(validBefore: now + 2)),
+            "validAfter" => TestPayer.V2(payer.Sign(validAfter: now + 120)),
+            "value" => TestPayer.V2(payer.Sign(value: 9999)),
+            "unservedNetwork" => TestPayer.V2(payer.Sign(chainId: 8453, asset: KnownAssets.UsdcBase.Address.ToString(), domainName: "USD Coin"),
+                TestPayer.Requirements(network: "eip155:8453", name: "USD Coin", asset: KnownAssets.UsdcBase.Address.ToString())),
+            "tokenDomain" => TestPayer.V2(payer.Sign(domainName: "USD Coin"), TestPayer.Requirements(name: "USD Coin")),
+            _ => throw new ArgumentOutOfRangeException(nameof(broken)),
+        };
+
+        var verify = await _facilitator.VerifyAsync(request, Ct);
+        Assert.False(verify.IsValid);
+        Assert.Equal(reason, verify.InvalidReason);
+        Assert.False(string.IsNullOrEmpty(verify.InvalidMessage));
+
+        using var settleHttp = await _http.PostAsJsonAsync("/facilitator/settle", TestPayer.ToSettle(request), X402JsonContext.Strict.SettleRequest, Ct);
+        Assert.Equal(HttpStatusCode.OK, settleHttp.StatusCode);   // a refusal is 200 + success:false
+        var settle = (await settleHttp.Content.ReadFromJsonAsync(X402JsonContext.Strict.SettleResponse, Ct))!;
+        Assert.False(settle.Success);
+        Assert.Equal(reason, settle.ErrorReason);
+        Assert.Equal("", settle.Transaction);
+
+        Assert.Equal("50000", await BalanceAsync(payer.Lower));
+        Assert.Equal((0, 1), await RowsAsync(payer.Lower));   // no used nonce, only the faucet transfer
+    }
+
+    [Fact]
+    public async Task Insufficient_funds_are_refused_by_verify_and_settle()
+    {
+        var payer = new TestPayer();
+        await FundAsync(payer.Lower, "9999");
+        var request = TestPayer.V2(payer.Sign(value: 10000));
+
+        var verify = await _facilitator.VerifyAsync(request, Ct);
+        var settle = await _facilitator.SettleAsync(TestPayer.ToSettle(request), Ct);
+
+        Assert.Equal(ReasonCodes.InsufficientBalance, verify.InvalidReason);
+        Assert.False(settle.Success);
+        Assert.Equal(ReasonCodes.InsufficientBalance, settle.ErrorReason);
+        Assert.Equal("9999", await BalanceAsync(payer.Lower));
+        Assert.Equal((0, 1), await RowsAsync(payer.Lower));
+
+        // An account the faucet never saw has nothing at all.
+        var stranger = new TestPayer();
+        Assert.Equal(ReasonCodes.InsufficientBalance, (await _facilitator.VerifyAsync(TestPayer.V2(stranger.Sign()), Ct)).InvalidReason);
+    }
+
+    [Fact]
+    public async Task A_used_nonce_is_refused_afterwards()
+    {
+        var payer = new TestPayer();
+        await FundAsync(payer.Lower, "100000");
+        var request = TestPayer.V2(payer.Sign());
+        Assert.True((await _facilitator.SettleAsync(TestPayer.ToSettle(request), Ct)).Success);
+
+        var again = await _facilitator.SettleAsync(TestPayer.ToSettle(request), Ct);
+        var verify = await _facilitator.VerifyAsync(request, Ct);
+
+        Assert.False(again.Success);
+        Assert.Equal(ReasonCodes.NonceAlreadyUsed, again.ErrorReason);
+        Assert.Equal(ReasonCodes.NonceAlreadyUsed, verify.InvalidReason);
+        Assert.Equal("90000", await BalanceAsync(payer.Lower));
+        Assert.Equal((1, 2), await RowsAsync(payer.Lower));
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_settles_of_one_payment_settle_it_exactly_once()
+    {
+        var payer = new TestPayer();
+        await FundAsync(payer.Lower, "100000");
+        var settle = TestPayer.ToSettle(TestPayer.V2(payer.Sign(value: 10000)));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => _facilitator.SettleAsync(settle, Ct), Ct)));
+
+        Assert.Single(results, r => r.Success);
+        Assert.All(results.Where(r => !r.Success), r => Assert.Equal(ReasonCodes.NonceAlreadyUsed, r.ErrorReason));
+        Assert.Equal("90000", await BalanceAsync(payer.Lower));
+        Assert.Equal((1, 2), await RowsAsync(payer.Lower));
+    }
+
+    [Fact]
+    public async Task Payments_in_both_directions_at_once_all_settle()
+    {
+        // A pays B while B pays A: account rows are locked in address order, so no deadlock aborts either.
+        var a = new TestPayer();
+        var b = new TestPayer();
+        await FundAsync(a.Lower, "100000");
+        await FundAsync(b.Lower, "100000");
+        var requests = Enumerable.Range(0, 10).SelectMany(_ => new[]
+        {
+            TestPayer.ToSettle(TestPayer.V2(a.Sign(to: b.Address.ToString()), TestPayer.Requirements(payTo: b.Address.ToString()))),
+            TestPayer.ToSettle(TestPayer.V2(b.Sign(to: a.Address.ToString()), TestPayer.Requirements(payTo: a.Address.ToString()))),
+        });
+
+        var results = await Task.WhenAll(requests.Select(r => Task.Run(() => _facilitator.SettleAsync(r, Ct), Ct)));
+
+        Assert.All(results, r => Assert.True(r.Success, r.ErrorMessage));
+        Assert.Equal("100000", await BalanceAsync(a.Lower));
+        Assert.Equal("100000", await BalanceAsync(b.Lower));
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("""{"paymentPayload":{},"paymentRequirements":{}}""")]
+    [InlineData("""{"x402Version":2,"x402Version":2,"paymentPayload":{},"paymentRequirements":{}}""")]
+    public async Task A_body_that_is_no_facilitator_request_is_a_400_problem(string body)
+    {
+        using var response = await _http.PostAsync("/facilitator/verify", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task An_unknown_x402_version_is_invalid()
+    {
+        var request = TestPayer.V2(new TestPayer().Sign()) with { X402Version = 3 };
+        var verify = await _facilitator.VerifyAsync(request, Ct);
+        Assert.Equal(ReasonCodes.InvalidX402Version, verify.InvalidReason);
+    }
+
+    async Task FundAsync(string address, string amount)
+    {
+        using var response = await _http.PostAsJsonAsync("/dev/faucet", new { address, amount }, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    async Task<string> BalanceAsync(string address) => (await AccountAsync(address)).GetProperty("balance").GetString()!;
+
+    async Task<JsonElement> AccountAsync(string address)
+    {
+        using var response = await _http.GetAsync($"/dev/accounts/{address}", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+    }
+
+    async Task<(long Authorizations, long Transfers)> RowsAsync(string address)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand("""
+            SELECT (SELECT count(*) FROM token_authorizations WHERE from_address = $1),
+                   (SELECT count(*) FROM token_transfers WHERE from_address = $1 OR to_address = $1)
+            """, connection);
+        command.Parameters.Add(new() { Value = address });
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        await reader.ReadAsync(Ct);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+}
