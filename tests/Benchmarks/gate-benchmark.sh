@@ -15,7 +15,8 @@
 # (the gate must run in Development: the benchmark funds its wallets with POST /dev/faucet).
 #
 # Settings (environment): DURATION (s per scenario, default 10), CONNECTIONS (default 16), THREADS (wrk threads,
-# default 1), WARMUP (s, default 3), WALLETS (payers signing the paid requests, default 4).
+# default 1), WARMUP (s, default 3), WALLETS (payers signing the paid requests, default 4), EPHEMERAL=1 (started
+# stack only: Postgres without fsync, as in the tests; default is the durable set-up of AppHost/run.sh).
 # The machine has 2 cores shared by wrk, the gate, mcpserver, Redis and Postgres: figures are relative, not absolute.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -59,7 +60,8 @@ else
     dotnet build "$repo/AppHost/AppHost.csproj" -c Release -nologo -v q -clp:NoSummary >&2
     echo "== starting the stack (state in $work/state)" >&2
     # The AppHost itself (not `dotnet run`), so SIGTERM reaches it and it stops its children.
-    (cd "$repo/AppHost" && exec dotnet "bin/Release/net10.0/AppHost.dll" --state-dir "$work/state" --randomize-ports) >"$work/apphost.log" 2>&1 &
+    (cd "$repo/AppHost" && exec dotnet "bin/Release/net10.0/AppHost.dll" --state-dir "$work/state" --randomize-ports \
+        ${EPHEMERAL:+--AppHost:EphemeralState=true}) >"$work/apphost.log" 2>&1 &
     apphost_pid=$!
     for _ in $(seq 360); do
         grep -q "Stack is up" "$work/apphost.log" && break
