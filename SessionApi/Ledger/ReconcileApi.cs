@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Sessions.SessionApi.Ledger;
+
+/// <summary><c>GET /admin/reconcile</c>: the accounting check, for operators (header <c>X-Admin-Key</c>).</summary>
+public static class ReconcileApi
+{
+    public const string AdminKeyHeader = "X-Admin-Key";
+
+    public static RouteGroupBuilder MapReconcileApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin");
+        admin.AddEndpointFilter(RequireAdminKey);
+        admin.MapGet("/reconcile", async Task<Ok<ReconcileReport>> (Reconciler reconciler, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await reconciler.ReconcileAsync(cancellationToken)));
+        return admin;
+    }
+
+    static async ValueTask<object?> RequireAdminKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var configured = context.HttpContext.RequestServices.GetRequiredService<IOptions<SessionApiOptions>>().Value.AdminKey;
+        var sent = context.HttpContext.Request.Headers[AdminKeyHeader].ToString();
+        // No key configured = no admin access at all; the comparison takes the same time whatever the sent key shares with it.
+        if (string.IsNullOrEmpty(configured) || !CryptographicOperations.FixedTimeEquals(Hash(configured), Hash(sent)))
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Admin key required",
+                detail: $"Send the configured admin key in the {AdminKeyHeader} header.");
+        return await next(context);
+    }
+
+    static byte[] Hash(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(text));
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.RegularExpressions;
+
+namespace Sessions.SessionApi.Sessions;
+
+// Request bodies of the internal API. Amounts are decimal strings of atomic units (JSON numbers lose precision past 2^53).
+public sealed record OpenSessionRequest(string? Organization, string? Payer, string? Kind, string? Deposit, string? PaymentId, long? TtlSeconds,
+    string? PriceHint);
+
+public sealed record ResolveSessionRequest(string? Token);
+
+public sealed record DebitRequest(string? Amount, string? IdempotencyKey, string? Route);
+
+public sealed record CreditRequest(string? DebitIdempotencyKey);
+
+public sealed record TopUpRequest(string? Amount, string? PaymentId);
+
+public sealed record CloseSessionRequest(string? Method);
+
+/// <summary>Field checks; each returns the field errors of a 400 validation problem (empty when valid).</summary>
+public static partial class SessionRequests
+{
+    /// <summary>Pass lifetimes (Prudra): default 24 h, at least 60 s, at most 7 days. Prepaid sessions use the same bounds.</summary>
+    public static readonly TimeSpan MinTtl = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan MaxTtl = TimeSpan.FromDays(7);
+    public static readonly TimeSpan DefaultPassTtl = TimeSpan.FromHours(24);
+
+    static readonly BigInteger MaxAmount = BigInteger.Pow(2, 256) - 1;
+
+    public static Dictionary<string, string[]> Validate(OpenSessionRequest request, TimeSpan defaultPrepaidTtl, out OpenSession? open)
+    {
+        var errors = new Dictionary<string, string[]>();
+        open = null;
+        if (string.IsNullOrWhiteSpace(request.Organization) || request.Organization.Length > 100)
+            errors["organization"] = ["Required, at most 100 characters."];
+        if (request.Payer is null || !AddressPattern().IsMatch(request.Payer))
+            errors["payer"] = ["Required: an EVM address, 0x and 40 hex digits."];
+        if (request.Kind is not (SessionKinds.Prepaid or SessionKinds.Pass))
+            errors["kind"] = ["Required: \"prepaid\" or \"pass\"."];
+        if (!TryParseAmount(request.Deposit, out var deposit))
+            errors["deposit"] = [AmountRule];
+        if (!IsKey(request.PaymentId))
+            errors["paymentId"] = [KeyRule];
+        BigInteger? priceHint = null;
+        if (request.PriceHint is not null)
+        {
+            if (TryParseAmount(request.PriceHint, out var hint)) priceHint = hint;
+            else errors["priceHint"] = [AmountRule];
+        }
+        var ttl = request.Kind == SessionKinds.Pass ? DefaultPassTtl : defaultPrepaidTtl;
+        if (request.TtlSeconds is { } seconds)
+        {
+            if (seconds < MinTtl.TotalSeconds || seconds > MaxTtl.TotalSeconds)
+                errors["ttlSeconds"] = [$"Between {MinTtl.TotalSeconds} and {MaxTtl.TotalSeconds} seconds (7 days)."];
+            else ttl = TimeSpan.FromSeconds(seconds);
+        }
+        if (errors.Count == 0)
+            open = new OpenSession(request.Organization!, request.Payer!.ToLowerInvariant(), request.Kind!, deposit, request.PaymentId!, ttl, priceHint);
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> Validate(DebitRequest request, out BigInteger amount)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!TryParseAmount(request.Amount, out amount)) errors["amount"] = [AmountRule];
+        if (!IsKey(request.IdempotencyKey)) errors["idempotencyKey"] = [KeyRule];
+        if (request.Route is { Length: > 300 }) errors["route"] = ["At most 300 characters."];
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> Validate(TopUpRequest request, out BigInteger amount)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!TryParseAmount(request.Amount, out amount)) errors["amount"] = [AmountRule];
+        if (!IsKey(request.PaymentId)) errors["paymentId"] = [KeyRule];
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> Validate(CreditRequest request) =>
+        IsKey(request.DebitIdempotencyKey) ? [] : new() { ["debitIdempotencyKey"] = [KeyRule] };
+
+    public static Dictionary<string, string[]> Validate(CloseSessionRequest? request, out string method)
+    {
+        method = request?.Method ?? RefundMethods.PayoutOwed;
+        return method is RefundMethods.Ledger or RefundMethods.PayoutOwed
+            ? []
+            : new() { ["method"] = ["\"ledger\" (refunded through the local facilitator) or \"payout_owed\" (default)."] };
+    }
+
+    public static Dictionary<string, string[]> Validate(ResolveSessionRequest request) =>
+        SessionTokens.IsWellFormedToken(request.Token) ? [] : new() { ["token"] = ["Required: a session token, st_ and 43 base64url characters."] };
+
+    const string AmountRule = "Required: a positive whole number of atomic units as a decimal string, e.g. \"100000\".";
+    const string KeyRule = "Required: 1 to 200 printable ASCII characters.";
+
+    public static bool TryParseAmount(string? text, out BigInteger amount)
+    {
+        amount = BigInteger.Zero;
+        return text is { Length: > 0 and <= 78 } && text.All(char.IsAsciiDigit)
+            && BigInteger.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out amount)
+            && amount > 0 && amount <= MaxAmount;
+    }
+
+    static bool IsKey(string? key) => key is { Length: > 0 and <= 200 } && key.All(c => c is > ' ' and <= '~');
+
+    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
+    private static partial Regex AddressPattern();
+}

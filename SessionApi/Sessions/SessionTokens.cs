@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Sessions.SessionApi.Sessions;
+
+/// <summary>
+/// Session ids (<c>ses_</c> + 32 hex) and bearer tokens (<c>st_</c> + base64url of 32 random bytes). Only the token's
+/// SHA-256 is stored: a database dump cannot spend anyone's balance, and the token is shown once, when issued.
+/// </summary>
+public static partial class SessionTokens
+{
+    public static string NewSessionId() => "ses_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    public static string NewToken() =>
+        "st_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    public static bool IsSessionId(string? id) => id is not null && SessionIdPattern().IsMatch(id);
+
+    /// <summary>Shape only (<c>st_</c> + 43 base64url characters); anything else cannot be a token we issued.</summary>
+    public static bool IsWellFormedToken(string? token) => token is not null && TokenPattern().IsMatch(token);
+
+    [GeneratedRegex("^ses_[0-9a-f]{32}$")]
+    private static partial Regex SessionIdPattern();
+
+    [GeneratedRegex("^st_[A-Za-z0-9_-]{43}$")]
+    private static partial Regex TokenPattern();
+}

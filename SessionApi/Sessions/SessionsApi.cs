@@ -1,0 +1,166 @@
+using System.Numerics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Sessions.SessionApi.Ledger;
+using Sessions.ServiceDefaults.PayerContext;
+
+namespace Sessions.SessionApi.Sessions;
+
+/// <summary>
+/// The session API (README.md has the contract). <c>/internal/sessions</c> is for the gate only: it signs the payer context
+/// with the shared key after a payment or to act for a session's payer, and never routes clients here. <c>/api/sessions</c>
+/// is the payer's own view, reached through the gate. Every call needs a payer context (401 without one).
+/// </summary>
+public static class SessionsApi
+{
+    public const int MaxListLimit = 100;
+
+    public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var gate = app.MapGroup("/internal/sessions").RequirePayer();
+        gate.MapPost("", OpenAsync);
+        gate.MapPost("/resolve", ResolveAsync);
+        gate.MapPost("/{id}/debits", DebitAsync);
+        gate.MapPost("/{id}/credits", CreditAsync);
+        gate.MapPost("/{id}/topups", TopUpAsync);
+        gate.MapPost("/{id}/close", CloseAsync);
+
+        var payer = app.MapGroup("/api/sessions").RequirePayer();
+        payer.MapGet("", ListAsync);
+        payer.MapGet("/{id}", GetAsync);
+        return app;
+    }
+
+    public sealed record DebitResponse(string Charged, string Balance, string State, long RequestCount, bool Replayed);
+
+    public sealed record CreditResponse(string Credited, string Balance, string State, long RequestCount, bool AlreadyCredited);
+
+    public sealed record CloseResponse(string Id, string Refunded, string Balance, string Method, string State);
+
+    public sealed record SessionList(IReadOnlyList<SessionResponse> Items);
+
+    static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> OpenAsync(
+        OpenSessionRequest request, HttpContext http, SessionStore store, IOptions<SessionApiOptions> options, CancellationToken cancellationToken)
+    {
+        var errors = SessionRequests.Validate(request, options.Value.DefaultPrepaidTtl, out var open);
+        if (errors.Count > 0) return Invalid(errors);
+        var payer = http.GetPayerContext()!;
+        if (open!.Payer != payer.Payer || open.Organization != payer.Organization)
+            return SessionProblems.PayerMismatch();
+        var result = await store.OpenAsync(open, cancellationToken);
+        return result.Status switch
+        {
+            OpenStatus.Created => TypedResults.Created($"/api/sessions/{result.Session!.Id}", SessionResponse.From(result.Session, result.Token)),
+            OpenStatus.Replayed => TypedResults.Ok(SessionResponse.From(result.Session!, result.Token)),
+            _ => SessionProblems.PaymentConflict(open.PaymentId),
+        };
+    }
+
+    static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> ResolveAsync(
+        ResolveSessionRequest request, HttpContext http, SessionStore store, CancellationToken cancellationToken)
+    {
+        var errors = SessionRequests.Validate(request);
+        if (errors.Count > 0) return Invalid(errors);
+        // The gate learns the payer from the answer, so only the organisation is checked: a token works where it was bought.
+        var session = await store.ResolveAsync(request.Token!, http.GetPayerContext()!.Organization, cancellationToken);
+        return session is null ? SessionProblems.UnknownToken() : TypedResults.Ok(SessionResponse.From(session));
+    }
+
+    static async Task<Results<Ok<DebitResponse>, ValidationProblem, ProblemHttpResult>> DebitAsync(
+        string id, DebitRequest request, HttpContext http, SessionLedger ledger, CancellationToken cancellationToken)
+    {
+        var errors = SessionRequests.Validate(request, out var price);
+        if (errors.Count > 0) return Invalid(errors);
+        if (!SessionTokens.IsSessionId(id)) return SessionProblems.NotFound(id);
+        var payer = http.GetPayerContext()!;
+        var result = await ledger.DebitAsync(id, payer.Payer, payer.Organization, price, request.IdempotencyKey!, request.Route,
+            payer.RequestId, cancellationToken);
+        return result.Status switch
+        {
+            DebitStatus.Debited or DebitStatus.Replayed => TypedResults.Ok(new DebitResponse(result.Charged.ToString(), result.Balance.ToString(),
+                result.State, result.RequestCount, result.Status == DebitStatus.Replayed)),
+            DebitStatus.InsufficientBalance => SessionProblems.InsufficientBalance(result.Session!, price),
+            DebitStatus.Expired => SessionProblems.Expired(result.Session!),
+            DebitStatus.NotActive => SessionProblems.NotActive(result.Session!),
+            DebitStatus.KeyConflict => SessionProblems.IdempotencyKeyConflict(request.IdempotencyKey!),
+            _ => SessionProblems.NotFound(id),
+        };
+    }
+
+    static async Task<Results<Ok<CreditResponse>, ValidationProblem, ProblemHttpResult>> CreditAsync(
+        string id, CreditRequest request, HttpContext http, SessionLedger ledger, CancellationToken cancellationToken)
+    {
+        var errors = SessionRequests.Validate(request);
+        if (errors.Count > 0) return Invalid(errors);
+        if (!SessionTokens.IsSessionId(id)) return SessionProblems.NotFound(id);
+        var payer = http.GetPayerContext()!;
+        var result = await ledger.CreditAsync(id, payer.Payer, payer.Organization, request.DebitIdempotencyKey!, cancellationToken);
+        return result.Status switch
+        {
+            CreditStatus.Credited or CreditStatus.AlreadyCredited => TypedResults.Ok(new CreditResponse(result.Credited.ToString(),
+                result.Session!.Balance.ToString(), result.Session.State, result.Session.RequestCount, result.Status == CreditStatus.AlreadyCredited)),
+            CreditStatus.DebitNotFound => SessionProblems.DebitNotFound(request.DebitIdempotencyKey!),
+            _ => SessionProblems.NotFound(id),
+        };
+    }
+
+    static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> TopUpAsync(
+        string id, TopUpRequest request, HttpContext http, SessionStore store, CancellationToken cancellationToken)
+    {
+        var errors = SessionRequests.Validate(request, out var amount);
+        if (errors.Count > 0) return Invalid(errors);
+        if (!SessionTokens.IsSessionId(id)) return SessionProblems.NotFound(id);
+        var payer = http.GetPayerContext()!;
+        var result = await store.TopUpAsync(id, payer.Payer, payer.Organization, amount, request.PaymentId!, cancellationToken);
+        return result.Status switch
+        {
+            ChangeStatus.Done or ChangeStatus.Replayed => TypedResults.Ok(SessionResponse.From(result.Session!)),
+            ChangeStatus.Expired => SessionProblems.Expired(result.Session!),
+            ChangeStatus.NotActive => SessionProblems.NotActive(result.Session!),
+            ChangeStatus.PaymentConflict => SessionProblems.PaymentConflict(request.PaymentId!),
+            _ => SessionProblems.NotFound(id),
+        };
+    }
+
+    static async Task<Results<Ok<CloseResponse>, ValidationProblem, ProblemHttpResult>> CloseAsync(
+        string id, CloseSessionRequest? request, HttpContext http, SessionStore store, CancellationToken cancellationToken)
+    {
+        var errors = SessionRequests.Validate(request, out var method);
+        if (errors.Count > 0) return Invalid(errors);
+        if (!SessionTokens.IsSessionId(id)) return SessionProblems.NotFound(id);
+        var payer = http.GetPayerContext()!;
+        var result = await store.CloseAsync(id, payer.Payer, payer.Organization, method, cancellationToken);
+        return result.Status switch
+        {
+            // A repeated close answers what the first one did (the method it recorded).
+            ChangeStatus.Done or ChangeStatus.Replayed => TypedResults.Ok(new CloseResponse(id, result.Session!.Refunded.ToString(),
+                BigInteger.Zero.ToString(), result.Session.RefundMethod!, result.Session.State)),
+            ChangeStatus.NotActive => SessionProblems.NotActive(result.Session!),
+            _ => SessionProblems.NotFound(id),
+        };
+    }
+
+    static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetAsync(string id, HttpContext http, SessionStore store,
+        CancellationToken cancellationToken)
+    {
+        var payer = http.GetPayerContext()!;
+        var session = SessionTokens.IsSessionId(id) ? await store.GetAsync(id, payer.Payer, payer.Organization, cancellationToken) : null;
+        return session is null ? SessionProblems.NotFound(id) : TypedResults.Ok(SessionResponse.From(session));
+    }
+
+    static async Task<Results<Ok<SessionList>, ValidationProblem>> ListAsync(string? state, int? limit, HttpContext http, SessionStore store,
+        CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (state is not (null or SessionStates.Pending or SessionStates.Active or SessionStates.Depleted or SessionStates.Expired or SessionStates.Refunded))
+            errors["state"] = ["One of PENDING, ACTIVE, DEPLETED, EXPIRED, REFUNDED."];
+        if (limit is < 1 or > MaxListLimit) errors["limit"] = [$"Between 1 and {MaxListLimit}."];
+        if (errors.Count > 0) return Invalid(errors);
+        var payer = http.GetPayerContext()!;
+        var sessions = await store.ListAsync(payer.Payer, payer.Organization, state, limit ?? 50, cancellationToken);
+        return TypedResults.Ok(new SessionList([.. sessions.Select(session => SessionResponse.From(session))]));
+    }
+
+    static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "Invalid session request");
+}

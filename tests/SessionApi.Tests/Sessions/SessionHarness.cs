@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sessions.ServiceDefaults.PayerContext;
+using Sessions.Testing;
+
+namespace SessionApi.Tests.Sessions;
+
+/// <summary>
+/// SessionApi on a fresh sessionsdb with a manual clock, and a client that acts as the gate: it signs payer contexts with
+/// the shared test key. Each test class gets its own harness (and database).
+/// </summary>
+public sealed class SessionHarness : IAsyncDisposable
+{
+    public const string SigningKey = "session-tests-signing-key-0123456789abcdef";
+    public const string AdminKey = "session-tests-admin-key";
+    public const string Organization = "demo";
+    public const string Payer = "0x1111111111111111111111111111111111111111";
+    public const string OtherPayer = "0x2222222222222222222222222222222222222222";
+
+    sealed class Factory(Dictionary<string, string?> settings, TimeProvider time) : ServiceFactory<Program>(settings)
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureTestServices(services => services.AddSingleton(time));
+        }
+    }
+
+    readonly Factory _factory;
+    readonly PayerContextSigner _signer;
+
+    public ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
+    public string ConnectionString { get; }
+    public HttpClient Client { get; }
+    public IServiceProvider Services => _factory.Services;
+
+    SessionHarness(string connectionString, TimeSpan sweepInterval)
+    {
+        ConnectionString = connectionString;
+        _factory = new Factory(new()
+        {
+            ["ConnectionStrings:sessionsdb"] = connectionString,
+            ["PayerContext:SigningKey"] = SigningKey,
+            ["SessionApi:AdminKey"] = AdminKey,
+            ["SessionApi:SweepInterval"] = sweepInterval.ToString(),
+        }, Clock);
+        Client = _factory.CreateClient();
+        _signer = new PayerContextSigner(Options.Create(new PayerContextOptions { SigningKey = SigningKey }), Clock);
+    }
+
+    public static async Task<SessionHarness> StartAsync(InfrastructureFixture infrastructure, TimeSpan? sweepInterval = null)
+    {
+        var connectionString = await infrastructure.CreateDatabaseAsync("sessionsdb");
+        return new SessionHarness(connectionString, sweepInterval ?? TimeSpan.FromHours(1));
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        return _factory.DisposeAsync();
+    }
+
+    static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>The gate's signed header for this payer (and organisation).</summary>
+    public string Context(string payer = Payer, string organization = Organization, string? requestId = null) =>
+        _signer.Sign(new PayerContext { Payer = payer, Organization = organization, RequestId = requestId, ExpiresAt = _signer.NewExpiry() });
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? payer = Payer,
+        string organization = Organization)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (payer is not null) request.Headers.Add(PayerContextSigner.HeaderName, Context(payer, organization));
+        if (body is not null) request.Content = JsonContent.Create(body);
+        return await Client.SendAsync(request, Cancel);
+    }
+
+    public Task<HttpResponseMessage> PostAsync(string path, object? body, string? payer = Payer, string organization = Organization) =>
+        SendAsync(HttpMethod.Post, path, body, payer, organization);
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var text = await response.Content.ReadAsStringAsync(Cancel);
+        Assert.True(expected == response.StatusCode, $"Expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>Opens a session through the internal API and returns its JSON (with the token).</summary>
+    public async Task<JsonElement> OpenAsync(string deposit, string kind = "prepaid", string payer = Payer, string? paymentId = null,
+        long? ttlSeconds = null, string organization = Organization)
+    {
+        using var response = await PostAsync("/internal/sessions", new
+        {
+            organization, payer, kind, deposit, paymentId = paymentId ?? "pay_" + Guid.NewGuid().ToString("N"), ttlSeconds,
+        }, payer, organization);
+        return await JsonAsync(response, HttpStatusCode.Created);
+    }
+
+    public async Task<HttpResponseMessage> DebitAsync(string id, string amount, string? key = null, string payer = Payer) =>
+        await PostAsync($"/internal/sessions/{id}/debits", new { amount, idempotencyKey = key ?? "req_" + Guid.NewGuid().ToString("N"), route = "GET /api/content/{**key}" }, payer);
+
+    public async Task<JsonElement> GetAsync(string id, string payer = Payer)
+    {
+        using var response = await SendAsync(HttpMethod.Get, $"/api/sessions/{id}", payer: payer);
+        return await JsonAsync(response, HttpStatusCode.OK);
+    }
+
+    public async Task<JsonElement> ReconcileAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/reconcile");
+        request.Headers.Add("X-Admin-Key", AdminKey);
+        using var response = await Client.SendAsync(request, Cancel);
+        return await JsonAsync(response, HttpStatusCode.OK);
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, params object[] values)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(Cancel);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
+        return (T)(await command.ExecuteScalarAsync(Cancel))!;
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(Cancel);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(Cancel);
+    }
+}
+
+public static class JsonElementExtensions
+{
+    public static string Str(this JsonElement element, string name) => element.GetProperty(name).GetString()!;
+}
