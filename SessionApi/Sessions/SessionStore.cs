@@ -137,6 +137,10 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time,
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         if (await ReplayAsync(connection, key, id, payer, organization, cancellationToken) is { } replay) return replay;
+        // A payment pays for one thing: the one that opened a session cannot top one up as well.
+        await using (var opened = Command("SELECT EXISTS (SELECT 1 FROM sessions WHERE opening_payment_id = $1)", connection, null, paymentId))
+            if ((bool)(await opened.ExecuteScalarAsync(cancellationToken))!)
+                return new ChangeResult(ChangeStatus.PaymentConflict, null);
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             await using var update = Command($"""

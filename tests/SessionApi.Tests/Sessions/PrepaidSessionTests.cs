@@ -83,6 +83,20 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
     }
 
     [Fact]
+    public async Task A_top_up_payment_that_paid_for_something_else_is_a_409()
+    {
+        var first = (await _api.OpenAsync("1000", paymentId: "pay_opening")).Str("id");
+        var second = (await _api.OpenAsync("1000")).Str("id");
+        (await _api.PostAsync($"/internal/sessions/{first}/topups", new { amount = "500", paymentId = "pay_topup_first" })).Dispose();
+
+        using var reused = await _api.PostAsync($"/internal/sessions/{second}/topups", new { amount = "500", paymentId = "pay_topup_first" });
+        Assert.Equal("payment-conflict", (await JsonAsync(reused, HttpStatusCode.Conflict)).Str("code"));
+        using var opening = await _api.PostAsync($"/internal/sessions/{second}/topups", new { amount = "500", paymentId = "pay_opening" });
+        Assert.Equal("payment-conflict", (await JsonAsync(opening, HttpStatusCode.Conflict)).Str("code"));
+        Assert.Equal("1000", (await _api.GetAsync(second)).Str("balance"));
+    }
+
+    [Fact]
     public async Task Close_refunds_exactly_the_remaining_balance_once_and_ends_the_session()
     {
         var id = (await _api.OpenAsync("10000")).Str("id");
