@@ -25,8 +25,11 @@ public sealed record PendingSettlement(string Id, string Payer, string Route, Bi
 /// (UNIQUE(payer, nonce) on <c>payments</c>), which stays authoritative if Redis is flushed. A released claim (upstream
 /// failed, nothing charged) may be claimed again.
 /// </summary>
-public sealed class PaymentStore(NpgsqlDataSource database, IServiceProvider services, TimeProvider time, ILogger<PaymentStore> logger)
+public sealed class PaymentStore(IServiceProvider services, TimeProvider time, ILogger<PaymentStore> logger)
 {
+    // Resolved on first use, not at start-up: the gate starts (and reports health) whatever state the database is in.
+    NpgsqlDataSource Database => services.GetRequiredService<NpgsqlDataSource>();
+
     static readonly TimeSpan MaxClaimLifetime = TimeSpan.FromDays(1);
 
     public static string NewPaymentId() => "pay_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
@@ -56,7 +59,7 @@ public sealed class PaymentStore(NpgsqlDataSource database, IServiceProvider ser
 
         try
         {
-            await using var command = database.CreateCommand("""
+            await using var command = Database.CreateCommand("""
                 INSERT INTO payments (id, payer, nonce, organization, route, resource, amount, network, asset, pay_to, x402_version,
                                       status, payload_sha256, valid_before)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'verified', $12, $13)
@@ -131,7 +134,7 @@ public sealed class PaymentStore(NpgsqlDataSource database, IServiceProvider ser
     {
         try
         {
-            await using (var take = database.CreateCommand("""
+            await using (var take = Database.CreateCommand("""
                 UPDATE payments SET status = 'serving', updated_at = now()
                  WHERE payer = $1 AND nonce = $2 AND payload_sha256 = $3 AND route = $4 AND status = 'settled'
                 RETURNING id, organization, transaction, network, amount
@@ -143,7 +146,7 @@ public sealed class PaymentStore(NpgsqlDataSource database, IServiceProvider ser
                     return (new RedeemablePayment(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
                         reader.GetString(3), reader.GetFieldValue<BigInteger>(4)), null);
             }
-            await using var pending = database.CreateCommand(
+            await using var pending = Database.CreateCommand(
                 "SELECT id FROM payments WHERE payer = $1 AND nonce = $2 AND payload_sha256 = $3 AND status = 'pending'");
             AddAll(pending, payer, nonce, payloadSha256);
             return (null, await pending.ExecuteScalarAsync(cancellationToken) as string);
@@ -163,7 +166,7 @@ public sealed class PaymentStore(NpgsqlDataSource database, IServiceProvider ser
     /// <summary>Leases up to <paramref name="batch"/> due pending settlements (SKIP LOCKED: several gates share the work).</summary>
     public async Task<IReadOnlyList<PendingSettlement>> LeasePendingAsync(int batch, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var command = database.CreateCommand("""
+        await using var command = Database.CreateCommand("""
             UPDATE payments SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
              WHERE id IN (SELECT id FROM payments WHERE status = 'pending' AND next_attempt_at <= now()
                           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
@@ -208,7 +211,7 @@ public sealed class PaymentStore(NpgsqlDataSource database, IServiceProvider ser
     {
         try
         {
-            await using var command = database.CreateCommand(sql);
+            await using var command = Database.CreateCommand(sql);
             AddAll(command, values);
             await command.ExecuteNonQueryAsync();
         }

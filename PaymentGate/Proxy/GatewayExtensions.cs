@@ -41,11 +41,10 @@ public static class GatewayExtensions
     public static WebApplication MapGateway(this WebApplication app)
     {
         app.MapPricingApi();
-        var paywall = app.Services.GetRequiredService<Paywall>();
         // The standard pipeline minus session affinity (never enabled: it needs the missing System.IO.Hashing).
         app.MapReverseProxy(pipeline =>
         {
-            pipeline.Use(paywall.InvokeAsync);
+            pipeline.Use((context, next) => context.RequestServices.GetRequiredService<Paywall>().InvokeAsync(context, next));
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();
         });
