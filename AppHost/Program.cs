@@ -16,10 +16,15 @@ var gateDb = postgres.AddDatabase("gatedb");
 var payerContextKey = builder.AddParameter("payer-context-key",
     new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// Guards SessionApi's /admin endpoints (reconcile, webhooks); read it from .state/parameters.json.
+var adminKey = builder.AddParameter("admin-key",
+    new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 var sessionApi = builder.AddProject<Projects.SessionApi>("sessionapi")
     .WithReference(sessionsDb).WaitFor(sessionsDb)
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
+    .WithEnvironment("SessionApi__AdminKey", adminKey)
     .WithHttpHealthCheck("/health");
 
 var vaultApi = builder.AddProject<Projects.VaultApi>("vaultapi")
