@@ -136,7 +136,7 @@ public sealed partial class Paywall(
         }
         LogClaimed(paymentId, attempt.ToString());
 
-        await using var upstream = await ForwardBufferedAsync(context, next, attempt, paymentId);
+        var upstream = await ForwardBufferedAsync(context, next, attempt, paymentId);
         if (upstream.Failed)
         {
             await store.ReleaseAsync(paymentId, attempt.Payer, attempt.Nonce, $"upstream answered {context.Response.StatusCode}");
@@ -207,7 +207,7 @@ public sealed partial class Paywall(
             return false;
 
         LogRedeeming(redeemable.Id, attempt.ToString());
-        await using var upstream = await ForwardBufferedAsync(context, next, attempt, redeemable.Id);
+        var upstream = await ForwardBufferedAsync(context, next, attempt, redeemable.Id);
         await store.FinishRedeemAsync(redeemable.Id, served: !upstream.Failed);
         if (!upstream.Failed)
         {
@@ -281,7 +281,7 @@ public sealed partial class Paywall(
     }
 
     /// <summary>The buffered upstream answer; <see cref="SendAsync"/> writes it to the client unchanged.</summary>
-    sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed) : IAsyncDisposable
+    sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed)
     {
         public bool Failed => failed;
 
@@ -303,8 +303,6 @@ public sealed partial class Paywall(
             response.ContentLength = buffer.Body.Length;
             await response.Body.WriteAsync(buffer.Body, context.RequestAborted);
         }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "402 for {Route}: {Reason}: {Error}")]
