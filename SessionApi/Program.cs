@@ -1,5 +1,6 @@
 using Sessions.SessionApi.Ledger;
 using Sessions.SessionApi.Sessions;
+using Sessions.SessionApi.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,11 +9,13 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.AddNpgsqlDataSource("sessionsdb");
 builder.AddDatabaseMigrations<Program>("sessionsdb");
 builder.AddSessions();
+builder.AddWebhooks();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapSessionsApi();
 app.MapReconcileApi();
+app.MapWebhooksApi();
 
 app.Run();

@@ -19,7 +19,8 @@ public static class ReconcileApi
         return admin;
     }
 
-    static async ValueTask<object?> RequireAdminKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>Endpoint filter for every admin group (reconcile, webhooks): 401 problem unless <c>X-Admin-Key</c> matches.</summary>
+    internal static async ValueTask<object?> RequireAdminKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var configured = context.HttpContext.RequestServices.GetRequiredService<IOptions<SessionApiOptions>>().Value.AdminKey;
         var sent = context.HttpContext.Request.Headers[AdminKeyHeader].ToString();

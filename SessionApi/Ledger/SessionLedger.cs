@@ -1,6 +1,7 @@
 using System.Numerics;
 using Npgsql;
 using Sessions.SessionApi.Sessions;
+using Sessions.SessionApi.Webhooks;
 using static Sessions.SessionApi.Sessions.SessionRows;
 
 namespace Sessions.SessionApi.Ledger;
@@ -59,6 +60,10 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, TimeProvider time
                 if (charged.IsZero || await SessionStore.InsertLedgerAsync(connection, transaction, id, "debit", charged, key, null,
                         debited.Balance, debited.Count, now, cancellationToken, requestId, route))
                 {
+                    // This debit emptied the balance: the event goes with it (only the debit that changed the state gets here).
+                    if (debited.State == SessionStates.Depleted)
+                        await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionDepleted,
+                            (await LoadOwnedAsync(connection, transaction, id, payer, organization, forUpdate: false, cancellationToken))!, now, cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
                     result = new DebitResult(DebitStatus.Debited, charged, debited.Balance, debited.State, debited.Count, null);
                 }
@@ -103,6 +108,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, TimeProvider time
             if (!await reader.ReadAsync(cancellationToken)) return new CreditResult(CreditStatus.DebitNotFound, BigInteger.Zero, session);
             amount = reader.GetFieldValue<BigInteger>(0);
         }
+        // The state under the row lock: only a credit that itself turns DEPLETED into EXPIRED reports the expiry.
+        var before = (await LoadOwnedAsync(connection, transaction, id, payer, organization, forUpdate: true, cancellationToken))!;
         await using var update = Command($"""
             UPDATE sessions SET
                 balance = CASE WHEN state = 'REFUNDED' THEN balance ELSE balance + $2 END,
@@ -120,6 +127,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, TimeProvider time
         if (first && credited.State == SessionStates.Refunded)
             await SessionStore.InsertLedgerAsync(connection, transaction, id, "refund", amount, "refund-credit:" + debitIdempotencyKey, null,
                 credited.Balance, credited.RequestCount, now, cancellationToken, refundMethod: credited.RefundMethod);
+        if (first && before.State == SessionStates.Depleted && credited.State == SessionStates.Expired)
+            await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionExpired, credited, now, cancellationToken);
         if (!first)
         {
             await transaction.RollbackAsync(cancellationToken);

@@ -54,15 +54,13 @@ internal static class SessionRows
         return await ReadOneAsync(command, cancellationToken);
     }
 
-    /// <summary>Lazy expiry: marks the session EXPIRED if it is due (idempotent; the sweeper does the same in bulk).</summary>
+    /// <summary>
+    /// Lazy expiry: marks the session EXPIRED if it is due (idempotent; the sweeper does the same in bulk), with its
+    /// <c>session.expired</c> webhook in the same transaction. The connection must have no open transaction.
+    /// </summary>
     public static async Task<Session?> ExpireIfDueAsync(NpgsqlConnection connection, string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = Command($"""
-            UPDATE sessions SET state = 'EXPIRED', version = version + 1, updated_at = $2
-            WHERE id = $1 AND state IN ('ACTIVE', 'DEPLETED') AND expires_at <= $2
-            RETURNING {Columns}
-            """, connection, null, id, now);
-        var expired = await ReadOneAsync(command, cancellationToken);
+        var expired = (await Webhooks.SessionWebhooks.ExpireAsync(connection, "id = $2", now, cancellationToken, id)).SingleOrDefault();
         if (expired is not null) SessionApiTelemetry.CountChange("expired");
         return expired;
     }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using Npgsql;
 using NpgsqlTypes;
+using Sessions.SessionApi.Webhooks;
 using static Sessions.SessionApi.Sessions.SessionRows;
 
 namespace Sessions.SessionApi.Sessions;
@@ -52,6 +53,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time,
                 if (isPass)
                     await InsertLedgerAsync(connection, transaction, id, "debit", open.Deposit, "pass:" + id, open.PaymentId,
                         BigInteger.Zero, 0, now, cancellationToken);
+                await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionOpened, created, now, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 SessionApiTelemetry.CountChange("opened");
                 logger.LogInformation("Opened {Kind} session {SessionId} for {Payer} in {Organization}: deposit {Deposit}, expires {ExpiresAt}",
@@ -110,12 +112,8 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time,
     public async Task<IReadOnlyList<Session>> ListAsync(string payer, string organization, string? state, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        // Due sessions are expired first so that the state filter answers what a GET of each would answer.
-        await using (var expire = Command("""
-            UPDATE sessions SET state = 'EXPIRED', version = version + 1, updated_at = $3
-            WHERE payer = $1 AND organization = $2 AND state IN ('ACTIVE', 'DEPLETED') AND expires_at <= $3
-            """, connection, null, payer, organization, time.GetUtcNow()))
-            await expire.ExecuteNonQueryAsync(cancellationToken);
+        // Due sessions are expired first (with their events) so that the state filter answers what a GET of each would answer.
+        await SessionWebhooks.ExpireAsync(connection, "payer = $2 AND organization = $3", time.GetUtcNow(), cancellationToken, payer, organization);
         await using var select = Command($"""
             SELECT {Columns} FROM sessions WHERE payer = $1 AND organization = $2 AND ($3::text IS NULL OR state = $3)
             ORDER BY created_at DESC, id LIMIT $4
@@ -152,6 +150,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time,
             if (updated is not null
                 && await InsertLedgerAsync(connection, transaction, id, "topup", amount, key, paymentId, updated.Balance, updated.RequestCount, now, cancellationToken))
             {
+                await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionToppedUp, updated, now, cancellationToken, amount, paymentId);
                 await transaction.CommitAsync(cancellationToken);
                 SessionApiTelemetry.CountChange("topped_up");
                 logger.LogInformation("Topped up session {SessionId} by {Amount} (payment {PaymentId}): balance {Balance}", id, amount, paymentId, updated.Balance);
@@ -189,6 +188,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time,
         if (session.Balance > 0)
             await InsertLedgerAsync(connection, transaction, id, "refund", session.Balance, "refund:" + id, null, BigInteger.Zero,
                 closed.RequestCount, now, cancellationToken, refundMethod: method);
+        await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionClosed, closed, now, cancellationToken, amount: session.Balance);
         await transaction.CommitAsync(cancellationToken);
         SessionApiTelemetry.CountChange("closed");
         logger.LogInformation("Closed session {SessionId}: refund {Refund} by {Method}", id, session.Balance, method);
@@ -200,15 +200,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time,
     public async Task<IReadOnlyList<string>> ExpireDueAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = Command("""
-            UPDATE sessions SET state = 'EXPIRED', version = version + 1, updated_at = $1
-            WHERE state IN ('ACTIVE', 'DEPLETED') AND expires_at <= $1
-            RETURNING id
-            """, connection, null, time.GetUtcNow());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var ids = new List<string>();
-        while (await reader.ReadAsync(cancellationToken))
-            ids.Add(reader.GetString(0));
+        var ids = (await SessionWebhooks.ExpireAsync(connection, "true", time.GetUtcNow(), cancellationToken)).Select(session => session.Id).ToList();
         if (ids.Count > 0) SessionApiTelemetry.CountChange("expired", ids.Count);
         return ids;
     }

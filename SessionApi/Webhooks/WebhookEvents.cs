@@ -1,0 +1,39 @@
+namespace Sessions.SessionApi.Webhooks;
+
+/// <summary>
+/// Event names (the envelope's <c>event</c> and the <c>Webhook-Event</c> header). An endpoint may subscribe to any of
+/// <see cref="All"/>; the reserved names are emitted by the agent mandates (issue 5 item 4) and VaultApi (issue 6)
+/// through <see cref="OutboxWriter"/>, so they can be subscribed to before their emitters exist.
+/// </summary>
+public static class WebhookEvents
+{
+    /// <summary>The envelope's <c>api_version</c>: changes only when the shape of an event changes incompatibly.</summary>
+    public const string ApiVersion = "2026-11-30";
+
+    public const string SessionOpened = "session.opened";
+    public const string SessionToppedUp = "session.topped_up";
+    public const string SessionDepleted = "session.depleted";
+    public const string SessionExpired = "session.expired";
+    public const string SessionClosed = "session.closed";
+
+    // Reserved: agent mandates.
+    public const string AgentSessionCreated = "agent.session.created";
+    public const string AgentSessionRevoked = "agent.session.revoked";
+    public const string AgentSessionExpired = "agent.session.expired";
+    public const string AgentSessionLimitReached = "agent.session.limit_reached";
+    public const string ApprovalRequested = "approval.requested";
+
+    // Reserved: vaults (issue 6).
+    public const string VaultExpiring = "vault.expiring";
+    public const string VaultExpired = "vault.expired";
+
+    /// <summary>Sent only by <c>POST /admin/webhooks/{id}/test</c>, only to that endpoint, whatever its filter.</summary>
+    public const string Test = "webhook.test";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        SessionOpened, SessionToppedUp, SessionDepleted, SessionExpired, SessionClosed,
+        AgentSessionCreated, AgentSessionRevoked, AgentSessionExpired, AgentSessionLimitReached, ApprovalRequested,
+        VaultExpiring, VaultExpired, Test,
+    };
+}
