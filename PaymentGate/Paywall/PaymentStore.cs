@@ -117,6 +117,16 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
          WHERE id = $1
         """, "mark pending", id, settleRequestJson, error, retryAfter.TotalSeconds);
 
+    /// <summary>
+    /// Settled by a gate endpoint that settles before it acts (opening or topping up a session): charged, not yet delivered.
+    /// <see cref="MarkServedAsync"/> follows once the action is done; until then the identical header redeems it.
+    /// </summary>
+    public Task MarkSettledUndeliveredAsync(string id, string? transaction, string note) => ExecuteAsync(
+        """
+        UPDATE payments SET status = 'settled', transaction = $2, error = $3, settled_at = now(), updated_at = now()
+         WHERE id = $1 AND status = 'verified'
+        """, "mark settled (undelivered)", id, transaction, note);
+
     /// <summary>The reconciler learnt that a pending payment was settled; its answer waits for the payer to come back.</summary>
     public Task MarkSettledAsync(string id, string? transaction, string? note) => ExecuteAsync(
         """

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Primitives;
 using Sessions.PaymentGate.Facilitator;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Proxy;
+using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.X402;
 using Sessions.ServiceDefaults.PayerContext;
 using Yarp.ReverseProxy.Forwarder;
@@ -39,27 +40,45 @@ public sealed partial class Paywall(
         }
 
         var resourceUrl = context.Request.GetEncodedUrl();
+        // The session token is a bearer secret: upstreams never see it either.
+        var sessionToken = SessionSpending.TakeToken(context.Request);
         if (proxy.AvailableDestinations.Count == 0)
         {
             // Checked before any payment work: a payment must never be taken for an answer nobody can give.
             await PaywallResponses.WriteUnavailableAsync(context, "Upstream unavailable", $"No endpoint of service '{route.Service}' is available.");
             return;
         }
+        // A payment wins over a session token (a client that got "insufficient balance" retries with a payment).
+        if (header is null && sessionToken is not null
+            && await context.RequestServices.GetRequiredService<SessionSpending>().TryServeAsync(context, next, route, resourceUrl, sessionToken))
+            return;
+        var attempt = await ReadAttemptAsync(context, route, resourceUrl, header, headerName, headerCount);
+        if (attempt is not null)
+            await PayAndForwardAsync(context, next, attempt);
+    }
+
+    /// <summary>
+    /// The payment header read against <paramref name="route"/>, or null after answering 402 (missing, repeated,
+    /// undecodable, unmatched) or 431 (too long).
+    /// </summary>
+    public async Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, GateRoute route, string resourceUrl, string? header, string? headerName,
+        int headerCount)
+    {
         if (header is null)
         {
             await PaymentRequiredAsync(context, route, resourceUrl, "missing", "X-PAYMENT or PAYMENT-SIGNATURE header is required");
-            return;
+            return null;
         }
         if (headerCount > 1)
         {
             await PaymentRequiredAsync(context, route, resourceUrl, "malformed", $"{headerName} was sent more than once");
-            return;
+            return null;
         }
         if (header.Length > MaxPaymentHeaderLength)
         {
             LogRejected(route.Name, "oversize", $"{headerName} is {header.Length} characters");
             await PaywallResponses.WriteHeaderTooLargeAsync(context, headerName!, header.Length, MaxPaymentHeaderLength);
-            return;
+            return null;
         }
 
         var decoded = X402HeaderCodec.DecodePaymentPayload(header, MaxPaymentHeaderLength);
@@ -67,15 +86,12 @@ public sealed partial class Paywall(
         {
             // PROTOCOLS.md: an undecodable header is "no payment", a plain 402, with the reason spelt out.
             await PaymentRequiredAsync(context, route, resourceUrl, "malformed", $"invalid {headerName} header: {decoded.Message}");
-            return;
+            return null;
         }
         var attempt = PaymentAttempt.TryCreate(route, resourceUrl, header, decoded.Value!, out var matchError);
         if (attempt is null)
-        {
             await PaymentRequiredAsync(context, route, resourceUrl, "unmatched", matchError);
-            return;
-        }
-        await PayAndForwardAsync(context, next, attempt);
+        return attempt;
     }
 
     async Task PayAndForwardAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt)
@@ -223,16 +239,20 @@ public sealed partial class Paywall(
     }
 
     /// <summary>Forwards with a fresh signed payer context; the upstream answer stays in memory until the caller decides.</summary>
-    async Task<UpstreamAnswer> ForwardBufferedAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt, string paymentId)
-    {
-        context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(new PayerContext
+    Task<UpstreamAnswer> ForwardBufferedAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt, string paymentId) =>
+        ForwardBufferedAsync(context, next, new PayerContext
         {
             Payer = attempt.Payer,
             Organization = attempt.Route.Organization!.Id,
             PaymentId = paymentId,
             RequestId = context.TraceIdentifier,
             ExpiresAt = signer.NewExpiry(),
-        });
+        }, paymentId);
+
+    /// <summary>Forwards with <paramref name="payer"/> signed as the payer context; the answer stays in memory until the caller decides.</summary>
+    public async Task<UpstreamAnswer> ForwardBufferedAsync(HttpContext context, Func<Task> next, PayerContext payer, string logId)
+    {
+        context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(payer);
         var buffer = new BufferedResponseBody(context, options.Value.MaxBufferedResponseBytes);
         try
         {
@@ -245,20 +265,21 @@ public sealed partial class Paywall(
         var error = context.Features.Get<IForwarderErrorFeature>();
         var failed = error is not null || buffer.Overflowed || context.Response.StatusCode >= 400;
         if (error is not null)
-            LogUpstreamError(error.Exception, paymentId, error.Error.ToString());
+            LogUpstreamError(error.Exception, logId, error.Error.ToString());
         return new UpstreamAnswer(context, buffer, failed);
     }
 
-    Task PaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string reason, string error,
-        string? payer = null, SettleResponse? settlement = null)
+    /// <summary>Counts, logs and writes a 402 (<paramref name="extra"/>: members added beside <c>accepts</c> in the v1 body).</summary>
+    public Task PaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string reason, string error,
+        string? payer = null, SettleResponse? settlement = null, IReadOnlyDictionary<string, object?>? extra = null)
     {
         PaywallTelemetry.CountPaymentRequired(reason);
         LogRejected(route.Name, reason, payer is null ? error : $"{error} (payer {payer})");
-        return PaywallResponses.WritePaymentRequiredAsync(context, route, resourceUrl, error, settlement);
+        return PaywallResponses.WritePaymentRequiredAsync(context, route, resourceUrl, error, settlement, extra);
     }
 
     /// <summary>Reads PAYMENT-SIGNATURE (v2), else X-PAYMENT (v1), and removes both: upstreams never see payment proofs.</summary>
-    static (string? Header, string? Name, int Count) TakePaymentHeader(HttpRequest request)
+    public static (string? Header, string? Name, int Count) TakePaymentHeader(HttpRequest request)
     {
         (string?, string?, int) found = (null, null, 0);
         foreach (var name in new[] { X402HeaderCodec.PaymentSignatureHeader, X402HeaderCodec.PaymentHeaderV1 })
@@ -281,7 +302,7 @@ public sealed partial class Paywall(
     }
 
     /// <summary>The buffered upstream answer; <see cref="SendAsync"/> writes it to the client unchanged.</summary>
-    sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed)
+    public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed)
     {
         public bool Failed => failed;
 
@@ -332,6 +353,6 @@ public sealed partial class Paywall(
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} was settled earlier but not delivered; serving it now: {Attempt}")]
     partial void LogRedeeming(string paymentId, string attempt);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream error for payment {PaymentId}: {Error}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream error for {PaymentId}: {Error}")]
     partial void LogUpstreamError(Exception? exception, string paymentId, string error);
 }

@@ -12,8 +12,10 @@ public static class PaywallResponses
     /// 402 for both client generations at once: header <c>PAYMENT-REQUIRED</c> = base64 v2 PaymentRequired (read first by
     /// @x402/fetch) and a v1 JSON body <c>{x402Version:1, error, accepts}</c> (read by x402-fetch 1.x).
     /// </summary>
+    /// <remarks><paramref name="extra"/> members go beside <c>accepts</c> in the v1 body (x402 clients ignore unknown members),
+    /// e.g. a session's <c>topUp</c> hint.</remarks>
     public static async Task WritePaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string error,
-        SettleResponse? settlement = null)
+        SettleResponse? settlement = null, IReadOnlyDictionary<string, object?>? extra = null)
     {
         var response = context.Response;
         response.Clear();
@@ -30,8 +32,16 @@ public static class PaywallResponses
 
         IReadOnlyList<PaymentRequirementsV1> accepts = route.RequirementsV1(resourceUrl) is { } v1 ? [v1] : [];
         response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(response.Body, new PaymentRequiredV1 { Error = error, Accepts = accepts },
-            X402JsonContext.Strict.PaymentRequiredV1, context.RequestAborted);
+        var body = new PaymentRequiredV1 { Error = error, Accepts = accepts };
+        if (extra is null)
+        {
+            await JsonSerializer.SerializeAsync(response.Body, body, X402JsonContext.Strict.PaymentRequiredV1, context.RequestAborted);
+            return;
+        }
+        var json = JsonSerializer.SerializeToNode(body, X402JsonContext.Strict.PaymentRequiredV1)!.AsObject();
+        foreach (var (name, value) in extra)
+            json[name] = JsonSerializer.SerializeToNode(value, JsonSerializerOptions.Web);
+        await response.WriteAsync(json.ToJsonString(), context.RequestAborted);
     }
 
     /// <summary>Both generations' settlement headers (@x402/fetch reads PAYMENT-RESPONSE, then X-PAYMENT-RESPONSE).</summary>

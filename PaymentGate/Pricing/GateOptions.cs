@@ -14,6 +14,20 @@ public sealed class GateOptions
 
     /// <summary>How often the reconciler retries settlements whose outcome is unknown.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Prepaid sessions opened at the gate (<c>POST /api/sessions</c>).</summary>
+    public SessionGateOptions Sessions { get; set; } = new();
+}
+
+/// <summary>Configuration section <c>Gate:Sessions</c>.</summary>
+public sealed class SessionGateOptions
+{
+    /// <summary>Smallest deposit (atomic units); default the organisation's cheapest route price.</summary>
+    public string? MinimumDeposit { get; set; }
+    /// <summary>Largest deposit or top-up (atomic units); default 1,000 USDC.</summary>
+    public string MaximumDeposit { get; set; } = "1000000000";
+    /// <summary>How long the gate remembers token → session in Redis (0 = always resolve). Never needed for correctness.</summary>
+    public int TokenCacheSeconds { get; set; } = 30;
 }
 
 /// <summary>A merchant: the address that receives payments, on one network, in one asset.</summary>
@@ -25,6 +39,17 @@ public sealed class OrganizationOptions
     public string? Network { get; set; }
     /// <summary>Token contract address; default the network's USDC.</summary>
     public string? Asset { get; set; }
+    /// <summary>When set, <c>POST /api/sessions {"kind":"pass"}</c> sells a pass: one payment, free requests until it expires.</summary>
+    public PassOptions? Pass { get; set; }
+}
+
+/// <summary>A pass session of an organisation (Prudra): its price and how long it lasts.</summary>
+public sealed class PassOptions
+{
+    /// <summary><c>"$0.10"</c> or atomic units; required.</summary>
+    public string? Price { get; set; }
+    /// <summary>60 s .. 7 days; default 24 h.</summary>
+    public long TtlSeconds { get; set; } = 24 * 3600;
 }
 
 /// <summary>One route of the gate: free when <see cref="Price"/> is empty.</summary>

@@ -9,6 +9,14 @@ namespace Sessions.PaymentGate.Pricing;
 /// <summary>A merchant after validation: addresses parsed, asset known (decimals and EIP-712 domain).</summary>
 public sealed record Organization(string Id, string Name, EvmAddress PayTo, AssetInfo Asset)
 {
+    /// <summary>Price of a pass session (atomic units) when the organisation sells passes.</summary>
+    public BigInteger? PassPrice { get; init; }
+
+    public TimeSpan PassTtl { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Its cheapest paid route (atomic units): the default smallest session deposit.</summary>
+    public BigInteger? CheapestRoute { get; init; }
+
     /// <summary>The v1 name of the network ("base-sepolia"), or null when x402 v1 has none.</summary>
     public string? V1Network => Networks.TryGetV1Name(Asset.ChainId, out var name) ? name : null;
 }
@@ -96,7 +104,10 @@ public sealed class PricingCatalog
         if (errors.Count > 0)
             throw new GateConfigurationException("Invalid gate configuration:" + Environment.NewLine + "- " + string.Join(Environment.NewLine + "- ", errors));
 
-        Organizations = organizations.Values.OrderBy(o => o.Id, StringComparer.Ordinal).ToList();
+        Organizations = organizations.Values
+            .Select(o => o with { CheapestRoute = routes.Where(r => r.Organization?.Id == o.Id && r.Amount is not null).Select(r => r.Amount).Min() })
+            .OrderBy(o => o.Id, StringComparer.Ordinal).ToList();
+        // Routes keep the organisation instance they were built with; only sessions read CheapestRoute, from Organizations.
         Routes = routes;
         _byId = routes.ToDictionary(r => r.Id, StringComparer.Ordinal);
     }
@@ -106,6 +117,8 @@ public sealed class PricingCatalog
     public IReadOnlyList<GateRoute> Routes { get; }
 
     public GateRoute? FindRoute(string routeId) => _byId.GetValueOrDefault(routeId);
+
+    public Organization? FindOrganization(string? id) => Organizations.FirstOrDefault(o => o.Id == id);
 
     /// <summary>Atomic units as dollars for display: 1000 → "$0.001", 10000 → "$0.01", 1000000 → "$1.00".</summary>
     public static string FormatDollars(BigInteger atomic, int decimals)
@@ -143,7 +156,24 @@ public sealed class PricingCatalog
         else if (KnownAssets.TryFind(caip2, assetAddress, out var known)) asset = known;
         else errors.Add($"{key}:Asset '{org.Asset}' is not a token the gate knows on {caip2} (its EIP-712 name, version and decimals are needed).");
 
-        return errors.Count == before ? new Organization(id, string.IsNullOrWhiteSpace(org.Name) ? id : org.Name, payTo, asset!) : null;
+        BigInteger? passPrice = null;
+        if (org.Pass is { } pass && asset is not null)
+        {
+            if (!Price.TryParseAtomic(pass.Price?.Trim() ?? "", asset.Decimals, out var atomic, out var passError) || atomic.IsZero)
+                errors.Add($"{key}:Pass:Price: {(atomic.IsZero && passError is null ? "must be above zero" : passError)}");
+            else
+                passPrice = atomic;
+            if (pass.TtlSeconds is < 60 or > 7 * 24 * 3600)
+                errors.Add($"{key}:Pass:TtlSeconds {pass.TtlSeconds} must be between 60 and 604800 (7 days).");
+        }
+
+        return errors.Count == before
+            ? new Organization(id, string.IsNullOrWhiteSpace(org.Name) ? id : org.Name, payTo, asset!)
+            {
+                PassPrice = passPrice,
+                PassTtl = TimeSpan.FromSeconds(org.Pass?.TtlSeconds ?? 24 * 3600),
+            }
+            : null;
     }
 
     static GateRoute? TryBuildRoute(string key, string id, RouteOptions route, Dictionary<string, Organization> organizations, List<string> errors)

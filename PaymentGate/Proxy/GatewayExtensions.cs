@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Proxy;
+using Sessions.PaymentGate.Sessions;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Microsoft.Extensions.Hosting;
@@ -34,6 +35,12 @@ public static class GatewayExtensions
         services.TryAddSingleton<Paywall>();
         services.TryAddSingleton<SettlementReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<SettlementReconciler>());
+
+        // Sessions (Payment-Session header, /api/sessions): SessionApi through service discovery (services:sessionapi:http:0).
+        services.AddHttpClient(SessionApiClient.HttpClientName, client => client.BaseAddress = new Uri("http://sessionapi"));
+        services.TryAddSingleton<SessionApiClient>();
+        services.TryAddSingleton<SessionSpending>();
+        services.TryAddSingleton<SessionRefunds>();
         return builder;
     }
 
@@ -41,6 +48,7 @@ public static class GatewayExtensions
     public static WebApplication MapGateway(this WebApplication app)
     {
         app.MapPricingApi();
+        app.MapGateSessions();
         // The standard pipeline minus session affinity (never enabled: it needs the missing System.IO.Hashing).
         app.MapReverseProxy(pipeline =>
         {

@@ -90,6 +90,39 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
         return balance;
     }
 
+    /// <summary>
+    /// A refund the merchant sends back (a session closed with its balance left): debits <paramref name="from"/> (the
+    /// organisation's payTo), credits <paramref name="to"/> (the payer), kind <c>refund</c>. Idempotent on
+    /// <paramref name="transaction"/>: the same refund asked twice (a repeated close) moves money once and answers true both
+    /// times. False when <paramref name="from"/> cannot cover it (nothing moved).
+    /// </summary>
+    public async Task<bool> RefundAsync(LedgerToken token, string from, string to, BigInteger value, string transaction, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var dbTransaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Serialises concurrent copies of one refund on its transaction id before anything moves.
+        await using (var guard = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", connection, dbTransaction))
+        {
+            guard.Parameters.Add(new() { Value = transaction });
+            await guard.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var done = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM token_transfers WHERE transaction = $1)", connection, dbTransaction))
+        {
+            done.Parameters.Add(new() { Value = transaction });
+            if ((bool)(await done.ExecuteScalarAsync(cancellationToken))!)
+                return true;
+        }
+        if (string.CompareOrdinal(to, from) < 0)
+            await CreditAsync(connection, dbTransaction, token, to, value, cancellationToken);
+        if (!await DebitAsync(connection, dbTransaction, token, from, value, cancellationToken))
+            return false;
+        if (string.CompareOrdinal(to, from) >= 0)
+            await CreditAsync(connection, dbTransaction, token, to, value, cancellationToken);
+        await InsertTransferAsync(connection, dbTransaction, "refund", token, from, to, value, null, transaction, cancellationToken);
+        await dbTransaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
     /// <summary>The newest transfers from or to <paramref name="address"/>, newest first.</summary>
     public async Task<IReadOnlyList<LedgerTransfer>> GetTransfersAsync(string address, LedgerToken token, int limit, CancellationToken cancellationToken)
     {

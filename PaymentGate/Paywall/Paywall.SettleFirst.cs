@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Sessions.Payments.X402;
+
+namespace Sessions.PaymentGate.Paywall;
+
+/// <summary>A payment taken by a gate endpoint that has no upstream to run first (opening or topping up a session).</summary>
+/// <param name="Redeemed">Settled earlier, but its action never completed: this is the identical header coming back.</param>
+public sealed record SettledPayment(string PaymentId, PaymentAttempt Attempt, SettleResponse Settlement, bool Redeemed);
+
+public sealed partial class Paywall
+{
+    const string ActionPendingNote = "settled; session action pending";
+
+    /// <summary>
+    /// Verify → claim → settle, for an action the gate performs itself once the money moved (there is no upstream answer to
+    /// hold back, so it settles first). Null after answering 402 or 503 exactly as a paid route does. A payment settled earlier
+    /// whose action failed (row <c>settled</c>) is returned again, <c>Redeemed</c>, to the identical header for the same route:
+    /// the action must be idempotent on the payment id. Call <see cref="CompleteSettledAsync"/> after the action.
+    /// </summary>
+    public async Task<SettledPayment?> SettleFirstAsync(HttpContext context, PaymentAttempt attempt)
+    {
+        var route = attempt.Route;
+        VerifyResponse verification;
+        using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.verify"))
+        {
+            Tag(activity, attempt);
+            try
+            {
+                verification = await facilitator.VerifyAsync(attempt.VerifyRequest(), context.RequestAborted);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+                PaywallTelemetry.CountVerification("unavailable");
+                LogFacilitatorUnavailable(exception, "verify", attempt.ToString());
+                await PaywallResponses.WriteUnavailableAsync(context, "Payment facilitator unavailable",
+                    "The payment could not be verified right now; nothing was charged. Retry the same payment later.");
+                return null;
+            }
+        }
+        if (!verification.IsValid)
+        {
+            PaywallTelemetry.CountVerification("invalid");
+            var (redeemed, answered) = await TryRedeemSettledAsync(context, attempt);
+            if (redeemed is not null || answered)
+                return redeemed;
+            var reason = verification.InvalidReason ?? "invalid_payment";
+            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, reason,
+                verification.InvalidMessage is { Length: > 0 } message ? $"{reason}: {message}" : reason, attempt.Payer);
+            return null;
+        }
+        PaywallTelemetry.CountVerification("valid");
+
+        string? paymentId;
+        try
+        {
+            paymentId = await store.ClaimAsync(attempt.ToNewPayment(), context.RequestAborted);
+        }
+        catch (PaymentStoreUnavailableException exception)
+        {
+            LogStoreUnavailable(exception, attempt.ToString());
+            await PaywallResponses.WriteUnavailableAsync(context, "Payment store unavailable",
+                "The gate cannot record payments right now; nothing was charged. Retry the same payment later.");
+            return null;
+        }
+        if (paymentId is null)
+        {
+            var (redeemed, answered) = await TryRedeemSettledAsync(context, attempt);
+            if (redeemed is not null || answered)
+                return redeemed;
+            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "replay",
+                $"{ReasonCodes.NonceAlreadyUsed}: this payment (payer {attempt.Payer}, nonce {attempt.Nonce}) was already presented to the gate",
+                attempt.Payer);
+            return null;
+        }
+        LogClaimed(paymentId, attempt.ToString());
+
+        var settleRequest = attempt.SettleRequest();
+        SettleResponse settlement;
+        using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.settle"))
+        {
+            Tag(activity, attempt);
+            activity?.SetTag("x402.payment_id", paymentId);
+            try
+            {
+                settlement = await facilitator.SettleAsync(settleRequest, CancellationToken.None);
+            }
+            catch (Exception exception)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+                PaywallTelemetry.CountSettlement("pending");
+                LogSettlementPending(exception, paymentId, attempt.ToString());
+                await store.MarkPendingAsync(paymentId, X402Json.Serialize(settleRequest, X402JsonContext.Strict.SettleRequest), exception.Message, PendingRetry);
+                await PaywallResponses.WriteUnavailableAsync(context, "Settlement pending",
+                    $"The facilitator did not confirm the settlement of payment {paymentId}; the gate keeps retrying. Send the same " +
+                    "payment header again later: once settled the action completes without a new charge; if it fails you are not charged.",
+                    paymentId, (int)PendingRetry.TotalSeconds);
+                return null;
+            }
+            activity?.SetTag("x402.settle.success", settlement.Success);
+        }
+        if (!settlement.Success)
+        {
+            PaywallTelemetry.CountSettlement("failed");
+            var reason = settlement.ErrorReason ?? "settlement_failed";
+            await store.MarkFailedAsync(paymentId, settlement.ErrorMessage is { Length: > 0 } m ? $"{reason}: {m}" : reason);
+            LogSettlementFailed(paymentId, reason);
+            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "settlement_failed", reason, attempt.Payer, settlement);
+            return null;
+        }
+
+        PaywallTelemetry.CountSettlement("success");
+        PaywallTelemetry.CountRevenue(route.Amount!.Value, route.Name);
+        LogSettled(paymentId, settlement.Transaction, route.Amount.Value.ToString(), route.Name);
+        // Recorded as charged-but-undelivered first: if the gate or the action fails now, the money is on record.
+        await store.MarkSettledUndeliveredAsync(paymentId, settlement.Transaction, ActionPendingNote);
+        return new SettledPayment(paymentId, attempt, settlement, Redeemed: false);
+    }
+
+    /// <summary>The action after <see cref="SettleFirstAsync"/> succeeded (row <c>served</c>) or failed (stays <c>settled</c>, redeemable).</summary>
+    public async Task CompleteSettledAsync(SettledPayment payment, bool done)
+    {
+        if (payment.Redeemed)
+            await store.FinishRedeemAsync(payment.PaymentId, served: done);
+        else if (done)
+            await store.MarkServedAsync(payment.PaymentId, payment.Settlement.Transaction);
+    }
+
+    /// <summary>The settled-but-undelivered payment of this header, or (null, answered: true) after a 503 for a pending one.</summary>
+    async Task<(SettledPayment? Payment, bool Answered)> TryRedeemSettledAsync(HttpContext context, PaymentAttempt attempt)
+    {
+        var (redeemable, pendingId) = await store.TryRedeemAsync(attempt.Payer, attempt.Nonce, attempt.HeaderSha256, attempt.Route.Name, context.RequestAborted);
+        if (pendingId is not null)
+        {
+            await PaywallResponses.WriteUnavailableAsync(context, "Settlement pending",
+                $"Payment {pendingId} is still being settled; send the same payment header again later.", pendingId, (int)PendingRetry.TotalSeconds);
+            return (null, true);
+        }
+        if (redeemable is null)
+            return (null, false);
+        LogRedeeming(redeemable.Id, attempt.ToString());
+        PaywallTelemetry.CountSettlement("redeemed");
+        return (new SettledPayment(redeemable.Id, attempt, new SettleResponse
+        {
+            Success = true, Payer = attempt.Payer, Transaction = redeemable.Transaction ?? "", Network = redeemable.Network,
+            Amount = redeemable.Amount.ToString(),
+        }, Redeemed: true), false);
+    }
+}

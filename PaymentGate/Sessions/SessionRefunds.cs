@@ -1,0 +1,35 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Facilitator;
+using Sessions.PaymentGate.Facilitator.Local;
+using Sessions.PaymentGate.Pricing;
+
+namespace Sessions.PaymentGate.Sessions;
+
+/// <summary>
+/// Pays a closed session's remainder back. With the gate's local facilitator the tokens really move on its ledger, from the
+/// organisation's payTo to the payer (method <c>ledger</c>); a remote facilitator only settles payer → merchant, so the
+/// refund is recorded in SessionApi as owed (method <c>payout_owed</c>) for the merchant to pay out.
+/// </summary>
+public sealed class SessionRefunds(IOptions<FacilitatorOptions> facilitator, IServiceProvider services)
+{
+    public const string Ledger = "ledger";
+    public const string PayoutOwed = "payout_owed";
+
+    public string Method => string.IsNullOrWhiteSpace(facilitator.Value.Url) && facilitator.Value.Local.Enabled ? Ledger : PayoutOwed;
+
+    /// <summary>The refund's transaction id on the ledger: derived from the session, so a repeated close refunds once.</summary>
+    public static string TransactionOf(string sessionId) =>
+        "0x" + Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes("session-refund:" + sessionId)));
+
+    /// <summary>The transaction id, or null when the organisation's payTo cannot cover it (nothing moved).</summary>
+    public async Task<string?> TransferAsync(Organization organization, string payer, BigInteger amount, string sessionId, CancellationToken cancellationToken)
+    {
+        var ledger = services.GetRequiredService<TokenLedger>();
+        var token = new LedgerToken(organization.Asset.Address.ToLowerHex(), organization.Asset.Network);
+        var transaction = TransactionOf(sessionId);
+        return await ledger.RefundAsync(token, organization.PayTo.ToLowerHex(), payer, amount, transaction, cancellationToken) ? transaction : null;
+    }
+}

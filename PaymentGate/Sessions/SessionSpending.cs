@@ -1,0 +1,248 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Sessions.PaymentGate.Paywall;
+using Sessions.PaymentGate.Pricing;
+using Sessions.Redis;
+using Sessions.ServiceDefaults.PayerContext;
+
+namespace Sessions.PaymentGate.Sessions;
+
+/// <summary>
+/// Requests paid by a session instead of a payment (header <c>Payment-Session: st_…</c>), a step of the paywall:
+/// resolve the token (Redis remembers token → session briefly; SessionApi decides every time anyway), debit the route's
+/// price in SessionApi with the gate's request id as idempotency key, forward with a payer context carrying the session,
+/// and credit the debit back when the upstream fails. Every answer carries <c>Payment-Session-Balance</c>.
+/// An unknown, expired or closed token is no payment at all: the caller answers the plain 402.
+/// </summary>
+public sealed partial class SessionSpending(
+    SessionApiClient api, Paywall.Paywall paywall, PayerContextSigner signer, IServiceProvider services, IOptions<GateOptions> options,
+    ILogger<SessionSpending> logger)
+{
+    public const string TokenHeader = "Payment-Session";
+    public const string BalanceHeader = "Payment-Session-Balance";
+    public const string IdHeader = "Payment-Session-Id";
+
+    /// <summary>Reads and removes the token: it is a bearer secret no upstream needs.</summary>
+    public static string? TakeToken(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(TokenHeader, out StringValues values))
+            return null;
+        request.Headers.Remove(TokenHeader);
+        return StringValues.IsNullOrEmpty(values) ? null : values[0]!.Trim();
+    }
+
+    public static bool IsWellFormedToken(string? token) =>
+        token is { Length: 46 } && token.StartsWith("st_", StringComparison.Ordinal)
+        && token.AsSpan(3).IndexOfAnyExcept("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") < 0;
+
+    public static string NewRequestId() => "req_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
+
+    /// <summary>Adds the session headers whenever the response starts (they survive the paywall's Response.Clear()).</summary>
+    public static void AddSessionHeaders(HttpContext context, string sessionId, Func<string?> balance)
+    {
+        context.Response.OnStarting(() =>
+        {
+            var headers = context.Response.Headers;
+            headers[IdHeader] = sessionId;
+            if (balance() is { } value)
+                headers[BalanceHeader] = value;
+            var exposed = headers.AccessControlExposeHeaders.ToString();
+            headers.AccessControlExposeHeaders = (exposed.Length == 0 ? "" : exposed + ", ") + $"{IdHeader}, {BalanceHeader}, {TokenHeader}";
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>True when answered (served, 402 insufficient, 403 mandate, 503); false: no usable session, answer the plain 402.</summary>
+    public async Task<bool> TryServeAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl, string token)
+    {
+        if (!IsWellFormedToken(token))
+        {
+            LogUnusable(route.Name, "malformed token");
+            return false;
+        }
+        var organization = route.Organization!.Id;
+        var requestId = NewRequestId();
+        var cancellationToken = context.RequestAborted;
+        try
+        {
+            var session = await FindAsync(organization, token, cancellationToken);
+            if (session is null)
+            {
+                LogUnusable(route.Name, "unknown, expired or closed session");
+                return false;
+            }
+            var debit = await api.DebitAsync(session, route.Amount!.Value.ToString(), requestId, route.Name, cancellationToken);
+            switch (debit.Status)
+            {
+                case HttpStatusCode.OK:
+                    await ForwardAsync(context, next, session, requestId, debit.Text("balance"), debit.Text("charged"));
+                    return true;
+                case HttpStatusCode.PaymentRequired:
+                    await InsufficientAsync(context, route, resourceUrl, session, debit);
+                    return true;
+                case HttpStatusCode.Gone or HttpStatusCode.NotFound or HttpStatusCode.Conflict when debit.Code is "session-expired" or "session-not-active" or "session-not-found":
+                    await ForgetAsync(token);
+                    LogUnusable(route.Name, debit.Code!);
+                    return false;
+                default:
+                    // A mandate limit (403 limit-exceeded, approval-required...) or another refusal: SessionApi's problem, as is.
+                    LogRefused(session.Id, (int)debit.Status, debit.Code);
+                    AddSessionHeaders(context, session.Id, () => null);
+                    await Results.Json(debit.Body, statusCode: (int)debit.Status, contentType: "application/problem+json").ExecuteAsync(context);
+                    return true;
+            }
+        }
+        catch (SessionApiUnavailableException exception)
+        {
+            LogUnavailable(exception, route.Name);
+            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable",
+                "The session could not be charged right now; nothing was forwarded or charged. Retry later.");
+            return true;
+        }
+    }
+
+    async Task ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, string requestId, string? balance, string? charged)
+    {
+        AddSessionHeaders(context, session.Id, () => balance);
+        var upstream = await paywall.ForwardBufferedAsync(context, next, new PayerContext
+        {
+            Payer = session.Payer,
+            Organization = session.Organization,
+            SessionId = session.Id,
+            RequestId = requestId,
+            ExpiresAt = signer.NewExpiry(),
+        }, requestId);
+        // No debit without a served request: a failed upstream is credited back (a pass charged nothing, so nothing to credit).
+        if (upstream.Failed && charged is not (null or "0"))
+            balance = await CreditBackAsync(session, requestId) ?? balance;
+        await upstream.SendAsync();
+    }
+
+    async Task<string?> CreditBackAsync(SessionRef session, string requestId)
+    {
+        // Twice at most: a credit is idempotent on the debit's key, so a repeat after an unknown outcome is harmless.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var credit = await api.CreditAsync(session, requestId, CancellationToken.None);
+                if (credit.IsSuccess)
+                {
+                    LogCredited(session.Id, requestId);
+                    return credit.Text("balance");
+                }
+                LogCreditFailed(null, session.Id, requestId, $"SessionApi answered {(int)credit.Status} {credit.Code}");
+                return null;
+            }
+            catch (SessionApiUnavailableException exception) when (attempt < 2)
+            {
+                LogCreditFailed(exception, session.Id, requestId, "retrying");
+            }
+            catch (SessionApiUnavailableException exception)
+            {
+                LogCreditFailed(exception, session.Id, requestId, "gave up: the debit stays, reconcile by hand");
+                return null;
+            }
+        }
+    }
+
+    Task InsufficientAsync(HttpContext context, GateRoute route, string resourceUrl, SessionRef session, SessionApiAnswer debit)
+    {
+        var balance = debit.Text("balance") ?? "0";
+        var hint = debit.Body.TryGetProperty("topUpHint", out var h) ? h : default;
+        var minimum = hint.ValueKind == System.Text.Json.JsonValueKind.Object && hint.TryGetProperty("minimum", out var m) ? m.GetString() : null;
+        var path = $"/api/sessions/{session.Id}/topup";
+        AddSessionHeaders(context, session.Id, () => balance);
+        // The same challenge as an unpaid request (pay this one request), plus where to top the session up instead.
+        return paywall.PaymentRequiredAsync(context, route, resourceUrl, "session_insufficient_balance",
+            $"insufficient session balance: {balance} does not cover {route.Amount}; pay this request or top the session up at {path}",
+            session.Payer, extra: new Dictionary<string, object?>
+            {
+                ["topUp"] = new { path, minimum = minimum ?? route.Amount!.Value.ToString() },
+                ["session"] = new { id = session.Id, balance, state = debit.Text("state") },
+            });
+    }
+
+    /// <summary>The ACTIVE or DEPLETED session of this token in this organisation, or null (unknown, expired, closed).</summary>
+    async Task<SessionRef?> FindAsync(string organization, string token, CancellationToken cancellationToken)
+    {
+        var cacheKey = CacheKey(token);
+        if (await CacheGetAsync(cacheKey) is { } cached && cached.Split('|') is [var id, var payer, var org] && org == organization)
+            return new SessionRef(id, payer, org);
+        var resolved = await api.ResolveAsync(organization, token, cancellationToken);
+        if (resolved.Status == HttpStatusCode.NotFound || resolved.Status == HttpStatusCode.BadRequest)
+            return null;
+        if (!resolved.IsSuccess)
+            throw new SessionApiUnavailableException($"SessionApi answered {(int)resolved.Status} to resolve");
+        if (resolved.Text("state") is not ("ACTIVE" or "DEPLETED"))
+            return null;
+        var session = new SessionRef(resolved.Text("id")!, resolved.Text("payer")!, resolved.Text("organization")!);
+        await CacheSetAsync(cacheKey, $"{session.Id}|{session.Payer}|{session.Organization}");
+        return session;
+    }
+
+    static string CacheKey(string token) => "gate:session-token:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
+
+    IRedisClient? Redis => options.Value.Sessions.TokenCacheSeconds > 0 ? services.GetService<IRedisClient>() : null;
+
+    // The cache only saves a resolve: every debit is checked by SessionApi, so a Redis failure just means resolving again.
+    async Task<string?> CacheGetAsync(string key)
+    {
+        try
+        {
+            return Redis is { } redis && await redis.GetAsync(key) is { IsNull: false } value ? value.ToString() : null;
+        }
+        catch (Exception exception)
+        {
+            LogCacheError(exception);
+            return null;
+        }
+    }
+
+    async Task CacheSetAsync(string key, string value)
+    {
+        try
+        {
+            if (Redis is { } redis)
+                await redis.SetAsync(key, value, TimeSpan.FromSeconds(options.Value.Sessions.TokenCacheSeconds));
+        }
+        catch (Exception exception)
+        {
+            LogCacheError(exception);
+        }
+    }
+
+    public async Task ForgetAsync(string token)
+    {
+        try
+        {
+            if (Redis is { } redis)
+                await redis.DeleteAsync(CacheKey(token));
+        }
+        catch (Exception exception)
+        {
+            LogCacheError(exception);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment-Session not usable for {Route}: {Reason}; plain 402")]
+    partial void LogUnusable(string route, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} refused the debit: {Status} {Code}")]
+    partial void LogRefused(string sessionId, int status, string? code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SessionApi unavailable for {Route}: 503, nothing forwarded")]
+    partial void LogUnavailable(Exception exception, string route);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId}: upstream failed, debit {RequestId} credited back")]
+    partial void LogCredited(string sessionId, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: credit-back of {RequestId} failed: {Detail}")]
+    partial void LogCreditFailed(Exception? exception, string sessionId, string requestId, string detail);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Session token cache unavailable; resolving instead")]
+    partial void LogCacheError(Exception exception);
+}

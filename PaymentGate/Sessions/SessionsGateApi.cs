@@ -1,0 +1,303 @@
+using System.Globalization;
+using System.Net;
+using System.Numerics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Paywall;
+using Sessions.PaymentGate.Pricing;
+using Sessions.Payments.X402;
+
+namespace Sessions.PaymentGate.Sessions;
+
+public sealed record OpenSessionBody(string? Deposit, string? Kind, long? TtlSeconds, string? Organization);
+
+public sealed record TopUpBody(string? Amount, string? Organization);
+
+/// <summary>
+/// Sessions at the gate (README "Sessions"): <c>POST /api/sessions</c> opens one with an x402 payment of the deposit (or of
+/// the organisation's pass price), <c>POST /api/sessions/{id}/topup</c> refills it with a payment of the amount,
+/// <c>POST /api/sessions/{id}/close</c> and <c>GET /api/sessions/{id}</c> take the <c>Payment-Session</c> token. Payments here
+/// settle first (there is no upstream answer to wait for), then SessionApi acts, idempotently on the payment id: if it
+/// cannot, the money is on record (payment <c>settled</c>) and the same payment header completes the action later.
+/// </summary>
+public static class SessionsGateApi
+{
+    public static IEndpointRouteBuilder MapGateSessions(this IEndpointRouteBuilder app)
+    {
+        // Literal endpoints win over the proxy's /api/sessions/{**rest} route (order 100): clients never reach SessionApi directly.
+        var sessions = app.MapGroup("/api/sessions");
+        sessions.MapPost("", OpenAsync).WithName("OpenSession");
+        sessions.MapPost("/{id}/topup", TopUpAsync).WithName("TopUpSession");
+        sessions.MapPost("/{id}/close", CloseAsync).WithName("CloseSession");
+        sessions.MapGet("/{id}", GetAsync).WithName("GetSession");
+        return app;
+    }
+
+    static async Task OpenAsync(HttpContext context, OpenSessionBody body, Paywall.Paywall paywall, SessionApiClient api, PricingCatalog catalog,
+        IOptions<GateOptions> options)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var organization = ChooseOrganization(catalog, body.Organization, errors);
+        var kind = body.Kind ?? "prepaid";
+        BigInteger amount = 0;
+        long? ttl = body.TtlSeconds;
+        if (kind == "pass")
+        {
+            // A pass is bought at the organisation's price for its configured lifetime; deposit and ttlSeconds are not the buyer's call.
+            if (organization is { PassPrice: null })
+                errors["kind"] = [$"Organisation '{organization.Id}' sells no passes (Gate:Organizations:{organization.Id}:Pass)."];
+            else if (organization is not null)
+                (amount, ttl) = (organization.PassPrice!.Value, (long)organization.PassTtl.TotalSeconds);
+        }
+        else if (kind != "prepaid")
+            errors["kind"] = ["\"prepaid\" (default) or \"pass\"."];
+        else if (organization is not null)
+        {
+            var (min, max) = DepositBounds(organization, options.Value.Sessions);
+            if (!TryParseAmount(body.Deposit, out amount))
+                errors["deposit"] = ["Required: a positive whole number of atomic units as a decimal string, e.g. \"100000\"."];
+            else if (amount < min || amount > max)
+                errors["deposit"] = [$"Between {min} and {max} atomic units."];
+            if (ttl is < 60 or > 604800)
+                errors["ttlSeconds"] = ["Between 60 and 604800 seconds (7 days)."];
+        }
+        if (errors.Count > 0)
+        {
+            await TypedResults.ValidationProblem(errors, title: "Invalid session request").ExecuteAsync(context);
+            return;
+        }
+
+        var route = SessionRoute(organization!, "POST", "/api/sessions", amount,
+            kind == "pass" ? $"Pass session of {organization!.Name}" : $"Prepaid session deposit at {organization!.Name}");
+        var attempt = await ReadAttemptAsync(context, paywall, route);
+        if (attempt is null || await paywall.SettleFirstAsync(context, attempt) is not { } payment)
+            return;
+
+        SessionApiAnswer answer;
+        try
+        {
+            answer = await api.OpenAsync(organization.Id, attempt.Payer, kind, amount.ToString(CultureInfo.InvariantCulture), payment.PaymentId, ttl,
+                CancellationToken.None);
+        }
+        catch (SessionApiUnavailableException exception)
+        {
+            await paywall.CompleteSettledAsync(payment, done: false);
+            await NotCompletedAsync(context, payment, "Session not opened yet", exception.Message);
+            return;
+        }
+        if (!answer.IsSuccess)
+        {
+            await paywall.CompleteSettledAsync(payment, done: false);
+            await NotCompletedAsync(context, payment, "Session not opened", $"SessionApi answered {(int)answer.Status} {answer.Code}");
+            return;
+        }
+        await paywall.CompleteSettledAsync(payment, done: true);
+        PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+        var id = answer.Text("id")!;
+        SessionSpending.AddSessionHeaders(context, id, () => answer.Text("balance"));
+        if (answer.Text("token") is { } token)
+            context.Response.Headers[SessionSpending.TokenHeader] = token;
+        context.Response.Headers.Location = $"/api/sessions/{id}";
+        await Results.Json(answer.Body, statusCode: answer.Status == HttpStatusCode.Created ? 201 : 200).ExecuteAsync(context);
+    }
+
+    static async Task TopUpAsync(HttpContext context, string id, TopUpBody body, Paywall.Paywall paywall, SessionApiClient api,
+        PricingCatalog catalog, IOptions<GateOptions> options, TimeProvider time)
+    {
+        var errors = new Dictionary<string, string[]>();
+        // No token needed: whoever pays can only top up their own session (checked against the payment's payer below).
+        SessionSpending.TakeToken(context.Request);
+        var organization = ChooseOrganization(catalog, body.Organization, errors);
+        var max = ParseOr(options.Value.Sessions.MaximumDeposit, 1_000_000_000);
+        if (!TryParseAmount(body.Amount, out var amount) || amount > max)
+            errors["amount"] = [$"Required: a whole number of atomic units between 1 and {max}, as a decimal string."];
+        if (errors.Count > 0)
+        {
+            await TypedResults.ValidationProblem(errors, title: "Invalid top-up").ExecuteAsync(context);
+            return;
+        }
+
+        var route = SessionRoute(organization!, "POST", $"/api/sessions/{id}/topup", amount, $"Top-up of session {id}");
+        var attempt = await ReadAttemptAsync(context, paywall, route);
+        if (attempt is null)
+            return;
+        var session = new SessionRef(id, attempt.Payer, organization!.Id);
+        try
+        {
+            // Checked before any money moves: the payer's own prepaid session, still open for a while.
+            var current = await api.GetAsync(organization.Id, attempt.Payer, id, context.RequestAborted);
+            if (!current.IsSuccess)
+            {
+                await Problem(context, 404, "Session not found", $"No session {id} of payer {attempt.Payer} at '{organization.Id}'; nothing was charged.");
+                return;
+            }
+            var expiresAt = current.Body.GetProperty("expiresAt").GetDateTimeOffset();
+            if (current.Text("kind") != "prepaid" || current.Text("state") is not ("ACTIVE" or "DEPLETED") || expiresAt <= time.GetUtcNow().AddSeconds(30))
+            {
+                await Problem(context, 409, "Session cannot be topped up",
+                    $"Session {id} is a {current.Text("kind")} session in state {current.Text("state")}, expiring {expiresAt:O}; nothing was charged.");
+                return;
+            }
+            if (await paywall.SettleFirstAsync(context, attempt) is not { } payment)
+                return;
+            SessionApiAnswer answer;
+            try
+            {
+                answer = await api.TopUpAsync(session, amount.ToString(CultureInfo.InvariantCulture), payment.PaymentId, CancellationToken.None);
+            }
+            catch (SessionApiUnavailableException exception)
+            {
+                await paywall.CompleteSettledAsync(payment, done: false);
+                await NotCompletedAsync(context, payment, "Top-up not applied yet", exception.Message);
+                return;
+            }
+            await paywall.CompleteSettledAsync(payment, done: answer.IsSuccess);
+            if (!answer.IsSuccess)
+            {
+                await NotCompletedAsync(context, payment, "Top-up not applied", $"SessionApi answered {(int)answer.Status} {answer.Code}");
+                return;
+            }
+            PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+            SessionSpending.AddSessionHeaders(context, id, () => answer.Text("balance"));
+            await Results.Json(answer.Body).ExecuteAsync(context);
+        }
+        catch (SessionApiUnavailableException exception)
+        {
+            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable", $"{exception.Message}; nothing was charged.");
+        }
+    }
+
+    static async Task CloseAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog, SessionRefunds refunds,
+        SessionSpending spending)
+    {
+        var token = SessionSpending.TakeToken(context.Request);
+        try
+        {
+            if (await ResolveOwnAsync(context, api, catalog, id, token) is not { } owned)
+                return;
+            var method = refunds.Method;
+            var closed = await api.CloseAsync(owned.Session, method, CancellationToken.None);
+            if (!closed.IsSuccess)
+            {
+                await Results.Json(closed.Body, statusCode: (int)closed.Status, contentType: "application/problem+json").ExecuteAsync(context);
+                return;
+            }
+            await spending.ForgetAsync(token!);
+            var refunded = BigInteger.Parse(closed.Text("refunded") ?? "0", CultureInfo.InvariantCulture);
+            // A repeated close answers the method recorded first; the ledger transfer is idempotent on the session.
+            string? transaction = null;
+            if (closed.Text("method") == SessionRefunds.Ledger && refunded > 0)
+            {
+                transaction = await refunds.TransferAsync(owned.Organization, owned.Session.Payer, refunded, id, CancellationToken.None);
+                if (transaction is null)
+                {
+                    await Problem(context, 502, "Refund not transferred",
+                        $"Session {id} is closed with {refunded} to refund, but {owned.Organization.PayTo} cannot cover it on the ledger; close again to retry.");
+                    return;
+                }
+            }
+            SessionSpending.AddSessionHeaders(context, id, () => "0");
+            await Results.Json(new
+            {
+                id, refunded = refunded.ToString(CultureInfo.InvariantCulture), method = closed.Text("method"), balance = "0",
+                state = closed.Text("state"), payer = owned.Session.Payer, transaction,
+            }, JsonSerializerOptions.Web).ExecuteAsync(context);
+        }
+        catch (SessionApiUnavailableException exception)
+        {
+            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable", $"{exception.Message}; the session was not closed. Retry.");
+        }
+    }
+
+    static async Task GetAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog)
+    {
+        var token = SessionSpending.TakeToken(context.Request);
+        try
+        {
+            if (await ResolveOwnAsync(context, api, catalog, id, token) is not { } owned)
+                return;
+            SessionSpending.AddSessionHeaders(context, id, () => owned.Body.Text("balance"));
+            await Results.Json(owned.Body.Body).ExecuteAsync(context);
+        }
+        catch (SessionApiUnavailableException exception)
+        {
+            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable", exception.Message);
+        }
+    }
+
+    sealed record OwnedSession(SessionRef Session, Organization Organization, SessionApiAnswer Body);
+
+    /// <summary>The session of <paramref name="token"/>, which must be <paramref name="id"/>; null after answering 401/404.</summary>
+    static async Task<OwnedSession?> ResolveOwnAsync(HttpContext context, SessionApiClient api, PricingCatalog catalog, string id, string? token)
+    {
+        if (!SessionSpending.IsWellFormedToken(token))
+        {
+            await Problem(context, 401, "Session token required", $"Send the session's token in the {SessionSpending.TokenHeader} header.");
+            return null;
+        }
+        // Resolve is scoped to an organisation and the token does not say which: organisations are few, ask each.
+        foreach (var organization in catalog.Organizations)
+        {
+            var answer = await api.ResolveAsync(organization.Id, token!, context.RequestAborted);
+            if (answer.Status == HttpStatusCode.NotFound)
+                continue;
+            if (!answer.IsSuccess)
+                break;
+            if (answer.Text("id") != id)
+                break;
+            return new OwnedSession(new SessionRef(id, answer.Text("payer")!, organization.Id), organization, answer);
+        }
+        await Problem(context, 404, "Session not found", $"No session {id} for this token.");
+        return null;
+    }
+
+    static Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route)
+    {
+        var (header, name, count) = Paywall.Paywall.TakePaymentHeader(context.Request);
+        return paywall.ReadAttemptAsync(context, route, context.Request.GetEncodedUrl(), header, name, count);
+    }
+
+    /// <summary>A one-off paid route whose price is the amount asked (deposit, pass or top-up): the 402 asks for exactly that.</summary>
+    static GateRoute SessionRoute(Organization organization, string method, string path, BigInteger amount, string description) =>
+        new($"session:{path}", method, path, "gate", description, "application/json", organization, amount,
+            ExactEvmRequirements.For(organization.Asset, amount.ToString(CultureInfo.InvariantCulture), organization.PayTo.ToString()));
+
+    /// <summary>Settled, but SessionApi did not act: the money is on record and the same payment header finishes the job.</summary>
+    static Task NotCompletedAsync(HttpContext context, SettledPayment payment, string title, string reason)
+    {
+        PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+        return PaywallResponses.WriteUnavailableAsync(context, title,
+            $"Payment {payment.PaymentId} is settled but the session service did not confirm ({reason}). Send the same payment header " +
+            "again: it completes without a new charge.", payment.PaymentId);
+    }
+
+    static Organization? ChooseOrganization(PricingCatalog catalog, string? requested, Dictionary<string, string[]> errors)
+    {
+        if (requested is not null)
+        {
+            var found = catalog.FindOrganization(requested);
+            if (found is null) errors["organization"] = [$"Unknown organisation '{requested}'."];
+            return found;
+        }
+        if (catalog.Organizations.Count == 1)
+            return catalog.Organizations[0];
+        errors["organization"] = [$"Required: one of {string.Join(", ", catalog.Organizations.Select(o => o.Id))}."];
+        return null;
+    }
+
+    static (BigInteger Min, BigInteger Max) DepositBounds(Organization organization, SessionGateOptions options) =>
+        (options.MinimumDeposit is { Length: > 0 } min ? ParseOr(min, 1) : organization.CheapestRoute ?? 1, ParseOr(options.MaximumDeposit, 1_000_000_000));
+
+    static BigInteger ParseOr(string? text, BigInteger fallback) => TryParseAmount(text, out var value) ? value : fallback;
+
+    static bool TryParseAmount(string? text, out BigInteger amount)
+    {
+        amount = BigInteger.Zero;
+        return text is { Length: > 0 and <= 78 } && text.All(char.IsAsciiDigit)
+            && BigInteger.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out amount) && amount > 0;
+    }
+
+    static Task Problem(HttpContext context, int status, string title, string detail) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context);
+}
