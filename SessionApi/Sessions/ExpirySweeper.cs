@@ -4,8 +4,9 @@ namespace Sessions.SessionApi.Sessions;
 
 /// <summary>
 /// Marks sessions past their expiry EXPIRED every <see cref="SessionApiOptions.SweepInterval"/>. Use already expires them
-/// lazily (resolve, debit, top-up, GET); the sweeper makes the state true for sessions nobody touches (and is where the
-/// expired events will be emitted). "Now" comes from the TimeProvider; the interval is wall-clock.
+/// lazily (resolve, debit, top-up, GET); the sweeper makes the state true for sessions nobody touches. Both emit
+/// session.expired in the expiring transaction (SessionWebhooks.ExpireAsync). "Now" comes from the TimeProvider; the
+/// interval is wall-clock.
 /// </summary>
 public sealed class ExpirySweeper(IServiceProvider services, IOptions<SessionApiOptions> options, ILogger<ExpirySweeper> logger) : BackgroundService
 {

@@ -29,14 +29,49 @@ public sealed class WebhookDeliveryTests(InfrastructureFixture infrastructure) :
         return started;
     }
 
-    /// <summary>The README's verification, written out independently of <see cref="WebhookSignature"/>.</summary>
-    static bool VerifyAsDocumented(string secret, string header, byte[] body, DateTimeOffset now)
+    /// <summary>The README's C# verification, word for word (independent of <see cref="WebhookSignature"/>).</summary>
+    static bool VerifyAsDocumented(string secret, string? header, byte[] rawBody, DateTimeOffset now)
     {
-        var parts = header.Split(',').Select(part => part.Split('=', 2)).ToLookup(kv => kv[0], kv => kv[1]);
+        var parts = (header ?? "").Split(',').Select(p => p.Trim().Split('=', 2)).Where(p => p.Length == 2).ToLookup(p => p[0], p => p[1]);
         if (!long.TryParse(parts["t"].FirstOrDefault(), out var t) || Math.Abs(now.ToUnixTimeSeconds() - t) > 300) return false;
         var expected = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(
-            HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), (byte[])[.. Encoding.UTF8.GetBytes($"{t}."), .. body])));
+            HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), (byte[])[.. Encoding.UTF8.GetBytes($"{t}."), .. rawBody])));
         return parts["v1"].Any(v1 => CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(v1)));
+    }
+
+    /// <summary>Runs the README's Node.js <c>verifyWebhook</c> (the ```js block of the Webhooks section) with node.</summary>
+    static async Task<bool[]> VerifyWithReadmeNodeAsync(params (string Secret, string? Header, byte[] Body)[] cases)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SessionApi", "README.md"))) directory = directory.Parent;
+        var readme = await File.ReadAllTextAsync(Path.Combine(directory!.FullName, "SessionApi", "README.md"), Cancel);
+        var start = readme.IndexOf("```js\n", readme.IndexOf("### Verifying a delivery", StringComparison.Ordinal), StringComparison.Ordinal) + 6;
+        var work = Directory.CreateTempSubdirectory("webhook-verify-");
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(work.FullName, "verify.mjs"), readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)], Cancel);
+            await File.WriteAllTextAsync(Path.Combine(work.FullName, "cases.json"), System.Text.Json.JsonSerializer.Serialize(
+                cases.Select(c => new { secret = c.Secret, header = c.Header, body = Convert.ToBase64String(c.Body) })), Cancel);
+            await File.WriteAllTextAsync(Path.Combine(work.FullName, "run.mjs"), """
+                import { readFileSync } from "node:fs";
+                import { verifyWebhook } from "./verify.mjs";
+                const cases = JSON.parse(readFileSync(new URL("./cases.json", import.meta.url)));
+                console.log(JSON.stringify(cases.map((c) => verifyWebhook(c.secret, c.header, Buffer.from(c.body, "base64")))));
+                """, Cancel);
+            using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("node", Path.Combine(work.FullName, "run.mjs"))
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true,
+            })!;
+            var output = await node.StandardOutput.ReadToEndAsync(Cancel);
+            var error = await node.StandardError.ReadToEndAsync(Cancel);
+            await node.WaitForExitAsync(Cancel);
+            Assert.True(node.ExitCode == 0, $"node failed: {error}");
+            return System.Text.Json.JsonSerializer.Deserialize<bool[]>(output)!;
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
     }
 
     [Fact]
@@ -66,6 +101,11 @@ public sealed class WebhookDeliveryTests(InfrastructureFixture infrastructure) :
         var t = long.Parse(received.Signature!.Split(',')[0][2..]);
         Assert.False(WebhookSignature.Verify(secret, $"t={t + 1},v1={received.Signature.Split("v1=")[1]}", received.Body, now));   // timestamp is signed
         Assert.False(WebhookSignature.Verify(secret, null, received.Body, now));
+
+        var stale = $"t={t - 301},v1={received.Signature.Split("v1=")[1]}";
+        var node = await VerifyWithReadmeNodeAsync((secret, received.Signature, received.Body), (secret, received.Signature, tampered),
+            (secret + "x", received.Signature, received.Body), (secret, stale, received.Body), (secret, null, received.Body));
+        Assert.Equal([true, false, false, false, false], node);
         Assert.False(WebhookSignature.Verify(secret, "v1=abc", received.Body, now));
     }
 
