@@ -1,4 +1,5 @@
 using Sessions.SessionApi.Ledger;
+using Sessions.SessionApi.Mandates;
 using Sessions.SessionApi.Sessions;
 using Sessions.SessionApi.Webhooks;
 
@@ -9,6 +10,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.AddNpgsqlDataSource("sessionsdb");
 builder.AddDatabaseMigrations<Program>("sessionsdb");
 builder.AddSessions();
+builder.AddMandates();
 builder.AddWebhooks();
 
 var app = builder.Build();
@@ -16,6 +18,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapSessionsApi();
 app.MapReconcileApi();
+app.MapMandatesApi();
 app.MapWebhooksApi();
 
 app.Run();

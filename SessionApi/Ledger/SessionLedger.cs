@@ -1,18 +1,22 @@
 using System.Numerics;
 using Npgsql;
+using Sessions.SessionApi.Mandates;
 using Sessions.SessionApi.Sessions;
 using Sessions.SessionApi.Webhooks;
 using static Sessions.SessionApi.Sessions.SessionRows;
 
 namespace Sessions.SessionApi.Ledger;
 
-public enum DebitStatus { Debited, Replayed, NotFound, InsufficientBalance, Expired, NotActive, KeyConflict }
+public enum DebitStatus { Debited, Replayed, NotFound, InsufficientBalance, Expired, NotActive, KeyConflict, MandateRefused }
 
 /// <summary>What a debit left behind (or, for a replay, what the original debit left behind).</summary>
 public sealed record DebitResult(DebitStatus Status, BigInteger Charged, BigInteger Balance, string State, long RequestCount, Session? Session)
 {
     public static DebitResult Of(DebitStatus status, Session? session = null) =>
         new(status, BigInteger.Zero, session?.Balance ?? BigInteger.Zero, session?.State ?? "", session?.RequestCount ?? 0, session);
+
+    /// <summary>With <see cref="DebitStatus.MandateRefused"/>: why the payer's agent mandate refused the debit.</summary>
+    public ChargeResult? Mandate { get; init; }
 }
 
 public enum CreditStatus { Credited, AlreadyCredited, NotFound, DebitNotFound }
@@ -38,6 +42,14 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, TimeProvider time
         if (result is null)
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            // The payer's agent mandate first (its row lock, then the session's): a refused debit changes no session row.
+            var mandate = await SessionMandates.ChargeDebitAsync(connection, transaction, id, payer, organization, price, idempotencyKey, now, cancellationToken);
+            if (mandate is { Allowed: false })
+            {
+                await transaction.CommitAsync(cancellationToken);   // keeps what the refusal recorded (approval request, events)
+                SessionApiTelemetry.CountDebit(DebitStatus.MandateRefused.ToString());
+                return DebitResult.Of(DebitStatus.MandateRefused) with { Mandate = mandate };
+            }
             // A pass costs nothing per request: only its request count moves, and no money means no ledger row.
             await using var update = Command("""
                 UPDATE sessions SET
@@ -127,6 +139,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, TimeProvider time
         if (first && credited.State == SessionStates.Refunded)
             await SessionStore.InsertLedgerAsync(connection, transaction, id, "refund", amount, "refund-credit:" + debitIdempotencyKey, null,
                 credited.Balance, credited.RequestCount, now, cancellationToken, refundMethod: credited.RefundMethod);
+        if (first) await SessionMandates.ReleaseDebitAsync(connection, transaction, debitIdempotencyKey, now, cancellationToken);   // not served, not spent
         if (first && before.State == SessionStates.Depleted && credited.State == SessionStates.Expired)
             await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionExpired, credited, now, cancellationToken);
         if (!first)

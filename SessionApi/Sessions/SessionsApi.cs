@@ -83,6 +83,7 @@ public static class SessionsApi
             DebitStatus.Expired => SessionProblems.Expired(result.Session!),
             DebitStatus.NotActive => SessionProblems.NotActive(result.Session!),
             DebitStatus.KeyConflict => SessionProblems.IdempotencyKeyConflict(request.IdempotencyKey!),
+            DebitStatus.MandateRefused => Mandates.MandateProblems.Refused(result.Mandate!, price),
             _ => SessionProblems.NotFound(id),
         };
     }
