@@ -24,6 +24,7 @@ public class AppModelTests
             ["vaultsdb"] = nameof(PostgresDatabaseResource),
             ["gatedb"] = nameof(PostgresDatabaseResource),
             ["payer-context-key"] = nameof(ParameterResource),
+            ["admin-key"] = nameof(ParameterResource),
             ["sessionapi"] = nameof(ProjectResource),
             ["vaultapi"] = nameof(ProjectResource),
             ["mcpserver"] = nameof(ProjectResource),

@@ -55,6 +55,11 @@ public class EnvironmentContractTests
         Assert.Equal($"redis://:{redisPassword}@localhost:{redisPort}", env["REDIS_URI"]);
         Assert.Equal($"localhost:{redisPort},password={redisPassword}", env["ConnectionStrings__redis"]);
 
+        // Generated parameters: the payer-context key shared with the gate, SessionApi's admin key.
+        Assert.Matches("^[A-Za-z0-9]{32}$", env["PayerContext__SigningKey"]);
+        Assert.Matches("^[A-Za-z0-9]{32}$", env["SessionApi__AdminKey"]);
+        Assert.Equal((await app.GetEnvironmentVariableValuesAsync("paymentgate", ct))["PayerContext__SigningKey"], env["PayerContext__SigningKey"]);
+
         // Nothing else: the same names Aspire gives (no collector configured, so no OTEL_EXPORTER_*).
         string[] expected =
         [
@@ -64,6 +69,7 @@ public class EnvironmentContractTests
             "DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION", "LOGGING__CONSOLE__FORMATTERNAME",
             "ConnectionStrings__sessionsdb", "SESSIONSDB_HOST", "SESSIONSDB_PORT", "SESSIONSDB_USERNAME", "SESSIONSDB_PASSWORD", "SESSIONSDB_URI", "SESSIONSDB_DATABASENAME",
             "ConnectionStrings__redis", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_URI",
+            "PayerContext__SigningKey", "SessionApi__AdminKey",
         ];
         if (app.Services.GetService(typeof(ResourceEnvironment)) is ResourceEnvironment { OtlpEndpoint: null })
             Assert.Equal(expected.Order(), env.Keys.Order());

@@ -15,10 +15,19 @@ public class TimeoutAndCancellationTests
     {
         await using var server = await LocalRedisServer.StartAsync(new(), Ct);
         var timeout = TimeSpan.FromMilliseconds(300);
+        await using (var setup = Client(server.ConnectionString, TimeSpan.FromSeconds(10)))
+        {
+            // Set-up with a generous timeout: only the commands under test race the 300 ms one.
+            await setup.SetAsync("a", "value-a", cancellationToken: Ct);
+            await setup.SetAsync("b", "value-b", cancellationToken: Ct);
+            await setup.ScriptLoadAsync(BusyScript, Ct);
+        }
         await using var redis = Client(server.ConnectionString, timeout);
-        await redis.SetAsync("a", "value-a", cancellationToken: Ct);
-        await redis.SetAsync("b", "value-b", cancellationToken: Ct);
-        await redis.ScriptLoadAsync(BusyScript, Ct);
+        await WaitUntilAsync(async () =>
+        {
+            try { await redis.PingAsync(Ct); return true; }
+            catch (RedisTimeoutException) { return false; }
+        }, TimeSpan.FromSeconds(10), "the client to connect");
 
         var clock = Stopwatch.StartNew();
         var busy = redis.EvaluateAsync(BusyScript, args: [900], cancellationToken: Ct).AsTask();
