@@ -74,7 +74,7 @@ public sealed partial class SessionSpending(
                 LogUnusable(route.Name, "unknown, expired or closed session");
                 return false;
             }
-            var debit = await api.DebitAsync(session, route.Amount!.Value.ToString(), requestId, route.Name, cancellationToken);
+            var debit = await DebitAsync(session, route, requestId);
             switch (debit.Status)
             {
                 case HttpStatusCode.OK:
@@ -101,6 +101,33 @@ public sealed partial class SessionSpending(
             await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable",
                 "The session could not be charged right now; nothing was forwarded or charged. Retry later.");
             return true;
+        }
+    }
+
+    /// <summary>
+    /// The debit, never abandoned half-way: not the client's token (a debit that happened must be served or credited), and
+    /// when its outcome is unknown it is asked again with the same key: SessionApi answers the original result if it went
+    /// through. Still unknown: credited back (a no-op if it never happened) and 503.
+    /// </summary>
+    async Task<SessionApiAnswer> DebitAsync(SessionRef session, GateRoute route, string requestId)
+    {
+        var amount = route.Amount!.Value.ToString();
+        try
+        {
+            return await api.DebitAsync(session, amount, requestId, route.Name, CancellationToken.None);
+        }
+        catch (SessionApiUnavailableException first)
+        {
+            LogDebitRetry(first, session.Id, requestId);
+            try
+            {
+                return await api.DebitAsync(session, amount, requestId, route.Name, CancellationToken.None);
+            }
+            catch (SessionApiUnavailableException)
+            {
+                await CreditBackAsync(session, requestId);
+                throw;
+            }
         }
     }
 
@@ -242,6 +269,9 @@ public sealed partial class SessionSpending(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: credit-back of {RequestId} failed: {Detail}")]
     partial void LogCreditFailed(Exception? exception, string sessionId, string requestId, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Debit {RequestId} of session {SessionId} has an unknown outcome; asking again with the same key")]
+    partial void LogDebitRetry(Exception exception, string sessionId, string requestId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session token cache unavailable; resolving instead")]
     partial void LogCacheError(Exception exception);

@@ -16,10 +16,11 @@ public sealed class GatewayRoutingTests(InfrastructureFixture infrastructure)
         await using var sessions = await FakeUpstream.StartAsync();
         await using var gate = await PaywallHarness.StartAsync(infrastructure, new() { ["services:sessionapi:http:0"] = sessions.Url });
 
-        using var response = await gate.Http.GetAsync("/api/sessions/s1?x=1", Ct);
+        // GET /api/sessions/{id} itself is the gate's (Sessions/SessionsGateApi); deeper paths still go to the service.
+        using var response = await gate.Http.GetAsync("/api/sessions/s1/history?x=1", Ct);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);   // the fake has no such endpoint: what matters is that it was asked
-        Assert.Equal("/api/sessions/s1", Assert.Single(sessions.Calls).Path);
+        Assert.Equal("/api/sessions/s1/history", Assert.Single(sessions.Calls).Path);
         Assert.Empty(gate.Upstream.Calls);
     }
 

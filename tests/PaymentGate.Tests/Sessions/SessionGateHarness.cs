@@ -1,0 +1,193 @@
+extern alias sessionapi;
+
+using System.Net;
+using System.Net.Http.Json;
+using System.Numerics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using PaymentGate.Tests.Facilitator;
+using PaymentGate.Tests.Paywall;
+using Sessions.PaymentGate.Sessions;
+using Sessions.Payments.X402;
+using Sessions.Testing;
+
+namespace PaymentGate.Tests.Sessions;
+
+/// <summary>Real time plus an offset the test moves: payments are signed against the real clock before the clock is moved.</summary>
+public sealed class ShiftedClock : TimeProvider
+{
+    long _offsetTicks;
+
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+}
+
+/// <summary>Lets a test take SessionApi "down" for the gate (connection refused) without stopping it.</summary>
+public sealed class SwitchableHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    public volatile bool Down;
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        Down ? throw new HttpRequestException("connection refused (test)") : base.SendAsync(request, cancellationToken);
+}
+
+/// <summary>
+/// The gate (local facilitator, real Redis and gatedb) in front of a <see cref="FakeUpstream"/>, and SessionApi in-process on
+/// its own sessionsdb; the gate reaches SessionApi through service discovery (<c>services:sessionapi:http:0</c>) with the
+/// test server's handler as transport. Both share one clock and the payer-context key.
+/// </summary>
+public sealed class SessionGateHarness : IAsyncDisposable
+{
+    public const long GetPrice = 1000;
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    sealed class SessionApiFactory(Dictionary<string, string?> settings, TimeProvider clock) : ServiceFactory<sessionapi::Program>(settings)
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureTestServices(services => services.AddSingleton(clock));
+        }
+    }
+
+    sealed class Gate(Dictionary<string, string?> settings, TimeProvider clock, Func<SwitchableHandler> sessionApi) : GateFactory(settings)
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddSingleton(clock);
+                services.AddHttpClient(SessionApiClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(sessionApi);
+            });
+        }
+    }
+
+    SessionApiFactory _sessionApi = null!;
+    Gate _gate = null!;
+
+    public ShiftedClock Clock { get; } = new();
+    public SwitchableHandler SessionApiLink { get; private set; } = null!;
+    public FakeUpstream Upstream { get; private set; } = null!;
+    public HttpClient Http { get; private set; } = null!;
+    public IServiceProvider GateServices => _gate.Services;
+    public string GateDatabase { get; private set; } = "";
+
+    public static async Task<SessionGateHarness> StartAsync(InfrastructureFixture infrastructure, Dictionary<string, string?>? extra = null)
+    {
+        var harness = new SessionGateHarness { Upstream = await FakeUpstream.StartAsync() };
+        harness._sessionApi = new SessionApiFactory(new()
+        {
+            ["ConnectionStrings:sessionsdb"] = await infrastructure.CreateDatabaseAsync("sessionsdb"),
+            ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
+            ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
+            ["SessionApi:SweepInterval"] = "01:00:00",
+        }, harness.Clock);
+        _ = harness._sessionApi.Server;
+        harness.SessionApiLink = new SwitchableHandler(harness._sessionApi.Server.CreateHandler());
+        harness.GateDatabase = await infrastructure.CreateDatabaseAsync("gatedb");
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:gatedb"] = harness.GateDatabase,
+            ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
+            ["services:mcpserver:http:0"] = harness.Upstream.Url,
+            // Any address: the transport is the test server's handler, which ignores it.
+            ["services:sessionapi:http:0"] = "http://127.0.0.1:9",
+            ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
+            ["Gate:ReconcileInterval"] = "01:00:00",
+        };
+        foreach (var (key, value) in extra ?? [])
+            settings[key] = value;
+        var link = harness.SessionApiLink;
+        harness._gate = new Gate(settings, harness.Clock, () => link);
+        harness.Http = harness._gate.CreateClient();
+        return harness;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http?.Dispose();
+        if (_gate is not null) await _gate.DisposeAsync();
+        if (_sessionApi is not null) await _sessionApi.DisposeAsync();
+        if (Upstream is not null) await Upstream.DisposeAsync();
+    }
+
+    public async Task<TestPayer> FundedPayerAsync(long amount = 1_000_000)
+    {
+        var payer = new TestPayer();
+        using var response = await Http.PostAsJsonAsync("/dev/faucet", new { address = payer.Lower, amount = amount.ToString() }, Ct);
+        response.EnsureSuccessStatusCode();
+        return payer;
+    }
+
+    public async Task<BigInteger> BalanceAsync(string address) =>
+        BigInteger.Parse((await Http.GetFromJsonAsync<JsonElement>($"/dev/accounts/{address}", Ct)).GetProperty("balance").GetString()!);
+
+    public async Task<JsonElement> TransfersAsync(string address) =>
+        (await Http.GetFromJsonAsync<JsonElement>($"/dev/accounts/{address}", Ct)).GetProperty("transfers");
+
+    public Task<HttpResponseMessage> PostJsonAsync(string path, object body, string? payment = null, string? token = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        if (payment is not null) request.Headers.TryAddWithoutValidation(X402HeaderCodec.PaymentSignatureHeader, payment);
+        if (token is not null) request.Headers.TryAddWithoutValidation(SessionSpending.TokenHeader, token);
+        return Http.SendAsync(request, Ct);
+    }
+
+    public Task<HttpResponseMessage> WithTokenAsync(HttpMethod method, string path, string? token)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.TryAddWithoutValidation(SessionSpending.TokenHeader, token);
+        return Http.SendAsync(request, Ct);
+    }
+
+    /// <summary>Asks unpaid (402), checks the offer asks for <paramref name="amount"/>, and signs exactly that.</summary>
+    public async Task<string> PayAsync(TestPayer payer, string path, object body, string amount)
+    {
+        using var offer = await PostJsonAsync(path, body);
+        Assert.Equal(HttpStatusCode.PaymentRequired, offer.StatusCode);
+        var v2 = X402HeaderCodec.Decode(offer.Headers.GetValues(X402HeaderCodec.PaymentRequiredHeader).Single(), X402JsonContext.Strict.PaymentRequired).Value!;
+        var accepted = v2.Accepts.Single();
+        Assert.Equal(amount, accepted.Amount);
+        var v1 = await PaywallHarness.V1BodyAsync(offer);
+        Assert.Equal(amount, v1.Accepts.Single().MaxAmountRequired);
+        return PaywallHarness.V2Header(accepted, payer.Sign(value: BigInteger.Parse(amount)), v2.Resource.Url);
+    }
+
+    /// <summary>Opens a prepaid session paid by <paramref name="payer"/>; returns (id, token, answer body).</summary>
+    public async Task<(string Id, string Token, JsonElement Body)> OpenAsync(TestPayer payer, long deposit, long? ttlSeconds = null, string kind = "prepaid",
+        string? expectedAmount = null)
+    {
+        object body = kind == "pass" ? new { kind } : new { deposit = deposit.ToString(), ttlSeconds };
+        var payment = await PayAsync(payer, "/api/sessions", body, expectedAmount ?? deposit.ToString());
+        using var response = await PostJsonAsync("/api/sessions", body, payment);
+        var json = await JsonAsync(response, HttpStatusCode.Created);
+        Assert.True(PaywallHarness.SettlementOf(response).Success);
+        var token = response.Headers.GetValues(SessionSpending.TokenHeader).Single();
+        Assert.Equal(json.GetProperty("token").GetString(), token);
+        return (json.GetProperty("id").GetString()!, token, json);
+    }
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(expected == response.StatusCode, $"Expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
+
+    public async Task<string> PaymentStatusAsync(string paymentId)
+    {
+        await using var connection = new NpgsqlConnection(GateDatabase);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand("SELECT status FROM payments WHERE id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = paymentId });
+        return (string)(await command.ExecuteScalarAsync(Ct))!;
+    }
+}
