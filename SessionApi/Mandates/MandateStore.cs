@@ -124,6 +124,20 @@ public sealed class MandateStore(NpgsqlDataSource dataSource, TimeProvider time,
         return new MandateResult(MandateStatus.Done, revoked);
     }
 
+    /// <summary>The sweeper's bulk expiry: every mandate past its expiry, with its event, in one transaction.</summary>
+    public async Task<List<string>> SweepExpiredAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var update = Command("UPDATE mandates SET state = 'expired', updated_at = $1 WHERE state = 'active' AND expires_at <= $1 RETURNING id",
+            connection, transaction, now);
+        var expired = await ReadAllAsync(update, r => r.GetString(0), cancellationToken);
+        await MandateEvents.ExpiredAsync(connection, transaction, expired, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return expired;
+    }
+
     public async Task<List<MandateApproval>> ApprovalsAsync(string mandateId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Sessions.Payments.Crypto;
 using Sessions.SessionApi.Mandates;
 using Sessions.Testing;
@@ -139,6 +140,23 @@ public sealed class MandateConsentTests(InfrastructureFixture infrastructure) : 
             await MandateHarness.ProblemAsync(response, HttpStatusCode.Forbidden, "agent-bound");
         using (var response = await _mandates.CreateAsync(body, user.Sign(digest), agent.Sign(digest)))
             await SessionHarness.JsonAsync(response, HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task The_sweeper_expires_mandates_nobody_uses_with_their_event()
+    {
+        Wallet user = new(), agent = new();
+        var mandate = await _mandates.MandateAsync(user, agent, new Limits(PerDay: 1000, Duration: TimeSpan.FromHours(1)));
+        var sweeper = _api.Services.GetRequiredService<MandateExpirySweeper>();
+        Assert.Equal(0, await sweeper.SweepAsync(TestContext.Current.CancellationToken));
+
+        _api.Clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(1, await sweeper.SweepAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(0, await sweeper.SweepAsync(TestContext.Current.CancellationToken));   // once
+        Assert.Equal("expired", await _api.ScalarAsync<string>("SELECT state FROM mandates WHERE id = $1", mandate.Str("id")));
+        Assert.Equal(1L, await _api.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE event = 'agent.session.expired'"));
+        using var charge = await _mandates.ChargeAsync(agent, 1);
+        await MandateHarness.ProblemAsync(charge, HttpStatusCode.Forbidden, "mandate-expired");
     }
 
     [Fact]
