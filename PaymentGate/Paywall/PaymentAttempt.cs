@@ -86,7 +86,8 @@ public sealed record PaymentAttempt(
     }
 
     public NewPayment ToNewPayment() => new(Payer, Nonce, Route.Organization!.Id, Route.Name, ResourceUrl, Route.Amount!.Value,
-        Network, Route.Organization.Asset.Address.ToString(), Route.Organization.PayTo.ToString(), X402Version, HeaderSha256, ValidBefore);
+        Network, Route.Organization.Asset.Address.ToString(), Route.Organization.PayTo.ToString(), X402Version, HeaderSha256, ValidBefore,
+        X402Json.Serialize(SettleRequest(), X402JsonContext.Strict.SettleRequest));
 
     static DateTimeOffset ToTime(BigInteger unixSeconds) =>
         unixSeconds >= 253402300799 ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeSeconds((long)unixSeconds);

@@ -11,7 +11,8 @@ public sealed class PaymentStoreUnavailableException(string message, Exception? 
 
 /// <summary>A verified payment about to be claimed (all addresses and the nonce lowercase).</summary>
 public sealed record NewPayment(string Payer, string Nonce, string Organization, string Route, string Resource, BigInteger Amount,
-    string Network, string Asset, string PayTo, int X402Version, byte[] PayloadSha256, DateTimeOffset ValidBefore);
+    string Network, string Asset, string PayTo, int X402Version, byte[] PayloadSha256, DateTimeOffset ValidBefore,
+    string SettleRequestJson);
 
 /// <summary>A settled payment whose answer was never delivered (settlement outcome was unknown at the time).</summary>
 public sealed record RedeemablePayment(string Id, string Organization, string? Transaction, string Network, BigInteger Amount);
@@ -61,12 +62,13 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         {
             await using var command = Database.CreateCommand("""
                 INSERT INTO payments (id, payer, nonce, organization, route, resource, amount, network, asset, pay_to, x402_version,
-                                      status, payload_sha256, valid_before)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'verified', $12, $13)
+                                      status, payload_sha256, valid_before, settle_request)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'verified', $12, $13, $14::jsonb)
                 ON CONFLICT (payer, nonce) DO UPDATE
                    SET status = 'verified', organization = EXCLUDED.organization, route = EXCLUDED.route, resource = EXCLUDED.resource,
                        amount = EXCLUDED.amount, network = EXCLUDED.network, asset = EXCLUDED.asset, pay_to = EXCLUDED.pay_to,
-                       x402_version = EXCLUDED.x402_version, payload_sha256 = EXCLUDED.payload_sha256, error = NULL, updated_at = now()
+                       x402_version = EXCLUDED.x402_version, payload_sha256 = EXCLUDED.payload_sha256,
+                       settle_request = EXCLUDED.settle_request, error = NULL, updated_at = now()
                  WHERE payments.status = 'released'
                 RETURNING id
                 """);
@@ -83,6 +85,7 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
             command.Parameters.Add(new() { Value = (short)payment.X402Version });
             command.Parameters.Add(new() { Value = payment.PayloadSha256 });
             command.Parameters.Add(new() { Value = payment.ValidBefore.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            command.Parameters.Add(new() { Value = payment.SettleRequestJson });
             // null: the row exists in a state that may not be claimed again; the Redis key stays (it is accurate).
             return await command.ExecuteScalarAsync(cancellationToken) as string;
         }
@@ -174,6 +177,31 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         "finish redemption", id);
 
     /// <summary>Leases up to <paramref name="batch"/> due pending settlements (SKIP LOCKED: several gates share the work).</summary>
+    /// <summary>
+    /// Claims whose gate stopped (crash, kill) between claim and outcome: still <c>verified</c>, or <c>serving</c>, long after
+    /// any request could still be running. Nobody knows whether they were settled, so they become <c>pending</c> and the
+    /// reconciler settles them with the request stored at claim time; the payer's identical header is then served once
+    /// without a new charge (or, if the settlement is refused, nothing is charged). An interrupted redemption goes back
+    /// to <c>settled</c>, redeemable again. Returns how many rows were recovered.
+    /// </summary>
+    public async Task<int> RecoverAbandonedAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        await using var command = Database.CreateCommand("""
+            WITH verified AS (
+                UPDATE payments SET status = 'pending', next_attempt_at = now(), updated_at = now(),
+                       error = 'the gate stopped before the outcome of this payment was known'
+                 WHERE status = 'verified' AND settle_request IS NOT NULL AND updated_at < now() - $1
+                RETURNING id),
+            serving AS (
+                UPDATE payments SET status = 'settled', updated_at = now()
+                 WHERE status = 'serving' AND updated_at < now() - $1
+                RETURNING id)
+            SELECT (SELECT count(*) FROM verified) + (SELECT count(*) FROM serving)
+            """);
+        command.Parameters.Add(new() { Value = olderThan, NpgsqlDbType = NpgsqlDbType.Interval });
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async Task<IReadOnlyList<PendingSettlement>> LeasePendingAsync(int batch, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var command = Database.CreateCommand("""

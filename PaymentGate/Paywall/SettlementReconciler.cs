@@ -35,6 +35,9 @@ public sealed partial class SettlementReconciler(
     /// <summary>One round over the due pending payments; returns how many reached a final state.</summary>
     public async Task<int> ReconcileOnceAsync(CancellationToken cancellationToken)
     {
+        var abandoned = await store.RecoverAbandonedAsync(options.Value.AbandonedClaimAfter, cancellationToken);
+        if (abandoned > 0)
+            LogAbandoned(abandoned);
         // Leased for 30 s: a gate that dies mid-round leaves the rows to the next round (any gate's).
         var due = await store.LeasePendingAsync(BatchSize, TimeSpan.FromSeconds(30), cancellationToken);
         var resolved = 0;
@@ -92,6 +95,9 @@ public sealed partial class SettlementReconciler(
         }
         return resolved;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} payment(s) claimed by a gate that stopped mid-request are now pending settlement")]
+    partial void LogAbandoned(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation round failed")]
     partial void LogRoundFailed(Exception exception);

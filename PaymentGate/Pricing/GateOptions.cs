@@ -15,6 +15,12 @@ public sealed class GateOptions
     /// <summary>How often the reconciler retries settlements whose outcome is unknown.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A claim still open after this long belongs to a gate that stopped mid-request: the reconciler settles it as pending
+    /// (longer than any forwarded request plus its settlement can take).
+    /// </summary>
+    public TimeSpan AbandonedClaimAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Prepaid sessions opened at the gate (<c>POST /api/sessions</c>).</summary>
     public SessionGateOptions Sessions { get; set; } = new();
 }
@@ -28,6 +34,11 @@ public sealed class SessionGateOptions
     public string MaximumDeposit { get; set; } = "1000000000";
     /// <summary>How long the gate remembers token → session in Redis (0 = always resolve). Never needed for correctness.</summary>
     public int TokenCacheSeconds { get; set; } = 30;
+    /// <summary>
+    /// Charge agents' x402 payments against their mandates in SessionApi (fail closed: 503 when it cannot answer).
+    /// Default: on whenever SessionApi is configured (<c>services:sessionapi</c>); a gate without SessionApi has no mandates.
+    /// </summary>
+    public bool? CheckMandates { get; set; }
 }
 
 /// <summary>A merchant: the address that receives payments, on one network, in one asset.</summary>

@@ -176,6 +176,51 @@ public sealed class FailureModeTests(InfrastructureFixture infrastructure)
         Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
     }
 
+    // A gate killed between claim and outcome leaves a 'verified' row: after AbandonedClaimAfter the reconciler settles it
+    // with the request stored at claim time, and the identical header is then served once without a new charge.
+    [Fact]
+    public async Task A_claim_abandoned_by_a_stopped_gate_is_settled_by_the_reconciler_and_served_once_on_the_same_header()
+    {
+        var (gate, facilitator) = await WithFakeFacilitatorAsync();
+        await using var _ = gate;
+        await using var __ = facilitator;
+        facilitator.SettleAnswer = (200, """{"success":true,"transaction":"0xfeed000000000000000000000000000000000000000000000000000000000002","network":"eip155:84532"}""");
+        var header = await gate.PayV2Async(new TestPayer(), HttpMethod.Get, Path);
+
+        // What the gate does before forwarding, then "crashes": the claim stays 'verified'.
+        var services = gate.Factory.Services;
+        var route = services.GetRequiredService<global::Sessions.PaymentGate.Pricing.PricingCatalog>().Routes
+            .Single(r => r.Method == "GET" && r.Path == "/api/content/{**key}");
+        var decoded = global::Sessions.Payments.X402.X402HeaderCodec.DecodePaymentPayload(header);
+        var attempt = PaymentAttempt.TryCreate(route, "http://localhost" + Path, header, decoded.Value!, out var error);
+        Assert.True(attempt is not null, error);
+        Assert.NotNull(await services.GetRequiredService<PaymentStore>().ClaimAsync(attempt.ToNewPayment(), Ct));
+        Assert.Equal("verified", Assert.Single(await gate.PaymentsAsync()).Status);
+
+        // Too young to be abandoned: left alone.
+        Assert.Equal(0, await ReconcileNowAsync(gate));
+        Assert.Equal("verified", Assert.Single(await gate.PaymentsAsync()).Status);
+        Assert.Equal(0, facilitator.SettleCalls);
+
+        await using (var connection = new NpgsqlConnection(gate.Database))
+        {
+            await connection.OpenAsync(Ct);
+            await using var age = new NpgsqlCommand("UPDATE payments SET updated_at = now() - interval '11 minutes'", connection);
+            await age.ExecuteNonQueryAsync(Ct);
+        }
+        Assert.Equal(1, await ReconcileNowAsync(gate));
+        var settled = Assert.Single(await gate.PaymentsAsync());
+        Assert.Equal(("settled", "0xfeed000000000000000000000000000000000000000000000000000000000002"), (settled.Status, settled.Transaction));
+        Assert.Equal(1, facilitator.SettleCalls);
+
+        using var served = await gate.SendAsync(HttpMethod.Get, Path, header);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal(1, facilitator.SettleCalls);   // no new charge
+        using var again = await gate.SendAsync(HttpMethod.Get, Path, header);
+        Assert.Equal(HttpStatusCode.PaymentRequired, again.StatusCode);
+        Assert.Equal(1, gate.Upstream.CallsTo(Path));
+    }
+
     static async Task<int> ReconcileNowAsync(PaywallHarness gate)
     {
         await using (var connection = new NpgsqlConnection(gate.Database))
