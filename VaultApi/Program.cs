@@ -1,11 +1,16 @@
+using Sessions.VaultApi.Vaults;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.Services.AddSingleton(TimeProvider.System);
 builder.AddNpgsqlDataSource("vaultsdb");
 builder.AddDatabaseMigrations<Program>("vaultsdb");
+builder.AddVaults();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapVaultsApi();
 
 app.Run();
