@@ -152,9 +152,20 @@ public sealed partial class Paywall(
         }
         LogClaimed(paymentId, attempt.ToString());
 
+        // An agent's payment counts against its mandate before anything is served or settled (refused: claim released).
+        var mandates = context.RequestServices.GetRequiredService<MandateGuard>();
+        var mandate = await mandates.ChargeAsync(context, attempt, paymentId);
+        if (mandate == MandateOutcome.Answered)
+        {
+            await store.ReleaseAsync(paymentId, attempt.Payer, attempt.Nonce, $"mandate answered {context.Response.StatusCode}");
+            return;
+        }
+
         var upstream = await ForwardBufferedAsync(context, next, attempt, paymentId);
         if (upstream.Failed)
         {
+            if (mandate == MandateOutcome.Charged)
+                await mandates.ReleaseAsync(attempt, paymentId);
             await store.ReleaseAsync(paymentId, attempt.Payer, attempt.Nonce, $"upstream answered {context.Response.StatusCode}");
             LogReleased(paymentId, context.Response.StatusCode);
             await upstream.SendAsync();
@@ -192,6 +203,8 @@ public sealed partial class Paywall(
             PaywallTelemetry.CountSettlement("failed");
             var reason = settlement.ErrorReason ?? "settlement_failed";
             await store.MarkFailedAsync(paymentId, settlement.ErrorMessage is { Length: > 0 } m ? $"{reason}: {m}" : reason);
+            if (mandate == MandateOutcome.Charged)
+                await mandates.ReleaseAsync(attempt, paymentId);
             LogSettlementFailed(paymentId, reason);
             // @x402/express: a refused settlement drops the upstream answer; the client gets 402 with the settle response.
             await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "settlement_failed", reason, attempt.Payer, settlement);

@@ -40,6 +40,7 @@ public static class GatewayExtensions
         services.AddHttpClient(SessionApiClient.HttpClientName, client => client.BaseAddress = new Uri("http://sessionapi"));
         services.TryAddSingleton<SessionApiClient>();
         services.TryAddSingleton<SessionSpending>();
+        services.TryAddSingleton<MandateGuard>();
         services.TryAddSingleton<SessionRefunds>();
         return builder;
     }

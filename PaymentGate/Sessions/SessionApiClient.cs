@@ -59,6 +59,16 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/close", Context(session.Payer, session.Organization, session.Id),
             new { method }, cancellationToken);
 
+    /// <summary>Charges an x402 payment of <paramref name="payer"/> (the agent) against its mandate; the key is the gate's payment id.</summary>
+    public Task<SessionApiAnswer> ChargeMandateAsync(string organization, string payer, string amount, string paymentId, string? approvalId,
+        CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "/internal/mandates/charge", Context(payer, organization, paymentId: paymentId),
+            new { amount, idempotencyKey = paymentId, approvalId }, cancellationToken);
+
+    public Task<SessionApiAnswer> ReleaseMandateChargeAsync(string organization, string payer, string paymentId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"/internal/mandates/charges/{Uri.EscapeDataString(paymentId)}/release", Context(payer, organization, paymentId: paymentId),
+            null, cancellationToken);
+
     string Context(string payer, string organization, string? sessionId = null, string? requestId = null, string? paymentId = null) =>
         signer.Sign(new PayerContext
         {

@@ -43,6 +43,7 @@ public sealed class SwitchableHandler(HttpMessageHandler inner) : DelegatingHand
 public sealed class SessionGateHarness : IAsyncDisposable
 {
     public const long GetPrice = 1000;
+    public const string AdminKey = "test-admin-key-0123456789abcdef";
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     sealed class SessionApiFactory(Dictionary<string, string?> settings, TimeProvider clock) : ServiceFactory<sessionapi::Program>(settings)
@@ -69,26 +70,34 @@ public sealed class SessionGateHarness : IAsyncDisposable
 
     SessionApiFactory _sessionApi = null!;
     Gate _gate = null!;
+    readonly List<Gate> _moreGates = [];
+    Dictionary<string, string?> _settings = [];
 
     public ShiftedClock Clock { get; } = new();
     public SwitchableHandler SessionApiLink { get; private set; } = null!;
     public FakeUpstream Upstream { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
+    /// <summary>SessionApi directly (its public mandate and approval endpoints need no payer context).</summary>
+    public HttpClient SessionApiHttp { get; private set; } = null!;
     public IServiceProvider GateServices => _gate.Services;
     public string GateDatabase { get; private set; } = "";
+    public string SessionsDatabase { get; private set; } = "";
 
     public static async Task<SessionGateHarness> StartAsync(InfrastructureFixture infrastructure, Dictionary<string, string?>? extra = null)
     {
         var harness = new SessionGateHarness { Upstream = await FakeUpstream.StartAsync() };
+        harness.SessionsDatabase = await infrastructure.CreateDatabaseAsync("sessionsdb");
         harness._sessionApi = new SessionApiFactory(new()
         {
-            ["ConnectionStrings:sessionsdb"] = await infrastructure.CreateDatabaseAsync("sessionsdb"),
+            ["ConnectionStrings:sessionsdb"] = harness.SessionsDatabase,
             ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
             ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
             ["SessionApi:SweepInterval"] = "01:00:00",
+            ["SessionApi:AdminKey"] = AdminKey,
         }, harness.Clock);
         _ = harness._sessionApi.Server;
         harness.SessionApiLink = new SwitchableHandler(harness._sessionApi.Server.CreateHandler());
+        harness.SessionApiHttp = harness._sessionApi.CreateClient();
         harness.GateDatabase = await infrastructure.CreateDatabaseAsync("gatedb");
         var settings = new Dictionary<string, string?>
         {
@@ -103,17 +112,50 @@ public sealed class SessionGateHarness : IAsyncDisposable
         foreach (var (key, value) in extra ?? [])
             settings[key] = value;
         var link = harness.SessionApiLink;
+        harness._settings = settings;
         harness._gate = new Gate(settings, harness.Clock, () => link);
         harness.Http = harness._gate.CreateClient();
         return harness;
     }
 
+    /// <summary>Another gate instance on the same gatedb, Redis, SessionApi and upstream (as behind a load balancer).</summary>
+    public HttpClient AddGate()
+    {
+        var link = SessionApiLink;
+        var gate = new Gate(_settings, Clock, () => link);
+        _moreGates.Add(gate);
+        return gate.CreateClient();
+    }
+
+    /// <summary>Rows of <paramref name="kind"/> (debit, credit, ...) in the session's ledger in sessionsdb.</summary>
+    public async Task<long> LedgerCountAsync(string sessionId, string kind)
+    {
+        await using var connection = new NpgsqlConnection(SessionsDatabase);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM session_ledger WHERE session_id = $1 AND kind = $2", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = sessionId });
+        command.Parameters.Add(new NpgsqlParameter { Value = kind });
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
+        SessionApiHttp?.Dispose();
+        foreach (var gate in _moreGates)
+            await gate.DisposeAsync();
         if (_gate is not null) await _gate.DisposeAsync();
         if (_sessionApi is not null) await _sessionApi.DisposeAsync();
         if (Upstream is not null) await Upstream.DisposeAsync();
+    }
+
+    /// <summary>SessionApi's <c>GET /admin/reconcile</c>: {checked, violations, checkedAt}.</summary>
+    public async Task<JsonElement> ReconcileAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/reconcile");
+        request.Headers.Add("X-Admin-Key", AdminKey);
+        using var response = await SessionApiHttp.SendAsync(request, Ct);
+        return await JsonAsync(response, HttpStatusCode.OK);
     }
 
     public async Task<TestPayer> FundedPayerAsync(long amount = 1_000_000)

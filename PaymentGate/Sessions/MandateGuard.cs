@@ -1,0 +1,114 @@
+using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Paywall;
+using Sessions.PaymentGate.Pricing;
+
+namespace Sessions.PaymentGate.Sessions;
+
+public enum MandateOutcome
+{
+    /// <summary>The payer is no mandated agent (or mandates are off): nothing to undo.</summary>
+    NoMandate,
+    /// <summary>Charged against the agent's mandate: release it if the payment is not settled after all.</summary>
+    Charged,
+    /// <summary>Refused (limit, merchant, approval, revoked) or SessionApi unavailable: the answer is written, nothing may go on.</summary>
+    Answered,
+}
+
+/// <summary>
+/// Agent mandates on x402 payments at the gate: after verify and claim, before forwarding, the payment is charged against
+/// the payer's mandate in SessionApi (<c>POST /internal/mandates/charge</c>, idempotency key = the gate's payment id, the
+/// approval id from the <c>Mandate-Approval</c> header). A refusal is SessionApi's problem+json passed to the client as is,
+/// deliberately without a payment challenge: paying again would not help. Session debits are charged by SessionApi itself
+/// in the debit transaction, and a session's deposit is not charged (its debits are: charging both would count twice).
+/// </summary>
+public sealed partial class MandateGuard(SessionApiClient api, IOptions<GateOptions> options, IConfiguration configuration, ILogger<MandateGuard> logger)
+{
+    public const string ApprovalHeader = "Mandate-Approval";
+
+    bool Enabled => options.Value.Sessions.CheckMandates ?? configuration.GetSection("services:sessionapi").Exists();
+
+    /// <summary>Charges the payment of <paramref name="attempt"/>; on <see cref="MandateOutcome.Answered"/> the caller releases its claim.</summary>
+    public async Task<MandateOutcome> ChargeAsync(HttpContext context, PaymentAttempt attempt, string paymentId)
+    {
+        // Read and removed either way: upstreams have no use for it.
+        var approvalId = context.Request.Headers[ApprovalHeader].FirstOrDefault()?.Trim();
+        context.Request.Headers.Remove(ApprovalHeader);
+        if (!Enabled)
+            return MandateOutcome.NoMandate;
+
+        var organization = attempt.Route.Organization!.Id;
+        var amount = attempt.Route.Amount!.Value.ToString();
+        SessionApiAnswer answer;
+        try
+        {
+            // Not the client's token, and asked again once with the same key when the outcome is unknown (a charge is idempotent).
+            try
+            {
+                answer = await api.ChargeMandateAsync(organization, attempt.Payer, amount, paymentId, approvalId is { Length: > 0 } ? approvalId : null, CancellationToken.None);
+            }
+            catch (SessionApiUnavailableException first)
+            {
+                LogChargeRetry(first, paymentId);
+                answer = await api.ChargeMandateAsync(organization, attempt.Payer, amount, paymentId, approvalId is { Length: > 0 } ? approvalId : null, CancellationToken.None);
+            }
+        }
+        catch (SessionApiUnavailableException exception)
+        {
+            LogUnavailable(exception, paymentId);
+            // The charge may have happened: undo it (a no-op when it did not); if that fails too it stays counted, the safe side.
+            await ReleaseAsync(attempt, paymentId);
+            await PaywallResponses.WriteUnavailableAsync(context, "Mandates unavailable",
+                "The payment could not be checked against the agent's mandate right now; nothing was charged. Retry the same payment later.");
+            return MandateOutcome.Answered;
+        }
+        if (answer.IsSuccess)
+        {
+            var mandated = answer.Body.TryGetProperty("mandateId", out var id) && id.ValueKind == System.Text.Json.JsonValueKind.String;
+            if (mandated)
+                LogCharged(paymentId, id.GetString()!, amount);
+            return mandated ? MandateOutcome.Charged : MandateOutcome.NoMandate;
+        }
+        LogRefused(paymentId, attempt.Payer, (int)answer.Status, answer.Code);
+        context.Response.Clear();
+        context.Response.Headers.CacheControl = "no-store";
+        await Results.Json(answer.Body, statusCode: (int)answer.Status, contentType: "application/problem+json").ExecuteAsync(context);
+        return MandateOutcome.Answered;
+    }
+
+    /// <summary>Undoes the charge of a payment that was not settled (upstream failed, settlement refused). Never throws.</summary>
+    public async Task ReleaseAsync(PaymentAttempt attempt, string paymentId)
+    {
+        for (var attemptNo = 1; attemptNo <= 2; attemptNo++)
+        {
+            try
+            {
+                var answer = await api.ReleaseMandateChargeAsync(attempt.Route.Organization!.Id, attempt.Payer, paymentId, CancellationToken.None);
+                if (answer.IsSuccess)
+                    LogReleased(paymentId);
+                return;
+            }
+            catch (SessionApiUnavailableException exception)
+            {
+                LogReleaseFailed(exception, paymentId, attemptNo);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} charged against mandate {MandateId} ({Amount} atomic units)")]
+    partial void LogCharged(string paymentId, string mandateId, string amount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} of {Payer} refused by the mandate: {Status} {Code}; claim released, nothing settled")]
+    partial void LogRefused(string paymentId, string payer, int status, string? code);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mandate charge of payment {PaymentId} released: the payment was not settled")]
+    partial void LogReleased(string paymentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mandate charge of payment {PaymentId} has an unknown outcome; asking again with the same key")]
+    partial void LogChargeRetry(Exception exception, string paymentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SessionApi unavailable for the mandate charge of payment {PaymentId}: 503, nothing forwarded")]
+    partial void LogUnavailable(Exception exception, string paymentId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Release of the mandate charge of payment {PaymentId} failed (attempt {Attempt}); it stays counted")]
+    partial void LogReleaseFailed(Exception exception, string paymentId, int attempt);
+}
