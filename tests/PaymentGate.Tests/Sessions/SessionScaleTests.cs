@@ -1,0 +1,110 @@
+using System.Net;
+using Sessions.Hosting.Local;
+using Sessions.Testing;
+using static PaymentGate.Tests.Sessions.SessionGateHarness;
+
+namespace PaymentGate.Tests.Sessions;
+
+// Sessions are linearizable in Postgres (SessionApi's ledger), not in any one gate: several gates behind a load balancer
+// and a Redis that dies mid-load change nothing about what is served and what is debited.
+public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
+{
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Three_gates_sharing_redis_and_postgres_serve_exactly_50_of_500_concurrent_requests()
+    {
+        await using var harness = await SessionGateHarness.StartAsync(infrastructure);
+        HttpClient[] gates = [harness.Http, harness.AddGate(), harness.AddGate()];
+        var payer = await harness.FundedPayerAsync();
+        var (id, token, _) = await harness.OpenAsync(payer, 50 * GetPrice);
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 500).Select(async i =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/content/m{i}");
+            request.Headers.TryAddWithoutValidation("Payment-Session", token);
+            using var response = await gates[i % 3].SendAsync(request, Ct);
+            return response.StatusCode;
+        }));
+
+        var summary = string.Join(", ", statuses.GroupBy(s => s).Select(g => $"{(int)g.Key}x{g.Count()}"));
+        Assert.True(statuses.Count(s => s == HttpStatusCode.OK) == 50, summary);
+        Assert.True(statuses.Count(s => s == HttpStatusCode.PaymentRequired) == 450, summary);
+        Assert.Equal(50, harness.Upstream.Calls.Count);
+        Assert.Equal(50, await harness.LedgerCountAsync(id, "debit"));
+        Assert.Equal(0, await harness.LedgerCountAsync(id, "credit"));
+        using var get = await harness.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
+        var session = await JsonAsync(get, HttpStatusCode.OK);
+        Assert.Equal(("0", "DEPLETED", 50L), (session.GetProperty("balance").GetString(), session.GetProperty("state").GetString(),
+            session.GetProperty("requestCount").GetInt64()));
+        Assert.Empty((await harness.ReconcileAsync()).GetProperty("violations").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Redis_killed_and_restarted_during_load_loses_no_debit_and_serves_nothing_without_one()
+    {
+        // A redis-server of this test alone: the shared one must not die under the other tests.
+        var redis = await LocalRedisServer.StartAsync(new LocalRedisOptions(), Ct);
+        var port = redis.Port;
+        await using var harness = await SessionGateHarness.StartAsync(infrastructure, new() { ["ConnectionStrings:redis"] = redis.ConnectionString });
+        try
+        {
+            var payer = await harness.FundedPayerAsync(10_000_000);
+            const int deposit = 2000;
+            var (id, token, _) = await harness.OpenAsync(payer, deposit * GetPrice);
+
+            using var stop = new CancellationTokenSource();
+            var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
+            var requests = 0;
+            var load = Enumerable.Range(0, 16).Select(async worker =>
+            {
+                while (!stop.IsCancellationRequested && Interlocked.Increment(ref requests) <= deposit)
+                {
+                    using var response = await harness.WithTokenAsync(HttpMethod.Get, $"/api/content/r{worker}-{requests}", token);
+                    statuses.Add(response.StatusCode);
+                }
+            }).ToArray();
+
+            async Task AnsweredAsync(int count)
+            {
+                for (var waited = 0; statuses.Count < count && waited < 300; waited++)
+                    await Task.Delay(50, Ct);
+            }
+            await AnsweredAsync(50);
+            var servedBeforeKill = statuses.Count;
+            // SIGKILL: no shutdown, no save, the cache is simply gone.
+            System.Diagnostics.Process.GetProcessById(redis.Process.Id).Kill();
+            await redis.Process.Exited.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+            await AnsweredAsync(servedBeforeKill + 20);
+            var servedDuringOutage = statuses.Count - servedBeforeKill;
+            await redis.DisposeAsync();
+            redis = await LocalRedisServer.StartAsync(new LocalRedisOptions { Port = port }, Ct);
+            await AnsweredAsync(statuses.Count + 50);
+            stop.Cancel();
+            await Task.WhenAll(load);
+
+            var all = statuses.ToArray();
+            var summary = $"{string.Join(", ", all.GroupBy(s => s).Select(g => $"{(int)g.Key}x{g.Count()}"))}; before kill {servedBeforeKill}, " +
+                $"during outage {servedDuringOutage}";
+            TestContext.Current.TestOutputHelper?.WriteLine(summary);
+            Assert.True(servedBeforeKill > 0 && servedDuringOutage > 0, summary);
+            Assert.All(all, status => Assert.True(status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, summary));
+            var ok = all.Count(s => s == HttpStatusCode.OK);
+            // Every 200 has its debit, and no debit stands without a 200 (a 503 forwarded nothing and charged nothing).
+            var net = await harness.LedgerCountAsync(id, "debit") - await harness.LedgerCountAsync(id, "credit");
+            Assert.True(ok == net, $"{ok} served, {net} net debits; {summary}");
+            Assert.Equal(ok, harness.Upstream.Calls.Count);
+            using var get = await harness.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
+            var session = await JsonAsync(get, HttpStatusCode.OK);
+            Assert.Equal(((deposit - ok) * GetPrice).ToString(), session.GetProperty("balance").GetString());
+            var report = await harness.ReconcileAsync();
+            Assert.True(report.GetProperty("checked").GetInt32() >= 1);
+            Assert.Empty(report.GetProperty("violations").EnumerateArray());
+        }
+        finally
+        {
+            await redis.DisposeAsync();
+        }
+    }
+}
