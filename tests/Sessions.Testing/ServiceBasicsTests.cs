@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Xunit;
+
+namespace Sessions.Testing;
+
+/// <summary>
+/// What every service with a database must do, run against its own fresh database on the test PostgreSQL: health
+/// including the database check, migrations applied at start-up, liveness, problem details, 503 when the database is
+/// unreachable. A service's test project derives one class: <c>: ServiceBasicsTests&lt;Program&gt;(fixture, "gatedb", "paymentgate")</c>.
+/// </summary>
+public abstract class ServiceBasicsTests<TProgram>(InfrastructureFixture infrastructure, string database, string serviceName) : IAsyncLifetime
+    where TProgram : class
+{
+    string Database => database;
+    string _connectionString = "";
+    ServiceFactory<TProgram> _factory = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _connectionString = await infrastructure.CreateDatabaseAsync(Database);
+        _factory = new ServiceFactory<TProgram>(new Dictionary<string, string?> { [$"ConnectionStrings:{Database}"] = _connectionString });
+    }
+
+    public ValueTask DisposeAsync() => _factory?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    [Fact]
+    public async Task Health_is_healthy_including_the_database_check()
+    {
+        using var response = await _factory.CreateClient().GetAsync("/health", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("Healthy", report.RootElement.GetProperty("status").GetString());
+        var checks = report.RootElement.GetProperty("checks");
+        Assert.Equal("Healthy", checks.GetProperty("self").GetProperty("status").GetString());
+        Assert.Equal("Healthy", checks.GetProperty(Database).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Start_up_applies_the_migrations()
+    {
+        _ = _factory.Server;   // starting the host runs the migrations before it serves
+
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using (var history = new NpgsqlCommand("SELECT version, name, length(checksum) FROM schema_migrations ORDER BY version", connection))
+        await using (var reader = await history.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
+            Assert.Equal(1L, reader.GetInt64(0));
+            Assert.Equal("init", reader.GetString(1));
+            Assert.Equal(64, reader.GetInt32(2));   // hex SHA-256
+        }
+        await using var info = new NpgsqlCommand("SELECT value FROM service_info WHERE key = 'service'", connection);
+        Assert.Equal(serviceName, await info.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Alive_returns_200()
+    {
+        using var response = await _factory.CreateClient().GetAsync("/alive", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Unknown_route_is_a_404_problem()
+    {
+        using var response = await _factory.CreateClient().GetAsync("/no/such/route", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(404, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.True(problem.RootElement.TryGetProperty("traceId", out _));
+    }
+
+    [Fact]
+    public async Task Health_is_unhealthy_with_503_when_the_database_is_unreachable()
+    {
+        // Start-up needs the database (migrations run before the app serves), so the host starts against the real one;
+        // then, before anything resolves the data source (created on first use), its connection string is pointed at a
+        // loopback port nobody listens on.
+        var client = _factory.CreateClient();
+        var unreachable = new NpgsqlConnectionStringBuilder(_connectionString) { Port = ClosedPort(), Timeout = 5 };
+        _factory.Services.GetRequiredService<IConfiguration>()[$"ConnectionStrings:{Database}"] = unreachable.ConnectionString;
+
+        using var response = await client.GetAsync("/health", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        using var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("Unhealthy", report.RootElement.GetProperty("status").GetString());
+        var checks = report.RootElement.GetProperty("checks");
+        Assert.Equal("Unhealthy", checks.GetProperty(Database).GetProperty("status").GetString());
+        Assert.Contains("unreachable", checks.GetProperty(Database).GetProperty("description").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("self").GetProperty("status").GetString());
+
+        // Liveness leaves the database out: the process is fine, only not ready.
+        using var alive = await client.GetAsync("/alive", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+    }
+
+    static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;   // closed again once the listener is disposed
+    }
+}
