@@ -42,6 +42,10 @@ public static class GatewayExtensions
         services.TryAddSingleton<SessionSpending>();
         services.TryAddSingleton<MandateGuard>();
         services.TryAddSingleton<SessionRefunds>();
+        // Vaults (one per session, VaultApi): only when services:vaultapi:http:0 is configured; VaultApiClient logs the choice.
+        services.AddHttpClient(VaultApiClient.HttpClientName, client => client.BaseAddress = new Uri("http://vaultapi"));
+        services.TryAddSingleton<VaultApiClient>();
+        services.AddHostedService<VaultStartupLog>();
         return builder;
     }
 

@@ -18,8 +18,8 @@ namespace Sessions.PaymentGate.Sessions;
 /// An unknown, expired or closed token is no payment at all: the caller answers the plain 402.
 /// </summary>
 public sealed partial class SessionSpending(
-    SessionApiClient api, Paywall.Paywall paywall, PayerContextSigner signer, IServiceProvider services, IOptions<GateOptions> options,
-    ILogger<SessionSpending> logger)
+    SessionApiClient api, VaultApiClient vaults, Paywall.Paywall paywall, PayerContextSigner signer, IServiceProvider services,
+    IOptions<GateOptions> options, ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";
     public const string BalanceHeader = "Payment-Session-Balance";
@@ -139,6 +139,7 @@ public sealed partial class SessionSpending(
             Payer = session.Payer,
             Organization = session.Organization,
             SessionId = session.Id,
+            VaultId = await vaults.FindAsync(session),
             RequestId = requestId,
             ExpiresAt = signer.NewExpiry(),
         }, requestId);

@@ -34,8 +34,8 @@ public static class SessionsGateApi
         return app;
     }
 
-    static async Task OpenAsync(HttpContext context, OpenSessionBody body, Paywall.Paywall paywall, SessionApiClient api, PricingCatalog catalog,
-        IOptions<GateOptions> options)
+    static async Task OpenAsync(HttpContext context, OpenSessionBody body, Paywall.Paywall paywall, SessionApiClient api, VaultApiClient vaults,
+        PricingCatalog catalog, IOptions<GateOptions> options)
     {
         var errors = new Dictionary<string, string[]>();
         var organization = ChooseOrganization(catalog, body.Organization, errors);
@@ -92,14 +92,36 @@ public static class SessionsGateApi
             await NotCompletedAsync(context, payment, "Session not opened", $"SessionApi answered {(int)answer.Status} {answer.Code}");
             return;
         }
+        var id = answer.Text("id")!;
+        // The vault exists before the token reaches the agent (VaultApi README "One vault per session"); both calls are
+        // idempotent, so when VaultApi is down the same payment header finishes the job later, like a SessionApi outage.
+        string? vaultId;
+        try
+        {
+            vaultId = await vaults.EnsureAsync(id, organization.Id, attempt.Payer, answer.Body.GetProperty("expiresAt").GetDateTimeOffset());
+        }
+        catch (VaultApiUnavailableException exception)
+        {
+            await paywall.CompleteSettledAsync(payment, done: false);
+            await NotCompletedAsync(context, payment, "Session vault not created yet", exception.Message);
+            return;
+        }
         await paywall.CompleteSettledAsync(payment, done: true);
         PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
-        var id = answer.Text("id")!;
         SessionSpending.AddSessionHeaders(context, id, () => answer.Text("balance"));
         if (answer.Text("token") is { } token)
             context.Response.Headers[SessionSpending.TokenHeader] = token;
         context.Response.Headers.Location = $"/api/sessions/{id}";
-        await Results.Json(answer.Body, statusCode: answer.Status == HttpStatusCode.Created ? 201 : 200).ExecuteAsync(context);
+        var session = answer.Body;
+        if (vaultId is not null)
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(answer.Body.GetRawText())!.AsObject();
+            json["vaultId"] = vaultId;
+            session = JsonSerializer.SerializeToElement(json);
+        }
+        // A redeemed payment is the first answer the agent gets for this session, even if SessionApi had created it before.
+        var created = answer.Status == HttpStatusCode.Created || payment.Redeemed;
+        await Results.Json(session, statusCode: created ? 201 : 200).ExecuteAsync(context);
     }
 
     static async Task TopUpAsync(HttpContext context, string id, TopUpBody body, Paywall.Paywall paywall, SessionApiClient api,
@@ -169,7 +191,7 @@ public static class SessionsGateApi
     }
 
     static async Task CloseAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog, SessionRefunds refunds,
-        SessionSpending spending)
+        SessionSpending spending, VaultApiClient vaults)
     {
         var token = SessionSpending.TakeToken(context.Request);
         try
@@ -184,6 +206,7 @@ public static class SessionsGateApi
                 return;
             }
             await spending.ForgetAsync(token!);
+            await vaults.SealAsync(owned.Session);
             var refunded = BigInteger.Parse(closed.Text("refunded") ?? "0", CultureInfo.InvariantCulture);
             // A repeated close answers the method recorded first; the ledger transfer is idempotent on the session.
             string? transaction = null;

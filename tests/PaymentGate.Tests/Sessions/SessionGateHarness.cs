@@ -1,4 +1,5 @@
 extern alias sessionapi;
+extern alias vaultapi;
 
 using System.Net;
 using System.Net.Http.Json;
@@ -55,7 +56,17 @@ public sealed class SessionGateHarness : IAsyncDisposable
         }
     }
 
-    sealed class Gate(Dictionary<string, string?> settings, TimeProvider clock, Func<SwitchableHandler> sessionApi) : GateFactory(settings)
+    sealed class VaultApiFactory(Dictionary<string, string?> settings, TimeProvider clock) : ServiceFactory<vaultapi::Program>(settings)
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureTestServices(services => services.AddSingleton(clock));
+        }
+    }
+
+    sealed class Gate(Dictionary<string, string?> settings, TimeProvider clock, Func<SwitchableHandler> sessionApi, Func<SwitchableHandler> vaultApi)
+        : GateFactory(settings)
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -64,17 +75,22 @@ public sealed class SessionGateHarness : IAsyncDisposable
             {
                 services.AddSingleton(clock);
                 services.AddHttpClient(SessionApiClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(sessionApi);
+                services.AddHttpClient(VaultApiClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(vaultApi);
             });
         }
     }
 
     SessionApiFactory _sessionApi = null!;
+    VaultApiFactory _vaultApi = null!;
     Gate _gate = null!;
     readonly List<Gate> _moreGates = [];
     Dictionary<string, string?> _settings = [];
 
     public ShiftedClock Clock { get; } = new();
     public SwitchableHandler SessionApiLink { get; private set; } = null!;
+    /// <summary>The gate's link to VaultApi (in-process on its own vaultsdb), switchable like SessionApi's.</summary>
+    public SwitchableHandler VaultApiLink { get; private set; } = null!;
+    public string VaultsDatabase { get; private set; } = "";
     public FakeUpstream Upstream { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
     /// <summary>SessionApi directly (its public mandate and approval endpoints need no payer context).</summary>
@@ -98,6 +114,13 @@ public sealed class SessionGateHarness : IAsyncDisposable
         _ = harness._sessionApi.Server;
         harness.SessionApiLink = new SwitchableHandler(harness._sessionApi.Server.CreateHandler());
         harness.SessionApiHttp = harness._sessionApi.CreateClient();
+        harness.VaultsDatabase = await infrastructure.CreateDatabaseAsync("vaultsdb");
+        harness._vaultApi = new VaultApiFactory(new()
+        {
+            ["ConnectionStrings:vaultsdb"] = harness.VaultsDatabase,
+            ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
+        }, harness.Clock);
+        harness.VaultApiLink = new SwitchableHandler(harness._vaultApi.Server.CreateHandler());
         harness.GateDatabase = await infrastructure.CreateDatabaseAsync("gatedb");
         var settings = new Dictionary<string, string?>
         {
@@ -106,14 +129,15 @@ public sealed class SessionGateHarness : IAsyncDisposable
             ["services:mcpserver:http:0"] = harness.Upstream.Url,
             // Any address: the transport is the test server's handler, which ignores it.
             ["services:sessionapi:http:0"] = "http://127.0.0.1:9",
+            ["services:vaultapi:http:0"] = "http://127.0.0.1:9",
             ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
             ["Gate:ReconcileInterval"] = "01:00:00",
         };
         foreach (var (key, value) in extra ?? [])
             settings[key] = value;
-        var link = harness.SessionApiLink;
+        var (link, vaultLink) = (harness.SessionApiLink, harness.VaultApiLink);
         harness._settings = settings;
-        harness._gate = new Gate(settings, harness.Clock, () => link);
+        harness._gate = new Gate(settings, harness.Clock, () => link, () => vaultLink);
         harness.Http = harness._gate.CreateClient();
         return harness;
     }
@@ -121,8 +145,8 @@ public sealed class SessionGateHarness : IAsyncDisposable
     /// <summary>Another gate instance on the same gatedb, Redis, SessionApi and upstream (as behind a load balancer).</summary>
     public HttpClient AddGate()
     {
-        var link = SessionApiLink;
-        var gate = new Gate(_settings, Clock, () => link);
+        var (link, vaultLink) = (SessionApiLink, VaultApiLink);
+        var gate = new Gate(_settings, Clock, () => link, () => vaultLink);
         _moreGates.Add(gate);
         return gate.CreateClient();
     }
@@ -138,6 +162,18 @@ public sealed class SessionGateHarness : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync(Ct))!;
     }
 
+    /// <summary>Vaults of the session in vaultsdb: (count, state of the last one).</summary>
+    public async Task<(long Count, string? State)> VaultsOfAsync(string sessionId)
+    {
+        await using var connection = new NpgsqlConnection(VaultsDatabase);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand("SELECT count(*), max(state) FROM vaults WHERE session_id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = sessionId });
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        await reader.ReadAsync(Ct);
+        return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
@@ -146,6 +182,7 @@ public sealed class SessionGateHarness : IAsyncDisposable
             await gate.DisposeAsync();
         if (_gate is not null) await _gate.DisposeAsync();
         if (_sessionApi is not null) await _sessionApi.DisposeAsync();
+        if (_vaultApi is not null) await _vaultApi.DisposeAsync();
         if (Upstream is not null) await Upstream.DisposeAsync();
     }
 
