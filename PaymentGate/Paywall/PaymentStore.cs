@@ -113,12 +113,13 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         "mark failed", id, reason);
 
     /// <summary>Settle outcome unknown: keep the exact facilitator request so the reconciler can repeat it.</summary>
-    public Task MarkPendingAsync(string id, string settleRequestJson, string error, TimeSpan retryAfter) => ExecuteAsync(
+    /// <summary>Settlement outcome unknown: the reconciler retries the settle request stored at claim time.</summary>
+    public Task MarkPendingAsync(string id, string error, TimeSpan retryAfter) => ExecuteAsync(
         """
-        UPDATE payments SET status = 'pending', settle_request = $2::jsonb, error = $3,
-               next_attempt_at = now() + make_interval(secs => $4), updated_at = now()
+        UPDATE payments SET status = 'pending', error = $2,
+               next_attempt_at = now() + make_interval(secs => $3), updated_at = now()
          WHERE id = $1
-        """, "mark pending", id, settleRequestJson, error, retryAfter.TotalSeconds);
+        """, "mark pending", id, error, retryAfter.TotalSeconds);
 
     /// <summary>
     /// Settled by a gate endpoint that settles before it acts (opening or topping up a session): charged, not yet delivered.

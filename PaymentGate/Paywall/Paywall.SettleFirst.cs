@@ -75,39 +75,9 @@ public sealed partial class Paywall
         }
         LogClaimed(paymentId, attempt.ToString());
 
-        var settleRequest = attempt.SettleRequest();
-        SettleResponse settlement;
-        using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.settle"))
-        {
-            Tag(activity, attempt);
-            activity?.SetTag("x402.payment_id", paymentId);
-            try
-            {
-                settlement = await facilitator.SettleAsync(settleRequest, CancellationToken.None);
-            }
-            catch (Exception exception)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-                PaywallTelemetry.CountSettlement("pending");
-                LogSettlementPending(exception, paymentId, attempt.ToString());
-                await store.MarkPendingAsync(paymentId, X402Json.Serialize(settleRequest, X402JsonContext.Strict.SettleRequest), exception.Message, PendingRetry);
-                await PaywallResponses.WriteUnavailableAsync(context, "Settlement pending",
-                    $"The facilitator did not confirm the settlement of payment {paymentId}; the gate keeps retrying. Send the same " +
-                    "payment header again later: once settled the action completes without a new charge; if it fails you are not charged.",
-                    paymentId, (int)PendingRetry.TotalSeconds);
-                return null;
-            }
-            activity?.SetTag("x402.settle.success", settlement.Success);
-        }
-        if (!settlement.Success)
-        {
-            PaywallTelemetry.CountSettlement("failed");
-            var reason = settlement.ErrorReason ?? "settlement_failed";
-            await store.MarkFailedAsync(paymentId, settlement.ErrorMessage is { Length: > 0 } m ? $"{reason}: {m}" : reason);
-            LogSettlementFailed(paymentId, reason);
-            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "settlement_failed", reason, attempt.Payer, settlement);
+        var settlement = await SettleClaimedAsync(context, attempt, paymentId, "the action completes");
+        if (settlement is null)
             return null;
-        }
 
         PaywallTelemetry.CountSettlement("success");
         PaywallTelemetry.CountRevenue(route.Amount!.Value, route.Name);

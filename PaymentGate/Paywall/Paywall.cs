@@ -172,7 +172,27 @@ public sealed partial class Paywall(
             return;
         }
 
-        var settleRequest = attempt.SettleRequest();
+        var settlement = await SettleClaimedAsync(context, attempt, paymentId, "it is served",
+            onRefused: mandate == MandateOutcome.Charged ? () => mandates.ReleaseAsync(attempt, paymentId) : null);
+        if (settlement is null)
+            return;
+
+        PaywallTelemetry.CountSettlement("success");
+        PaywallTelemetry.CountRevenue(route.Amount!.Value, route.Name);
+        await store.MarkServedAsync(paymentId, settlement.Transaction);
+        LogSettled(paymentId, settlement.Transaction, route.Amount.Value.ToString(), route.Name);
+        PaywallResponses.AddSettlementHeaders(context.Response, settlement);
+        await upstream.SendAsync();
+    }
+
+    /// <summary>
+    /// Settles a claimed payment. On an unknown outcome the row becomes <c>pending</c> (its settle request was stored at
+    /// claim time) and the client gets 503; on a refusal the row becomes <c>failed</c> and the client gets 402 with the
+    /// settle response (@x402/express drops the answer). Null when the answer has been written.
+    /// </summary>
+    async Task<SettleResponse?> SettleClaimedAsync(HttpContext context, PaymentAttempt attempt, string paymentId, string onceSettled,
+        Func<Task>? onRefused = null)
+    {
         SettleResponse settlement;
         using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.settle"))
         {
@@ -181,42 +201,33 @@ public sealed partial class Paywall(
             try
             {
                 // Not the client's token: once asked, the facilitator's answer matters whether or not the client still waits.
-                settlement = await facilitator.SettleAsync(settleRequest, CancellationToken.None);
+                settlement = await facilitator.SettleAsync(attempt.SettleRequest(), CancellationToken.None);
             }
             catch (Exception exception)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
                 PaywallTelemetry.CountSettlement("pending");
                 LogSettlementPending(exception, paymentId, attempt.ToString());
-                await store.MarkPendingAsync(paymentId, X402Json.Serialize(settleRequest, X402JsonContext.Strict.SettleRequest), exception.Message, PendingRetry);
+                await store.MarkPendingAsync(paymentId, exception.Message, PendingRetry);
                 await PaywallResponses.WriteUnavailableAsync(context, "Settlement pending",
                     $"The facilitator did not confirm the settlement of payment {paymentId}; the gate keeps retrying. Send the same " +
-                    "payment header again later: once settled it is served without a new charge; if it fails you are not charged.",
+                    $"payment header again later: once settled {onceSettled} without a new charge; if it fails you are not charged.",
                     paymentId, (int)PendingRetry.TotalSeconds);
-                return;
+                return null;
             }
             activity?.SetTag("x402.settle.success", settlement.Success);
         }
+        if (settlement.Success)
+            return settlement;
 
-        if (!settlement.Success)
-        {
-            PaywallTelemetry.CountSettlement("failed");
-            var reason = settlement.ErrorReason ?? "settlement_failed";
-            await store.MarkFailedAsync(paymentId, settlement.ErrorMessage is { Length: > 0 } m ? $"{reason}: {m}" : reason);
-            if (mandate == MandateOutcome.Charged)
-                await mandates.ReleaseAsync(attempt, paymentId);
-            LogSettlementFailed(paymentId, reason);
-            // @x402/express: a refused settlement drops the upstream answer; the client gets 402 with the settle response.
-            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "settlement_failed", reason, attempt.Payer, settlement);
-            return;
-        }
-
-        PaywallTelemetry.CountSettlement("success");
-        PaywallTelemetry.CountRevenue(route.Amount!.Value, route.Name);
-        await store.MarkServedAsync(paymentId, settlement.Transaction);
-        LogSettled(paymentId, settlement.Transaction, route.Amount.Value.ToString(), route.Name);
-        PaywallResponses.AddSettlementHeaders(context.Response, settlement);
-        await upstream.SendAsync();
+        PaywallTelemetry.CountSettlement("failed");
+        var reason = settlement.ErrorReason ?? "settlement_failed";
+        await store.MarkFailedAsync(paymentId, settlement.ErrorMessage is { Length: > 0 } m ? $"{reason}: {m}" : reason);
+        if (onRefused is not null)
+            await onRefused();
+        LogSettlementFailed(paymentId, reason);
+        await PaymentRequiredAsync(context, attempt.Route, attempt.ResourceUrl, "settlement_failed", reason, attempt.Payer, settlement);
+        return null;
     }
 
     /// <summary>
