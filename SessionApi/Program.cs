@@ -1,6 +1,7 @@
 using Sessions.SessionApi.Ledger;
 using Sessions.SessionApi.Mandates;
 using Sessions.SessionApi.Sessions;
+using Sessions.SessionApi.Vaults;
 using Sessions.SessionApi.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,7 @@ builder.AddDatabaseMigrations<Program>("sessionsdb");
 builder.AddSessions();
 builder.AddMandates();
 builder.AddWebhooks();
+builder.AddVaultProvisioning();
 
 var app = builder.Build();
 

@@ -35,12 +35,24 @@ public static class OutboxWriter
     internal static async Task<string> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string eventName, object data,
         string? organization, DateTimeOffset now, string? endpointId, CancellationToken cancellationToken)
     {
+        var id = NewEventId();
+        await EnqueueOnceAsync(connection, transaction, id, eventName, data, organization, now, endpointId, cancellationToken);
+        return id;
+    }
+
+    /// <summary>
+    /// Enqueues the event under the caller's <paramref name="eventId"/> unless it is already in the outbox: a producer in
+    /// another service derives the id from what happened (<see cref="EventIdFor"/>), so its retries enqueue the event once.
+    /// True when this call enqueued it.
+    /// </summary>
+    public static async Task<bool> EnqueueOnceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string eventId, string eventName,
+        object data, string? organization, DateTimeOffset now, string? endpointId, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(transaction);   // outside a transaction the event could outlive a failed change
         ArgumentNullException.ThrowIfNull(data);
         if (!WebhookEvents.All.Contains(eventName))
             throw new ArgumentException($"Unknown webhook event '{eventName}': add it to {nameof(WebhookEvents)}.{nameof(WebhookEvents.All)}.", nameof(eventName));
 
-        var id = NewEventId();
         // One statement, one snapshot of the endpoints: the deliveries and the summary agree on who gets the event.
         await using var command = new NpgsqlCommand("""
             WITH targets AS (
@@ -53,21 +65,27 @@ public static class OutboxWriter
                 SELECT $1, $2, $3, $4, $5, $6,
                        CASE WHEN EXISTS (SELECT 1 FROM targets) THEN $6 END,
                        CASE WHEN EXISTS (SELECT 1 FROM targets) THEN NULL ELSE $6 END
+                ON CONFLICT (id) DO NOTHING
                 RETURNING id
+            ), deliveries AS (
+                INSERT INTO outbox_deliveries (outbox_id, endpoint_id, next_attempt_at)
+                SELECT e.id, t.id, $6 FROM event e CROSS JOIN targets t
             )
-            INSERT INTO outbox_deliveries (outbox_id, endpoint_id, next_attempt_at)
-            SELECT (SELECT id FROM event), t.id, $6 FROM targets t
+            SELECT count(*) FROM event
             """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = eventId });
         command.Parameters.Add(new NpgsqlParameter { Value = eventName });
         command.Parameters.Add(new NpgsqlParameter { Value = WebhookEvents.ApiVersion });
         command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(data, data.GetType(), JsonSerializerOptions.Web), NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)organization ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)endpointId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        return id;
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
     }
+
+    /// <summary>A stable event id for <paramref name="key"/> (e.g. <c>vault.expired:vlt_…</c>): <c>evt_</c> + 32 hex of its SHA-256.</summary>
+    public static string EventIdFor(string key) =>
+        "evt_" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..32];
 
     public static string NewEventId() => "evt_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }

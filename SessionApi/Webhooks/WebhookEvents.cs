@@ -23,12 +23,15 @@ public static class WebhookEvents
     public const string AgentSessionLimitReached = "agent.session.limit_reached";
     public const string ApprovalRequested = "approval.requested";
 
-    // Reserved: vaults (issue 6).
+    // Vaults: reported by VaultApi's retention sweeper (VaultApi/README.md).
     public const string VaultExpiring = "vault.expiring";
     public const string VaultExpired = "vault.expired";
 
     /// <summary>Sent only by <c>POST /admin/webhooks/{id}/test</c>, only to that endpoint, whatever its filter.</summary>
     public const string Test = "webhook.test";
+
+    /// <summary>Events other services report through <c>POST /internal/webhooks/events</c>.</summary>
+    public static readonly IReadOnlySet<string> External = new HashSet<string>(StringComparer.Ordinal) { VaultExpiring, VaultExpired };
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {

@@ -1,7 +1,15 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
 using Sessions.SessionApi.Ledger;
+using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.SessionApi.Webhooks;
+
+/// <summary>An event another service reports (VaultApi's vault.*). <c>Key</c> names what happened, so a retry enqueues nothing new.</summary>
+public sealed record ExternalEventRequest(string? Key, string? Event, JsonElement Data);
+
+public sealed record ExternalEventAccepted(string EventId, bool Enqueued);
 
 public sealed record RegisterWebhookRequest(string? Url, string[]? Events, string? Organization);
 
@@ -35,7 +43,32 @@ public static class WebhooksApi
         admin.MapGet("/{id}/deliveries", DeliveriesAsync);
         admin.MapPost("/{id}/test", async Task<Results<Accepted<TestEvent>, ProblemHttpResult>> (string id, WebhookStore store, CancellationToken cancellationToken) =>
             await store.SendTestAsync(id, cancellationToken) is { } eventId ? TypedResults.Accepted((string?)null, new TestEvent(eventId)) : NotFound(id));
+
+        // Other services' events go through this outbox too (one delivery pipeline, one signature, one log). The caller signs a
+        // payer context with the shared key (only services hold it); the event belongs to that context's organisation.
+        app.MapGroup("/internal/webhooks").RequirePayer().MapPost("/events", EnqueueExternalAsync);
         return admin;
+    }
+
+    static async Task<Results<Accepted<ExternalEventAccepted>, ValidationProblem>> EnqueueExternalAsync(ExternalEventRequest request, HttpContext http,
+        NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.Key is not { Length: >= 1 and <= 200 })
+            errors["key"] = ["Required: 1..200 characters naming what happened (e.g. \"vault.expired:vlt_…\"); the event id derives from it."];
+        if (request.Event is null || !WebhookEvents.External.Contains(request.Event))
+            errors["event"] = [$"One of {string.Join(", ", WebhookEvents.External.Order(StringComparer.Ordinal))}."];
+        if (request.Data.ValueKind != JsonValueKind.Object)
+            errors["data"] = ["Required: a JSON object (the envelope's data)."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var eventId = OutboxWriter.EventIdFor(request.Key!);
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var enqueued = await OutboxWriter.EnqueueOnceAsync(connection, transaction, eventId, request.Event!, request.Data,
+            http.GetPayerContext()!.Organization, time.GetUtcNow(), endpointId: null, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Accepted((string?)null, new ExternalEventAccepted(eventId, enqueued));
     }
 
     static async Task<Results<Created<RegisteredWebhook>, ValidationProblem>> RegisterAsync(RegisterWebhookRequest request, WebhookStore store,

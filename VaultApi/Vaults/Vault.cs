@@ -61,5 +61,11 @@ public sealed class VaultApiOptions
     /// <summary>How often the retention sweeper marks expired vaults and deletes vaults past retention.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long before a read-only vault's deletion <c>vault.expiring</c> is reported.</summary>
+    public TimeSpan ExpiringNotice { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Vaults reported on (and deleted) per sweep; the rest waits for the next one.</summary>
+    public int SweepBatchSize { get; set; } = 500;
+
     public TimeSpan RetentionFor(string organization) => Retention.TryGetValue(organization, out var retention) ? retention : DefaultRetention;
 }

@@ -5,6 +5,9 @@ namespace Sessions.VaultApi.Vaults;
 
 public enum AddStatus { Added, NotFound, ReadOnly }
 
+/// <summary>A vault the retention sweeper has to report on (and, when <see cref="Due"/>, delete).</summary>
+public sealed record SweepCandidate(Vault Vault, int Documents, bool ExpiringReported, bool Due);
+
 public sealed record AddResult(AddStatus Status, VaultDocument? Document = null, Vault? Vault = null);
 
 /// <summary>One page of documents and the cursor of the next page (null on the last one).</summary>
@@ -156,12 +159,46 @@ public sealed class VaultStore(NpgsqlDataSource db, TimeProvider time, IOptions<
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
-    /// <summary>Stores the expired state of vaults past their session's expiry and deletes vaults past retention (cascading).</summary>
-    public async Task<(IReadOnlyList<string> Expired, IReadOnlyList<string> Deleted)> SweepAsync(CancellationToken cancellationToken)
+    /// <summary>Stores the expired state of vaults past their session's expiry (reads already derive it).</summary>
+    public Task<IReadOnlyList<string>> MarkExpiredAsync(CancellationToken cancellationToken) =>
+        IdsAsync("UPDATE vaults SET state = 'expired' WHERE state = 'active' AND expires_at <= $1 RETURNING id", time.GetUtcNow(), cancellationToken);
+
+    /// <summary>
+    /// Read-only vaults whose deletion is at most <paramref name="notice"/> away and whose <c>vault.expiring</c> was not reported
+    /// yet, plus every vault past retention (to be reported <c>vault.expired</c>, then deleted). Oldest deadline first.
+    /// </summary>
+    public async Task<IReadOnlyList<SweepCandidate>> SweepCandidatesAsync(TimeSpan notice, int limit, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        return (await IdsAsync("UPDATE vaults SET state = 'expired' WHERE state = 'active' AND expires_at <= $1 RETURNING id", now, cancellationToken),
-            await IdsAsync("DELETE FROM vaults WHERE retention_until <= $1 RETURNING id", now, cancellationToken));
+        await using var command = db.CreateCommand($"""
+            SELECT {VaultColumns}, expiring_notified_at IS NOT NULL,
+                   (SELECT count(*) FROM vault_documents d WHERE d.vault_id = v.id)::int
+            FROM vaults v
+            WHERE retention_until <= $1
+               OR (expiring_notified_at IS NULL AND (state <> 'active' OR expires_at <= $1) AND retention_until <= $1 + $2)
+            ORDER BY retention_until LIMIT $3
+            """);
+        Args(command, now, notice, limit);
+        var candidates = new List<SweepCandidate>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            candidates.Add(new(ReadVault(reader), reader.GetInt32(10), reader.GetBoolean(9), reader.GetFieldValue<DateTimeOffset>(8) <= now));
+        return candidates;
+    }
+
+    public async Task MarkExpiringReportedAsync(string vaultId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("UPDATE vaults SET expiring_notified_at = coalesce(expiring_notified_at, $2) WHERE id = $1");
+        Args(command, vaultId, time.GetUtcNow());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes a vault past retention with its documents and tokens (cascade); false when it is not (or no longer) due.</summary>
+    public async Task<bool> DeleteExpiredAsync(string vaultId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("DELETE FROM vaults WHERE id = $1 AND retention_until <= $2");
+        Args(command, vaultId, time.GetUtcNow());
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     async Task<IReadOnlyList<string>> IdsAsync(string sql, DateTimeOffset now, CancellationToken cancellationToken)
@@ -185,11 +222,12 @@ public sealed class VaultStore(NpgsqlDataSource db, TimeProvider time, IOptions<
         await using var command = new NpgsqlCommand(sql, connection);
         Args(command, time.GetUtcNow(), key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        return new Vault(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-            reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6),
-            reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7), reader.GetFieldValue<DateTimeOffset>(8));
+        return await reader.ReadAsync(cancellationToken) ? ReadVault(reader) : null;
     }
+
+    static Vault ReadVault(NpgsqlDataReader reader) => new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+        reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6),
+        reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7), reader.GetFieldValue<DateTimeOffset>(8));
 
     static VaultDocument ReadDocument(NpgsqlDataReader reader) => new(reader.GetString(0), reader.GetInt64(1), reader.GetString(2),
         reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt32(6),

@@ -27,13 +27,23 @@ public sealed class ShiftedClock : TimeProvider
     public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
 }
 
-/// <summary>Lets a test take SessionApi "down" for the gate (connection refused) without stopping it.</summary>
+/// <summary>
+/// Lets a test take a service "down" for its callers (connection refused) without stopping it, or lose its answers (the
+/// service did the work, then died before answering).
+/// </summary>
 public sealed class SwitchableHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
     public volatile bool Down;
+    public volatile bool LoseResponses;
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        Down ? throw new HttpRequestException("connection refused (test)") : base.SendAsync(request, cancellationToken);
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (Down) throw new HttpRequestException("connection refused (test)");
+        var response = await base.SendAsync(request, cancellationToken);
+        if (!LoseResponses) return response;
+        response.Dispose();
+        throw new HttpRequestException("connection reset after the request was processed (test)");
+    }
 }
 
 /// <summary>
@@ -47,21 +57,32 @@ public sealed class SessionGateHarness : IAsyncDisposable
     public const string AdminKey = "test-admin-key-0123456789abcdef";
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    sealed class SessionApiFactory(Dictionary<string, string?> settings, TimeProvider clock) : ServiceFactory<sessionapi::Program>(settings)
+    // SessionApi's vault provisioner reaches VaultApi, and VaultApi's webhook reports reach SessionApi, over the same switchable links.
+    sealed class SessionApiFactory(Dictionary<string, string?> settings, TimeProvider clock, Func<SwitchableHandler> vaultApi)
+        : ServiceFactory<sessionapi::Program>(settings)
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services => services.AddSingleton(clock));
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddSingleton(clock);
+                services.AddHttpClient(sessionapi::Sessions.SessionApi.Vaults.VaultProvisioner.HttpClientName).ConfigurePrimaryHttpMessageHandler(vaultApi);
+            });
         }
     }
 
-    sealed class VaultApiFactory(Dictionary<string, string?> settings, TimeProvider clock) : ServiceFactory<vaultapi::Program>(settings)
+    sealed class VaultApiFactory(Dictionary<string, string?> settings, TimeProvider clock, Func<SwitchableHandler> sessionApi)
+        : ServiceFactory<vaultapi::Program>(settings)
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services => services.AddSingleton(clock));
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddSingleton(clock);
+                services.AddHttpClient(vaultapi::Sessions.VaultApi.Vaults.VaultEvents.HttpClientName).ConfigurePrimaryHttpMessageHandler(sessionApi);
+            });
         }
     }
 
@@ -96,6 +117,8 @@ public sealed class SessionGateHarness : IAsyncDisposable
     /// <summary>SessionApi directly (its public mandate and approval endpoints need no payer context).</summary>
     public HttpClient SessionApiHttp { get; private set; } = null!;
     public IServiceProvider GateServices => _gate.Services;
+    public IServiceProvider SessionApiServices => _sessionApi.Services;
+    public IServiceProvider VaultApiServices => _vaultApi.Services;
     public string GateDatabase { get; private set; } = "";
     public string SessionsDatabase { get; private set; } = "";
 
@@ -110,7 +133,11 @@ public sealed class SessionGateHarness : IAsyncDisposable
             ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
             ["SessionApi:SweepInterval"] = "01:00:00",
             ["SessionApi:AdminKey"] = AdminKey,
-        }, harness.Clock);
+            ["SessionApi:Webhooks:PollInterval"] = "00:00:00.200",
+            // Passes are driven by the tests (ProvisionVaultsAsync); the loop runs once at start-up.
+            ["SessionApi:Vaults:Interval"] = "01:00:00",
+            ["services:vaultapi:http:0"] = "http://127.0.0.1:9",
+        }, harness.Clock, () => harness.VaultApiLink);
         _ = harness._sessionApi.Server;
         harness.SessionApiLink = new SwitchableHandler(harness._sessionApi.Server.CreateHandler());
         harness.SessionApiHttp = harness._sessionApi.CreateClient();
@@ -119,7 +146,9 @@ public sealed class SessionGateHarness : IAsyncDisposable
         {
             ["ConnectionStrings:vaultsdb"] = harness.VaultsDatabase,
             ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
-        }, harness.Clock);
+            ["VaultApi:SweepInterval"] = "01:00:00",
+            ["services:sessionapi:http:0"] = "http://127.0.0.1:9",
+        }, harness.Clock, () => harness.SessionApiLink);
         harness.VaultApiLink = new SwitchableHandler(harness._vaultApi.Server.CreateHandler());
         harness.GateDatabase = await infrastructure.CreateDatabaseAsync("gatedb");
         var settings = new Dictionary<string, string?>

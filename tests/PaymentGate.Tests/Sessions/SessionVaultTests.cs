@@ -1,4 +1,8 @@
+extern alias sessionapi;
+extern alias vaultapi;
+
 using System.Net;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Sessions.PaymentGate.Sessions;
@@ -87,5 +91,132 @@ public sealed class SessionVaultTests(InfrastructureFixture infrastructure) : IA
         using var closed = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token);
         Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
         Assert.Equal((1L, "sealed"), await _gate.VaultsOfAsync(id));
+    }
+
+    // VaultApi down while a session is opened and the agent never comes back: SessionApi's provisioner gives the session its
+    // vault once VaultApi answers again, and the agent's late retry gets that same vault.
+    [Fact]
+    public async Task VaultApi_down_at_open_the_provisioner_creates_the_one_vault_once_it_is_back()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var body = new { deposit = "20000" };
+        var payment = await _gate.PayAsync(payer, "/api/sessions", body, "20000");
+
+        _gate.VaultApiLink.Down = true;
+        using (var down = await _gate.PostJsonAsync("/api/sessions", body, payment))
+            await JsonAsync(down, HttpStatusCode.ServiceUnavailable);
+        var sessionId = await OnlySessionOfAsync(payer.Lower);
+        Assert.Equal(0, await ProvisionAsync());   // still down: nothing confirmed, nothing created
+        Assert.Equal((0L, null), await _gate.VaultsOfAsync(sessionId));
+        Assert.Null(await ConfirmedVaultAsync(sessionId));
+
+        _gate.VaultApiLink.Down = false;
+        Assert.Equal(1, await ProvisionAsync());
+        Assert.Equal((1L, "active"), await _gate.VaultsOfAsync(sessionId));
+        var vaultId = await ConfirmedVaultAsync(sessionId);
+        Assert.Equal(vaultId, await VaultIdInVaultsDbAsync(sessionId));
+        Assert.Equal(0, await ProvisionAsync());   // confirmed sessions are not visited again
+
+        using var retried = await _gate.PostJsonAsync("/api/sessions", body, payment);
+        Assert.Equal(vaultId, (await JsonAsync(retried, HttpStatusCode.Created)).GetProperty("vaultId").GetString());
+        Assert.Equal((1L, "active"), await _gate.VaultsOfAsync(sessionId));
+    }
+
+    // VaultApi created the vault but died before answering, three times over: still one vault; then the gate's retry and the
+    // provisioner race on it and both end on that one vault.
+    [Fact]
+    public async Task VaultApi_dying_before_answering_never_makes_two_vaults()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var body = new { deposit = "20000" };
+        var payment = await _gate.PayAsync(payer, "/api/sessions", body, "20000");
+
+        _gate.VaultApiLink.LoseResponses = true;
+        using (var lost = await _gate.PostJsonAsync("/api/sessions", body, payment))
+            await JsonAsync(lost, HttpStatusCode.ServiceUnavailable);
+        var sessionId = await OnlySessionOfAsync(payer.Lower);
+        Assert.Equal((1L, "active"), await _gate.VaultsOfAsync(sessionId));
+        var vaultId = await VaultIdInVaultsDbAsync(sessionId);
+
+        _gate.VaultApiLink.LoseResponses = false;
+        var retry = _gate.PostJsonAsync("/api/sessions", body, payment);
+        var provisioned = ProvisionAsync();
+        using var retried = await retry;
+        Assert.Equal(vaultId, (await JsonAsync(retried, HttpStatusCode.Created)).GetProperty("vaultId").GetString());
+        await provisioned;
+        await ProvisionAsync();
+        Assert.Equal((1L, "active"), await _gate.VaultsOfAsync(sessionId));
+        Assert.Equal(vaultId, await ConfirmedVaultAsync(sessionId));
+        Assert.Equal(1, await _gate.LedgerCountAsync(sessionId, "deposit"));
+    }
+
+    // Retention with webhooks: vault.expiring before the deletion, vault.expired before the row goes, each enqueued once in
+    // SessionApi's outbox; SessionApi unreachable holds the deletion back instead of losing the event.
+    [Fact]
+    public async Task Retention_reports_vault_expiring_then_vault_expired_and_never_deletes_unreported()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (sessionId, _, opened) = await _gate.OpenAsync(payer, 10 * GetPrice, ttlSeconds: 60);
+        var vaultId = opened.GetProperty("vaultId").GetString()!;
+
+        _gate.Clock.Advance(TimeSpan.FromDays(29) + TimeSpan.FromMinutes(2));   // expired; deletion (30 days) is within the 1-day notice
+        await SweepVaultsAsync();
+        await SweepVaultsAsync();
+        var expiring = Assert.Single(await VaultEventsAsync());
+        Assert.Equal(("vault.expiring", vaultId, sessionId, "expired"), (expiring.Event, expiring.Data.GetProperty("vaultId").GetString(),
+            expiring.Data.GetProperty("sessionId").GetString(), expiring.Data.GetProperty("state").GetString()));
+        Assert.Equal((1L, "expired"), await _gate.VaultsOfAsync(sessionId));
+
+        _gate.Clock.Advance(TimeSpan.FromDays(2));
+        _gate.SessionApiLink.Down = true;
+        await SweepVaultsAsync();
+        Assert.Equal((1L, "expired"), await _gate.VaultsOfAsync(sessionId));   // not deleted while the event cannot be enqueued
+        Assert.Single(await VaultEventsAsync());
+
+        _gate.SessionApiLink.Down = false;
+        await SweepVaultsAsync();
+        await SweepVaultsAsync();
+        Assert.Equal((0L, null), await _gate.VaultsOfAsync(sessionId));
+        var events = await VaultEventsAsync();
+        Assert.Equal(["vault.expiring", "vault.expired"], events.Select(e => e.Event));
+        Assert.Equal(vaultId, events[1].Data.GetProperty("vaultId").GetString());
+        Assert.Equal("demo", events[1].Organization);
+    }
+
+    Task<int> ProvisionAsync() =>
+        _gate.SessionApiServices.GetRequiredService<sessionapi::Sessions.SessionApi.Vaults.VaultProvisioner>().ProvisionAsync(TestContext.Current.CancellationToken);
+
+    Task SweepVaultsAsync() =>
+        _gate.VaultApiServices.GetRequiredService<vaultapi::Sessions.VaultApi.Vaults.RetentionSweeper>().SweepAsync(TestContext.Current.CancellationToken);
+
+    async Task<string> OnlySessionOfAsync(string payer) =>
+        (string)(await ScalarAsync(_gate.SessionsDatabase, "SELECT id FROM sessions WHERE payer = $1", payer))!;
+
+    async Task<string?> ConfirmedVaultAsync(string sessionId) =>
+        await ScalarAsync(_gate.SessionsDatabase, "SELECT vault_id FROM sessions WHERE id = $1", sessionId) as string;
+
+    async Task<string?> VaultIdInVaultsDbAsync(string sessionId) =>
+        await ScalarAsync(_gate.VaultsDatabase, "SELECT id FROM vaults WHERE session_id = $1", sessionId) as string;
+
+    static async Task<object?> ScalarAsync(string database, string sql, string argument)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = argument });
+        return await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
+    }
+
+    async Task<List<(string Event, string? Organization, JsonElement Data)>> VaultEventsAsync()
+    {
+        await using var connection = new NpgsqlConnection(_gate.SessionsDatabase);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT event, organization, payload::text FROM outbox WHERE event LIKE 'vault.%' ORDER BY created_at, event DESC", connection);
+        var events = new List<(string, string?, JsonElement)>();
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            events.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), JsonDocument.Parse(reader.GetString(2)).RootElement.Clone()));
+        return events;
     }
 }

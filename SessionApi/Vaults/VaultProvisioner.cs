@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sessions.ServiceDefaults.PayerContext;
+
+namespace Sessions.SessionApi.Vaults;
+
+/// <summary>Configuration section <c>SessionApi:Vaults</c>.</summary>
+public sealed class VaultProvisionerOptions
+{
+    public const string SectionName = "SessionApi:Vaults";
+
+    /// <summary>How often sessions without a confirmed vault are looked for.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Sessions handled per pass (oldest first).</summary>
+    public int BatchSize { get; set; } = 100;
+}
+
+/// <summary>
+/// The second half of "one vault per session" (VaultApi README): the gate ensures the vault before it answers an open, and
+/// this loop ensures it for every session whose vault VaultApi has not confirmed yet (<c>sessions.vault_id IS NULL</c>):
+/// a gate killed after SessionApi committed, or VaultApi down at the time, leaves a session without a vault only until
+/// VaultApi answers again. <c>PUT /internal/vaults/{sessionId}</c> is idempotent on VaultApi's UNIQUE(session_id), so the
+/// gate and this loop racing, or a retried call, still make one vault. Disabled without <c>services:vaultapi:http:0</c>.
+/// </summary>
+public sealed partial class VaultProvisioner(IServiceProvider services, IHttpClientFactory factory, PayerContextSigner signer,
+    IConfiguration configuration, IOptions<VaultProvisionerOptions> options, ILogger<VaultProvisioner> logger) : BackgroundService
+{
+    public const string HttpClientName = "vaultapi";
+
+    public bool Enabled { get; } = !string.IsNullOrWhiteSpace(configuration["services:vaultapi:http:0"]);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!Enabled)
+        {
+            LogDisabled();
+            return;
+        }
+        using var timer = new PeriodicTimer(options.Value.Interval);
+        do
+        {
+            try
+            {
+                await ProvisionAsync(stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogPassFailed(exception);   // the next tick tries again
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>One pass: returns how many sessions got their vault confirmed.</summary>
+    public async Task<int> ProvisionAsync(CancellationToken cancellationToken)
+    {
+        var db = services.GetRequiredService<NpgsqlDataSource>();
+        var pending = new List<(string Id, string Organization, string Payer, DateTimeOffset ExpiresAt)>();
+        await using (var select = db.CreateCommand(
+            "SELECT id, organization, payer, expires_at FROM sessions WHERE vault_id IS NULL ORDER BY created_at LIMIT $1"))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = options.Value.BatchSize });
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                pending.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+        var confirmed = 0;
+        foreach (var session in pending)
+        {
+            var vaultId = await EnsureAsync(session.Id, session.Organization, session.Payer, session.ExpiresAt, cancellationToken);
+            if (vaultId is null)
+                return confirmed;   // VaultApi is not answering: the rest waits for the next pass
+            await using var update = db.CreateCommand("UPDATE sessions SET vault_id = $2 WHERE id = $1 AND vault_id IS NULL");
+            update.Parameters.Add(new NpgsqlParameter { Value = session.Id });
+            update.Parameters.Add(new NpgsqlParameter { Value = vaultId });
+            confirmed += await update.ExecuteNonQueryAsync(cancellationToken);
+            LogConfirmed(session.Id, vaultId);
+        }
+        return confirmed;
+    }
+
+    async Task<string?> EnsureAsync(string sessionId, string organization, string payer, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/internal/vaults/{Uri.EscapeDataString(sessionId)}")
+        {
+            Content = JsonContent.Create(new { organization, payer, expiresAt }, options: JsonSerializerOptions.Web),
+        };
+        request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, signer.Sign(new PayerContext
+        {
+            Payer = payer, Organization = organization, SessionId = sessionId, ExpiresAt = signer.NewExpiry(),
+        }));
+        try
+        {
+            using var response = await factory.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created
+                && await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken) is { ValueKind: JsonValueKind.Object } body
+                && body.TryGetProperty("id", out var id) && id.GetString() is { } vaultId)
+                return vaultId;
+            LogRefused(sessionId, (int)response.StatusCode);
+            return null;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException
+                                          && !cancellationToken.IsCancellationRequested)
+        {
+            LogUnavailable(exception, sessionId);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Vault provisioning disabled: services:vaultapi:http:0 is not configured")]
+    partial void LogDisabled();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId}: vault {VaultId} confirmed")]
+    partial void LogConfirmed(string sessionId, string vaultId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: VaultApi answered {Status} to ensure its vault; retrying next pass")]
+    partial void LogRefused(string sessionId, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: VaultApi unavailable; its vault is ensured on a later pass")]
+    partial void LogUnavailable(Exception exception, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Vault provisioning pass failed")]
+    partial void LogPassFailed(Exception exception);
+}
