@@ -82,7 +82,8 @@ public static class ContentApi
     {
         if (!SessionLimits.IsValidPrefix(prefix, out var error)) return BadRequest(error!);
         if (!string.IsNullOrEmpty(cursor) && !SessionLimits.IsValidKey(cursor, out error)) return BadRequest($"Invalid cursor: {error}");
-        int? pageSize = null;
+        // The REST page stays bounded (the store itself lists everything when no limit is given).
+        int? pageSize = SessionLimits.DefaultListLimit;
         if (!string.IsNullOrEmpty(limit))
         {
             if (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || !SessionLimits.IsValidLimit(parsed, out _))

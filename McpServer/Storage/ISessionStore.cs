@@ -13,26 +13,45 @@ public interface ISessionStore
     /// <exception cref="PayerRequiredException">The current request has no payer.</exception>
     string Payer { get; }
 
-    /// <summary>The entry, or null when the key was never set, was deleted or has expired.</summary>
+    /// <summary>
+    /// The entry, or null when the key was never set, was deleted, was evicted or has expired. Reading slides the
+    /// entry's expiry: <see cref="SessionEntry.ExpiresAt"/> is now + the entry's own TTL.
+    /// </summary>
     Task<SessionEntry?> GetAsync(string key, CancellationToken cancellationToken = default);
 
-    /// <summary>Creates or overwrites; <paramref name="ttl"/> null = no expiry (an overwrite without a TTL clears the old one).</summary>
+    /// <summary>
+    /// Creates or overwrites. <paramref name="ttl"/>: null = the store's default TTL, <see cref="TimeSpan.Zero"/> = never
+    /// expires, otherwise this entry's own TTL (an overwrite replaces the old one). Every <see cref="GetAsync"/> restarts
+    /// the entry's TTL (sliding expiry); an entry is expired once the clock is past its expiry (strictly).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ttl"/> is negative.</exception>
     Task<SessionEntry> SetAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
 
     /// <summary>True when the key existed (and had not expired).</summary>
     Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
 
-    /// <summary>A page of the payer's live entries in ordinal key order, after <see cref="SessionListOptions.Cursor"/>.</summary>
+    /// <summary>
+    /// A page of the payer's live entries after <see cref="SessionListOptions.Cursor"/>. Order: first insertion in the
+    /// in-memory store (as aixyz), ordinal key order in Redis (McpServer/README.md "Session storage"). Listing neither
+    /// slides TTLs nor promotes entries.
+    /// </summary>
     Task<SessionPage> ListAsync(SessionListOptions options, CancellationToken cancellationToken = default);
 
     /// <summary>One result per requested key, in order; null where the key is missing.</summary>
     Task<IReadOnlyList<SessionEntry?>> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
 
-    /// <summary>Sets every entry atomically with the same TTL.</summary>
+    /// <summary>Sets every entry atomically with the same TTL (null = default, zero = never), in order.</summary>
     Task<IReadOnlyList<SessionEntry>> SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
 
     /// <summary>How many of the keys existed and were deleted.</summary>
     Task<long> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Releases what the store holds (aixyz's <c>close()</c>): the in-memory store drops every entry of every payer;
+    /// the Redis store keeps the data (it outlives the process) and leaves the shared connection to its owner.
+    /// The host calls it at shutdown (the stores are <see cref="IAsyncDisposable"/>).
+    /// </summary>
+    Task CloseAsync(CancellationToken cancellationToken = default);
 }
 
 /// <param name="Size">UTF-8 bytes of the value.</param>
@@ -40,9 +59,11 @@ public interface ISessionStore
 public sealed record SessionEntry(string Key, string Value, long Size, DateTimeOffset? ExpiresAt);
 
 /// <param name="Prefix">Only keys starting with it (ordinal); null or empty = all.</param>
-/// <param name="Cursor">The last key of the previous page (its <see cref="SessionPage.NextCursor"/>); null = from the start.</param>
-/// <param name="Limit">Page size, 1..<see cref="SessionLimits.MaxListLimit"/>; null = <see cref="SessionLimits.DefaultListLimit"/>.</param>
-/// <param name="KeysOnly">Skip the values (<see cref="SessionListItem.Value"/> null): cheaper for large values.</param>
+/// <param name="Cursor">The last key of the previous page (its <see cref="SessionPage.NextCursor"/>); null = from the start.
+/// The prefix applies after it: the cursor itself need not match the prefix.</param>
+/// <param name="Limit">Page size; null or &lt;= 0 = every matching entry (aixyz). The REST API and tools bound their pages
+/// themselves (<see cref="SessionLimits.IsValidLimit"/>).</param>
+/// <param name="KeysOnly">Skip the values (<see cref="SessionListItem.Value"/> null; aixyz gives ""): cheaper for large values.</param>
 public sealed record SessionListOptions(string? Prefix = null, string? Cursor = null, int? Limit = null, bool KeysOnly = false);
 
 public sealed record SessionListItem(string Key, string? Value);

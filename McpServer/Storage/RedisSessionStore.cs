@@ -1,7 +1,5 @@
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
 using Sessions.Redis;
-using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.McpServer.Storage;
 
@@ -12,59 +10,83 @@ namespace Sessions.McpServer.Storage;
 /// <item><c>kv:{payer}:&lt;key&gt;</c> string: the value, with PEXPIRE when it has a TTL (Redis expires it).</item>
 /// <item><c>idx:{payer}</c> sorted set, every score 0: the payer's keys in bytewise order, paged with ZRANGE BYLEX.</item>
 /// <item><c>exp:{payer}</c> sorted set, score = expiry in unix ms: lets a listing drop expired keys from the index.</item>
+/// <item><c>ttl:{payer}</c> hash, key → TTL in ms: the entry's own TTL, which every get restarts (sliding expiry).</item>
 /// </list>
-/// Value and index change together in Lua scripts; a listing also skips (and unindexes) any indexed key whose value is
-/// gone, so an expired key never shows. Expiry uses the Redis clock (TIME), like PEXPIRE itself.
+/// Value and indexes change together in Lua scripts; a listing also skips (and unindexes) any indexed key whose value is
+/// gone, so an expired or evicted key never shows. Expiry is Redis's own (PEXPIRE; expired iff now &gt; expiry).
+/// Differences from the in-memory store (McpServer/README.md "Session storage"): listings are in key order, and there is
+/// no entry cap of its own (Redis's maxmemory policy bounds memory).
 /// </summary>
-public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextAccessor payers) : ISessionStore
+public sealed class RedisSessionStore(IRedisClient redis, IPayerContextAccessor payers, RedisSessionStoreOptions? options = null)
+    : ISessionStore, IAsyncDisposable
 {
-    // KEYS: idx, exp, kv...; ARGV: ttl ms (0 = none), then one key per kv. Returns the expiry in unix ms (-1 = none).
+    // KEYS: idx, exp, ttl, kv...; ARGV: ttl ms (0 = never), then one key per kv, then one value per kv.
+    // Returns the expiry in unix ms (-1 = none), as Redis computed it.
     static readonly LuaScript SetScript = new("""
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local ttl = tonumber(ARGV[1])
-        local n = #KEYS - 2
+        local n = #KEYS - 3
+        local expiry = -1
         for i = 1, n do
           local key, value = ARGV[1 + i], ARGV[1 + n + i]
           if ttl > 0 then
-            redis.call('SET', KEYS[2 + i], value, 'PX', ttl)
-            redis.call('ZADD', KEYS[2], now + ttl, key)
+            redis.call('SET', KEYS[3 + i], value, 'PX', ttl)
+            expiry = redis.call('PEXPIRETIME', KEYS[3 + i])
+            redis.call('ZADD', KEYS[2], expiry, key)
+            redis.call('HSET', KEYS[3], key, ttl)
           else
-            redis.call('SET', KEYS[2 + i], value)
+            redis.call('SET', KEYS[3 + i], value)
             redis.call('ZREM', KEYS[2], key)
+            redis.call('HDEL', KEYS[3], key)
           end
           redis.call('ZADD', KEYS[1], 0, key)
         end
-        if ttl > 0 then return now + ttl end
-        return -1
+        return expiry
         """);
 
-    // KEYS: idx, exp, kv...; ARGV: one key per kv. Returns how many values existed.
+    // KEYS: idx, exp, ttl, kv...; ARGV: one key per kv. Returns how many values existed (expired ones do not).
     static readonly LuaScript DeleteScript = new("""
         local deleted = 0
-        for i = 3, #KEYS do
+        for i = 4, #KEYS do
+          local key = ARGV[i - 3]
           deleted = deleted + redis.call('DEL', KEYS[i])
-          redis.call('ZREM', KEYS[1], ARGV[i - 2])
-          redis.call('ZREM', KEYS[2], ARGV[i - 2])
+          redis.call('ZREM', KEYS[1], key)
+          redis.call('ZREM', KEYS[2], key)
+          redis.call('HDEL', KEYS[3], key)
         end
         return deleted
         """);
 
-    // KEYS: kv...; returns value, expiry ms (PEXPIRETIME: -1 none, -2 missing) per key.
+    // KEYS: exp, ttl, kv...; ARGV: one key per kv. Returns value, expiry ms (-1 none, -2 missing) per key.
+    // A live value with a TTL gets it again from now (sliding expiry, the entry's own TTL); values written before the
+    // ttl hash existed keep their fixed expiry.
     static readonly LuaScript GetScript = new("""
         local out = {}
-        for i = 1, #KEYS do
-          out[#out + 1] = redis.call('GET', KEYS[i])
-          out[#out + 1] = redis.call('PEXPIRETIME', KEYS[i])
+        for i = 3, #KEYS do
+          local key = ARGV[i - 2]
+          local value = redis.call('GET', KEYS[i])
+          out[#out + 1] = value
+          if value then
+            local ttl = redis.call('HGET', KEYS[2], key)
+            if ttl then
+              redis.call('PEXPIRE', KEYS[i], ttl)
+              local expiry = redis.call('PEXPIRETIME', KEYS[i])
+              redis.call('ZADD', KEYS[1], expiry, key)
+              out[#out + 1] = expiry
+            else
+              out[#out + 1] = redis.call('PEXPIRETIME', KEYS[i])
+            end
+          else
+            out[#out + 1] = -2
+          end
         end
         return out
         """);
 
-    // KEYS: idx, exp; ARGV: kv key prefix, min and max (ZRANGE BYLEX bounds), limit, keysOnly (1/0).
-    // First drops up to 1000 expired keys from the index (expired iff now > expiry, as Redis decides), then walks the
-    // index from min and collects live entries; an indexed key without a value (expired meanwhile) is unindexed
-    // and skipped. Builds kv names from ARGV: they share the payer's hash tag, so the script stays in one slot.
-    // Returns {more (1/0), key, value, key, value...} (no values when keysOnly).
+    // KEYS: idx, exp, ttl; ARGV: kv key prefix, min and max (ZRANGE BYLEX bounds), limit (0 = all), keysOnly (1/0).
+    // First drops up to 1000 expired keys from the indexes (expired iff now > expiry, as Redis decides), then walks the
+    // index from min and collects live entries; an indexed key without a value (expired meanwhile, evicted) is
+    // unindexed and skipped. Builds kv names from ARGV: they share the payer's hash tag, so the script stays in one slot.
+    // Touches no value's TTL. Returns {more (1/0), key, value, key, value...} (no values when keysOnly).
     static readonly LuaScript ListScript = new("""
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -72,6 +94,7 @@ public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextA
         for _, key in ipairs(expired) do
           redis.call('ZREM', KEYS[1], key)
           redis.call('ZREM', KEYS[2], key)
+          redis.call('HDEL', KEYS[3], key)
           redis.call('DEL', ARGV[1] .. key)
         end
         local limit = tonumber(ARGV[4])
@@ -80,7 +103,9 @@ public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextA
         local found = 0
         local min = ARGV[2]
         while out[1] == 0 do
-          local batch = redis.call('ZRANGE', KEYS[1], min, ARGV[3], 'BYLEX', 'LIMIT', 0, limit + 1 - found)
+          local count = 100
+          if limit > 0 then count = limit + 1 - found end
+          local batch = redis.call('ZRANGE', KEYS[1], min, ARGV[3], 'BYLEX', 'LIMIT', 0, count)
           if #batch == 0 then break end
           for _, key in ipairs(batch) do
             local value
@@ -90,13 +115,14 @@ public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextA
               value = redis.call('GET', ARGV[1] .. key)
             end
             if value then
-              if found == limit then out[1] = 1 break end
+              if limit > 0 and found == limit then out[1] = 1 break end
               found = found + 1
               out[#out + 1] = key
               if not keysOnly then out[#out + 1] = value end
             else
               redis.call('ZREM', KEYS[1], key)
               redis.call('ZREM', KEYS[2], key)
+              redis.call('HDEL', KEYS[3], key)
             end
             min = '(' .. key
           end
@@ -104,21 +130,13 @@ public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextA
         return out
         """);
 
-    // The gate signs lowercase EVM addresses; anything else must not become part of a Redis key.
-    [GeneratedRegex("^0x[0-9a-f]{40}$")]
-    private static partial Regex AddressPattern();
+    readonly TimeSpan _defaultTtl = options?.DefaultTtl is { } ttl && ttl < TimeSpan.Zero
+        ? throw new ArgumentOutOfRangeException(nameof(options), ttl, "DefaultTtl must be zero (never expires) or positive.")
+        : options?.DefaultTtl ?? TimeSpan.Zero;
 
-    public string Payer
-    {
-        get
-        {
-            var payer = payers.Current?.Payer ?? throw new PayerRequiredException();
-            payer = PayerContext.NormalizeAddress(payer);
-            return AddressPattern().IsMatch(payer)
-                ? payer
-                : throw new InvalidOperationException($"The payer '{payer}' is not an EVM address (0x + 40 hex digits).");
-        }
-    }
+    public string Payer => SessionPayer.Resolve(payers);
+
+    public TimeSpan DefaultTtl => _defaultTtl;
 
     public async Task<SessionEntry?> GetAsync(string key, CancellationToken cancellationToken = default) =>
         (await GetManyAsync([key], cancellationToken))[0];
@@ -129,7 +147,8 @@ public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextA
         foreach (var key in keys) SessionLimits.ThrowIfInvalidKey(key, nameof(keys));
         if (keys.Count == 0) return [];
         var payer = Payer;
-        var reply = (await redis.EvaluateAsync(GetScript, [.. keys.Select(key => ValueKey(payer, key))], null, cancellationToken)).AsArray()!;
+        var reply = (await redis.EvaluateAsync(GetScript, [ExpiryKey(payer), TtlKey(payer), .. keys.Select(key => ValueKey(payer, key))],
+            [.. keys.Select(key => (RedisValue)key)], cancellationToken)).AsArray()!;
         var entries = new SessionEntry?[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
@@ -157,11 +176,10 @@ public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextA
         }
         if (entries.Count == 0) return [];
         var payer = Payer;
-        // Ceiling to whole milliseconds: a TTL never rounds down to "no expiry".
-        var ttlMs = ttl is { } t ? (long)Math.Ceiling(t.TotalMilliseconds) : 0;
+        var ttlMs = SessionLimits.ToMilliseconds(ttl ?? _defaultTtl);
         RedisValue[] args = [ttlMs, .. entries.Select(e => (RedisValue)e.Key), .. entries.Select(e => (RedisValue)e.Value)];
-        var expiry = (long)await redis.EvaluateAsync(SetScript, [IndexKey(payer), ExpiryKey(payer), .. entries.Select(e => ValueKey(payer, e.Key))],
-            args, cancellationToken);
+        var expiry = (long)await redis.EvaluateAsync(SetScript,
+            [IndexKey(payer), ExpiryKey(payer), TtlKey(payer), .. entries.Select(e => ValueKey(payer, e.Key))], args, cancellationToken);
         DateTimeOffset? expiresAt = expiry >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiry) : null;
         return [.. entries.Select((e, i) => new SessionEntry(e.Key, e.Value, sizes[i], expiresAt))];
     }
@@ -176,7 +194,8 @@ public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextA
         var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
         if (distinct.Length == 0) return 0;
         var payer = Payer;
-        return (long)await redis.EvaluateAsync(DeleteScript, [IndexKey(payer), ExpiryKey(payer), .. distinct.Select(key => ValueKey(payer, key))],
+        return (long)await redis.EvaluateAsync(DeleteScript,
+            [IndexKey(payer), ExpiryKey(payer), TtlKey(payer), .. distinct.Select(key => ValueKey(payer, key))],
             [.. distinct.Select(key => (RedisValue)key)], cancellationToken);
     }
 
@@ -184,21 +203,21 @@ public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextA
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!SessionLimits.IsValidPrefix(options.Prefix, out var error)) throw new ArgumentException(error, nameof(options));
-        if (options.Cursor is not null) SessionLimits.ThrowIfInvalidKey(options.Cursor, nameof(options));
-        if (!SessionLimits.IsValidLimit(options.Limit, out error)) throw new ArgumentException(error, nameof(options));
+        var cursor = string.IsNullOrEmpty(options.Cursor) ? null : options.Cursor;
+        if (cursor is not null) SessionLimits.ThrowIfInvalidKey(cursor, nameof(options));
         var payer = Payer;
-        var limit = options.Limit ?? SessionLimits.DefaultListLimit;
+        var limit = options.Limit is { } requested && requested > 0 ? requested : 0;
         var prefix = options.Prefix ?? "";
 
-        // Start after the cursor, or at the prefix when the cursor lies before it. Keys are ASCII, so U+00FF (UTF-8 C3 BF)
-        // sorts after every key that starts with the prefix.
-        var min = options.Cursor is { } cursor && string.CompareOrdinal(cursor, prefix) >= 0 ? "(" + cursor
+        // Start after the cursor, or at the prefix when the cursor lies before it (the prefix applies after the cursor).
+        // Keys are ASCII, so U+00FF (UTF-8 C3 BF) sorts after every key that starts with the prefix.
+        var min = cursor is not null && string.CompareOrdinal(cursor, prefix) >= 0 ? "(" + cursor
             : prefix.Length > 0 ? "[" + prefix : "-";
         var max = prefix.Length > 0 ? "[" + prefix + "\u00ff" : "+";
-        var reply = (await redis.EvaluateAsync(ListScript, [IndexKey(payer), ExpiryKey(payer)],
+        var reply = (await redis.EvaluateAsync(ListScript, [IndexKey(payer), ExpiryKey(payer), TtlKey(payer)],
             [ValueKey(payer, ""), min, max, limit, options.KeysOnly ? 1 : 0], cancellationToken)).AsArray()!;
 
-        var items = new List<SessionListItem>(limit);
+        var items = new List<SessionListItem>();
         var stride = options.KeysOnly ? 1 : 2;
         for (var i = 1; i + stride - 1 < reply.Length; i += stride)
             items.Add(new SessionListItem(reply[i].AsString()!, options.KeysOnly ? null : reply[i + 1].AsString()));
@@ -206,7 +225,13 @@ public sealed partial class RedisSessionStore(IRedisClient redis, IPayerContextA
         return new SessionPage(items, more && items.Count > 0 ? items[^1].Key : null);
     }
 
+    /// <summary>Nothing to release: the data outlives the process and the connection belongs to the host.</summary>
+    public Task CloseAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
     internal static string ValueKey(string payer, string key) => $"kv:{{{payer}}}:{key}";
     internal static string IndexKey(string payer) => $"idx:{{{payer}}}";
     internal static string ExpiryKey(string payer) => $"exp:{{{payer}}}";
+    internal static string TtlKey(string payer) => $"ttl:{{{payer}}}";
 }

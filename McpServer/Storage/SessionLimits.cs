@@ -45,6 +45,7 @@ public static class SessionLimits
         return error is null;
     }
 
+    /// <summary>The page size the REST API and the tools accept (the stores themselves take any limit; &lt;= 0 = all).</summary>
     public static bool IsValidLimit(int? limit, out string? error)
     {
         error = limit is null or (>= 1 and <= MaxListLimit) ? null : $"The limit must be between 1 and {MaxListLimit}.";
@@ -64,9 +65,13 @@ public static class SessionLimits
         return size > MaxValueBytes ? throw new SessionValueTooLargeException(size) : size;
     }
 
+    /// <summary>Null = the store's default, zero = never expires; a negative TTL is refused.</summary>
     internal static void ThrowIfInvalidTtl(TimeSpan? ttl)
     {
-        if (ttl is { } value && value < TimeSpan.FromMilliseconds(1))
-            throw new ArgumentOutOfRangeException(nameof(ttl), ttl, "A TTL is at least 1 ms; null means no expiry.");
+        if (ttl is { } value && value < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(ttl), ttl, "A TTL is zero (never expires) or positive; null means the store's default.");
     }
+
+    /// <summary>Whole milliseconds, rounded up so that a positive TTL never becomes 0 (= never expires).</summary>
+    internal static long ToMilliseconds(TimeSpan ttl) => (long)Math.Ceiling(ttl.TotalMilliseconds);
 }

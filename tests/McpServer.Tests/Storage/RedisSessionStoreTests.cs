@@ -3,17 +3,18 @@ using Sessions.McpServer.Storage;
 using Sessions.Redis;
 using Sessions.Testing;
 
-namespace McpServer.Tests;
+namespace McpServer.Tests.Storage;
 
-// RedisSessionStore on the real test Redis; the payer is set per test through an AsyncLocal accessor.
-public sealed class SessionStoreTests(InfrastructureFixture infrastructure) : IAsyncDisposable
+// What only the Redis store does: its layout, index upkeep, sliding expiry in Redis, key order, close. The payer is set
+// per test through an AsyncLocal accessor; the behaviours both stores share are in SessionStoreBehaviour.
+public sealed class RedisSessionStoreTests(InfrastructureFixture infrastructure) : IAsyncDisposable
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     readonly RedisClient _redis = new(RedisOptions.Parse(infrastructure.RedisConnectionString));
     readonly TestPayerAccessor _payers = new();
 
-    RedisSessionStore Store() => new(_redis, _payers);
+    RedisSessionStore Store(TimeSpan? defaultTtl = null) => new(_redis, _payers, new RedisSessionStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.Zero });
 
     string NewPayer()
     {
@@ -23,40 +24,17 @@ public sealed class SessionStoreTests(InfrastructureFixture infrastructure) : IA
     }
 
     [Fact]
-    public async Task Without_a_payer_every_operation_throws_a_clear_exception()
-    {
-        _payers.Set(null);
-        var store = Store();
-
-        var error = Assert.Throws<PayerRequiredException>(() => store.Payer);
-        Assert.Contains("payer", error.Message);
-        await Assert.ThrowsAsync<PayerRequiredException>(() => store.GetAsync("a", Ct));
-        await Assert.ThrowsAsync<PayerRequiredException>(() => store.SetAsync("a", "b", cancellationToken: Ct));
-        await Assert.ThrowsAsync<PayerRequiredException>(() => store.DeleteAsync("a", Ct));
-        await Assert.ThrowsAsync<PayerRequiredException>(() => store.ListAsync(new(), Ct));
-    }
-
-    [Fact]
-    public async Task Payer_is_read_per_call_and_case_insensitive()
-    {
-        var store = Store();
-        _payers.Set(Payers.ChecksummedAddress);
-        Assert.Equal(Payers.ChecksummedAddress.ToLowerInvariant(), store.Payer);
-        var key = "k" + Guid.NewGuid().ToString("N");
-        await store.SetAsync(key, "v", cancellationToken: Ct);
-
-        _payers.Set(Payers.ChecksummedAddress.ToLowerInvariant());
-        Assert.Equal("v", (await store.GetAsync(key, Ct))?.Value);
-
-        NewPayer();
-        Assert.Null(await store.GetAsync(key, Ct));
-    }
-
-    [Fact]
     public async Task A_payer_that_is_not_an_address_is_refused()
     {
         _payers.Set("0xabc}:evil");
         await Assert.ThrowsAsync<InvalidOperationException>(() => Store().GetAsync("a", Ct));
+    }
+
+    [Fact]
+    public void A_negative_default_ttl_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Store(TimeSpan.FromMilliseconds(-1)));
+        Assert.Equal(TimeSpan.Zero, new RedisSessionStore(_redis, _payers).DefaultTtl);
     }
 
     [Fact]
@@ -70,6 +48,7 @@ public sealed class SessionStoreTests(InfrastructureFixture infrastructure) : IA
         Assert.Equal(entry, await store.GetAsync("notes/today", Ct));
         Assert.Equal("hello", (string?)await _redis.GetAsync($"kv:{{{payer}}}:notes/today", Ct));
         Assert.Equal(0, await _redis.SortedSetScoreAsync($"idx:{{{payer}}}", "notes/today", Ct));
+        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "notes/today", Ct));
 
         Assert.True(await store.DeleteAsync("notes/today", Ct));
         Assert.False(await store.DeleteAsync("notes/today", Ct));
@@ -78,26 +57,68 @@ public sealed class SessionStoreTests(InfrastructureFixture infrastructure) : IA
     }
 
     [Fact]
-    public async Task Ttl_expires_and_overwrite_without_ttl_makes_a_key_permanent()
+    public async Task A_ttl_is_kept_per_key_and_a_get_restarts_it_in_redis()
     {
         var payer = NewPayer();
         var store = Store();
 
-        var entry = await store.SetAsync("a", "1", TimeSpan.FromMilliseconds(200), Ct);
-        Assert.NotNull(entry.ExpiresAt);
-        Assert.Equal(entry.ExpiresAt, (await store.GetAsync("a", Ct))!.ExpiresAt);
-        await store.SetAsync("b", "2", TimeSpan.FromMilliseconds(200), Ct);
+        var set = await store.SetAsync("k", "v", TimeSpan.FromMinutes(10), Ct);
+        Assert.Equal("600000", (string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "k", Ct));
+        Assert.Equal((double)set.ExpiresAt!.Value.ToUnixTimeMilliseconds(), await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k", Ct));
+
+        await Task.Delay(50, Ct);
+        var read = await store.GetAsync("k", Ct);
+        Assert.True(read!.ExpiresAt > set.ExpiresAt);
+        // Redis's own expiry and the listing index moved with it.
+        Assert.Equal((double)read.ExpiresAt!.Value.ToUnixTimeMilliseconds(), await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k", Ct));
+        var remaining = await _redis.TimeToLiveAsync($"kv:{{{payer}}}:k", Ct);
+        Assert.InRange(remaining!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+
+        // Overwritten without expiry: no TTL left anywhere.
+        await store.SetAsync("k", "v2", TimeSpan.Zero, Ct);
+        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "k", Ct));
+        Assert.Null(await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k", Ct));
+        Assert.Null((await store.GetAsync("k", Ct))!.ExpiresAt);
+
+        await store.SetAsync("k", "v3", TimeSpan.FromMinutes(1), Ct);
+        await store.DeleteAsync("k", Ct);
+        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "k", Ct));
+        Assert.Null(await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k", Ct));
+    }
+
+    [Fact]
+    public async Task A_value_written_without_a_ttl_record_keeps_its_fixed_expiry()
+    {
+        // Values written by the store before sliding expiry existed have a PEXPIRE but no ttl hash entry.
+        var payer = NewPayer();
+        var store = Store();
+        await _redis.SetAsync($"kv:{{{payer}}}:old", "v", TimeSpan.FromMinutes(5), cancellationToken: Ct);
+        var before = await _redis.TimeToLiveAsync($"kv:{{{payer}}}:old", Ct);
+
+        var read = await store.GetAsync("old", Ct);
+
+        Assert.Equal("v", read?.Value);
+        Assert.NotNull(read!.ExpiresAt);
+        Assert.True(await _redis.TimeToLiveAsync($"kv:{{{payer}}}:old", Ct) <= before);
+    }
+
+    [Fact]
+    public async Task Listing_removes_expired_keys_from_every_index()
+    {
+        var payer = NewPayer();
+        var store = Store();
+        await store.SetAsync("a", "1", TimeSpan.FromMilliseconds(300), Ct);
+        await store.SetAsync("b", "2", TimeSpan.FromMilliseconds(300), Ct);
         await store.SetAsync("b", "2 again", cancellationToken: Ct);
 
-        await Task.Delay(400, Ct);
+        await Task.Delay(1000, Ct);
 
         Assert.Null(await store.GetAsync("a", Ct));
         Assert.Equal(new SessionEntry("b", "2 again", 7, null), await store.GetAsync("b", Ct));
-        var page = await store.ListAsync(new(), Ct);
-        Assert.Equal(["b"], page.Items.Select(i => i.Key));
-        // The listing removed the expired key from both indexes.
+        Assert.Equal(["b"], (await store.ListAsync(new(), Ct)).Items.Select(i => i.Key));
         Assert.Equal(1, await _redis.SortedSetLengthAsync($"idx:{{{payer}}}", Ct));
         Assert.Equal(0, await _redis.SortedSetLengthAsync($"exp:{{{payer}}}", Ct));
+        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "a", Ct));
     }
 
     [Fact]
@@ -106,7 +127,7 @@ public sealed class SessionStoreTests(InfrastructureFixture infrastructure) : IA
         var payer = NewPayer();
         var store = Store();
         foreach (var key in new[] { "a", "b", "c", "d" }) await store.SetAsync(key, key, cancellationToken: Ct);
-        // Values lost behind the index's back (eviction, manual DEL): the listing must not show them.
+        // Values lost behind the index's back (maxmemory eviction, manual DEL): the listing must not show them.
         await _redis.DeleteAsync([$"kv:{{{payer}}}:a", $"kv:{{{payer}}}:b"], Ct);
 
         var page = await store.ListAsync(new(Limit: 1), Ct);
@@ -119,76 +140,31 @@ public sealed class SessionStoreTests(InfrastructureFixture infrastructure) : IA
     }
 
     [Fact]
-    public async Task Limit_over_three_gives_two_and_a_cursor_then_one_and_none()
+    public async Task Listing_is_in_key_order_and_a_cursor_survives_its_keys_deletion()
     {
         NewPayer();
         var store = Store();
         foreach (var key in new[] { "x3", "x1", "x2" }) await store.SetAsync(key, key, cancellationToken: Ct);
 
-        var first = await store.ListAsync(new(Limit: 2, KeysOnly: true), Ct);
-        Assert.Equal([new SessionListItem("x1", null), new SessionListItem("x2", null)], first.Items);
-        Assert.Equal("x2", first.NextCursor);
-        var second = await store.ListAsync(new(Cursor: first.NextCursor, Limit: 2), Ct);
-        Assert.Equal([new SessionListItem("x3", "x3")], second.Items);
-        Assert.Null(second.NextCursor);
+        var first = await store.ListAsync(new(Limit: 1), Ct);
+        Assert.Equal(["x1"], first.Items.Select(i => i.Key));
+        await store.DeleteAsync("x1", Ct);
+
+        var rest = await store.ListAsync(new(Cursor: first.NextCursor), Ct);
+        Assert.Equal(["x2", "x3"], rest.Items.Select(i => i.Key));
     }
 
     [Fact]
-    public async Task Empty_listing()
-    {
-        NewPayer();
-        var page = await Store().ListAsync(new(), Ct);
-        Assert.Empty(page.Items);
-        Assert.Null(page.NextCursor);
-    }
-
-    [Fact]
-    public async Task Batch_operations()
+    public async Task Close_keeps_the_data()
     {
         NewPayer();
         var store = Store();
+        await store.SetAsync("kept", "v", cancellationToken: Ct);
 
-        var set = await store.SetManyAsync([new("a", "1"), new("b", "22")], TimeSpan.FromMinutes(1), Ct);
-        Assert.All(set, entry => Assert.NotNull(entry.ExpiresAt));
+        await store.CloseAsync(Ct);
+        await store.DisposeAsync();
 
-        var got = await store.GetManyAsync(["a", "missing", "b"], Ct);
-        Assert.Equal(["1", null, "22"], got.Select(e => e?.Value));
-
-        Assert.Equal(2, await store.DeleteManyAsync(["a", "b", "missing", "a"], Ct));
-        Assert.Equal(0, await store.DeleteManyAsync(["a"], Ct));
-        Assert.Empty((await store.ListAsync(new(), Ct)).Items);
-    }
-
-    [Fact]
-    public async Task Other_payers_cannot_delete()
-    {
-        NewPayer();
-        var store = Store();
-        await store.SetAsync("mine", "x", cancellationToken: Ct);
-        var owner = store.Payer;
-
-        NewPayer();
-        Assert.False(await store.DeleteAsync("mine", Ct));
-        _payers.Set(owner);
-        Assert.Equal("x", (await store.GetAsync("mine", Ct))?.Value);
-    }
-
-    [Fact]
-    public async Task Limits_are_enforced()
-    {
-        NewPayer();
-        var store = Store();
-
-        await Assert.ThrowsAsync<ArgumentException>(() => store.SetAsync("", "x", cancellationToken: Ct));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.SetAsync(new string('k', 257), "x", cancellationToken: Ct));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.SetAsync("a b", "x", cancellationToken: Ct));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.GetAsync("../etc", Ct));
-        var tooLarge = await Assert.ThrowsAsync<SessionValueTooLargeException>(() => store.SetAsync("a", new string('x', 65537), cancellationToken: Ct));
-        Assert.Equal(65537, tooLarge.Size);
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.SetAsync("a", "x", TimeSpan.Zero, Ct));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.ListAsync(new(Limit: 101), Ct));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.ListAsync(new(Limit: 0), Ct));
-        Assert.Empty((await store.ListAsync(new(), Ct)).Items);
+        Assert.Equal("v", (await Store().GetAsync("kept", Ct))?.Value);
     }
 
     [Theory]
