@@ -5,11 +5,13 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddSessionStore("redis");
+builder.AddMcpTools();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapPingApi();
 app.MapContentApi();
+app.MapMcp();
 
 app.Run();

@@ -14,7 +14,7 @@ namespace Sessions.McpServer.Content;
 public static class ContentApi
 {
     /// <summary>Longest TTL a client may ask for: one year.</summary>
-    public const long MaxTtlSeconds = 365L * 24 * 3600;
+    public const long MaxTtlSeconds = ContentRules.MaxTtlSeconds;
 
     public static RouteGroupBuilder MapContentApi(this IEndpointRouteBuilder app)
     {
@@ -38,12 +38,12 @@ public static class ContentApi
     static async Task<Results<Ok<PutResponse>, ProblemHttpResult>> PutAsync(string key, string? ttl, HttpRequest request,
         ISessionStore store, CancellationToken cancellationToken)
     {
-        if (!SessionLimits.IsValidKey(key, out var error)) return BadRequest(error!);
+        if (ContentRules.CheckKey(key) is { } error) return BadRequest(error);
         TimeSpan? lifetime = null;
         if (ttl is not null)
         {
-            if (!long.TryParse(ttl, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds is < 1 or > MaxTtlSeconds)
-                return BadRequest($"ttl must be a whole number of seconds between 1 and {MaxTtlSeconds}.");
+            if (!long.TryParse(ttl, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || ContentRules.CheckTtl(seconds) is not null)
+                return BadRequest(ContentRules.TtlError);
             lifetime = TimeSpan.FromSeconds(seconds);
         }
         if (request.ContentLength > SessionLimits.MaxValueBytes) return TooLarge(request.ContentLength.Value);
@@ -65,7 +65,7 @@ public static class ContentApi
 
     static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetAsync(string key, ISessionStore store, CancellationToken cancellationToken)
     {
-        if (!SessionLimits.IsValidKey(key, out var error)) return BadRequest(error!);
+        if (ContentRules.CheckKey(key) is { } error) return BadRequest(error);
         return await store.GetAsync(key, cancellationToken) is { } entry
             ? TypedResults.Text(entry.Value, "text/plain", Encoding.UTF8)
             : NotFound(key);
@@ -73,21 +73,20 @@ public static class ContentApi
 
     static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string key, ISessionStore store, CancellationToken cancellationToken)
     {
-        if (!SessionLimits.IsValidKey(key, out var error)) return BadRequest(error!);
+        if (ContentRules.CheckKey(key) is { } error) return BadRequest(error);
         return await store.DeleteAsync(key, cancellationToken) ? TypedResults.NoContent() : NotFound(key);
     }
 
     static async Task<Results<Ok<ListResponse>, ProblemHttpResult>> ListAsync(string? prefix, string? cursor, string? limit, string? keysOnly,
         ISessionStore store, CancellationToken cancellationToken)
     {
-        if (!SessionLimits.IsValidPrefix(prefix, out var error)) return BadRequest(error!);
-        if (!string.IsNullOrEmpty(cursor) && !SessionLimits.IsValidKey(cursor, out error)) return BadRequest($"Invalid cursor: {error}");
+        if (ContentRules.CheckList(prefix, cursor, null) is { } error) return BadRequest(error);
         // The REST page stays bounded (the store itself lists everything when no limit is given).
         int? pageSize = SessionLimits.DefaultListLimit;
         if (!string.IsNullOrEmpty(limit))
         {
-            if (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || !SessionLimits.IsValidLimit(parsed, out _))
-                return BadRequest($"limit must be a whole number between 1 and {SessionLimits.MaxListLimit}.");
+            if (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || ContentRules.CheckList(null, null, parsed) is not null)
+                return BadRequest(ContentRules.LimitError);
             pageSize = parsed;
         }
         var onlyKeys = false;
@@ -141,9 +140,8 @@ public static class ContentApi
         TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid content request", detail: detail);
 
     static ProblemHttpResult NotFound(string key) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such key", detail: $"The key '{key}' does not exist or has expired.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such key", detail: ContentRules.NotFound(key));
 
     static ProblemHttpResult TooLarge(long size) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Value too large",
-            detail: $"The value ({size} bytes or more) exceeds the limit of {SessionLimits.MaxValueBytes} bytes (64 KiB) per key.");
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Value too large", detail: ContentRules.TooLarge(size));
 }

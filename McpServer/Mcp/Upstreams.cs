@@ -1,0 +1,74 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Sessions.ServiceDefaults.PayerContext;
+
+namespace Sessions.McpServer.Mcp;
+
+/// <summary>
+/// Calls from tools to VaultApi and SessionApi (named HttpClients <c>http://vaultapi</c>, <c>http://sessionapi</c>, resolved
+/// by service discovery), carrying the incoming request's signed <c>X-Payer-Context</c> unchanged: the services check the
+/// gate's signature themselves, so a tool can never act for another payer than the one the gate vouched for.
+/// </summary>
+public sealed class Upstreams(IHttpClientFactory clients, IHttpContextAccessor http, ILogger<Upstreams> logger)
+{
+    public const string VaultApi = "vaultapi";
+    public const string SessionApi = "sessionapi";
+
+    /// <returns>The answer, or null when the service could not be reached or timed out (logged).</returns>
+    public async Task<UpstreamAnswer?> SendAsync(string service, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (http.HttpContext?.Request.Headers[PayerContextSigner.HeaderName].ToString() is { Length: > 0 } payerContext)
+            request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, payerContext);
+        if (body is not null) request.Content = JsonContent.Create(body, options: ToolResults.Json);
+        try
+        {
+            using var response = await clients.CreateClient(service).SendAsync(request, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            JsonElement? json = null;
+            if (text.Length > 0)
+            {
+                try
+                {
+                    json = JsonDocument.Parse(text).RootElement.Clone();
+                }
+                catch (JsonException)
+                {
+                    // Not JSON (a proxy's error page): only the status counts.
+                }
+            }
+            return new UpstreamAnswer((int)response.StatusCode, json);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Connection refused, discovery without an address, resilience timeout or open circuit: the tool answers an error.
+            logger.LogWarning(e, "{Service} {Method} {Path} failed", service, method, path);
+            return null;
+        }
+    }
+}
+
+/// <param name="Body">The parsed JSON body, if any.</param>
+public sealed record UpstreamAnswer(int Status, JsonElement? Body)
+{
+    public bool IsSuccess => Status is >= 200 and < 300;
+
+    /// <summary>The problem's <c>code</c> (VaultApi and SessionApi problems carry one), else null.</summary>
+    public string? Code => Property("code");
+
+    /// <summary>What a problem+json says: its detail (with field errors of a validation problem), else its title.</summary>
+    public string Describe()
+    {
+        var text = Property("detail") ?? Property("title") ?? $"HTTP {Status}";
+        if (Body is { ValueKind: JsonValueKind.Object } body && body.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+        {
+            var fields = errors.EnumerateObject().Select(field => $"{field.Name}: {string.Join(" ", field.Value.EnumerateArray().Select(m => m.GetString()))}");
+            text = $"{text.TrimEnd('.')}. {string.Join("; ", fields)}";
+        }
+        return text;
+    }
+
+    string? Property(string name) =>
+        Body is { ValueKind: JsonValueKind.Object } body && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString() : null;
+}
