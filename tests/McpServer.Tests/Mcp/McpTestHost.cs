@@ -29,7 +29,7 @@ public sealed class McpTestHost : IAsyncDisposable
 
     public WebApplicationFactory<Program> Factory { get; }
 
-    /// <summary>An HttpClient to the test server; every request carries a freshly signed <paramref name="payer"/> context (as the gate signs one per request).</summary>
+    /// <summary>An HttpClient to the test server; every request carries <paramref name="payer"/> signed with the tests' key (valid 2 minutes).</summary>
     public HttpClient Http(PayerContext? payer = null) => Factory.CreateDefaultClient(new PayerContextHandler(payer));
 
     /// <summary>The SDK's own client over Streamable HTTP. <paramref name="protocolVersion"/> null = the client's default (2026-07-28 with fallback).</summary>
@@ -57,7 +57,7 @@ public sealed class McpTestHost : IAsyncDisposable
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             if (payer is not null)
-                request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, Payers.Signer.Sign(payer with { ExpiresAt = Payers.Signer.NewExpiry() }));
+                request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, Payers.Signer.Sign(payer));
             return base.SendAsync(request, cancellationToken);
         }
     }
