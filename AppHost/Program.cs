@@ -20,17 +20,24 @@ var payerContextKey = builder.AddParameter("payer-context-key",
 var adminKey = builder.AddParameter("admin-key",
     new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
-var sessionApi = builder.AddProject<Projects.SessionApi>("sessionapi")
-    .WithReference(sessionsDb).WaitFor(sessionsDb)
-    .WithReference(redis).WaitFor(redis)
-    .WithEnvironment("PayerContext__SigningKey", payerContextKey)
-    .WithEnvironment("SessionApi__AdminKey", adminKey)
-    .WithHttpHealthCheck("/health");
-
 var vaultApi = builder.AddProject<Projects.VaultApi>("vaultapi")
     .WithReference(vaultsDb).WaitFor(vaultsDb)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithHttpHealthCheck("/health");
+
+// SessionApi provisions the vault of every session (one per session); it references VaultApi without waiting for it:
+// a session whose vault cannot be made yet gets it when VaultApi answers.
+var sessionApi = builder.AddProject<Projects.SessionApi>("sessionapi")
+    .WithReference(sessionsDb).WaitFor(sessionsDb)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(vaultApi)
+    .WithEnvironment("PayerContext__SigningKey", payerContextKey)
+    .WithEnvironment("SessionApi__AdminKey", adminKey)
+    .WithHttpHealthCheck("/health");
+
+// VaultApi reports vault.expiring/vault.expired into SessionApi's webhook outbox. Only its URL, not a reference:
+// a reference both ways would be a dependency cycle (stop order), and VaultApi retries reports anyway.
+vaultApi.WithEnvironment("services__sessionapi__http__0", sessionApi.Resource.GetEndpoint("http"));
 
 var mcpServer = builder.AddProject<Projects.McpServer>("mcpserver")
     .WithReference(redis).WaitFor(redis)

@@ -35,7 +35,11 @@ public sealed partial class Paywall(
         var (header, headerName, headerCount) = TakePaymentHeader(context.Request);
         if (route is null || route.IsFree)
         {
-            await next();
+            // On an organisation's free routes a session token still says who is asking (vault reads): identified, not charged.
+            if (route is { Organization: not null } && SessionSpending.TakeToken(context.Request) is { } token)
+                await context.RequestServices.GetRequiredService<SessionSpending>().IdentifyAsync(context, next, route, token);
+            else
+                await next();
             return;
         }
 
@@ -66,7 +70,12 @@ public sealed partial class Paywall(
     {
         if (header is null)
         {
-            await PaymentRequiredAsync(context, route, resourceUrl, "missing", "X-PAYMENT or PAYMENT-SIGNATURE header is required");
+            // After a session token that could not pay, say why: "header required" alone would hide the expired session.
+            if (context.Items[SessionSpending.UnusableReasonItem] is string unusable)
+                await PaymentRequiredAsync(context, route, resourceUrl, "session_unusable",
+                    $"{unusable}: pay this request (X-PAYMENT or PAYMENT-SIGNATURE) or open a new session at /api/sessions");
+            else
+                await PaymentRequiredAsync(context, route, resourceUrl, "missing", "X-PAYMENT or PAYMENT-SIGNATURE header is required");
             return null;
         }
         if (headerCount > 1)

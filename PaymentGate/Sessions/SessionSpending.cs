@@ -25,6 +25,9 @@ public sealed partial class SessionSpending(
     public const string BalanceHeader = "Payment-Session-Balance";
     public const string IdHeader = "Payment-Session-Id";
 
+    /// <summary><c>HttpContext.Items</c> key: why a session token could not pay, for the plain 402 that follows.</summary>
+    public const string UnusableReasonItem = "Sessions.SessionUnusable";
+
     /// <summary>Reads and removes the token: it is a bearer secret no upstream needs.</summary>
     public static string? TakeToken(HttpRequest request)
     {
@@ -59,10 +62,7 @@ public sealed partial class SessionSpending(
     public async Task<bool> TryServeAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl, string token)
     {
         if (!IsWellFormedToken(token))
-        {
-            LogUnusable(route.Name, "malformed token");
-            return false;
-        }
+            return Unusable(context, route, "the Payment-Session token is malformed");
         var organization = route.Organization!.Id;
         var requestId = NewRequestId();
         var cancellationToken = context.RequestAborted;
@@ -70,10 +70,8 @@ public sealed partial class SessionSpending(
         {
             var session = await FindAsync(organization, token, cancellationToken);
             if (session is null)
-            {
-                LogUnusable(route.Name, "unknown, expired or closed session");
-                return false;
-            }
+                return Unusable(context, route, "the Payment-Session token is unknown");
+            // An expired or closed session is refused by SessionApi's debit below, with the precise reason.
             var debit = await DebitAsync(session, route, requestId);
             switch (debit.Status)
             {
@@ -85,8 +83,7 @@ public sealed partial class SessionSpending(
                     return true;
                 case HttpStatusCode.Gone or HttpStatusCode.NotFound or HttpStatusCode.Conflict when debit.Code is "session-expired" or "session-not-active" or "session-not-found":
                     await ForgetAsync(token);
-                    LogUnusable(route.Name, debit.Code!);
-                    return false;
+                    return Unusable(context, route, debit.Code == "session-expired" ? "the session has expired" : $"the session is not usable ({debit.Code})");
                 default:
                     // A mandate limit (403 limit-exceeded, approval-required...) or another refusal: SessionApi's problem, as is.
                     LogRefused(session.Id, (int)debit.Status, debit.Code);
@@ -102,6 +99,53 @@ public sealed partial class SessionSpending(
                 "The session could not be charged right now; nothing was forwarded or charged. Retry later.");
             return true;
         }
+    }
+
+    bool Unusable(HttpContext context, GateRoute route, string reason)
+    {
+        LogUnusable(route.Name, reason);
+        context.Items[UnusableReasonItem] = reason;
+        return false;
+    }
+
+    /// <summary>
+    /// A free route of an organisation with a session token (vault reads, access tokens): the token names the payer and
+    /// nothing is charged. Any state counts, since an expired or closed session's vault stays readable; an unknown token
+    /// answers 401 rather than being forwarded as "no payer".
+    /// </summary>
+    public async Task IdentifyAsync(HttpContext context, Func<Task> next, GateRoute route, string token)
+    {
+        SessionRef? session;
+        try
+        {
+            session = IsWellFormedToken(token) ? await FindAsync(route.Organization!.Id, token, context.RequestAborted) : null;
+        }
+        catch (SessionApiUnavailableException exception)
+        {
+            LogUnavailable(exception, route.Name);
+            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable", "The session token could not be checked right now. Retry later.");
+            return;
+        }
+        if (session is null)
+        {
+            LogUnusable(route.Name, "unknown session token on a free route");
+            await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unknown session token",
+                detail: $"The {TokenHeader} token is not a session of organisation '{route.Organization!.Id}'.",
+                type: "https://sessions.dev/problems/session-token-unknown",
+                extensions: new Dictionary<string, object?> { ["code"] = "session-token-unknown" }).ExecuteAsync(context);
+            return;
+        }
+        AddSessionHeaders(context, session.Id, () => null);
+        context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(new PayerContext
+        {
+            Payer = session.Payer,
+            Organization = session.Organization,
+            SessionId = session.Id,
+            VaultId = await vaults.FindAsync(session),
+            RequestId = NewRequestId(),
+            ExpiresAt = signer.NewExpiry(),
+        });
+        await next();
     }
 
     /// <summary>
@@ -194,7 +238,10 @@ public sealed partial class SessionSpending(
             });
     }
 
-    /// <summary>The ACTIVE or DEPLETED session of this token in this organisation, or null (unknown, expired, closed).</summary>
+    /// <summary>
+    /// The session of this token in this organisation, in any state (null: unknown token). Whether it can pay is SessionApi's
+    /// call at the debit, which also says why not (expired, closed).
+    /// </summary>
     async Task<SessionRef?> FindAsync(string organization, string token, CancellationToken cancellationToken)
     {
         var cacheKey = CacheKey(token);
@@ -205,8 +252,6 @@ public sealed partial class SessionSpending(
             return null;
         if (!resolved.IsSuccess)
             throw new SessionApiUnavailableException($"SessionApi answered {(int)resolved.Status} to resolve");
-        if (resolved.Text("state") is not ("ACTIVE" or "DEPLETED"))
-            return null;
         var session = new SessionRef(resolved.Text("id")!, resolved.Text("payer")!, resolved.Text("organization")!);
         await CacheSetAsync(cacheKey, $"{session.Id}|{session.Payer}|{session.Organization}");
         return session;

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Sessions.Hosting;
+using Sessions.Hosting.ApplicationModel;
 using Sessions.Hosting.Testing;
 
 namespace Interop.Tests;
@@ -27,6 +28,13 @@ public sealed class StackFixture : IAsyncLifetime
 
     public NodeRunner Node { get; } = new();
 
+    /// <summary>VaultApi's retention in this stack (the default is 30 days).</summary>
+    public static readonly TimeSpan VaultRetention = TimeSpan.FromSeconds(15);
+
+    /// <summary>A database's connection string, for direct checks (null when the stack is external).</summary>
+    public async Task<string?> ConnectionStringAsync(string database, CancellationToken cancellationToken) =>
+        _app is null ? null : await _app.GetConnectionStringAsync(database, cancellationToken);
+
     public async ValueTask InitializeAsync()
     {
         Node.EnsureAvailable();
@@ -39,6 +47,11 @@ public sealed class StackFixture : IAsyncLifetime
         {
             var ct = TestContext.Current.CancellationToken;
             _builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(ct);
+            // Vault retention in seconds, so that VaultsTests sees a vault reported and deleted within the run.
+            _builder.CreateResourceBuilder((ProjectResource)_builder.Resources.Single(r => r.Name == "vaultapi"))
+                .WithEnvironment("VaultApi__DefaultRetention", VaultRetention.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
+                .WithEnvironment("VaultApi__ExpiringNotice", "00:00:05")
+                .WithEnvironment("VaultApi__SweepInterval", "00:00:01");
             _app = await _builder.BuildAsync(ct);
             await _app.StartAsync(ct);
             await _app.WaitForResourceHealthyAsync("redis", ServerTimeout, ct);
