@@ -59,6 +59,9 @@ public class EnvironmentContractTests
         Assert.Matches("^[A-Za-z0-9]{32}$", env["PayerContext__SigningKey"]);
         Assert.Matches("^[A-Za-z0-9]{32}$", env["SessionApi__AdminKey"]);
         Assert.Equal((await app.GetEnvironmentVariableValuesAsync("paymentgate", ct))["PayerContext__SigningKey"], env["PayerContext__SigningKey"]);
+        Assert.Equal($"http://localhost:{app.GetEndpoint("vaultapi").Port}", env["services__vaultapi__http__0"]);
+        // VaultApi gets SessionApi's URL for its webhook reports, without a reference (that would be a cycle).
+        Assert.Equal($"http://localhost:{port}", (await app.GetEnvironmentVariableValuesAsync("vaultapi", ct))["services__sessionapi__http__0"]);
 
         // Nothing else: the same names Aspire gives (no collector configured, so no OTEL_EXPORTER_*).
         string[] expected =
@@ -70,6 +73,8 @@ public class EnvironmentContractTests
             "ConnectionStrings__sessionsdb", "SESSIONSDB_HOST", "SESSIONSDB_PORT", "SESSIONSDB_USERNAME", "SESSIONSDB_PASSWORD", "SESSIONSDB_URI", "SESSIONSDB_DATABASENAME",
             "ConnectionStrings__redis", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_URI",
             "PayerContext__SigningKey", "SessionApi__AdminKey",
+            // WithReference(vaultApi): the vault provisioner's URL, both Aspire spellings.
+            "services__vaultapi__http__0", "VAULTAPI_HTTP",
         ];
         if (app.Services.GetService(typeof(ResourceEnvironment)) is ResourceEnvironment { OtlpEndpoint: null })
             Assert.Equal(expected.Order(), env.Keys.Order());
