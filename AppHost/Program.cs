@@ -39,8 +39,12 @@ var sessionApi = builder.AddProject<Projects.SessionApi>("sessionapi")
 // a reference both ways would be a dependency cycle (stop order), and VaultApi retries reports anyway.
 vaultApi.WithEnvironment("services__sessionapi__http__0", sessionApi.Resource.GetEndpoint("http"));
 
+// Its vault tools call VaultApi and session-status calls SessionApi (references without waiting: those tools answer
+// "unavailable" until the services are up). No cycle: neither service references mcpserver.
 var mcpServer = builder.AddProject<Projects.McpServer>("mcpserver")
     .WithReference(redis).WaitFor(redis)
+    .WithReference(vaultApi)
+    .WithReference(sessionApi)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithHttpHealthCheck("/health");
 

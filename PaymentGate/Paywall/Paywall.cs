@@ -33,6 +33,12 @@ public sealed partial class Paywall(
         var proxy = context.GetReverseProxyFeature();
         var route = catalog.FindRoute(proxy.Route.Config.RouteId);
         var (header, headerName, headerCount) = TakePaymentHeader(context.Request);
+        if (route is { Mcp: true })
+        {
+            // MCP carries payments inside JSON-RPC (_meta) and prices per tool: the MCP step decides, then calls back in here.
+            await context.RequestServices.GetRequiredService<Mcp.McpGate>().InvokeAsync(context, next, route);
+            return;
+        }
         if (route is null || route.IsFree)
         {
             // On an organisation's free routes a session token still says who is asking (vault reads): identified, not charged.
@@ -103,7 +109,8 @@ public sealed partial class Paywall(
         return attempt;
     }
 
-    async Task PayAndForwardAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt)
+    /// <summary>Verify → claim → forward buffered → settle → deliver, for an attempt read from the request.</summary>
+    public async Task PayAndForwardAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt)
     {
         var route = attempt.Route;
         VerifyResponse verification;
@@ -191,7 +198,7 @@ public sealed partial class Paywall(
         await store.MarkServedAsync(paymentId, settlement.Transaction);
         LogSettled(paymentId, settlement.Transaction, route.Amount.Value.ToString(), route.Name);
         PaywallResponses.AddSettlementHeaders(context.Response, settlement);
-        await upstream.SendAsync();
+        await upstream.SendAsync(settlement);
     }
 
     /// <summary>
@@ -258,16 +265,17 @@ public sealed partial class Paywall(
         LogRedeeming(redeemable.Id, attempt.ToString());
         var upstream = await ForwardBufferedAsync(context, next, attempt, redeemable.Id);
         await store.FinishRedeemAsync(redeemable.Id, served: !upstream.Failed);
+        SettleResponse? redeemed = null;
         if (!upstream.Failed)
         {
             PaywallTelemetry.CountSettlement("redeemed");
-            PaywallResponses.AddSettlementHeaders(context.Response, new SettleResponse
+            PaywallResponses.AddSettlementHeaders(context.Response, redeemed = new SettleResponse
             {
                 Success = true, Payer = attempt.Payer, Transaction = redeemable.Transaction ?? "", Network = redeemable.Network,
                 Amount = redeemable.Amount.ToString(),
             });
         }
-        await upstream.SendAsync();
+        await upstream.SendAsync(redeemed);
         return true;
     }
 
@@ -296,7 +304,8 @@ public sealed partial class Paywall(
             await buffer.DisposeAsync();
         }
         var error = context.Features.Get<IForwarderErrorFeature>();
-        var failed = error is not null || buffer.Overflowed || context.Response.StatusCode >= 400;
+        var failed = error is not null || buffer.Overflowed || context.Response.StatusCode >= 400
+            || context.Features.Get<IPaidAnswerFormat>()?.IsFailure(context.Response, buffer.Body) == true;
         if (error is not null)
             LogUpstreamError(error.Exception, logId, error.Error.ToString());
         return new UpstreamAnswer(context, buffer, failed);
@@ -308,6 +317,8 @@ public sealed partial class Paywall(
     {
         PaywallTelemetry.CountPaymentRequired(reason);
         LogRejected(route.Name, reason, payer is null ? error : $"{error} (payer {payer})");
+        if (context.Features.Get<IPaidAnswerFormat>() is { } format)
+            return format.WritePaymentRequiredAsync(context, route, resourceUrl, error, settlement, extra);
         return PaywallResponses.WritePaymentRequiredAsync(context, route, resourceUrl, error, settlement, extra);
     }
 
@@ -334,12 +345,15 @@ public sealed partial class Paywall(
         activity?.SetTag("gate.organization", attempt.Route.Organization?.Id);
     }
 
-    /// <summary>The buffered upstream answer; <see cref="SendAsync"/> writes it to the client unchanged.</summary>
+    /// <summary>
+    /// The buffered upstream answer; <see cref="SendAsync"/> writes it to the client unchanged, or with the settlement inside
+    /// when the request's <see cref="IPaidAnswerFormat"/> carries it in the body.
+    /// </summary>
     public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed)
     {
         public bool Failed => failed;
 
-        public async Task SendAsync()
+        public async Task SendAsync(SettleResponse? settlement = null)
         {
             var response = context.Response;
             if (buffer.Overflowed)
@@ -354,8 +368,11 @@ public sealed partial class Paywall(
             // An empty error answer (e.g. YARP's 502) is left without a length so ServiceDefaults turns it into problem+json.
             if (buffer.Body.Length == 0 && response.StatusCode >= 400)
                 return;
-            response.ContentLength = buffer.Body.Length;
-            await response.Body.WriteAsync(buffer.Body, context.RequestAborted);
+            var body = settlement is not null && context.Features.Get<IPaidAnswerFormat>() is { } format
+                ? format.WithSettlement(response, buffer.Body, settlement)
+                : buffer.Body;
+            response.ContentLength = body.Length;
+            await response.Body.WriteAsync(body, context.RequestAborted);
         }
     }
 

@@ -23,6 +23,9 @@ public sealed class GateOptions
 
     /// <summary>Prepaid sessions opened at the gate (<c>POST /api/sessions</c>).</summary>
     public SessionGateOptions Sessions { get; set; } = new();
+
+    /// <summary>MCP routes (<c>"Mcp": true</c>): request size and how tool prices are learnt.</summary>
+    public Mcp.McpGateOptions Mcp { get; set; } = new();
 }
 
 /// <summary>Configuration section <c>Gate:Sessions</c>.</summary>
@@ -78,4 +81,9 @@ public sealed class RouteOptions
     public string? Description { get; set; }
     /// <summary>MIME type of the paid answer, announced in the 402 (default application/json).</summary>
     public string? MimeType { get; set; }
+    /// <summary>
+    /// An MCP endpoint (Streamable HTTP): no Price of its own; each <c>tools/call</c> costs what the service's
+    /// <c>GET /mcp/pricing</c> says (see PaymentGate/Mcp). Needs an Organization (who gets paid).
+    /// </summary>
+    public bool Mcp { get; set; }
 }

@@ -7,7 +7,9 @@ public static class PricingApi
 {
     public static IEndpointRouteBuilder MapPricingApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/pricing", (PricingCatalog catalog) => TypedResults.Ok(Describe(catalog)))
+        // MCP tools are priced by their service (GET /mcp/pricing), learnt by the gate: listed as learnt right now.
+        app.MapGet("/api/pricing", async (PricingCatalog catalog, Mcp.McpPricing mcp, CancellationToken cancellationToken) =>
+                TypedResults.Ok(Describe(catalog) with { Tools = await Mcp.McpGateServices.DescribeAsync(mcp, catalog, cancellationToken) }))
             .WithName("GetPricing");
         return app;
     }
@@ -22,7 +24,11 @@ public static class PricingApi
             r.Organization?.Asset.Network, r.Organization?.Asset.Address.ToString(), r.Organization?.PayTo.ToString())).ToList());
 }
 
-public sealed record PricingResponse(IReadOnlyList<OrganizationPricing> Organizations, IReadOnlyList<RoutePricing> Routes);
+public sealed record PricingResponse(IReadOnlyList<OrganizationPricing> Organizations, IReadOnlyList<RoutePricing> Routes)
+{
+    /// <summary>Tools of the MCP routes (each <c>tools/call</c> costs its tool's price).</summary>
+    public IReadOnlyList<Mcp.McpToolPricing> Tools { get; init; } = [];
+}
 
 public sealed record OrganizationPricing(string Id, string Name, string PayTo, string Network, string? V1Network, string Asset, string Symbol, int Decimals);
 

@@ -30,8 +30,14 @@ public sealed record GateRoute(string Id, string Method, string Path, string Ser
 {
     public bool IsFree => Amount is null;
 
-    /// <summary>"GET /api/content/{**key}": how payments rows and logs name the route.</summary>
-    public string Name => $"{(Method.Length == 0 ? "*" : Method)} {Path}";
+    /// <summary>An MCP endpoint whose tools carry the prices (<see cref="Sessions.PaymentGate.Mcp.McpGate"/>).</summary>
+    public bool Mcp { get; init; }
+
+    /// <summary>The MCP tool this route stands for (built per priced tool of an MCP route), else null.</summary>
+    public string? Tool { get; init; }
+
+    /// <summary>"GET /api/content/{**key}" or "POST /mcp tools/call put-content": how payments rows and logs name the route.</summary>
+    public string Name => $"{(Method.Length == 0 ? "*" : Method)} {Path}" + (Tool is null ? "" : $" tools/call {Tool}");
 
     /// <summary>The v1 requirement for one request (v1 puts the resource URL inside the requirement).</summary>
     public PaymentRequirementsV1? RequirementsV1(string resourceUrl) =>
@@ -210,9 +216,11 @@ public sealed class PricingCatalog
                 }
             }
         }
+        if (route.Mcp && (string.IsNullOrWhiteSpace(route.Organization) || !string.IsNullOrWhiteSpace(route.Price)))
+            errors.Add($"{key}: an Mcp route needs an Organization (who gets paid) and no Price (each tool's price comes from the service).");
         if (errors.Count > before)
             return null;
         return new GateRoute(id, method, path, service, route.Description ?? "", string.IsNullOrWhiteSpace(route.MimeType) ? "application/json" : route.MimeType,
-            organization, amount, requirements);
+            organization, amount, requirements) { Mcp = route.Mcp };
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sessions.PaymentGate.Mcp;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Proxy;
@@ -35,6 +36,8 @@ public static class GatewayExtensions
         services.TryAddSingleton<Paywall>();
         services.TryAddSingleton<SettlementReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<SettlementReconciler>());
+        // MCP routes: priced per tool from the service's GET /mcp/pricing (PaymentGate/Mcp).
+        services.AddMcpGate();
 
         // Sessions (Payment-Session header, /api/sessions): SessionApi through service discovery (services:sessionapi:http:0).
         services.AddHttpClient(SessionApiClient.HttpClientName, client => client.BaseAddress = new Uri("http://sessionapi"));

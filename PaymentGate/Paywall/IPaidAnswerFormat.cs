@@ -1,0 +1,22 @@
+using Sessions.PaymentGate.Pricing;
+using Sessions.Payments.X402;
+
+namespace Sessions.PaymentGate.Paywall;
+
+/// <summary>
+/// How the paywall's answers look when the payment travels inside the protocol rather than in HTTP headers (MCP tool
+/// calls: PaymentGate/Mcp). Set as a request feature before the paywall runs; without one the paywall speaks plain HTTP
+/// (402, PAYMENT-RESPONSE). Verify, claim, forward, settle and the ledger stay the paywall's, whatever the format.
+/// </summary>
+public interface IPaidAnswerFormat
+{
+    /// <summary>The upstream answered below 400 but its answer is a failure (a tool result with isError): nothing is charged.</summary>
+    bool IsFailure(HttpResponse response, ReadOnlyMemory<byte> body);
+
+    /// <summary>The served answer with the settlement inside it (MCP: <c>result._meta["x402/payment-response"]</c>).</summary>
+    ReadOnlyMemory<byte> WithSettlement(HttpResponse response, ReadOnlyMemory<byte> body, SettleResponse settlement);
+
+    /// <summary>"Payment required" in the protocol's own form (MCP: a tool result with isError and the PaymentRequired).</summary>
+    Task WritePaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string error, SettleResponse? settlement,
+        IReadOnlyDictionary<string, object?>? extra);
+}
