@@ -84,12 +84,13 @@ public class StringCommandTests(InfrastructureFixture infra)
     {
         await using var redis = Client(infra.RedisConnectionString);
         var key = Key("px");
-        Assert.True(await redis.SetAsync(key, "v", TimeSpan.FromMilliseconds(150), SetCondition.NotExists, Ct));
+        // 1.5 s: long enough that a loaded machine still reads the value before it expires.
+        Assert.True(await redis.SetAsync(key, "v", TimeSpan.FromMilliseconds(1500), SetCondition.NotExists, Ct));
         var ttl = await redis.TimeToLiveAsync(key, Ct);
         Assert.NotNull(ttl);
-        Assert.InRange(ttl.Value.TotalMilliseconds, 1, 150);
+        Assert.InRange(ttl.Value.TotalMilliseconds, 1, 1500);
         Assert.Equal("v", (string?)await redis.GetAsync(key, Ct));
-        await Task.Delay(200, Ct);
+        await Task.Delay(1700, Ct);
         Assert.True((await redis.GetAsync(key, Ct)).IsNull);   // Redis expires on access, so this is exact
         Assert.Null(await redis.TimeToLiveAsync(key, Ct));
     }
