@@ -59,7 +59,7 @@ public sealed partial class Paywall(
             return;
         }
         // A payment wins over a session token (a client that got "insufficient balance" retries with a payment).
-        if (header is null && sessionToken is not null
+        if (header is null && sessionToken is not null && !Mpp.MppPayments.HasCredential(context.Request)
             && await context.RequestServices.GetRequiredService<SessionSpending>().TryServeAsync(context, next, route, resourceUrl, sessionToken))
             return;
         var attempt = await ReadAttemptAsync(context, route, resourceUrl, header, headerName, headerCount);
@@ -74,6 +74,9 @@ public sealed partial class Paywall(
     public async Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, GateRoute route, string resourceUrl, string? header, string? headerName,
         int headerCount)
     {
+        // MPP: an Authorization: Payment credential becomes the same exact-EVM attempt (PaymentGate/Mpp).
+        if (Mpp.MppPayments.HasCredential(context.Request) && context.RequestServices.GetService<Mpp.MppPayments>() is { } mpp)
+            return await mpp.ReadAttemptAsync(context, this, route, resourceUrl, x402HeaderToo: header is not null);
         if (header is null)
         {
             // After a session token that could not pay, say why: "header required" alone would hide the expired session.
@@ -316,6 +319,7 @@ public sealed partial class Paywall(
         string? payer = null, SettleResponse? settlement = null, IReadOnlyDictionary<string, object?>? extra = null)
     {
         PaywallTelemetry.CountPaymentRequired(reason);
+        context.Items[Mpp.MppResponses.ReasonItem] = reason;
         LogRejected(route.Name, reason, payer is null ? error : $"{error} (payer {payer})");
         if (context.Features.Get<IPaidAnswerFormat>() is { } format)
             return format.WritePaymentRequiredAsync(context, route, resourceUrl, error, settlement, extra);

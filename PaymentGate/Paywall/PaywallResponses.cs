@@ -27,8 +27,15 @@ public static class PaywallResponses
             Resource = new ResourceInfo { Url = resourceUrl, Description = route.Description, MimeType = route.MimeType },
             Accepts = [route.Requirements!],
         });
+        // MPP clients pay the same route with this challenge (PaymentGate/Mpp); x402 clients ignore it.
+        Mpp.MppResponses.AddChallenge(context, route);
         if (settlement is not null)
             AddSettlementHeaders(response, settlement);
+        if (Mpp.MppResponses.IsAnswering(context))
+        {
+            await Mpp.MppResponses.WritePaymentProblemAsync(context, error, extra);
+            return;
+        }
 
         IReadOnlyList<PaymentRequirementsV1> accepts = route.RequirementsV1(resourceUrl) is { } v1 ? [v1] : [];
         response.ContentType = "application/json";
@@ -52,6 +59,7 @@ public static class PaywallResponses
         response.Headers[X402HeaderCodec.PaymentResponseHeaderV1] = encoded;
         // Browsers' fetch only exposes these to scripts when listed.
         response.Headers.AccessControlExposeHeaders = $"{X402HeaderCodec.PaymentResponseHeader}, {X402HeaderCodec.PaymentResponseHeaderV1}";
+        Mpp.MppResponses.AddReceipt(response, settlement);
     }
 
     /// <summary>503 problem+json: the gate cannot take payments right now, nothing was forwarded (or delivered).</summary>

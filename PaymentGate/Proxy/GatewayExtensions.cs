@@ -36,6 +36,8 @@ public static class GatewayExtensions
         services.TryAddSingleton<Paywall>();
         services.TryAddSingleton<SettlementReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<SettlementReconciler>());
+        // MPP (Authorization: Payment) beside x402 on the same routes: PaymentGate/Mpp.
+        services.AddMppPayments();
         // MCP routes: priced per tool from the service's GET /mcp/pricing (PaymentGate/Mcp).
         services.AddMcpGate();
 

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Net.Http.Headers;
+using Sessions.PaymentGate.Paywall;
+using Sessions.PaymentGate.Pricing;
+using Sessions.Payments.Crypto;
+using Sessions.Payments.Eip712;
+using Sessions.Payments.Mpp;
+using Sessions.Payments.X402;
+
+namespace Sessions.PaymentGate.Mpp;
+
+/// <summary>
+/// Reads <c>Authorization: Payment &lt;credential&gt;</c> against a priced route, with the checks of the evm charge draft
+/// and mppx's <c>evm.charge</c> server in their order (challenge id, binding to this route, expiry, payload, signature,
+/// source), and turns it into the x402 v2 "exact" <see cref="PaymentAttempt"/> it is: an EIP-3009
+/// TransferWithAuthorization for the route's payTo and price. From there the paywall's one path (verify, claim with the
+/// replay guard, mandates, forward, settle on the ledger) runs unchanged; only the answers are MPP's (<see cref="MppResponses"/>).
+/// </summary>
+public sealed class MppPayments(MppChallenger challenger)
+{
+    /// <summary>True when an Authorization value uses the Payment scheme.</summary>
+    public static bool HasCredential(HttpRequest request)
+    {
+        foreach (var value in request.Headers.Authorization)
+        {
+            if (value is null)
+                continue;
+            foreach (var part in value.Split(','))
+            {
+                var item = part.TrimStart(' ', '\t');
+                if (item.Length > PaymentChallenge.Scheme.Length && item.StartsWith(PaymentChallenge.Scheme, StringComparison.OrdinalIgnoreCase)
+                    && item[PaymentChallenge.Scheme.Length] is ' ' or '\t')
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The attempt, or null after answering: 402 problem with a fresh challenge (and the x402 offer) for a credential that
+    /// cannot pay, 400 for an unsupported method or several payments in one request.
+    /// </summary>
+    public async Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route, string resourceUrl,
+        bool x402HeaderToo)
+    {
+        var values = context.Request.Headers.Authorization.ToArray();
+        // A payment proof never reaches an upstream (the same rule as PAYMENT-SIGNATURE).
+        context.Request.Headers.Remove(HeaderNames.Authorization);
+        context.Items[MppResponses.AnsweringItem] = true;
+
+        Task Refuse(string type, string detail, string? payer = null)
+        {
+            context.Items[MppResponses.ProblemTypeItem] = type;
+            return paywall.PaymentRequiredAsync(context, route, resourceUrl, "mpp_" + type, detail, payer);
+        }
+
+        var decoded = PaymentCredentials.Decode(values);
+        if (decoded.Error == CredentialError.Multiple || (decoded.Succeeded && x402HeaderToo))
+        {
+            await MppResponses.WriteBadRequestAsync(context, route, MppResponses.BadRequest,
+                "Send one payment per request: several Payment credentials (or a Payment credential and an x402 header) were sent.");
+            return null;
+        }
+        if (!decoded.Succeeded)
+        {
+            await Refuse(MppResponses.MalformedCredential, $"Credential is malformed: {decoded.Message}.");
+            return null;
+        }
+        var credential = decoded.Credential!;
+        var echoed = credential.Challenge;
+        if (echoed.Method != MppChallenger.Method || echoed.Intent != MppChallenger.Intent)
+        {
+            await MppResponses.WriteBadRequestAsync(context, route, MppResponses.MethodUnsupported,
+                $"Method '{echoed.Method}' with intent '{echoed.Intent}' is not accepted here; pay with method \"evm\", intent \"charge\".");
+            return null;
+        }
+        context.Items[MppResponses.ChallengeIdItem] = echoed.Id;
+        // 1. Issued by this gate with exactly these parameters (request, expires and realm included).
+        if (!ChallengeId.Verify(challenger.Key, echoed))
+        {
+            await Refuse(MppResponses.InvalidChallenge, $"Challenge \"{echoed.Id}\" was not issued by this gate with these parameters.");
+            return null;
+        }
+        if (echoed.Realm != challenger.RealmOf(context))
+        {
+            await Refuse(MppResponses.InvalidChallenge, $"Challenge realm '{echoed.Realm}' is not this gate's ('{challenger.RealmOf(context)}').");
+            return null;
+        }
+        // 2. Bound to this route's price and recipient: a challenge of a cheaper route does not pay this one.
+        var expected = Base64Url.Encode(Jcs.CanonicalizeToUtf8(MppChallenger.RequestFor(route)));
+        if (!ChallengeId.TryCanonicalRequest(echoed.Request, out var echoedRequest) || echoedRequest != expected)
+        {
+            var insufficient = TryReadAmount(echoed.Request, out var amount) && amount < route.Amount!.Value;
+            await Refuse(insufficient ? MppResponses.PaymentInsufficient : MppResponses.InvalidChallenge, insufficient
+                ? $"The challenge asks for {amount} atomic units; {route.Name} costs {route.Amount}."
+                : $"The challenge's request does not match what {route.Name} asks for (amount, currency, recipient, chain).");
+            return null;
+        }
+        // 3. Not expired (and present: fail closed, as mppx does).
+        var now = challenger.Time.GetUtcNow();
+        if (!DateTimeOffset.TryParse(echoed.Expires, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expires))
+        {
+            await Refuse(MppResponses.InvalidChallenge, $"Challenge \"{echoed.Id}\" has no valid expires.");
+            return null;
+        }
+        if (expires <= now)
+        {
+            await Refuse(MppResponses.PaymentExpired, $"Challenge \"{echoed.Id}\" expired at {echoed.Expires}.");
+            return null;
+        }
+        // 4. The evm authorization payload.
+        var (payload, payloadType, payloadError) = ReadAuthorization(credential.Payload);
+        if (payload is null)
+        {
+            // Another credential type (permit2, transaction, hash) is well-formed but not one this gate offered.
+            await Refuse(payloadType is null ? MppResponses.MalformedCredential : MppResponses.VerificationFailed, payloadError!);
+            return null;
+        }
+        var (failureType, failure) = Check(payload!, credential, route, now);
+        if (failureType is not null)
+        {
+            await Refuse(failureType, failure!, payload!.From);
+            return null;
+        }
+
+        // 5. The x402 v2 exact payment this authorization is, accepted against the route's own offer.
+        var exact = new ExactEvmPayload
+        {
+            Signature = payload!.Signature,
+            Authorization = new ExactEvmAuthorization
+            {
+                From = payload.From, To = payload.To, Value = payload.Value, ValidAfter = payload.ValidAfter, ValidBefore = payload.ValidBefore,
+                Nonce = payload.Nonce,
+            },
+        };
+        var v2 = new PaymentPayload
+        {
+            Resource = new ResourceInfo { Url = resourceUrl, Description = route.Description, MimeType = route.MimeType },
+            Accepted = route.Requirements!,
+            Payload = exact.ToJsonElement(),
+        };
+        var token = values.Single(v => v is not null && HasCredential(v))!;
+        var attempt = PaymentAttempt.TryCreate(route, resourceUrl, token.Trim(), new DecodedPaymentPayload(2, null, v2), out var error);
+        if (attempt is null)
+            await Refuse(MppResponses.VerificationFailed, error, payload.From);
+        return attempt;
+    }
+
+    /// <summary>mppx's checks in its order; (null, null) when the authorization pays this route.</summary>
+    (string? Type, string? Detail) Check(AuthorizationPayload payload, PaymentCredential credential, GateRoute route, DateTimeOffset now)
+    {
+        var organization = route.Organization!;
+        var asset = organization.Asset;
+        if (!EvmAddress.TryParse(payload.From, out var from) || !EvmAddress.TryParse(payload.To, out var to)
+            || !Price.TryParseUInt256(payload.Value, out var value) || !Price.TryParseUInt256(payload.ValidAfter, out var validAfter)
+            || !Price.TryParseUInt256(payload.ValidBefore, out var validBefore) || !Bytes32.TryParse(payload.Nonce, out var nonce))
+            return (MppResponses.MalformedCredential, "Credential is malformed: from/to must be addresses, value/validAfter/validBefore decimal strings, nonce 32 bytes hex.");
+        if (to != organization.PayTo)
+            return (MppResponses.VerificationFailed, $"EVM authorization recipient mismatch: {to} is not {organization.PayTo}.");
+        if (value != route.Amount!.Value)
+            return (value < route.Amount.Value ? MppResponses.PaymentInsufficient : MppResponses.VerificationFailed,
+                $"EVM authorization amount mismatch: {value} instead of {route.Amount}.");
+        if (nonce != MppEvm.AuthorizationNonce(credential.Challenge.Id, credential.Challenge.Realm))
+            return (MppResponses.VerificationFailed, "EVM authorization challenge hash mismatch: nonce must be keccak256(challenge.id + challenge.realm).");
+        var unixNow = now.ToUnixTimeSeconds();
+        if (validAfter > unixNow)
+            return (MppResponses.VerificationFailed, $"EVM authorization is not valid yet (validAfter {validAfter}).");
+        if (validBefore <= unixNow)
+            return (MppResponses.PaymentExpired, $"EVM authorization has expired (validBefore {validBefore}).");
+        var message = new TransferWithAuthorization(from, to, value, validAfter, validBefore, nonce);
+        var recovered = message.RecoverSigner(TransferWithAuthorization.Domain(asset.Eip712Name, asset.Eip712Version, asset.ChainId, asset.Address),
+            payload.Signature);
+        if (!recovered.Succeeded || recovered.Signer != from)
+            return (MppResponses.VerificationFailed, "EVM authorization signature mismatch: the typed-data signer is not 'from'.");
+        if (credential.Source is { } source
+            && (!MppEvm.TryParseSourceDid(source, out var chainId, out var sourceAddress) || chainId != asset.ChainId || sourceAddress != from))
+            return (MppResponses.VerificationFailed, $"EVM authorization source mismatch: expected {MppEvm.SourceDid(asset.ChainId, from)}.");
+        return (null, null);
+    }
+
+    sealed record AuthorizationPayload(string From, string To, string Value, string ValidAfter, string ValidBefore, string Nonce, string Signature);
+
+    /// <summary>The authorization payload; else its type (null when there is none) and why it cannot be used.</summary>
+    static (AuthorizationPayload? Payload, string? Type, string? Error) ReadAuthorization(JsonElement payload)
+    {
+        var type = Text(payload, "type");
+        if (type is null)
+            return (null, null, "Credential is malformed: payload.type is missing.");
+        if (type != "authorization")
+            return (null, type, $"Credential type '{type}' is not accepted: this gate offers EIP-3009 \"authorization\" credentials only.");
+        string?[] fields = [Text(payload, "from"), Text(payload, "to"), Text(payload, "value"), Text(payload, "validAfter"),
+            Text(payload, "validBefore"), Text(payload, "nonce"), Text(payload, "signature")];
+        if (fields.Any(f => f is null))
+            return (null, null, "Credential is malformed: an authorization payload has string members from, to, value, validAfter, validBefore, nonce, signature.");
+        return (new AuthorizationPayload(fields[0]!, fields[1]!, fields[2]!, fields[3]!, fields[4]!, fields[5]!, fields[6]!), type, null);
+    }
+
+    static bool TryReadAmount(string requestB64, out BigInteger amount)
+    {
+        amount = BigInteger.Zero;
+        if (!Base64Url.TryDecode(requestB64, out var bytes))
+            return false;
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            return Price.TryParseUInt256(Text(document.RootElement, "amount"), out amount);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    static bool HasCredential(string value) =>
+        value.Split(',').Any(part => part.TrimStart(' ', '\t') is var item && item.Length > PaymentChallenge.Scheme.Length
+            && item.StartsWith(PaymentChallenge.Scheme, StringComparison.OrdinalIgnoreCase) && item[PaymentChallenge.Scheme.Length] is ' ' or '\t');
+}
