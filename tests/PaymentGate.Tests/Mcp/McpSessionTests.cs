@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using PaymentGate.Tests.Sessions;
+using Sessions.PaymentGate.Sessions;
+using Sessions.ServiceDefaults.PayerContext;
+using Sessions.Testing;
+using static PaymentGate.Tests.Mcp.McpClient;
+using static PaymentGate.Tests.Sessions.SessionGateHarness;
+
+namespace PaymentGate.Tests.Mcp;
+
+// MCP tool calls paid by a session (Payment-Session header, SessionApi in-process): each priced call debits its tool's price,
+// a tool error is credited back, free tools are identified (payer context with the session) but not charged.
+public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    SessionGateHarness _gate = null!;
+    FakeMcpServer _mcp = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _mcp = await FakeMcpServer.StartAsync();
+        _gate = await SessionGateHarness.StartAsync(infrastructure, new() { ["services:mcpserver:http:0"] = _mcp.Url });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.DisposeAsync();
+        await _mcp.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Session_token_pays_each_priced_call_credits_back_tool_errors_and_identifies_free_tools()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (id, token, _) = await _gate.OpenAsync(payer, 100_000);
+        var signer = _gate.GateServices.GetRequiredService<PayerContextSigner>();
+
+        for (var i = 1; i <= 3; i++)
+        {
+            using var response = await PostAsync(_gate.Http, ToolCall("put-content", new { key = $"k{i}", value = "v" }), token);
+            var answer = await ReadAsync(response);
+            Assert.Null(answer["result"]!["isError"]);
+            Assert.Null(answer["result"]!["_meta"]);
+            Assert.Equal((100_000 - i * 10_000).ToString(), Header(response, SessionSpending.BalanceHeader));
+        }
+        var call = _mcp.ToolCalls("put-content").Last();
+        Assert.True(signer.TryVerify(call.PayerContext, out var context, out _));
+        Assert.Equal((payer.Lower, id), (context!.Payer, context.SessionId));
+
+        using (var failed = await PostAsync(_gate.Http, ToolCall("fail-tool"), token))
+        {
+            Assert.True((await ReadAsync(failed))["result"]!["isError"]!.GetValue<bool>());
+            Assert.Equal("70000", Header(failed, SessionSpending.BalanceHeader));
+        }
+        Assert.Equal(1, await _gate.LedgerCountAsync(id, "credit"));
+
+        using (var status = await PostAsync(_gate.Http, ToolCall("session-status"), token))
+        {
+            Assert.Null((await ReadAsync(status))["result"]!["isError"]);
+            Assert.True(signer.TryVerify(_mcp.ToolCalls("session-status").Single().PayerContext, out var identified, out _));
+            Assert.Equal((payer.Lower, id), (identified!.Payer, identified.SessionId));
+        }
+        Assert.Equal(4, await _gate.LedgerCountAsync(id, "debit"));
+        // No token ever reaches the server.
+        Assert.All(_mcp.Calls, c => Assert.DoesNotContain(token, c.Body!.ToJsonString()));
+    }
+
+    [Fact]
+    public async Task Unknown_session_token_on_a_priced_call_gets_the_payment_required_result_saying_why()
+    {
+        var answer = await CallAsync(_gate.Http, ToolCall("get-content", new { key = "k" }), "st_" + new string('a', 43));
+
+        var result = answer["result"]!;
+        Assert.True(result["isError"]!.GetValue<bool>());
+        Assert.Contains("unknown", result["structuredContent"]!["error"]!.GetValue<string>());
+        Assert.Equal("1000", result["structuredContent"]!["accepts"]![0]!["amount"]!.GetValue<string>());
+        Assert.Empty(_mcp.ToolCalls("get-content"));
+    }
+
+    [Fact]
+    public async Task Depleted_session_gets_the_payment_required_result_with_a_top_up_hint()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (id, token, _) = await _gate.OpenAsync(payer, 10_000);
+        Assert.Null((await CallAsync(_gate.Http, ToolCall("put-content", new { key = "k", value = "v" }), token))["result"]!["isError"]);
+
+        var answer = await CallAsync(_gate.Http, ToolCall("get-content", new { key = "k" }), token);
+
+        var required = answer["result"]!["structuredContent"]!.AsObject();
+        Assert.True(answer["result"]!["isError"]!.GetValue<bool>());
+        Assert.Equal($"/api/sessions/{id}/topup", required["topUp"]!["path"]!.GetValue<string>());
+        Assert.Equal(2, required["x402Version"]!.GetValue<int>());
+        Assert.Single(_mcp.ToolCalls("put-content"));
+        Assert.Empty(_mcp.ToolCalls("get-content"));
+        Assert.IsType<JsonArray>(required["accepts"]);
+    }
+}
