@@ -30,6 +30,9 @@ public sealed class DistributedApplication : IHost, IAsyncDisposable
 
     public DistributedApplicationModel Model => Services.GetRequiredService<DistributedApplicationModel>();
 
+    /// <summary>Stop, start and restart resources while the application runs (Aspire's <c>ResourceCommands</c>).</summary>
+    public ResourceCommandService ResourceCommands => Services.GetRequiredService<ResourceCommandService>();
+
     public Task StartAsync(CancellationToken cancellationToken = default) => _host.StartAsync(cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken = default) => _host.StopAsync(cancellationToken);

@@ -129,6 +129,7 @@ public sealed class DistributedApplicationBuilder : IDistributedApplicationBuild
             Services.AddSingleton<ApplicationOrchestrator>();
             Services.AddHostedService(sp => sp.GetRequiredService<ApplicationOrchestrator>());
         }
+        Services.AddSingleton(sp => new ResourceCommandService(model, sp.GetService<ApplicationOrchestrator>()));
         return new DistributedApplication(_host.Build());
     }
 

@@ -31,6 +31,32 @@ public sealed class StackFixture : IAsyncLifetime
     /// <summary>VaultApi's retention in this stack (the default is 30 days).</summary>
     public static readonly TimeSpan VaultRetention = TimeSpan.FromSeconds(15);
 
+    /// <summary>The running application (null when the stack is external): resource states, commands, logs.</summary>
+    public DistributedApplication? App => _app;
+
+    /// <summary>SIGKILLs a service's process, as a crash would, and waits until the AppHost sees it exited.</summary>
+    public async Task KillAsync(string resource, CancellationToken cancellationToken)
+    {
+        var app = _app ?? throw new InvalidOperationException("Killing a service needs the stack started by the test.");
+        Assert.True(app.ResourceNotifications.TryGetCurrentState(resource, out var current) && current.Snapshot.Pid is int, $"{resource} has no process");
+        using (var process = System.Diagnostics.Process.GetProcessById(current.Snapshot.Pid!.Value))
+            process.Kill(entireProcessTree: true);
+        await app.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.State == KnownResourceStates.Exited, cancellationToken)
+            .WaitAsync(ServerTimeout, cancellationToken);
+    }
+
+    /// <summary>Starts a stopped or killed service again (Aspire's resource-start command) and waits until it is healthy.</summary>
+    public async Task StartAgainAsync(string resource, CancellationToken cancellationToken)
+    {
+        var app = _app ?? throw new InvalidOperationException("Starting a service needs the stack started by the test.");
+        var started = await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, cancellationToken);
+        Assert.True(started.Success, started.ErrorMessage);
+        // Past the old Exited state first: waiting for "healthy" on a terminal state gives up at once.
+        await app.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.State == KnownResourceStates.Running, cancellationToken)
+            .WaitAsync(ServiceTimeout, cancellationToken);
+        await app.WaitForResourceHealthyAsync(resource, ServiceTimeout, cancellationToken);
+    }
+
     /// <summary>A database's connection string, for direct checks (null when the stack is external).</summary>
     public async Task<string?> ConnectionStringAsync(string database, CancellationToken cancellationToken) =>
         _app is null ? null : await _app.GetConnectionStringAsync(database, cancellationToken);

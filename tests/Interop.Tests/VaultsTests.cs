@@ -134,6 +134,42 @@ public class VaultsTests(StackFixture stack)
         }
     }
 
+    // Fault injection on the real processes: VaultApi SIGKILLed, a session is paid for and opened meanwhile (the gate answers
+    // 503: the session exists, its vault cannot), and once VaultApi is started again the session has exactly one vault.
+    [Fact]
+    public async Task VaultApi_killed_during_session_creation_the_session_has_exactly_one_vault_once_it_is_back()
+    {
+        var vaultsDb = await stack.ConnectionStringAsync("vaultsdb", Ct);
+        var sessionsDb = await stack.ConnectionStringAsync("sessionsdb", Ct);
+        Assert.True(vaultsDb is not null && sessionsDb is not null, "This test kills a service: it needs the stack started by the test run.");
+        var wallet = await stack.FundedWalletAsync(PaymentAssertions.Funding, Ct);
+
+        await stack.KillAsync("vaultapi", Ct);
+        try
+        {
+            var paid = await stack.RunScriptAsync("pay.mjs", new Dictionary<string, string>
+            {
+                ["GATE_URL"] = stack.GateUrl, ["PRIVATE_KEY"] = wallet.PrivateKey, ["METHOD"] = "POST",
+                ["URL_PATH"] = "/api/sessions", ["BODY"] = """{"deposit":"20000","ttlSeconds":3600}""",
+            }, Ct);
+            var answer = paid.GetProperty("answer");
+            Assert.True(answer.GetProperty("status").GetInt32() == 503, NodeRunner.Pretty(paid));
+            Assert.Contains("paymentId", answer.GetProperty("body").GetString());
+        }
+        finally
+        {
+            await stack.StartAgainAsync("vaultapi", Ct);
+        }
+
+        var sessionId = (string)(await ScalarAsync(sessionsDb!, "SELECT id FROM sessions WHERE payer = $1", wallet.AddressLower))!;
+        await EventuallyAsync(async () => await ScalarAsync(sessionsDb!, "SELECT vault_id FROM sessions WHERE id = $1", sessionId) is string,
+            TimeSpan.FromSeconds(60), "SessionApi's provisioner gives the session its vault");
+        Assert.Equal(1L, await ScalarAsync(vaultsDb!, "SELECT count(*) FROM vaults WHERE session_id = $1", sessionId));
+        Assert.Equal(await ScalarAsync(vaultsDb!, "SELECT id FROM vaults WHERE session_id = $1", sessionId),
+            await ScalarAsync(sessionsDb!, "SELECT vault_id FROM sessions WHERE id = $1", sessionId));
+        Assert.Equal(1L, await ScalarAsync(sessionsDb!, "SELECT count(*) FROM sessions WHERE payer = $1", wallet.AddressLower));
+    }
+
     async Task<(string SessionId, string Token, string VaultId, DateTimeOffset ExpiresAt)> OpenAsync(Wallet wallet, long deposit, int ttlSeconds)
     {
         var opened = await stack.RunScriptAsync("open-session.mjs", new Dictionary<string, string>

@@ -28,6 +28,7 @@ internal sealed class ApplicationOrchestrator(
     readonly ConcurrentDictionary<IResource, ManagedProcess> _processes = new();
     readonly ConcurrentDictionary<IResource, CancellationTokenSource> _monitors = new();
     readonly List<Task> _lifecycles = [];
+    RunContext? _context;
     readonly ResourceHealthMonitor _health = new(services, notifications, logs);
     ConsoleReporter? _reporter;
     int _stopped;
@@ -59,13 +60,33 @@ internal sealed class ApplicationOrchestrator(
             _reporter.Start();
         }
 
-        var context = new RunContext(state, options, environment, logs, ProjectRunner.ConfigurationOf(hostEnvironment.ApplicationName is { } name ? TryLoad(name) : null));
+        var context = _context = new RunContext(state, options, environment, logs, ProjectRunner.ConfigurationOf(hostEnvironment.ApplicationName is { } name ? TryLoad(name) : null));
         foreach (var resource in model.Resources)
             if (ResourceRunner.For(resource) is { } runner)
-                _lifecycles.Add(Task.Run(() => RunAsync(resource, runner, context, _stopping.Token), CancellationToken.None));
+                lock (_lifecycles) _lifecycles.Add(Task.Run(() => RunAsync(resource, runner, context, _stopping.Token), CancellationToken.None));
 
         logger.LogInformation("Distributed application started. Press Ctrl+C to shut down.");
         return Task.CompletedTask;
+    }
+
+    /// <summary>Aspire's "resource-stop" command: stops the resource's process (stop signal, then kill after 5 s).</summary>
+    public async Task<bool> StopResourceAsync(IResource resource)
+    {
+        if (!_processes.TryGetValue(resource, out var process) || process.HasExited) return false;
+        await PublishWithChildrenAsync(resource, s => s with { State = KnownResourceStates.Stopping }).ConfigureAwait(false);
+        await process.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await notifications.WaitForResourceAsync(resource.Name, e => KnownResourceStates.IsTerminal(e.Snapshot.State), CancellationToken.None)
+            .ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Aspire's "resource-start" command: starts a resource whose process has ended (stopped, exited or killed).</summary>
+    public bool StartResource(IResource resource)
+    {
+        if (_context is not { } context || _stopping.IsCancellationRequested || ResourceRunner.For(resource) is not { } runner) return false;
+        if (_processes.TryGetValue(resource, out var process) && !process.HasExited) return false;
+        lock (_lifecycles) _lifecycles.Add(Task.Run(() => RunAsync(resource, runner, context, _stopping.Token), CancellationToken.None));
+        return true;
     }
 
     async Task RunAsync(IResource resource, ResourceRunner runner, RunContext context, CancellationToken cancellationToken)
@@ -208,7 +229,9 @@ internal sealed class ApplicationOrchestrator(
 
         // A process that started while we were stopping.
         await Task.WhenAll(_processes.Values.Where(p => !p.HasExited).Select(p => p.StopAsync(TimeSpan.FromMilliseconds(200)))).ConfigureAwait(false);
-        try { await Task.WhenAll(_lifecycles).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false); }
+        Task[] lifecycles;
+        lock (_lifecycles) lifecycles = [.. _lifecycles];
+        try { await Task.WhenAll(lifecycles).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false); }
         catch (TimeoutException) { }
 
         state.DeleteScratch();

@@ -133,7 +133,6 @@ public sealed class SessionGateHarness : IAsyncDisposable
             ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
             ["SessionApi:SweepInterval"] = "01:00:00",
             ["SessionApi:AdminKey"] = AdminKey,
-            ["SessionApi:Webhooks:PollInterval"] = "00:00:00.200",
             // Passes are driven by the tests (ProvisionVaultsAsync); the loop runs once at start-up.
             ["SessionApi:Vaults:Interval"] = "01:00:00",
             ["services:vaultapi:http:0"] = "http://127.0.0.1:9",
