@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -12,6 +13,9 @@ public sealed class McpRequest
 {
     public const string PaymentMetaKey = "x402/payment";
     public const string PaymentResponseMetaKey = "x402/payment-response";
+
+    /// <summary>How the gate writes JSON-RPC: quotes and apostrophes in texts stay readable (the bodies are JSON, never HTML).</summary>
+    public static readonly JsonSerializerOptions WriteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
@@ -60,7 +64,7 @@ public sealed class McpRequest
         return payment;
     }
 
-    public byte[] ToUtf8Bytes() => Encoding.UTF8.GetBytes(_root.ToJsonString());
+    public byte[] ToUtf8Bytes() => Encoding.UTF8.GetBytes(_root.ToJsonString(WriteOptions));
 }
 
 /// <summary>
@@ -116,7 +120,7 @@ public sealed class McpAnswer
     /// <summary>The body again, with <see cref="Message"/> as it is now, in the format it came in.</summary>
     public byte[] ToUtf8Bytes()
     {
-        var json = Message.ToJsonString();
+        var json = Message.ToJsonString(McpRequest.WriteOptions);
         if (_events is null)
             return Encoding.UTF8.GetBytes(json);
         var builder = new StringBuilder();

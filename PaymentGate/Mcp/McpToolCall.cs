@@ -49,7 +49,7 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse) : IP
 
         var result = new JsonObject
         {
-            ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = required.ToJsonString() }),
+            ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = required.ToJsonString(McpRequest.WriteOptions) }),
             ["structuredContent"] = required,
             ["isError"] = true,
         };
@@ -63,7 +63,7 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse) : IP
         response.Clear();
         response.StatusCode = StatusCodes.Status200OK;
         response.Headers.CacheControl = "no-store";
-        var json = message.ToJsonString();
+        var json = message.ToJsonString(McpRequest.WriteOptions);
         var bytes = answerAsSse ? Encoding.UTF8.GetBytes($"event: message\ndata: {json}\n\n") : Encoding.UTF8.GetBytes(json);
         response.ContentType = answerAsSse ? "text/event-stream" : "application/json";
         response.ContentLength = bytes.Length;
