@@ -20,6 +20,10 @@ var payerContextKey = builder.AddParameter("payer-context-key",
 var adminKey = builder.AddParameter("admin-key",
     new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// Keys the HMAC of the gate's MPP challenge ids (stateless: every gate instance verifies what another issued).
+var mppChallengeKey = builder.AddParameter("mpp-challenge-key",
+    new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 var vaultApi = builder.AddProject<Projects.VaultApi>("vaultapi")
     .WithReference(vaultsDb).WaitFor(vaultsDb)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
@@ -58,6 +62,7 @@ builder.AddProject<Projects.PaymentGate>("paymentgate")
     .WithReference(gateDb).WaitFor(gateDb)
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
+    .WithEnvironment("Gate__Mpp__ChallengeKey", mppChallengeKey)
     .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

@@ -25,6 +25,7 @@ public class AppModelTests
             ["gatedb"] = nameof(PostgresDatabaseResource),
             ["payer-context-key"] = nameof(ParameterResource),
             ["admin-key"] = nameof(ParameterResource),
+            ["mpp-challenge-key"] = nameof(ParameterResource),
             ["sessionapi"] = nameof(ProjectResource),
             ["vaultapi"] = nameof(ProjectResource),
             ["mcpserver"] = nameof(ProjectResource),

@@ -48,6 +48,7 @@ public class ManifestTests
         Assert.Equal("{gatedb.connectionString}", (string?)env["ConnectionStrings__gatedb"]);
         Assert.Equal("{redis.connectionString}", (string?)env["ConnectionStrings__redis"]);
         Assert.Equal("{payer-context-key.value}", (string?)env["PayerContext__SigningKey"]);
+        Assert.Equal("{mpp-challenge-key.value}", (string?)env["Gate__Mpp__ChallengeKey"]);
         Assert.Equal("true", (string?)env["ASPNETCORE_FORWARDEDHEADERS_ENABLED"]);
         Assert.Equal("{paymentgate.bindings.http.targetPort}", (string?)env["HTTP_PORTS"]);
         Assert.Null(env["OTEL_SERVICE_NAME"]);
