@@ -88,6 +88,8 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
         context.Features.Set<IPaidAnswerFormat>(new McpToolCall(request.Id!, tool.Name, AnswersAsSseOnly(context.Request)));
         var payment = request.TakePayment(out var paymentPresent);
         SetBody(context, request.ToUtf8Bytes());
+        // The gate must read the answer to know whether to charge: an encoded one would pass as "unreadable, not charged".
+        context.Request.Headers.Remove(HeaderNames.AcceptEncoding);
         if (context.GetReverseProxyFeature().AvailableDestinations.Count == 0)
         {
             await PaywallResponses.WriteUnavailableAsync(context, "Upstream unavailable", $"No endpoint of service '{toolRoute.Service}' is available.");
