@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Sessions.PaymentGate.Mpp;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Sessions;
@@ -14,12 +15,13 @@ namespace Sessions.PaymentGate.Mcp;
 /// The paywall step for MCP routes (<c>"Mcp": true</c>, Streamable HTTP). It reads the one JSON-RPC message of a POST:
 /// <c>initialize</c>, <c>tools/list</c>, notifications and free tools pass (with a <c>Payment-Session</c> token the payer is
 /// identified, not charged, so free tools can serve the payer's data); a priced <c>tools/call</c> (price from the service's
-/// <c>GET /mcp/pricing</c>) is paid with <c>params._meta["x402/payment"]</c> (verify, claim, forward, settle exactly like an
-/// HTTP payment, settled only for a result without isError) or with a session token (debited, credited back on a tool
-/// error); unpaid, it gets the payment-required tool result. GET and DELETE go through (the server answers 405).
+/// <c>GET /mcp/pricing</c>) is paid with <c>params._meta["x402/payment"]</c> or an MPP credential in
+/// <c>params._meta["org.paymentauth/credential"]</c> (verify, claim, forward, settle exactly like an HTTP payment, settled
+/// only for a result without isError) or with a session token (debited, credited back on a tool error); unpaid, it gets
+/// payment required in the client's transport (<see cref="McpToolCall"/>). GET and DELETE go through (the server answers 405).
 /// </summary>
-public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall, SessionSpending sessions, IOptions<GateOptions> options,
-    ILogger<McpGate> logger)
+public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall, SessionSpending sessions, MppPayments mppPayments,
+    IOptions<GateOptions> options, ILogger<McpGate> logger)
 {
     public async Task InvokeAsync(HttpContext context, Func<Task> next, GateRoute route)
     {
@@ -85,8 +87,11 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
     {
         var toolRoute = tool.Route!;
         var resourceUrl = $"mcp://tool/{tool.Name}";
-        context.Features.Set<IPaidAnswerFormat>(new McpToolCall(request.Id!, tool.Name, AnswersAsSseOnly(context.Request)));
-        var payment = request.TakePayment(out var paymentPresent);
+        var payment = request.TakeMeta(McpRequest.PaymentMetaKey, out var paymentPresent);
+        var credential = request.TakeMeta(McpRequest.CredentialMetaKey, out var credentialPresent);
+        // The client's transport: an MPP credential, or mppx's Accept-Payment header on an unpaid call, means MPP's answers.
+        var mpp = credentialPresent || (!paymentPresent && context.Request.Headers.ContainsKey(MppResponses.AcceptPaymentHeader));
+        context.Features.Set<IPaidAnswerFormat>(new McpToolCall(request.Id!, tool.Name, AnswersAsSseOnly(context.Request), mpp));
         SetBody(context, request.ToUtf8Bytes());
         // The gate must read the answer to know whether to charge: an encoded one would pass as "unreadable, not charged".
         context.Request.Headers.Remove(HeaderNames.AcceptEncoding);
@@ -96,25 +101,41 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
             return;
         }
         // A payment wins over a session token, as on every route.
-        if (!paymentPresent && token is not null && await sessions.TryServeAsync(context, next, toolRoute, resourceUrl, token))
+        if (!paymentPresent && !credentialPresent && token is not null && await sessions.TryServeAsync(context, next, toolRoute, resourceUrl, token))
             return;
-        if (!paymentPresent)
+        var howToPay = $"put an x402 PaymentPayload in params._meta[\"{McpRequest.PaymentMetaKey}\"] or an MPP credential in params._meta[\"{McpRequest.CredentialMetaKey}\"]";
+        if (!paymentPresent && !credentialPresent)
         {
             if (context.Items[SessionSpending.UnusableReasonItem] is string unusable)
                 await paywall.PaymentRequiredAsync(context, toolRoute, resourceUrl, "session_unusable",
-                    $"{unusable}: pay this call (_meta[\"{McpRequest.PaymentMetaKey}\"]) or open a new session at /api/sessions");
+                    $"{unusable}: pay this call ({howToPay}) or open a new session at /api/sessions");
             else
-                await paywall.PaymentRequiredAsync(context, toolRoute, resourceUrl, "missing",
-                    $"Payment required: put an x402 PaymentPayload in params._meta[\"{McpRequest.PaymentMetaKey}\"] or send a Payment-Session header");
+                await paywall.PaymentRequiredAsync(context, toolRoute, resourceUrl, "missing", $"Payment required: {howToPay}, or send a Payment-Session header");
             return;
         }
+        if (paymentPresent && credentialPresent)
+        {
+            context.Items[MppResponses.ProblemTypeItem] = MppResponses.BadRequest;
+            await paywall.PaymentRequiredAsync(context, toolRoute, resourceUrl, "malformed",
+                "Send one payment per call: both an x402 payment and an MPP credential were sent.");
+            return;
+        }
+        var attempt = credentialPresent
+            ? await mppPayments.ReadMcpAttemptAsync(context, paywall, toolRoute, resourceUrl, credential)
+            : await ReadX402AttemptAsync(context, toolRoute, resourceUrl, payment);
+        if (attempt is not null)
+            await paywall.PayAndForwardAsync(context, next, attempt);
+    }
+
+    /// <summary>The x402 PaymentPayload object read like a PAYMENT-SIGNATURE header, or null after answering payment required.</summary>
+    async Task<PaymentAttempt?> ReadX402AttemptAsync(HttpContext context, GateRoute toolRoute, string resourceUrl, JsonNode? payment)
+    {
         if (payment is not JsonObject)
         {
             await paywall.PaymentRequiredAsync(context, toolRoute, resourceUrl, "malformed",
                 $"_meta[\"{McpRequest.PaymentMetaKey}\"] must be a PaymentPayload object (not base64)");
-            return;
+            return null;
         }
-
         // The same strict reading as a PAYMENT-SIGNATURE header (its base64 form also keys the replay guard's redemption).
         var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(payment.ToJsonString()));
         var decoded = X402HeaderCodec.DecodePaymentPayload(encoded, Paywall.Paywall.MaxPaymentHeaderLength);
@@ -122,23 +143,26 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
         {
             await paywall.PaymentRequiredAsync(context, toolRoute, resourceUrl, "malformed",
                 $"invalid _meta[\"{McpRequest.PaymentMetaKey}\"]: {(decoded.Succeeded ? "MCP payments are x402 v2 PaymentPayloads" : decoded.Message)}");
-            return;
+            return null;
         }
         var attempt = PaymentAttempt.TryCreate(toolRoute, resourceUrl, encoded, decoded.Value, out var matchError);
         if (attempt is null)
-        {
             await paywall.PaymentRequiredAsync(context, toolRoute, resourceUrl, "unmatched", matchError);
-            return;
-        }
-        await paywall.PayAndForwardAsync(context, next, attempt);
+        return attempt;
     }
 
     /// <summary>Forwards unpaid; a session token names the payer (free tools such as session-status serve the payer's data).</summary>
     async Task ForwardFreeAsync(HttpContext context, Func<Task> next, GateRoute route, McpRequest? request, byte[] body, string? token)
     {
-        var payment = request?.TakePayment(out _);
         // A payment sent for something free is not taken, and not shown to the upstream either.
-        SetBody(context, request is not null && payment is not null ? request.ToUtf8Bytes() : body);
+        var taken = false;
+        if (request is not null)
+        {
+            request.TakeMeta(McpRequest.PaymentMetaKey, out var x402Sent);
+            request.TakeMeta(McpRequest.CredentialMetaKey, out var mppSent);
+            taken = x402Sent || mppSent;
+        }
+        SetBody(context, taken ? request!.ToUtf8Bytes() : body);
         if (token is not null && request is not null)
             await sessions.IdentifyAsync(context, next, route, token);
         else

@@ -7,12 +7,19 @@ namespace Sessions.PaymentGate.Mcp;
 
 /// <summary>
 /// One JSON-RPC message a client POSTed to an MCP route, as far as the gate reads it: the method, the id, the tool name of a
-/// <c>tools/call</c> and the x402 payment in <c>params._meta["x402/payment"]</c>. Everything else travels unchanged.
+/// <c>tools/call</c> and the payment in <c>params._meta</c> (x402's or MPP's key). Everything else travels unchanged.
 /// </summary>
 public sealed class McpRequest
 {
+    /// <summary>x402's MCP transport: the PaymentPayload in, the SettleResponse out.</summary>
     public const string PaymentMetaKey = "x402/payment";
     public const string PaymentResponseMetaKey = "x402/payment-response";
+
+    /// <summary>MPP's MCP transport (mppx <c>Mcp.credentialMetaKey</c>...): the credential object in, the receipt out.</summary>
+    public const string CredentialMetaKey = "org.paymentauth/credential";
+    public const string ReceiptMetaKey = "org.paymentauth/receipt";
+    /// <summary>The MPP challenges beside a payment-required tool result (mppx's McpClient pays from them).</summary>
+    public const string PaymentRequiredMetaKey = "org.paymentauth/payment-required";
 
     /// <summary>How the gate writes JSON-RPC: quotes and apostrophes in texts stay readable (the bodies are JSON, never HTML).</summary>
     public static readonly JsonSerializerOptions WriteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -52,15 +59,15 @@ public sealed class McpRequest
         }
     }
 
-    /// <summary>Removes and returns <c>params._meta["x402/payment"]</c>: upstreams never see payment proofs.</summary>
-    public JsonNode? TakePayment(out bool present)
+    /// <summary>Removes and returns <c>params._meta[key]</c> (a payment of either transport): upstreams never see payment proofs.</summary>
+    public JsonNode? TakeMeta(string key, out bool present)
     {
         present = false;
-        if (Params?["_meta"] is not JsonObject meta || !meta.ContainsKey(PaymentMetaKey))
+        if (Params?["_meta"] is not JsonObject meta || !meta.ContainsKey(key))
             return null;
         present = true;
-        var payment = meta[PaymentMetaKey];
-        meta.Remove(PaymentMetaKey);
+        var payment = meta[key];
+        meta.Remove(key);
         return payment;
     }
 

@@ -1,21 +1,35 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sessions.PaymentGate.Mpp;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
+using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Mcp;
 
 /// <summary>
-/// A priced <c>tools/call</c> on its way through the paywall: the paywall's answers in x402's MCP transport
-/// (PROTOCOLS.md §1, x402 transports-v2/mcp.md). Payment required is a tool result (<c>isError: true</c>,
-/// <c>structuredContent</c> = PaymentRequired, <c>content[0].text</c> = the same JSON) with HTTP 200; a served result
-/// gets <c>_meta["x402/payment-response"]</c>; a tool error is a failure (nothing settled, a session debit credited back).
+/// A priced <c>tools/call</c> on its way through the paywall: the paywall's answers in the MCP transport the client speaks.
+/// x402 (PROTOCOLS.md §1, x402 transports-v2/mcp.md): payment required is a tool result (<c>isError: true</c>,
+/// <c>structuredContent</c> = PaymentRequired, <c>content[0].text</c> = the same JSON) carrying MPP's challenge in
+/// <c>_meta["org.paymentauth/payment-required"]</c> too (mppx's McpClient pays from it); a served result gets
+/// <c>_meta["x402/payment-response"]</c>. MPP (PROTOCOLS.md §2, mppx <c>Transport.mcp()</c>): payment required is the
+/// JSON-RPC error -32042 (-32043 once a credential failed, -32602 for a malformed one) with <c>data {httpStatus,
+/// challenges, problem?}</c>; a served result gets <c>_meta["org.paymentauth/receipt"]</c>. Both answer with HTTP 200;
+/// a tool error is a failure either way (nothing settled, a session debit credited back).
 /// </summary>
-public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse) : IPaidAnswerFormat
+public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse, bool mpp) : IPaidAnswerFormat
 {
+    /// <summary>mppx's <c>Mcp.paymentRequiredCode</c>, <c>paymentVerificationFailedCode</c> and <c>invalidParamsCode</c>.</summary>
+    public const int PaymentRequiredCode = -32042;
+    public const int VerificationFailedCode = -32043;
+    public const int InvalidParamsCode = -32602;
+
     public string Tool => tool;
+
+    /// <summary>The answers are MPP's (the call carried an MPP credential, or the client sent <c>Accept-Payment</c>).</summary>
+    public bool Mpp => mpp;
 
     public bool IsFailure(HttpResponse response, ReadOnlyMemory<byte> body) =>
         McpAnswer.Find(response.ContentType, body, id) is not { IsSuccessfulResult: true };
@@ -27,13 +41,25 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse) : IP
         var result = (JsonObject)answer.Message["result"]!;
         if (result["_meta"] is not JsonObject meta)
             result["_meta"] = meta = new JsonObject();
-        meta[McpRequest.PaymentResponseMetaKey] = JsonSerializer.SerializeToNode(settlement, X402JsonContext.Strict.SettleResponse);
+        if (mpp)
+        {
+            // mppx's receipt with the id of the challenge it paid (Transport.mcp().respondReceipt).
+            var receipt = JsonSerializer.SerializeToNode(MppResponses.ReceiptFor(response.HttpContext, settlement), MppJsonContext.Strict.PaymentReceipt)!;
+            receipt["challengeId"] = MppResponses.EchoedChallengeId(response.HttpContext);
+            meta[McpRequest.ReceiptMetaKey] = receipt;
+        }
+        else
+            meta[McpRequest.PaymentResponseMetaKey] = JsonSerializer.SerializeToNode(settlement, X402JsonContext.Strict.SettleResponse);
         return answer.ToUtf8Bytes();
     }
 
-    public async Task WritePaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string error, SettleResponse? settlement,
+    public Task WritePaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string error, SettleResponse? settlement,
         IReadOnlyDictionary<string, object?>? extra)
     {
+        var challenge = MppResponses.CreateChallenge(context, route);
+        if (mpp && challenge is not null)
+            return WriteMppErrorAsync(context, challenge, error, extra);
+
         var required = JsonSerializer.SerializeToNode(new PaymentRequired
         {
             Error = error,
@@ -53,7 +79,39 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse) : IP
             ["structuredContent"] = required,
             ["isError"] = true,
         };
-        await WriteMessageAsync(context, new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id.DeepClone(), ["result"] = result });
+        // The same offer in MPP's form: x402 clients ignore _meta, mppx's McpClient pays from it without any header.
+        if (challenge is not null)
+            result["_meta"] = new JsonObject
+            {
+                [McpRequest.PaymentRequiredMetaKey] = new JsonObject
+                {
+                    ["httpStatus"] = StatusCodes.Status402PaymentRequired, ["challenges"] = new JsonArray(MppResponses.ToJson(challenge)),
+                },
+            };
+        return WriteMessageAsync(context, new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id.DeepClone(), ["result"] = result });
+    }
+
+    /// <summary>mppx's <c>respondChallenge</c>: the error code of the problem, a fresh challenge, the problem once a credential was read.</summary>
+    Task WriteMppErrorAsync(HttpContext context, PaymentChallenge challenge, string error, IReadOnlyDictionary<string, object?>? extra)
+    {
+        var problem = MppResponses.ProblemJson(context, error, extra, challenge.Id);
+        var type = problem["type"]!.GetValue<string>()[MppResponses.ProblemBase.Length..];
+        var code = type switch
+        {
+            MppResponses.PaymentRequired => PaymentRequiredCode,
+            MppResponses.MalformedCredential => InvalidParamsCode,
+            _ => VerificationFailedCode,
+        };
+        var data = new JsonObject { ["httpStatus"] = problem["status"]!.DeepClone(), ["challenges"] = new JsonArray(MppResponses.ToJson(challenge)) };
+        // Like mppx, no problem for a call that simply has not paid yet; a session's hint (extra) still needs one.
+        if (context.Items[MppResponses.ReasonItem] is not "missing" || extra is { Count: > 0 })
+            data["problem"] = problem;
+        var message = new JsonObject
+        {
+            ["jsonrpc"] = "2.0", ["id"] = id.DeepClone(),
+            ["error"] = new JsonObject { ["code"] = code, ["message"] = error, ["data"] = data },
+        };
+        return WriteMessageAsync(context, message);
     }
 
     /// <summary>A JSON-RPC message as the whole answer (200): JSON, or one SSE event for a client that accepts only SSE.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
@@ -18,6 +19,7 @@ namespace Sessions.PaymentGate.Mpp;
 /// source), and turns it into the x402 v2 "exact" <see cref="PaymentAttempt"/> it is: an EIP-3009
 /// TransferWithAuthorization for the route's payTo and price. From there the paywall's one path (verify, claim with the
 /// replay guard, mandates, forward, settle on the ledger) runs unchanged; only the answers are MPP's (<see cref="MppResponses"/>).
+/// MCP clients send the same credential as an object in <c>params._meta</c> (<see cref="ReadMcpAttemptAsync"/>): same checks.
 /// </summary>
 public sealed class MppPayments(MppChallenger challenger)
 {
@@ -49,21 +51,72 @@ public sealed class MppPayments(MppChallenger challenger)
         var values = context.Request.Headers.Authorization.ToArray();
         // A payment proof never reaches an upstream (the same rule as PAYMENT-SIGNATURE).
         context.Request.Headers.Remove(HeaderNames.Authorization);
+        var decoded = PaymentCredentials.Decode(values);
+        if (decoded.Error == CredentialError.Multiple || (decoded.Succeeded && x402HeaderToo))
+        {
+            context.Items[MppResponses.AnsweringItem] = true;
+            await MppResponses.WriteBadRequestAsync(context, route, MppResponses.BadRequest,
+                "Send one payment per request: several Payment credentials (or a Payment credential and an x402 header) were sent.");
+            return null;
+        }
+        // The credential's own text keys the replay guard's redemption of a payment whose settlement was pending.
+        var key = decoded.Succeeded ? values.Single(v => v is not null && HasCredential(v))!.Trim() : "";
+        return await CheckAsync(context, paywall, route, resourceUrl, decoded, key);
+    }
+
+    /// <summary>
+    /// The credential an MCP client sent in <c>params._meta["org.paymentauth/credential"]</c>: mppx's deserialized
+    /// credential object (<c>{challenge: {..., request: {decoded}}, payload, source?}</c>). It is put back into its wire
+    /// form exactly as mppx's server does (request JCS + base64url, <c>meta</c> as the opaque) and checked like the header.
+    /// </summary>
+    public Task<PaymentAttempt?> ReadMcpAttemptAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route, string resourceUrl, JsonNode? value)
+    {
+        var token = ToWireToken(value, out var shapeError);
+        var decoded = token is null
+            ? new CredentialDecodeResult(null, CredentialError.InvalidShape, shapeError)
+            : PaymentCredentials.DecodeToken(token);
+        return CheckAsync(context, paywall, route, resourceUrl, decoded, $"{PaymentChallenge.Scheme} {token}");
+    }
+
+    static string? ToWireToken(JsonNode? value, out string? error)
+    {
+        error = "the credential must be an object {challenge, payload, source?} whose challenge.request is an object";
+        if (value?.DeepClone() is not JsonObject credential || credential["challenge"] is not JsonObject challenge
+            || challenge["request"] is not JsonObject request || !credential.ContainsKey("payload"))
+            return null;
+        try
+        {
+            challenge["request"] = Base64Url.Encode(Jcs.CanonicalizeToUtf8(JsonSerializer.SerializeToElement(request)));
+            if (challenge["meta"] is JsonObject meta && !challenge.ContainsKey("opaque"))
+                challenge["opaque"] = Base64Url.Encode(Jcs.CanonicalizeToUtf8(JsonSerializer.SerializeToElement(meta)));
+            challenge.Remove("meta");
+            return Base64Url.Encode(Encoding.UTF8.GetBytes(credential.ToJsonString()));
+        }
+        catch (Exception exception) when (exception is FormatException or InvalidOperationException or JsonException)
+        {
+            error = $"the credential cannot be canonicalized: {exception.Message}";
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// One check path for both transports: challenge id and binding, expiry, the evm authorization, then the exact-EVM
+    /// attempt. Refusals go through the paywall, which answers in the request's form (HTTP problem or MCP error).
+    /// </summary>
+    async Task<PaymentAttempt?> CheckAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route, string resourceUrl,
+        CredentialDecodeResult decoded, string key)
+    {
         context.Items[MppResponses.AnsweringItem] = true;
 
         Task Refuse(string type, string detail, string? payer = null)
         {
             context.Items[MppResponses.ProblemTypeItem] = type;
+            // Plain HTTP answers an unsupported method with 400; a transport with its own answer format says it there.
+            if (type == MppResponses.MethodUnsupported && context.Features.Get<IPaidAnswerFormat>() is null)
+                return MppResponses.WriteBadRequestAsync(context, route, type, detail);
             return paywall.PaymentRequiredAsync(context, route, resourceUrl, "mpp_" + type, detail, payer);
         }
 
-        var decoded = PaymentCredentials.Decode(values);
-        if (decoded.Error == CredentialError.Multiple || (decoded.Succeeded && x402HeaderToo))
-        {
-            await MppResponses.WriteBadRequestAsync(context, route, MppResponses.BadRequest,
-                "Send one payment per request: several Payment credentials (or a Payment credential and an x402 header) were sent.");
-            return null;
-        }
         if (!decoded.Succeeded)
         {
             await Refuse(MppResponses.MalformedCredential, $"Credential is malformed: {decoded.Message}.");
@@ -73,7 +126,7 @@ public sealed class MppPayments(MppChallenger challenger)
         var echoed = credential.Challenge;
         if (echoed.Method != MppChallenger.Method || echoed.Intent != MppChallenger.Intent)
         {
-            await MppResponses.WriteBadRequestAsync(context, route, MppResponses.MethodUnsupported,
+            await Refuse(MppResponses.MethodUnsupported,
                 $"Method '{echoed.Method}' with intent '{echoed.Intent}' is not accepted here; pay with method \"evm\", intent \"charge\".");
             return null;
         }
@@ -142,8 +195,7 @@ public sealed class MppPayments(MppChallenger challenger)
             Accepted = route.Requirements!,
             Payload = exact.ToJsonElement(),
         };
-        var token = values.Single(v => v is not null && HasCredential(v))!;
-        var attempt = PaymentAttempt.TryCreate(route, resourceUrl, token.Trim(), new DecodedPaymentPayload(2, null, v2), out var error);
+        var attempt = PaymentAttempt.TryCreate(route, resourceUrl, key, new DecodedPaymentPayload(2, null, v2), out var error);
         if (attempt is null)
             await Refuse(MppResponses.VerificationFailed, error, payload.From);
         return attempt;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
@@ -47,22 +49,70 @@ public static class MppResponses
     /// <summary>Adds a fresh challenge for <paramref name="route"/> (no-op when MPP is not registered).</summary>
     public static void AddChallenge(HttpContext context, GateRoute route)
     {
-        if (route.Organization is null || route.Amount is null || context.RequestServices.GetService<MppChallenger>() is not { } challenger)
+        if (CreateChallenge(context, route) is not { } challenge)
             return;
-        context.Response.Headers.WWWAuthenticate = challenger.Create(context, route).ToHeaderValue();
+        context.Response.Headers.WWWAuthenticate = challenge.ToHeaderValue();
         context.Response.Headers.CacheControl = "no-store";
         ExposeHeader(context.Response, "WWW-Authenticate");
+    }
+
+    /// <summary>A fresh challenge for <paramref name="route"/>; null when MPP is not registered or the route has no price.</summary>
+    public static PaymentChallenge? CreateChallenge(HttpContext context, GateRoute route) =>
+        route.Organization is null || route.Amount is null || context.RequestServices.GetService<MppChallenger>() is not { } challenger
+            ? null
+            : challenger.Create(context, route);
+
+    /// <summary>
+    /// A challenge as MPP's MCP transport carries it (<c>error.data.challenges[]</c>, mppx <c>Challenge.Schema</c>): the
+    /// auth-params as members, <c>request</c> decoded to its object. Clients re-encode it (JCS) when they echo it.
+    /// </summary>
+    public static JsonObject ToJson(PaymentChallenge challenge)
+    {
+        Base64Url.TryDecode(challenge.Request, out var request);
+        var json = new JsonObject
+        {
+            ["id"] = challenge.Id, ["realm"] = challenge.Realm, ["method"] = challenge.Method, ["intent"] = challenge.Intent,
+            ["request"] = JsonNode.Parse(request),
+        };
+        if (challenge.Description is not null) json["description"] = challenge.Description;
+        if (challenge.Digest is not null) json["digest"] = challenge.Digest;
+        if (challenge.Expires is not null) json["expires"] = challenge.Expires;
+        if (challenge.Opaque is not null) json["opaque"] = challenge.Opaque;
+        return json;
     }
 
     /// <summary>The 402 body for an MPP client (headers, challenge included, are already set by the paywall's writer).</summary>
     public static Task WritePaymentProblemAsync(HttpContext context, string detail, IReadOnlyDictionary<string, object?>? extra)
     {
+        var (type, status, extensions) = ProblemOf(context, extra, challengeId: null);
+        return TypedResults.Problem(detail: detail, statusCode: status, title: TitleOf(type), type: ProblemBase + type,
+            extensions: extensions).ExecuteAsync(context);
+    }
+
+    /// <summary>
+    /// The problem of the refusal being answered: its type (chosen by the MPP checks, else derived from the paywall's
+    /// reason), status (400 for a request the scheme calls bad, else 402) and extensions (<paramref name="extra"/>, the
+    /// echoed challenge's id, else <paramref name="challengeId"/>).
+    /// </summary>
+    public static (string Type, int Status, Dictionary<string, object?> Extensions) ProblemOf(HttpContext context,
+        IReadOnlyDictionary<string, object?>? extra, string? challengeId)
+    {
         var type = context.Items[ProblemTypeItem] as string ?? TypeOf(context.Items[ReasonItem] as string);
         var extensions = new Dictionary<string, object?>(extra ?? new Dictionary<string, object?>());
-        if (context.Items[ChallengeIdItem] is string challengeId)
-            extensions["challengeId"] = challengeId;
-        return TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status402PaymentRequired, title: TitleOf(type), type: ProblemBase + type,
-            extensions: extensions).ExecuteAsync(context);
+        if ((context.Items[ChallengeIdItem] as string ?? challengeId) is { } id)
+            extensions["challengeId"] = id;
+        var status = type is MethodUnsupported or BadRequest ? StatusCodes.Status400BadRequest : StatusCodes.Status402PaymentRequired;
+        return (type, status, extensions);
+    }
+
+    /// <summary>The problem as a JSON object (RFC 9457 members first), for transports that carry it inside their own message.</summary>
+    public static JsonObject ProblemJson(HttpContext context, string detail, IReadOnlyDictionary<string, object?>? extra, string? challengeId)
+    {
+        var (type, status, extensions) = ProblemOf(context, extra, challengeId);
+        var problem = new JsonObject { ["type"] = ProblemBase + type, ["title"] = TitleOf(type), ["status"] = status, ["detail"] = detail };
+        foreach (var (name, value) in extensions)
+            problem[name] = JsonSerializer.SerializeToNode(value, JsonSerializerOptions.Web);
+        return problem;
     }
 
     /// <summary>A 400 of the Payment scheme (method unsupported, several credentials), with a challenge that would work.</summary>
@@ -80,17 +130,23 @@ public static class MppResponses
     {
         if (!IsAnswering(response.HttpContext))
             return;
-        var time = response.HttpContext.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
-        response.Headers[ReceiptHeader] = new PaymentReceipt
-        {
-            Method = MppChallenger.Method, Timestamp = MppChallenger.FormatTime(time.GetUtcNow()), Reference = settlement.Transaction,
-        }.ToHeaderValue();
+        response.Headers[ReceiptHeader] = ReceiptFor(response.HttpContext, settlement).ToHeaderValue();
         // A paid answer is the payer's alone: shared caches must not hand it to someone else.
         var cacheControl = response.Headers.CacheControl.ToString();
         if (!cacheControl.Split(',').Any(d => d.Trim().Equals("private", StringComparison.OrdinalIgnoreCase)))
             response.Headers.CacheControl = cacheControl.Length == 0 ? "private" : $"{cacheControl}, private";
         ExposeHeader(response, ReceiptHeader);
     }
+
+    /// <summary>The receipt of a settled MPP payment; the reference is the settlement's transaction (ledger transfer id).</summary>
+    public static PaymentReceipt ReceiptFor(HttpContext context, SettleResponse settlement)
+    {
+        var time = context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
+        return new PaymentReceipt { Method = MppChallenger.Method, Timestamp = MppChallenger.FormatTime(time.GetUtcNow()), Reference = settlement.Transaction };
+    }
+
+    /// <summary>The id of the challenge the request's credential echoed (null before the MPP checks read one).</summary>
+    public static string? EchoedChallengeId(HttpContext context) => context.Items[ChallengeIdItem] as string;
 
     /// <summary>The problem type for a reason of the shared x402 path (verify, claim, settle).</summary>
     public static string TypeOf(string? reason) => reason switch
