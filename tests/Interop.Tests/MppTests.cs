@@ -8,6 +8,7 @@ namespace Interop.Tests;
 /// authorization credentials) pays PUT and GET /api/content through the gate's WWW-Authenticate challenge, the GET answers
 /// the value with a decodable Payment-Receipt, the same credential sent again is refused, @x402/fetch pays the same route in
 /// the same run, and an MPP-paid POST /api/sessions opens a session whose token pays 10 GETs with no further signature.
+/// MCP over MPP: mppx's McpClient and mppx's fetch under the official MCP SDK transport pay priced tools (mpp-mcp.mjs).
 /// </summary>
 public class MppTests(StackFixture stack)
 {
@@ -75,5 +76,55 @@ public class MppTests(StackFixture stack)
         await PaymentAssertions.ChargedAsync(stack, wallet, [PutPrice, GetPrice, GetPrice, 10 * GetPrice], ct);
         var account = await stack.AccountAsync(wallet.Address, ct);
         Assert.Contains(account.Transfers, t => t.Transaction == receipt.GetProperty("reference").GetString());
+    }
+
+    [Fact]
+    public async Task Mppx_pays_mcp_tools_through_the_gate_with_McpClient_and_with_its_fetch_and_a_replayed_credential_is_32043()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var wallet = await stack.FundedWalletAsync(Funding, ct);
+
+        var result = await stack.RunScriptAsync("mpp-mcp.mjs", new Dictionary<string, string>
+        {
+            ["GATE_URL"] = stack.GateUrl,
+            ["PRIVATE_KEY"] = wallet.PrivateKey,
+        }, ct);
+        var context = NodeRunner.Pretty(result);
+
+        // A. McpClient.wrap on a plain transport: the x402 tool result's org.paymentauth/payment-required, then the credential in _meta.
+        var a = result.GetProperty("exchangesA").EnumerateArray().ToList();
+        Assert.True(a.Count == 2, context);
+        Assert.All(a, e => Assert.Equal(JsonValueKind.Null, e.GetProperty("acceptPayment").ValueKind));
+        Assert.True(a[0].GetProperty("isError").GetBoolean() && a[0].GetProperty("paymentRequiredMeta").GetBoolean() && !a[0].GetProperty("credential").GetBoolean(), context);
+        Assert.True(a[1].GetProperty("credential").GetBoolean() && a[1].GetProperty("receipt").ValueKind == JsonValueKind.Object, context);
+        var put = result.GetProperty("put");
+        Assert.False(put.GetProperty("isError").GetBoolean(), context);
+        var putReceipt = put.GetProperty("receipt");
+        Assert.Equal(("success", "evm"), (putReceipt.GetProperty("status").GetString(), putReceipt.GetProperty("method").GetString()));
+        // mppx's McpClient hands the receipt to the caller as result.receipt.
+        Assert.Equal(putReceipt.GetProperty("reference").GetString(), put.GetProperty("mppxReceipt").GetProperty("reference").GetString());
+
+        // B. mppx's fetch (Accept-Payment): -32042 in a 200 body, paid by the fetch layer; the value written in A comes back.
+        var b = result.GetProperty("exchangesB").EnumerateArray().ToList();
+        Assert.True(b.Count == 2, context);
+        Assert.True(b[0].GetProperty("status").GetInt32() == 200 && b[0].GetProperty("errorCode").GetInt32() == -32042, context);
+        Assert.False(string.IsNullOrEmpty(b[0].GetProperty("acceptPayment").GetString()), context);
+        Assert.True(b[1].GetProperty("credential").GetBoolean() && b[1].GetProperty("receipt").ValueKind == JsonValueKind.Object, context);
+        var get = result.GetProperty("get");
+        Assert.False(get.GetProperty("isError").GetBoolean(), context);
+        Assert.Contains(result.GetProperty("value").GetString()!, get.GetProperty("text").GetString());
+        var getReceipt = get.GetProperty("receipt");
+
+        // The credential that paid B, again: -32043, invalid-challenge, with a fresh challenge.
+        var replay = result.GetProperty("replay");
+        Assert.True(replay.GetProperty("status").GetInt32() == 200 && replay.GetProperty("code").GetInt32() == -32043, context);
+        Assert.Equal("https://paymentauth.org/problems/invalid-challenge", replay.GetProperty("problem").GetProperty("type").GetString());
+        Assert.Equal(1, replay.GetProperty("challenges").GetInt32());
+
+        // The ledger: put-content and get-content once each; the receipts name their transfers.
+        await PaymentAssertions.ChargedAsync(stack, wallet, [PutPrice, GetPrice], ct);
+        var account = await stack.AccountAsync(wallet.Address, ct);
+        Assert.Contains(account.Transfers, t => t.Transaction == putReceipt.GetProperty("reference").GetString());
+        Assert.Contains(account.Transfers, t => t.Transaction == getReceipt.GetProperty("reference").GetString());
     }
 }
