@@ -166,9 +166,10 @@ public static class McpHttpHandler
             ScopeRequests = false,
             ToolCollection = tools,
         };
-        // A priced tool reached without the gate (no payer context) never runs: PayerRequired, not a crash or free service.
+        // A priced tool runs only on a paid request: not without the gate (no payer context), and not on a context the gate
+        // signed only to say who asks (IdentifiedOnly: a free route or free tool, nothing charged). PayerRequired, never free service.
         options.Filters.Request.CallToolFilters.Add(next => async (request, cancellationToken) =>
-            catalog.IsPriced(request.Params?.Name) && context.GetPayerContext() is null
+            catalog.IsPriced(request.Params?.Name) && context.GetPayerContext() is not { IdentifiedOnly: false }
                 ? ToolResults.PayerRequired(request.Params!.Name)
                 : await next(request, cancellationToken));
         return options;

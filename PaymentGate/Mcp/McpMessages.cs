@@ -51,13 +51,22 @@ public sealed class McpRequest
         {
             var node = JsonNode.Parse(body.Span, documentOptions: DocumentOptions);
             isBatch = node is JsonArray;
-            return node is JsonObject root ? new McpRequest(root) : null;
+            // The server binds members case-insensitively (System.Text.Json web defaults, last one wins): a body with
+            // "name" and "Name" would be priced by one and run by the other, so it counts as no JSON-RPC object at all.
+            return node is JsonObject root && !HasCaseVariantMembers(root) ? new McpRequest(root) : null;
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    static bool HasCaseVariantMembers(JsonNode? node) => node switch
+    {
+        JsonObject o => o.Select(p => p.Key).Distinct(StringComparer.OrdinalIgnoreCase).Count() != o.Count || o.Any(p => HasCaseVariantMembers(p.Value)),
+        JsonArray a => a.Any(HasCaseVariantMembers),
+        _ => false,
+    };
 
     /// <summary>Removes and returns <c>params._meta[key]</c> (a payment of either transport): upstreams never see payment proofs.</summary>
     public JsonNode? TakeMeta(string key, out bool present)

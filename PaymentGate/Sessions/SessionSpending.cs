@@ -143,6 +143,7 @@ public sealed partial class SessionSpending(
             SessionId = session.Id,
             VaultId = await vaults.FindAsync(session),
             RequestId = NewRequestId(),
+            IdentifiedOnly = true,
             ExpiresAt = signer.NewExpiry(),
         });
         await next();

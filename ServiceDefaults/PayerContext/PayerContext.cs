@@ -25,6 +25,14 @@ public sealed record PayerContext
     /// <summary>The gate's request id, so that services can record what added a document or a key.</summary>
     [JsonPropertyName("rid")] public string? RequestId { get; init; }
 
+    /// <summary>
+    /// True when the gate only identified the payer (a session token on a free route, e.g. a vault read or a free MCP tool):
+    /// nothing was paid or debited for this request, so a service must not do priced work on it.
+    /// </summary>
+    [JsonPropertyName("idn")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool IdentifiedOnly { get; init; }
+
     /// <summary>Unix seconds after which the context is refused (it covers one forwarded request).</summary>
     [JsonPropertyName("exp")] public required long ExpiresAt { get; init; }
 

@@ -165,6 +165,24 @@ public sealed class McpToolsTests(InfrastructureFixture infrastructure) : IAsync
         Assert.Equal(6, (await client.ListToolsAsync(cancellationToken: Ct)).Count);
     }
 
+    // The gate marks contexts it signed only to say who asks (free routes and tools, nothing charged): priced tools refuse them.
+    [Fact]
+    public async Task Priced_tools_refuse_an_identified_only_payer_context_and_free_tools_accept_it()
+    {
+        await using var client = await _host.ConnectAsync(McpTestHost.Payer() with { IdentifiedOnly = true });
+        foreach (var (tool, arguments) in new (string, Dictionary<string, object?>)[]
+                 {
+                     ("put-content", new() { ["key"] = "k", ["value"] = "v" }),
+                     ("get-content", new() { ["key"] = "k" }),
+                     ("list-content", new()),
+                     ("add-document", new() { ["name"] = "n", ["content"] = "c" }),
+                 })
+            Assert.StartsWith("PayerRequired:", Error(await CallAsync(client, tool, arguments), "payer-required"));
+        // A free tool runs on it (session-status answers about the missing session, not "payer required").
+        var result = await CallAsync(client, "session-status", new());
+        Assert.DoesNotContain("payer-required", JsonSerializer.Serialize(result.StructuredContent));
+    }
+
     [Fact]
     public async Task Invalid_input_gets_the_rest_apis_error_texts()
     {

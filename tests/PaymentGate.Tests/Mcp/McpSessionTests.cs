@@ -65,6 +65,46 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
         Assert.All(_mcp.Calls, c => Assert.DoesNotContain(token, c.Body!.ToJsonString()));
     }
 
+    // Review finding: the server binds members case-insensitively (last wins), so {"name":"session-status","Name":"put-content"}
+    // would be priced as the free tool and run as the priced one. Such bodies get no payer at all; free tools get a context
+    // marked IdentifiedOnly (McpServer refuses priced tools on it).
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"session-status","Name":"put-content","arguments":{"key":"k","value":"v"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","Method":"tools/call","params":{"name":"put-content","arguments":{"key":"k","value":"v"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"session-status","arguments":{"Key":"a","key":"b"}}}""")]
+    public async Task Case_variant_members_are_forwarded_without_a_payer_and_charge_nothing(string body)
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (id, token, _) = await _gate.OpenAsync(payer, 100_000);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.TryAddWithoutValidation(SessionSpending.TokenHeader, token);
+        using var response = await _gate.Http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var forwarded = _mcp.Calls.Last();
+        Assert.Null(forwarded.PayerContext);
+        Assert.Equal(0, await _gate.LedgerCountAsync(id, "debit"));
+    }
+
+    [Fact]
+    public async Task A_free_tool_gets_a_payer_context_marked_identified_only()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (_, token, _) = await _gate.OpenAsync(payer, 100_000);
+        using var response = await PostAsync(_gate.Http, ToolCall("session-status"), token);
+        await ReadAsync(response);
+        Assert.True(_gate.GateServices.GetRequiredService<PayerContextSigner>()
+            .TryVerify(_mcp.ToolCalls("session-status").Single().PayerContext, out var identified, out _));
+        Assert.True(identified!.IdentifiedOnly);
+
+        using var paid = await PostAsync(_gate.Http, ToolCall("put-content", new { key = "k", value = "v" }), token);
+        await ReadAsync(paid);
+        Assert.True(_gate.GateServices.GetRequiredService<PayerContextSigner>()
+            .TryVerify(_mcp.ToolCalls("put-content").Single().PayerContext, out var charged, out _));
+        Assert.False(charged!.IdentifiedOnly);
+    }
+
     [Fact]
     public async Task Unknown_session_token_on_a_priced_call_gets_the_payment_required_result_saying_why()
     {
