@@ -159,11 +159,9 @@ public sealed class MppPayments(MppChallenger challenger)
             await Refuse(MppResponses.InvalidChallenge, $"Challenge \"{echoed.Id}\" has no valid expires.");
             return null;
         }
-        if (expires <= now)
-        {
-            await Refuse(MppResponses.PaymentExpired, $"Challenge \"{echoed.Id}\" expired at {echoed.Expires}.");
-            return null;
-        }
+        // Expired pays nothing new, but is not refused here: the paywall still redeems this credential's own payment if it was
+        // settled while its answer could not be given (503 "retry the same payment later"), as it does for x402.
+        string? expired = expires <= now ? $"Challenge \"{echoed.Id}\" expired at {echoed.Expires}." : null;
         // 4. The evm authorization payload.
         var (payload, payloadType, payloadError) = ReadAuthorization(credential.Payload);
         if (payload is null)
@@ -173,7 +171,9 @@ public sealed class MppPayments(MppChallenger challenger)
             return null;
         }
         var (failureType, failure) = Check(payload!, credential, route, now);
-        if (failureType is not null)
+        if (failureType == MppResponses.PaymentExpired)
+            expired ??= failure;
+        else if (failureType is not null)
         {
             await Refuse(failureType, failure!, payload!.From);
             return null;
@@ -198,7 +198,7 @@ public sealed class MppPayments(MppChallenger challenger)
         var attempt = PaymentAttempt.TryCreate(route, resourceUrl, key, new DecodedPaymentPayload(2, null, v2), out var error);
         if (attempt is null)
             await Refuse(MppResponses.VerificationFailed, error, payload.From);
-        return attempt;
+        return attempt is null || expired is null ? attempt : attempt with { ExpiredDetail = expired };
     }
 
     /// <summary>mppx's checks in its order; (null, null) when the authorization pays this route.</summary>
@@ -220,8 +220,8 @@ public sealed class MppPayments(MppChallenger challenger)
         var unixNow = now.ToUnixTimeSeconds();
         if (validAfter > unixNow)
             return (MppResponses.VerificationFailed, $"EVM authorization is not valid yet (validAfter {validAfter}).");
-        if (validBefore <= unixNow)
-            return (MppResponses.PaymentExpired, $"EVM authorization has expired (validBefore {validBefore}).");
+        // Checked last: an expired authorization that is otherwise sound may still redeem its own settled payment.
+        var expired = validBefore <= unixNow ? $"EVM authorization has expired (validBefore {validBefore})." : null;
         var message = new TransferWithAuthorization(from, to, value, validAfter, validBefore, nonce);
         var recovered = message.RecoverSigner(TransferWithAuthorization.Domain(asset.Eip712Name, asset.Eip712Version, asset.ChainId, asset.Address),
             payload.Signature);
@@ -230,7 +230,7 @@ public sealed class MppPayments(MppChallenger challenger)
         if (credential.Source is { } source
             && (!MppEvm.TryParseSourceDid(source, out var chainId, out var sourceAddress) || chainId != asset.ChainId || sourceAddress != from))
             return (MppResponses.VerificationFailed, $"EVM authorization source mismatch: expected {MppEvm.SourceDid(asset.ChainId, from)}.");
-        return (null, null);
+        return expired is null ? (null, null) : (MppResponses.PaymentExpired, expired);
     }
 
     sealed record AuthorizationPayload(string From, string To, string Value, string ValidAfter, string ValidBefore, string Nonce, string Signature);

@@ -17,6 +17,12 @@ public sealed record PaymentAttempt(
 {
     public byte[] HeaderSha256 { get; } = PaymentStore.Hash(Header);
 
+    /// <summary>
+    /// Set for an MPP credential whose challenge or authorization has expired (why, for the payment-expired problem): it pays
+    /// nothing new, but still redeems a payment of its own that was settled while the answer could not be given.
+    /// </summary>
+    public string? ExpiredDetail { get; init; }
+
     public VerifyRequest VerifyRequest() => new() { X402Version = X402Version, PaymentPayload = Payload, PaymentRequirements = Requirements };
 
     public SettleRequest SettleRequest() => new() { X402Version = X402Version, PaymentPayload = Payload, PaymentRequirements = Requirements };

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sessions.PaymentGate.Mpp;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Paywall;
@@ -20,6 +21,13 @@ public sealed partial class Paywall
     public async Task<SettledPayment?> SettleFirstAsync(HttpContext context, PaymentAttempt attempt)
     {
         var route = attempt.Route;
+        if (attempt.ExpiredDetail is not null)
+        {
+            var (redeemed, answered) = await TryRedeemSettledAsync(context, attempt);
+            if (redeemed is null && !answered)
+                await RefuseExpiredAsync(context, attempt);
+            return redeemed;
+        }
         VerifyResponse verification;
         using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.verify"))
         {
@@ -85,6 +93,13 @@ public sealed partial class Paywall
         // Recorded as charged-but-undelivered first: if the gate or the action fails now, the money is on record.
         await store.MarkSettledUndeliveredAsync(paymentId, settlement.Transaction, ActionPendingNote);
         return new SettledPayment(paymentId, attempt, settlement, Redeemed: false);
+    }
+
+    /// <summary>An expired MPP credential with nothing to redeem: payment-expired, with a fresh challenge.</summary>
+    Task RefuseExpiredAsync(HttpContext context, PaymentAttempt attempt)
+    {
+        context.Items[MppResponses.ProblemTypeItem] = MppResponses.PaymentExpired;
+        return PaymentRequiredAsync(context, attempt.Route, attempt.ResourceUrl, "mpp_" + MppResponses.PaymentExpired, attempt.ExpiredDetail!, attempt.Payer);
     }
 
     /// <summary>The action after <see cref="SettleFirstAsync"/> succeeded (row <c>served</c>) or failed (stays <c>settled</c>, redeemable).</summary>

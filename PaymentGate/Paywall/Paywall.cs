@@ -116,6 +116,12 @@ public sealed partial class Paywall(
     public async Task PayAndForwardAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt)
     {
         var route = attempt.Route;
+        if (attempt.ExpiredDetail is not null)
+        {
+            if (!await TryRedeemAsync(context, next, attempt))
+                await RefuseExpiredAsync(context, attempt);
+            return;
+        }
         VerifyResponse verification;
         using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.verify"))
         {

@@ -71,6 +71,38 @@ public sealed class MppSessionTests(InfrastructureFixture infrastructure) : IAsy
         Assert.Equal(10, _gate.Upstream.Calls.Count);
     }
 
+    // Review finding: a deposit settled while SessionApi was down must still open its session with the same credential after
+    // the challenge (5 min) and the authorization expired, as an x402 header is redeemed; an expired credential that never
+    // paid stays payment-expired and charges nothing.
+    [Fact]
+    public async Task A_settled_mpp_deposit_is_redeemed_with_the_same_credential_after_it_expired()
+    {
+        var payer = await _gate.FundedPayerAsync(100_000);
+        var body = new { deposit = (10 * GetPrice).ToString() };
+        using var offer = await PostAsync("/api/sessions", body, null);
+        var credential = Pay(payer, ChallengeOf(offer));
+        var unused = await _gate.FundedPayerAsync(100_000);
+        using var unusedOffer = await PostAsync("/api/sessions", body, null);
+        var unusedCredential = Pay(unused, ChallengeOf(unusedOffer));
+
+        _gate.SessionApiLink.Down = true;
+        using (var down = await PostAsync("/api/sessions", body, credential))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        Assert.Equal(90_000, await _gate.BalanceAsync(payer.Lower));   // settled before SessionApi was asked
+        _gate.SessionApiLink.Down = false;
+        _gate.Clock.Advance(TimeSpan.FromMinutes(30));
+
+        using var late = await PostAsync("/api/sessions", body, credential);
+        var session = await JsonAsync(late, HttpStatusCode.Created);
+        Assert.Equal(payer.Lower, session.GetProperty("payer").GetString());
+        Assert.Equal(90_000, await _gate.BalanceAsync(payer.Lower));   // charged once
+
+        using var expired = await PostAsync("/api/sessions", body, unusedCredential);
+        await ProblemAsync(expired, HttpStatusCode.PaymentRequired, "payment-expired");
+        AssertFreshChallenge(expired);
+        Assert.Equal(100_000, await _gate.BalanceAsync(unused.Lower));
+    }
+
     [Fact]
     public async Task Mandate_refusal_of_a_valid_mpp_payment_is_403_without_a_challenge()
     {
