@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
 using McpServer.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Sessions.McpServer.Storage;
 using Sessions.Testing;
 
@@ -69,8 +71,18 @@ public sealed class SessionStoreRegistrationTests(InfrastructureFixture infrastr
     [InlineData("SessionStore:Redis:DefaultTtl", "-00:00:01")]
     public async Task Invalid_options_stop_the_start_with_the_key_named(string key, string value)
     {
-        await using var factory = Factory(("SessionStore:Provider", "memory"), (key, value));
-        var error = Assert.ThrowsAny<Exception>(() => factory.Services);
+        // A plain host with the same registration: through WebApplicationFactory the validation error sometimes surfaces as
+        // the ObjectDisposedException of the host torn down after it, which would hide the message this test is about.
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
+            ["SessionStore:Provider"] = "memory",
+            [key] = value,
+        });
+        builder.AddSessionStore();
+        using var host = builder.Build();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(Ct));
         Assert.Contains(key, Messages(error));
     }
 
