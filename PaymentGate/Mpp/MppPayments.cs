@@ -24,22 +24,24 @@ namespace Sessions.PaymentGate.Mpp;
 public sealed class MppPayments(MppChallenger challenger)
 {
     /// <summary>True when an Authorization value uses the Payment scheme.</summary>
-    public static bool HasCredential(HttpRequest request)
+    public static bool HasCredential(HttpRequest request) => request.Headers.Authorization.Any(v => v is not null && HasCredential(v));
+
+    /// <summary>
+    /// Removes Authorization values that carry a Payment credential (a signed payment, like PAYMENT-SIGNATURE, never reaches
+    /// an upstream) and keeps the others, e.g. a vault access token (<c>Bearer vat_…</c>). For routes that read no credential
+    /// from the header: free routes and /mcp (whose credentials travel in <c>_meta</c>).
+    /// </summary>
+    public static void RemoveCredentials(HttpRequest request)
     {
-        foreach (var value in request.Headers.Authorization)
-        {
-            if (value is null)
-                continue;
-            foreach (var part in value.Split(','))
-            {
-                var item = part.TrimStart(' ', '\t');
-                if (item.Length > PaymentChallenge.Scheme.Length && item.StartsWith(PaymentChallenge.Scheme, StringComparison.OrdinalIgnoreCase)
-                    && item[PaymentChallenge.Scheme.Length] is ' ' or '\t')
-                    return true;
-            }
-        }
-        return false;
+        if (!HasCredential(request))
+            return;
+        var kept = request.Headers.Authorization.Where(v => v is not null && !HasCredential(v)).ToArray();
+        if (kept.Length == 0)
+            request.Headers.Remove(HeaderNames.Authorization);
+        else
+            request.Headers.Authorization = kept;
     }
+
 
     /// <summary>
     /// The attempt, or null after answering: 402 problem with a fresh challenge (and the x402 offer) for a credential that

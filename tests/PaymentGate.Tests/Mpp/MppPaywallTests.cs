@@ -231,6 +231,22 @@ public sealed class MppPaywallTests(InfrastructureFixture infrastructure) : IAsy
         Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
     }
 
+    // Review finding: on free routes (and /mcp) nothing reads a Payment credential, and no upstream may see one; other
+    // Authorization values (a vault access token) still pass.
+    [Fact]
+    public async Task A_payment_credential_on_a_free_route_is_not_forwarded_but_a_bearer_token_is()
+    {
+        var payer = new TestPayer();
+        await _gate.FundAsync(payer);
+        var credential = Pay(payer, await ChallengeAsync());
+        using (var withCredential = await SendAsync(credential, path: "/api/ping"))
+            Assert.Equal(HttpStatusCode.OK, withCredential.StatusCode);
+        Assert.Null(_gate.Upstream.Calls.Last().Authorization);
+        using (var withBearer = await SendAsync("Bearer vat_abc", path: "/api/ping"))
+            Assert.Equal(HttpStatusCode.OK, withBearer.StatusCode);
+        Assert.Equal("Bearer vat_abc", _gate.Upstream.Calls.Last().Authorization);
+    }
+
     [Fact]
     public async Task A_bearer_authorization_is_not_a_payment_and_gets_the_x402_answer()
     {

@@ -50,7 +50,7 @@ public abstract class LoopbackServer : IAsyncDisposable
 /// <summary>What McpServer will serve, reduced to what the gate needs: it records every call and the payer context it got.</summary>
 public sealed class FakeUpstream : LoopbackServer
 {
-    public sealed record Call(string Method, string Path, string? PayerContext);
+    public sealed record Call(string Method, string Path, string? PayerContext, string? Authorization = null);
 
     public ConcurrentQueue<Call> Calls { get; } = new();
 
@@ -63,7 +63,8 @@ public sealed class FakeUpstream : LoopbackServer
         {
             app.Use(async (context, next) =>
             {
-                upstream.Calls.Enqueue(new Call(context.Request.Method, context.Request.Path.Value!, context.Request.Headers["X-Payer-Context"].FirstOrDefault()));
+                upstream.Calls.Enqueue(new Call(context.Request.Method, context.Request.Path.Value!, context.Request.Headers["X-Payer-Context"].FirstOrDefault(),
+                    context.Request.Headers.Authorization.Count == 0 ? null : context.Request.Headers.Authorization.ToString()));
                 await next(context);
             });
             app.MapGet("/api/ping", () => Results.Json(new { pong = true }));
