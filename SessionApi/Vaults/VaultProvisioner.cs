@@ -71,9 +71,11 @@ public sealed partial class VaultProvisioner(IServiceProvider services, IHttpCli
         var confirmed = 0;
         foreach (var session in pending)
         {
-            var vaultId = await EnsureAsync(session.Id, session.Organization, session.Payer, session.ExpiresAt, cancellationToken);
-            if (vaultId is null)
+            var (vaultId, unavailable) = await EnsureAsync(session.Id, session.Organization, session.Payer, session.ExpiresAt, cancellationToken);
+            if (unavailable)
                 return confirmed;   // VaultApi is not answering: the rest waits for the next pass
+            if (vaultId is null)
+                continue;           // refused (logged as an error): a bug or an attack, and no reason to hold the others back
             await using var update = db.CreateCommand("UPDATE sessions SET vault_id = $2 WHERE id = $1 AND vault_id IS NULL");
             update.Parameters.Add(new NpgsqlParameter { Value = session.Id });
             update.Parameters.Add(new NpgsqlParameter { Value = vaultId });
@@ -83,7 +85,9 @@ public sealed partial class VaultProvisioner(IServiceProvider services, IHttpCli
         return confirmed;
     }
 
-    async Task<string?> EnsureAsync(string sessionId, string organization, string payer, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <summary>The vault id; or null with <c>Unavailable</c> when VaultApi did not answer, null alone when it refused (4xx).</summary>
+    async Task<(string? VaultId, bool Unavailable)> EnsureAsync(string sessionId, string organization, string payer, DateTimeOffset expiresAt,
+        CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, $"/internal/vaults/{Uri.EscapeDataString(sessionId)}")
         {
@@ -99,15 +103,15 @@ public sealed partial class VaultProvisioner(IServiceProvider services, IHttpCli
             if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created
                 && await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken) is { ValueKind: JsonValueKind.Object } body
                 && body.TryGetProperty("id", out var id) && id.GetString() is { } vaultId)
-                return vaultId;
+                return (vaultId, false);
             LogRefused(sessionId, (int)response.StatusCode);
-            return null;
+            return (null, (int)response.StatusCode >= 500);
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException
                                           && !cancellationToken.IsCancellationRequested)
         {
             LogUnavailable(exception, sessionId);
-            return null;
+            return (null, true);
         }
     }
 

@@ -150,6 +150,40 @@ public sealed class SessionVaultTests(InfrastructureFixture infrastructure) : IA
         Assert.Equal(1, await _gate.LedgerCountAsync(sessionId, "deposit"));
     }
 
+    // Review finding: a session VaultApi refuses (409 vault-conflict: its id is bound to another payer) is logged and skipped;
+    // it must not hold back the sessions after it.
+    [Fact]
+    public async Task A_refused_session_does_not_hold_back_the_provisioning_of_the_others()
+    {
+        var first = await _gate.FundedPayerAsync();
+        var second = await _gate.FundedPayerAsync();
+        var body = new { deposit = "20000" };
+        var firstPayment = await _gate.PayAsync(first, "/api/sessions", body, "20000");
+        var secondPayment = await _gate.PayAsync(second, "/api/sessions", body, "20000");
+        _gate.VaultApiLink.Down = true;
+        using (var down = await _gate.PostJsonAsync("/api/sessions", body, firstPayment))
+            await JsonAsync(down, HttpStatusCode.ServiceUnavailable);
+        using (var down = await _gate.PostJsonAsync("/api/sessions", body, secondPayment))
+            await JsonAsync(down, HttpStatusCode.ServiceUnavailable);
+        var refused = await OnlySessionOfAsync(first.Lower);
+        var provisioned = await OnlySessionOfAsync(second.Lower);
+        await using (var connection = new NpgsqlConnection(_gate.VaultsDatabase))
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var conflict = new NpgsqlCommand("""
+                INSERT INTO vaults (id, session_id, organization, payer, created_at, expires_at, retention_until)
+                VALUES ('vlt_' || md5(random()::text), $1, 'demo', '0x000000000000000000000000000000000000dead', now(), now() + interval '1 day', now() + interval '2 days')
+                """, connection);
+            conflict.Parameters.Add(new NpgsqlParameter { Value = refused });
+            await conflict.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+        _gate.VaultApiLink.Down = false;
+
+        Assert.Equal(1, await ProvisionAsync());
+        Assert.Null(await ConfirmedVaultAsync(refused));
+        Assert.Equal(await VaultIdInVaultsDbAsync(provisioned), await ConfirmedVaultAsync(provisioned));
+    }
+
     // Retention with webhooks: vault.expiring before the deletion, vault.expired before the row goes, each enqueued once in
     // SessionApi's outbox; SessionApi unreachable holds the deletion back instead of losing the event.
     [Fact]
