@@ -357,37 +357,6 @@ public sealed partial class Paywall(
         activity?.SetTag("gate.organization", attempt.Route.Organization?.Id);
     }
 
-    /// <summary>
-    /// The buffered upstream answer; <see cref="SendAsync"/> writes it to the client unchanged, or with the settlement inside
-    /// when the request's <see cref="IPaidAnswerFormat"/> carries it in the body.
-    /// </summary>
-    public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed)
-    {
-        public bool Failed => failed;
-
-        public async Task SendAsync(SettleResponse? settlement = null)
-        {
-            var response = context.Response;
-            if (buffer.Overflowed)
-            {
-                await PaywallResponses.WriteUnavailableAsync(context, "Upstream answer too large",
-                    "The upstream answer exceeds what the gate buffers for paid routes; nothing was charged.");
-                return;
-            }
-            if (response.HasStarted)
-                return;
-            response.Headers.Remove("Transfer-Encoding");
-            // An empty error answer (e.g. YARP's 502) is left without a length so ServiceDefaults turns it into problem+json.
-            if (buffer.Body.Length == 0 && response.StatusCode >= 400)
-                return;
-            var body = settlement is not null && context.Features.Get<IPaidAnswerFormat>() is { } format
-                ? format.WithSettlement(response, buffer.Body, settlement)
-                : buffer.Body;
-            response.ContentLength = body.Length;
-            await response.Body.WriteAsync(body, context.RequestAborted);
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "402 for {Route}: {Reason}: {Error}")]
     partial void LogRejected(string route, string reason, string error);
 

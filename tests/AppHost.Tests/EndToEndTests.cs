@@ -65,6 +65,21 @@ public class EndToEndTests
             }
             var redis = (RedisResource)app.GetResource("redis");
             Assert.True(await LocalRedisServer.PingAsync(redis.PrimaryEndpoint.Port, redis.PasswordParameter!.Value, ct));
+
+            // Resource commands: stop a service while the rest runs on, start it again (two concurrent starts: one process).
+            var stopped = await app.ResourceCommands.ExecuteCommandAsync("mcpserver", KnownResourceCommands.StopCommand, ct);
+            Assert.True(stopped.Success, stopped.ErrorMessage);
+            Assert.True(app.ResourceNotifications.TryGetCurrentState("mcpserver", out var afterStop));
+            Assert.True(KnownResourceStates.IsTerminal(afterStop.Snapshot.State), afterStop.Snapshot.State);
+            Assert.Equal(200, (int)(await http.GetAsync($"{app.GetEndpoint("vaultapi").ToString().TrimEnd('/')}/health", ct)).StatusCode);
+            var starts = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+                app.ResourceCommands.ExecuteCommandAsync("mcpserver", KnownResourceCommands.StartCommand, ct)));
+            Assert.Equal(1, starts.Count(r => r.Success));
+            await app.ResourceNotifications.WaitForResourceAsync("mcpserver", e => e.Snapshot.State == KnownResourceStates.Running, ct)
+                .WaitAsync(ServiceTimeout, ct);
+            await app.WaitForResourceHealthyAsync("mcpserver", ServiceTimeout, ct);
+            pids.Add(Pid(app, "mcpserver"));
+            Assert.Equal(200, (int)(await http.GetAsync($"{app.GetEndpoint("mcpserver").ToString().TrimEnd('/')}/health", ct)).StatusCode);
         }
         finally
         {

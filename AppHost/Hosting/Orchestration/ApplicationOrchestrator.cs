@@ -29,6 +29,7 @@ internal sealed class ApplicationOrchestrator(
     readonly ConcurrentDictionary<IResource, CancellationTokenSource> _monitors = new();
     readonly List<Task> _lifecycles = [];
     RunContext? _context;
+    readonly HashSet<IResource> _starting = [];   // started by a command, process not up yet (guarded by _lifecycles)
     readonly ResourceHealthMonitor _health = new(services, notifications, logs);
     ConsoleReporter? _reporter;
     int _stopped;
@@ -84,8 +85,13 @@ internal sealed class ApplicationOrchestrator(
     public bool StartResource(IResource resource)
     {
         if (_context is not { } context || _stopping.IsCancellationRequested || ResourceRunner.For(resource) is not { } runner) return false;
-        if (_processes.TryGetValue(resource, out var process) && !process.HasExited) return false;
-        lock (_lifecycles) _lifecycles.Add(Task.Run(() => RunAsync(resource, runner, context, _stopping.Token), CancellationToken.None));
+        // Check and start as one step: two concurrent starts must not run two processes for one resource.
+        lock (_lifecycles)
+        {
+            if (_processes.TryGetValue(resource, out var process) && !process.HasExited) return false;
+            if (!_starting.Add(resource)) return false;
+            _lifecycles.Add(Task.Run(() => RunAsync(resource, runner, context, _stopping.Token), CancellationToken.None));
+        }
         return true;
     }
 
@@ -107,17 +113,20 @@ internal sealed class ApplicationOrchestrator(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            StartFinished(resource);
             await PublishWithChildrenAsync(resource, s => s with { State = KnownResourceStates.NotStarted }).ConfigureAwait(false);
             return;
         }
         catch (Exception e)
         {
+            StartFinished(resource);
             logs.Log(resource.Name, $"Failed to start: {e.Message}", isError: true);
             logger.LogError("Resource '{Name}' failed to start: {Message}", resource.Name, e.Message);
             await PublishWithChildrenAsync(resource, s => s with { State = KnownResourceStates.FailedToStart }).ConfigureAwait(false);
             return;
         }
 
+        StartFinished(resource);
         var hasChecks = ResourceHealthMonitor.HasHealthChecks(resource);
         await notifications.PublishUpdateAsync(resource, s => s with
         {
@@ -140,6 +149,11 @@ internal sealed class ApplicationOrchestrator(
 
         var exitCode = await process.Exited.ConfigureAwait(false);
         await OnExitedAsync(resource, exitCode).ConfigureAwait(false);
+    }
+
+    void StartFinished(IResource resource)
+    {
+        lock (_lifecycles) _starting.Remove(resource);
     }
 
     async Task WaitForDependencyAsync(IResource resource, WaitAnnotation wait, CancellationToken cancellationToken)
