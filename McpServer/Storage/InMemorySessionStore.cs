@@ -91,14 +91,7 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
     public Task<IReadOnlyList<SessionEntry>> SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(entries);
-        SessionLimits.ThrowIfInvalidTtl(ttl);
-        var sizes = new long[entries.Count];
-        for (var i = 0; i < entries.Count; i++)
-        {
-            SessionLimits.ThrowIfInvalidKey(entries[i].Key, nameof(entries));
-            sizes[i] = SessionLimits.ThrowIfInvalidValue(entries[i].Value);
-        }
+        var sizes = SessionLimits.ThrowIfInvalidEntries(entries, ttl);
         cancellationToken.ThrowIfCancellationRequested();
         if (entries.Count == 0) return Task.FromResult<IReadOnlyList<SessionEntry>>([]);
         var payer = Payer;

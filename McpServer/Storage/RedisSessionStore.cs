@@ -166,14 +166,7 @@ public sealed class RedisSessionStore(IRedisClient redis, IPayerContextAccessor 
     public async Task<IReadOnlyList<SessionEntry>> SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(entries);
-        SessionLimits.ThrowIfInvalidTtl(ttl);
-        var sizes = new long[entries.Count];
-        for (var i = 0; i < entries.Count; i++)
-        {
-            SessionLimits.ThrowIfInvalidKey(entries[i].Key, nameof(entries));
-            sizes[i] = SessionLimits.ThrowIfInvalidValue(entries[i].Value);
-        }
+        var sizes = SessionLimits.ThrowIfInvalidEntries(entries, ttl);
         if (entries.Count == 0) return [];
         var payer = Payer;
         var ttlMs = SessionLimits.ToMilliseconds(ttl ?? _defaultTtl);

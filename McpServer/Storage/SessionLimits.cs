@@ -74,4 +74,18 @@ public static class SessionLimits
 
     /// <summary>Whole milliseconds, rounded up so that a positive TTL never becomes 0 (= never expires).</summary>
     internal static long ToMilliseconds(TimeSpan ttl) => (long)Math.Ceiling(ttl.TotalMilliseconds);
+
+    /// <summary>The checks of a (batch) set, before anything is written: returns each value's size in UTF-8 bytes.</summary>
+    internal static long[] ThrowIfInvalidEntries(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        ThrowIfInvalidTtl(ttl);
+        var sizes = new long[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            ThrowIfInvalidKey(entries[i].Key, nameof(entries));
+            sizes[i] = ThrowIfInvalidValue(entries[i].Value);
+        }
+        return sizes;
+    }
 }
