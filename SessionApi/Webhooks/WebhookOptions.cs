@@ -22,6 +22,12 @@ public sealed class WebhookOptions
     /// <summary>Attempts per (event, endpoint) before the delivery is dead (with the defaults: about 3 hours of retries).</summary>
     public int MaxAttempts { get; set; } = 15;
 
+    /// <summary>How long an event whose deliveries are all finished (delivered or given up) stays in the outbox and its log.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the <see cref="OutboxPruner"/> deletes events past <see cref="Retention"/>.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The delay before attempt <paramref name="failedAttempts"/> + 1, after that many failures.</summary>
     public TimeSpan BackoffAfter(int failedAttempts)
     {

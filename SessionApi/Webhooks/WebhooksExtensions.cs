@@ -9,6 +9,7 @@ public static class WebhooksExtensions
             .Validate(o => o.PollInterval > TimeSpan.Zero && o.Timeout > TimeSpan.Zero, "SessionApi:Webhooks: PollInterval and Timeout must be positive.")
             .Validate(o => o.BackoffBase > TimeSpan.Zero && o.MaxBackoff >= o.BackoffBase, "SessionApi:Webhooks: 0 < BackoffBase <= MaxBackoff.")
             .Validate(o => o.MaxAttempts >= 1 && o.BatchSize is >= 1 and <= 1000, "SessionApi:Webhooks: MaxAttempts >= 1, BatchSize 1..1000.")
+            .Validate(o => o.Retention > TimeSpan.Zero && o.PruneInterval > TimeSpan.Zero, "SessionApi:Webhooks: Retention and PruneInterval must be positive.")
             .ValidateOnStart();
         builder.Services.AddHttpClient(WebhookDispatcher.HttpClientName, client =>
             {
@@ -24,6 +25,8 @@ public static class WebhooksExtensions
         builder.Services.AddSingleton<WebhookStore>();
         builder.Services.AddSingleton<WebhookDispatcher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<WebhookDispatcher>());
+        builder.Services.AddSingleton<OutboxPruner>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<OutboxPruner>());
         return builder;
     }
 }
