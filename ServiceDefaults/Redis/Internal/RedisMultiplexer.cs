@@ -173,16 +173,21 @@ internal sealed class RedisMultiplexer : IAsyncDisposable
         {
             if (_connection != connection) return;   // already handled (or disposed)
             Volatile.Write(ref _connection, null);
-            if (!_disposed)
-            {
-                using (ExecutionContext.SuppressFlow()) _connectLoop ??= Task.Run(ConnectLoopAsync);
-            }
         }
         connection.Abort();
         var lost = new RedisConnectionException(Endpoint,
             $"The connection to {Endpoint} was lost; the command may or may not have been executed. ({error.GetType().Name}: {error.Message})", error);
         FailAll(connection.Replies, lost);
         Raise(OnConnectionFailed, new RedisConnectionEventArgs(Endpoint, RedisConnectionEventKind.ConnectionLost, error, 0));
+        // Reconnecting starts after "lost" was raised, so that observers never see an attempt fail before the loss it follows.
+        // Nothing else starts the loop while there is no connection: commands wait in the backlog meanwhile.
+        lock (_sync)
+        {
+            if (!_disposed && _connection is null)
+            {
+                using (ExecutionContext.SuppressFlow()) _connectLoop ??= Task.Run(ConnectLoopAsync);
+            }
+        }
     }
 
     static void FailAll(ReplyQueue replies, Exception error)
