@@ -61,12 +61,24 @@ public sealed class McpRequest
         }
     }
 
-    static bool HasCaseVariantMembers(JsonNode? node) => node switch
+    static bool HasCaseVariantMembers(JsonNode? node)
     {
-        JsonObject o => o.Select(p => p.Key).Distinct(StringComparer.OrdinalIgnoreCase).Count() != o.Count || o.Any(p => HasCaseVariantMembers(p.Value)),
-        JsonArray a => a.Any(HasCaseVariantMembers),
-        _ => false,
-    };
+        switch (node)
+        {
+            case JsonObject o:
+                // Members are already unique ordinally (AllowDuplicateProperties = false): a case-insensitive set catches the rest.
+                var seen = o.Count > 1 ? new HashSet<string>(o.Count, StringComparer.OrdinalIgnoreCase) : null;
+                foreach (var (key, value) in o)
+                    if (seen is not null && !seen.Add(key) || HasCaseVariantMembers(value)) return true;
+                return false;
+            case JsonArray a:
+                foreach (var item in a)
+                    if (HasCaseVariantMembers(item)) return true;
+                return false;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>Removes and returns <c>params._meta[key]</c> (a payment of either transport): upstreams never see payment proofs.</summary>
     public JsonNode? TakeMeta(string key, out bool present)

@@ -136,16 +136,7 @@ public sealed partial class SessionSpending(
             return;
         }
         AddSessionHeaders(context, session.Id, () => null);
-        context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(new PayerContext
-        {
-            Payer = session.Payer,
-            Organization = session.Organization,
-            SessionId = session.Id,
-            VaultId = await vaults.FindAsync(session),
-            RequestId = NewRequestId(),
-            IdentifiedOnly = true,
-            ExpiresAt = signer.NewExpiry(),
-        });
+        context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(await ContextForAsync(session, NewRequestId(), identifiedOnly: true));
         await next();
     }
 
@@ -179,20 +170,24 @@ public sealed partial class SessionSpending(
     async Task ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, string requestId, string? balance, string? charged)
     {
         AddSessionHeaders(context, session.Id, () => balance);
-        var upstream = await paywall.ForwardBufferedAsync(context, next, new PayerContext
-        {
-            Payer = session.Payer,
-            Organization = session.Organization,
-            SessionId = session.Id,
-            VaultId = await vaults.FindAsync(session),
-            RequestId = requestId,
-            ExpiresAt = signer.NewExpiry(),
-        }, requestId);
+        var upstream = await paywall.ForwardBufferedAsync(context, next, await ContextForAsync(session, requestId, identifiedOnly: false), requestId);
         // No debit without a served request: a failed upstream is credited back (a pass charged nothing, so nothing to credit).
         if (upstream.Failed && charged is not (null or "0"))
             balance = await CreditBackAsync(session, requestId) ?? balance;
         await upstream.SendAsync();
     }
+
+    /// <summary>The payer context of a request on <paramref name="session"/>: paid by it, or (<paramref name="identifiedOnly"/>) only naming it.</summary>
+    async Task<PayerContext> ContextForAsync(SessionRef session, string requestId, bool identifiedOnly) => new()
+    {
+        Payer = session.Payer,
+        Organization = session.Organization,
+        SessionId = session.Id,
+        VaultId = await vaults.FindAsync(session),
+        RequestId = requestId,
+        IdentifiedOnly = identifiedOnly,
+        ExpiresAt = signer.NewExpiry(),
+    };
 
     async Task<string?> CreditBackAsync(SessionRef session, string requestId)
     {
