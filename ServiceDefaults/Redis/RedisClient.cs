@@ -65,7 +65,10 @@ public sealed partial class RedisClient : IRedisClient, IDisposable
     public string Endpoint => _multiplexer.Endpoint;
     public bool IsConnected => _multiplexer.IsConnected;
 
-    /// <summary>Raised on a background thread after each successful (re)connection.</summary>
+    /// <summary>
+    /// Raised on a background thread after each successful (re)connection. The first connection starts in the constructor
+    /// and can complete before a handler is attached: check <see cref="IsConnected"/> after subscribing.
+    /// </summary>
     public event EventHandler<RedisConnectionEventArgs>? Connected;
 
     /// <summary>Raised on a background thread when the connection breaks and after each failed connect attempt.</summary>
