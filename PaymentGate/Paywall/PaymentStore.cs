@@ -112,7 +112,6 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         "UPDATE payments SET status = 'failed', error = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1",
         "mark failed", id, reason);
 
-    /// <summary>Settle outcome unknown: keep the exact facilitator request so the reconciler can repeat it.</summary>
     /// <summary>Settlement outcome unknown: the reconciler retries the settle request stored at claim time.</summary>
     public Task MarkPendingAsync(string id, string error, TimeSpan retryAfter) => ExecuteAsync(
         """
@@ -220,6 +219,14 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         return leased;
     }
 
+    /// <summary>The payment's status (see migration 0003), or null when there is no such payment. Throws when Postgres does not answer.</summary>
+    public async Task<string?> StatusAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = Database.CreateCommand("SELECT status FROM payments WHERE id = $1");
+        AddAll(command, id);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
     IRedisClient Redis()
     {
         try
@@ -261,7 +268,8 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         }
     }
 
-    static void AddAll(NpgsqlCommand command, params object?[] values)
+    /// <summary>Positional parameters ($1, $2, …) in order; null becomes SQL NULL.</summary>
+    internal static void AddAll(NpgsqlCommand command, params object?[] values)
     {
         foreach (var value in values)
             command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });

@@ -26,6 +26,9 @@ public sealed class GateOptions
 
     /// <summary>MCP routes (<c>"Mcp": true</c>): request size and how tool prices are learnt.</summary>
     public Mcp.McpGateOptions Mcp { get; set; } = new();
+
+    /// <summary>Credit-backs and mandate releases owed after a SessionApi outage (<c>Gate:Compensations</c>).</summary>
+    public Sessions.CompensationOptions Compensations { get; set; } = new();
 }
 
 /// <summary>Configuration section <c>Gate:Sessions</c>.</summary>

@@ -46,6 +46,10 @@ public static class GatewayExtensions
         services.TryAddSingleton<SessionApiClient>();
         services.TryAddSingleton<SessionSpending>();
         services.TryAddSingleton<MandateGuard>();
+        // What the gate owes back after a SessionApi outage is recorded in gatedb and retried until applied.
+        services.TryAddSingleton<CompensationStore>();
+        services.TryAddSingleton<CompensationRetrier>();
+        services.AddHostedService(sp => sp.GetRequiredService<CompensationRetrier>());
         services.TryAddSingleton<SessionRefunds>();
         // Vaults (one per session, VaultApi): only when services:vaultapi:http:0 is configured; VaultApiClient logs the choice.
         services.AddHttpClient(VaultApiClient.HttpClientName, client => client.BaseAddress = new Uri("http://vaultapi"));

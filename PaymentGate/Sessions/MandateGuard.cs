@@ -21,7 +21,8 @@ public enum MandateOutcome
 /// deliberately without a payment challenge: paying again would not help. Session debits are charged by SessionApi itself
 /// in the debit transaction, and a session's deposit is not charged (its debits are: charging both would count twice).
 /// </summary>
-public sealed partial class MandateGuard(SessionApiClient api, IOptions<GateOptions> options, IConfiguration configuration, ILogger<MandateGuard> logger)
+public sealed partial class MandateGuard(SessionApiClient api, CompensationStore compensations, IOptions<GateOptions> options, IConfiguration configuration,
+    ILogger<MandateGuard> logger)
 {
     public const string ApprovalHeader = "Mandate-Approval";
 
@@ -55,7 +56,7 @@ public sealed partial class MandateGuard(SessionApiClient api, IOptions<GateOpti
         catch (SessionApiUnavailableException exception)
         {
             LogUnavailable(exception, paymentId);
-            // The charge may have happened: undo it (a no-op when it did not); if that fails too it stays counted, the safe side.
+            // The charge may have happened: undo it (a no-op when it did not); if SessionApi is still away, the release is owed.
             await ReleaseAsync(attempt, paymentId);
             await PaywallResponses.WriteUnavailableAsync(context, "Mandates unavailable",
                 "The payment could not be checked against the agent's mandate right now; nothing was charged. Retry the same payment later.");
@@ -75,10 +76,13 @@ public sealed partial class MandateGuard(SessionApiClient api, IOptions<GateOpti
         return MandateOutcome.Answered;
     }
 
-    /// <summary>Undoes the charge of a payment that was not settled (upstream failed, settlement refused). Never throws.</summary>
+    /// <summary>
+    /// Undoes the charge of a payment that was not settled (upstream failed, settlement refused). Never throws: tried twice
+    /// here, then recorded as owed for <see cref="CompensationRetrier"/>.
+    /// </summary>
     public async Task ReleaseAsync(PaymentAttempt attempt, string paymentId)
     {
-        for (var attemptNo = 1; attemptNo <= 2; attemptNo++)
+        for (var attemptNo = 1; ; attemptNo++)
         {
             try
             {
@@ -90,6 +94,11 @@ public sealed partial class MandateGuard(SessionApiClient api, IOptions<GateOpti
             catch (SessionApiUnavailableException exception)
             {
                 LogReleaseFailed(exception, paymentId, attemptNo);
+                if (attemptNo < 2)
+                    continue;
+                await compensations.RecordAsync(new Compensation(CompensationKinds.MandateRelease, attempt.Route.Organization!.Id, attempt.Payer,
+                    null, paymentId), exception.Message);
+                return;
             }
         }
     }
@@ -109,6 +118,6 @@ public sealed partial class MandateGuard(SessionApiClient api, IOptions<GateOpti
     [LoggerMessage(Level = LogLevel.Warning, Message = "SessionApi unavailable for the mandate charge of payment {PaymentId}: 503, nothing forwarded")]
     partial void LogUnavailable(Exception exception, string paymentId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Release of the mandate charge of payment {PaymentId} failed (attempt {Attempt}); it stays counted")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Release of the mandate charge of payment {PaymentId} failed (attempt {Attempt})")]
     partial void LogReleaseFailed(Exception exception, string paymentId, int attempt);
 }

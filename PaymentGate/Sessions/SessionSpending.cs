@@ -18,8 +18,8 @@ namespace Sessions.PaymentGate.Sessions;
 /// An unknown, expired or closed token is no payment at all: the caller answers the plain 402.
 /// </summary>
 public sealed partial class SessionSpending(
-    SessionApiClient api, VaultApiClient vaults, Paywall.Paywall paywall, PayerContextSigner signer, IServiceProvider services,
-    IOptions<GateOptions> options, ILogger<SessionSpending> logger)
+    SessionApiClient api, VaultApiClient vaults, Paywall.Paywall paywall, PayerContextSigner signer, CompensationStore compensations,
+    IServiceProvider services, IOptions<GateOptions> options, ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";
     public const string BalanceHeader = "Payment-Session-Balance";
@@ -191,7 +191,7 @@ public sealed partial class SessionSpending(
 
     async Task<string?> CreditBackAsync(SessionRef session, string requestId)
     {
-        // Twice at most: a credit is idempotent on the debit's key, so a repeat after an unknown outcome is harmless.
+        // Twice here, then durably owed (CompensationRetrier): a credit is idempotent on the debit's key, so repeats are harmless.
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -211,7 +211,9 @@ public sealed partial class SessionSpending(
             }
             catch (SessionApiUnavailableException exception)
             {
-                LogCreditFailed(exception, session.Id, requestId, "gave up: the debit stays, reconcile by hand");
+                LogCreditFailed(exception, session.Id, requestId, "recorded for the compensation retrier");
+                await compensations.RecordAsync(new Compensation(CompensationKinds.SessionCredit, session.Organization, session.Payer, session.Id, requestId),
+                    exception.Message);
                 return null;
             }
         }

@@ -174,6 +174,59 @@ public sealed class MandateGateTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task Release_that_SessionApi_misses_is_owed_and_applied_once_it_answers()
+    {
+        var agent = await _gate.FundedPayerAsync(10_000);
+        var (mandateId, _) = await MandateAsync(agent, perDay: GetPrice);
+        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.EndsWith("/release", StringComparison.Ordinal);
+        using (var failed = await PayAsync(agent, "/api/content/fail-1"))
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        // Nothing settled, but the charge still counts against the day until the release lands.
+        Assert.Equal(10_000, await _gate.BalanceAsync(agent.Lower));
+        Assert.Equal("1000", (await MandateJsonAsync(mandateId)).GetProperty("spentToday").GetString());
+        var owed = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal(("mandate-release", "pending"), (owed.Kind, owed.Status));
+        Assert.StartsWith("pay_", owed.Key);
+
+        Assert.Equal(0, await _gate.RetryCompensationsNowAsync());
+        _gate.SessionApiLink.DownFor = null;
+        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
+        var done = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal(("done", "released", 2), (done.Status, done.Outcome, done.Attempts));
+        Assert.Equal("0", (await MandateJsonAsync(mandateId)).GetProperty("spentToday").GetString());
+        using (var ok = await PayAsync(agent, "/api/content/ok"))
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [Fact]
+    public async Task Owed_release_of_a_payment_presented_again_and_settled_leaves_the_charge_standing()
+    {
+        var agent = await _gate.FundedPayerAsync(10_000);
+        var (mandateId, _) = await MandateAsync(agent, perDay: 10 * GetPrice);
+        var header = PaywallHarness.V1Header(agent.Sign(value: GetPrice));
+        Task<HttpResponseMessage> Send(string path)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.TryAddWithoutValidation(X402HeaderCodec.PaymentHeaderV1, header);
+            return _gate.Http.SendAsync(request, Ct);
+        }
+        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.EndsWith("/release", StringComparison.Ordinal);
+        using (var failed = await Send("/api/content/fail-1"))
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        _gate.SessionApiLink.DownFor = null;
+        // A released payment may be presented again: this time it is served and settled, under the same charge.
+        using (var ok = await Send("/api/content/ok"))
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(9_000, await _gate.BalanceAsync(agent.Lower));
+
+        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
+        var done = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal("done", done.Status);
+        Assert.Contains("the charge stands", done.Outcome);
+        Assert.Equal("1000", (await MandateJsonAsync(mandateId)).GetProperty("spentToday").GetString());
+    }
+
+    [Fact]
     public async Task SessionApi_down_answers_503_and_settles_nothing()
     {
         var agent = await _gate.FundedPayerAsync(10_000);

@@ -35,10 +35,12 @@ public sealed class SwitchableHandler(HttpMessageHandler inner) : DelegatingHand
 {
     public volatile bool Down;
     public volatile bool LoseResponses;
+    /// <summary>Down for the requests this selects only (e.g. SessionApi's credits while its debits go through).</summary>
+    public volatile Func<HttpRequestMessage, bool>? DownFor;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (Down) throw new HttpRequestException("connection refused (test)");
+        if (Down || DownFor?.Invoke(request) == true) throw new HttpRequestException("connection refused (test)");
         var response = await base.SendAsync(request, cancellationToken);
         if (!LoseResponses) return response;
         response.Dispose();
@@ -160,6 +162,8 @@ public sealed class SessionGateHarness : IAsyncDisposable
             ["services:vaultapi:http:0"] = "http://127.0.0.1:9",
             ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
             ["Gate:ReconcileInterval"] = "01:00:00",
+            // Passes are driven by the tests (CompensationRetrier.RetryDueAsync); the loop runs once at start-up.
+            ["Gate:Compensations:Interval"] = "01:00:00",
         };
         foreach (var (key, value) in extra ?? [])
             settings[key] = value;
@@ -288,6 +292,31 @@ public sealed class SessionGateHarness : IAsyncDisposable
 
     public static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
+
+    /// <summary>The gate's owed compensations (gatedb), oldest first.</summary>
+    public async Task<List<(string Kind, string Key, string Status, string? Outcome, int Attempts)>> CompensationsAsync()
+    {
+        await using var connection = new NpgsqlConnection(GateDatabase);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand("SELECT kind, key, status, outcome, attempts FROM compensations ORDER BY created_at, id", connection);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        var rows = new List<(string, string, string, string?, int)>();
+        while (await reader.ReadAsync(Ct))
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4)));
+        return rows;
+    }
+
+    /// <summary>Makes every pending compensation due now (its backoff elapsed) and runs one retrier pass; returns how many finished.</summary>
+    public async Task<int> RetryCompensationsNowAsync()
+    {
+        await using (var connection = new NpgsqlConnection(GateDatabase))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = new NpgsqlCommand("UPDATE compensations SET next_attempt_at = now() WHERE status = 'pending'", connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+        return await GateServices.GetRequiredService<CompensationRetrier>().RetryDueAsync(Ct);
+    }
 
     public async Task<string> PaymentStatusAsync(string paymentId)
     {

@@ -121,6 +121,70 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task Credit_back_that_SessionApi_misses_is_owed_and_applied_once_it_answers()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
+        // The debit goes through, then SessionApi stops answering before the gate can credit the failed request back.
+        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.EndsWith("/credits", StringComparison.Ordinal);
+        using (var failed = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/fail-1", token))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            Assert.Equal("9000", Header(failed, SessionSpending.BalanceHeader));
+        }
+        var owed = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal(("session-credit", "pending"), (owed.Kind, owed.Status));
+        Assert.StartsWith("req_", owed.Key);
+
+        // Still unreachable: stays owed, the attempt and why are on the row.
+        Assert.Equal(0, await _gate.RetryCompensationsNowAsync());
+        var still = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal(("pending", 1), (still.Status, still.Attempts));
+        Assert.Contains("connection refused", still.Outcome);
+
+        _gate.SessionApiLink.DownFor = null;
+        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
+        var done = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal(("done", owed.Key), (done.Status, done.Key));
+        Assert.Contains("credited 1000", done.Outcome);
+        using (var get = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token))
+        {
+            var session = await JsonAsync(get, HttpStatusCode.OK);
+            Assert.Equal(("10000", "0"), (session.GetProperty("balance").GetString(), session.GetProperty("spent").GetString()));
+        }
+        Assert.Equal((1L, 1L), (await _gate.LedgerCountAsync(id, "debit"), await _gate.LedgerCountAsync(id, "credit")));
+        // Done is done: another pass credits nothing twice.
+        Assert.Equal(0, await _gate.RetryCompensationsNowAsync());
+        Assert.Equal(1L, await _gate.LedgerCountAsync(id, "credit"));
+    }
+
+    [Fact]
+    public async Task Owed_credit_of_a_debit_that_never_landed_is_settled_as_nothing_owed_only_after_the_in_flight_window()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
+        // The debit itself never reached SessionApi (both tries), so neither did its credit: 503, and the credit is owed.
+        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.Contains($"/internal/sessions/{id}/", StringComparison.Ordinal);
+        using (var down = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/x", token))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        _gate.SessionApiLink.DownFor = null;
+        Assert.Equal("pending", Assert.Single(await _gate.CompensationsAsync()).Status);
+
+        // "No such debit" right away could be a debit still on its way: asked again later.
+        Assert.Equal(0, await _gate.RetryCompensationsNowAsync());
+        var early = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal("pending", early.Status);
+        Assert.Contains("no such debit", early.Outcome);
+
+        _gate.Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
+        var settled = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal("done", settled.Status);
+        Assert.Contains("nothing was owed", settled.Outcome);
+        Assert.Equal((0L, 0L), (await _gate.LedgerCountAsync(id, "debit"), await _gate.LedgerCountAsync(id, "credit")));
+    }
+
+    [Fact]
     public async Task Expired_unknown_or_malformed_token_gets_the_plain_402()
     {
         var payer = await _gate.FundedPayerAsync();

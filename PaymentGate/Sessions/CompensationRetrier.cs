@@ -1,0 +1,124 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Paywall;
+using Sessions.PaymentGate.Pricing;
+using Sessions.ServiceDefaults.Hosting;
+
+namespace Sessions.PaymentGate.Sessions;
+
+/// <summary>
+/// Repeats the compensations the gate could not apply at the time (<see cref="CompensationStore"/>) until SessionApi answers:
+/// a session debit is credited back, a mandate charge released. Both are idempotent at SessionApi, so a repeat after an
+/// unknown outcome is harmless. "Nothing to undo" (no such debit or charge) is believed only once the original call can no
+/// longer land (<see cref="CompensationOptions.InFlightWindow"/>). A mandate charge whose payment was presented again and
+/// settled since stands: releasing it then would let the agent spend past its limits.
+/// </summary>
+public sealed partial class CompensationRetrier(CompensationStore store, PaymentStore payments, SessionApiClient api, TimeProvider time,
+    IOptions<GateOptions> options, ILogger<CompensationRetrier> logger) : PeriodicWorker(logger)
+{
+    const int BatchSize = 50;
+
+    CompensationOptions Options => options.Value.Compensations;
+
+    protected override TimeSpan Interval => Options.Interval;
+    protected override string PassName => "Compensation pass";
+    // Owed money left by an earlier gate process is retried at once.
+    protected override bool RunsAtStart => true;
+
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => RetryDueAsync(cancellationToken);
+
+    /// <summary>One pass over the due compensations; returns how many reached a final state.</summary>
+    public async Task<int> RetryDueAsync(CancellationToken cancellationToken)
+    {
+        // Leased for a minute: a gate that dies mid-pass leaves the rows to the next pass (any gate's).
+        var due = await store.LeaseDueAsync(BatchSize, TimeSpan.FromMinutes(1), cancellationToken);
+        var finished = 0;
+        foreach (var item in due)
+        {
+            var owed = item.Compensation;
+            using var activity = PaywallTelemetry.ActivitySource.StartActivity("gate.compensation");
+            activity?.SetTag("gate.compensation.kind", owed.Kind);
+            activity?.SetTag("gate.compensation.key", owed.Key);
+            activity?.SetTag("gate.compensation.attempt", item.Attempts);
+            Step step;
+            try
+            {
+                step = owed.Kind == CompensationKinds.SessionCredit ? await CreditAsync(item, cancellationToken) : await ReleaseAsync(item, cancellationToken);
+            }
+            catch (SessionApiUnavailableException exception)
+            {
+                step = Step.Retry(exception.Message);
+            }
+            activity?.SetTag("gate.compensation.outcome", step.Outcome);
+            if (step.Final is { } done)
+            {
+                await store.FinishAsync(owed, done, step.Outcome, cancellationToken);
+                finished++;
+                if (done) LogDone(owed.Kind, owed.Key, step.Outcome, item.Attempts);
+                else LogAbandoned(owed.Kind, owed.Key, owed.SessionId, owed.Payer, step.Outcome);
+            }
+            else
+            {
+                var delay = Backoff(item.Attempts);
+                await store.RetryLaterAsync(owed, step.Outcome, delay, cancellationToken);
+                LogRetry(owed.Kind, owed.Key, item.Attempts, step.Outcome, delay);
+            }
+        }
+        return finished;
+    }
+
+    async Task<Step> CreditAsync(DueCompensation item, CancellationToken cancellationToken)
+    {
+        var owed = item.Compensation;
+        var answer = await api.CreditAsync(new SessionRef(owed.SessionId!, owed.Payer, owed.Organization), owed.Key, cancellationToken);
+        if (answer.IsSuccess)
+            return Step.Done($"credited {answer.Text("credited")}, balance {answer.Text("balance")}");
+        return answer.Code == "debit-not-found" ? NothingToUndo(item, "no such debit")
+            : Step.Abandon($"SessionApi answered {(int)answer.Status} {answer.Code}");
+    }
+
+    async Task<Step> ReleaseAsync(DueCompensation item, CancellationToken cancellationToken)
+    {
+        var owed = item.Compensation;
+        switch (await payments.StatusAsync(owed.Key, cancellationToken))
+        {
+            case "settled" or "serving" or "served":
+                return Step.Done("the payment was presented again and settled: the charge stands");
+            case "verified" or "pending":
+                return Step.Retry("the payment is not final yet");
+        }
+        var answer = await api.ReleaseMandateChargeAsync(owed.Organization, owed.Payer, owed.Key, cancellationToken);
+        if (answer.IsSuccess)
+            return Step.Done("released");
+        return answer.Status == HttpStatusCode.NotFound ? NothingToUndo(item, "no such charge")
+            : Step.Abandon($"SessionApi answered {(int)answer.Status} {answer.Code}");
+    }
+
+    /// <summary>The debit or charge is not there: final once the call that made it can no longer land.</summary>
+    Step NothingToUndo(DueCompensation item, string what) =>
+        time.GetUtcNow() - item.CreatedAt >= Options.InFlightWindow ? Step.Done($"{what}: nothing was owed")
+            : Step.Retry($"{what} yet: asked again after the in-flight window");
+
+    TimeSpan Backoff(int attempts)
+    {
+        var delay = Options.Interval * Math.Pow(2, Math.Min(attempts - 1, 16));
+        return delay < Options.MaxBackoff ? delay : Options.MaxBackoff;
+    }
+
+    /// <summary>The outcome of one attempt: <see cref="Final"/> null = try again, true = done, false = abandoned.</summary>
+    readonly record struct Step(bool? Final, string Outcome)
+    {
+        public static Step Done(string outcome) => new(true, outcome);
+        public static Step Abandon(string outcome) => new(false, outcome);
+        public static Step Retry(string outcome) => new(null, outcome);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Owed {Kind} {Key} settled after {Attempts} attempt(s): {Outcome}")]
+    partial void LogDone(string kind, string key, string outcome, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Owed {Kind} {Key} not applied (attempt {Attempt}): {Outcome}; next try in {Delay}")]
+    partial void LogRetry(string kind, string key, int attempt, string outcome, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Owed {Kind} {Key} (session {SessionId}, payer {Payer}) abandoned: {Outcome}; reconcile by hand")]
+    partial void LogAbandoned(string kind, string key, string? sessionId, string payer, string outcome);
+}

@@ -1,0 +1,113 @@
+using Npgsql;
+using Sessions.PaymentGate.Paywall;
+
+namespace Sessions.PaymentGate.Sessions;
+
+/// <summary>Configuration section <c>Gate:Compensations</c>.</summary>
+public sealed class CompensationOptions
+{
+    /// <summary>How often owed compensations are looked for; also the first retry delay, doubled per attempt.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest wait between two attempts of one compensation.</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// A debit or mandate charge sent without an answer may still land at SessionApi for this long (HTTP timeouts and
+    /// retries): until then "nothing to undo" is not believed, and the compensation is tried again.
+    /// </summary>
+    public TimeSpan InFlightWindow { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+public static class CompensationKinds
+{
+    /// <summary>Credit a session debit back (the upstream failed after the debit).</summary>
+    public const string SessionCredit = "session-credit";
+
+    /// <summary>Release an agent's mandate charge (its payment was not settled).</summary>
+    public const string MandateRelease = "mandate-release";
+}
+
+/// <summary>An owed compensation: <paramref name="Key"/> is the debit's request id or the charged payment's id.</summary>
+public sealed record Compensation(string Kind, string Organization, string Payer, string? SessionId, string Key)
+{
+    public string Id => $"{Kind}:{Key}";
+}
+
+/// <summary>A compensation leased for one attempt.</summary>
+public sealed record DueCompensation(Compensation Compensation, int Attempts, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// The gate's durable record of money it owes back (table <c>compensations</c>, migration 0005): written when an inline
+/// credit-back or mandate release could not reach SessionApi, drained by <see cref="CompensationRetrier"/>. Without it a
+/// SessionApi outage at the wrong moment left a payer charged for a request that was never served.
+/// </summary>
+public sealed partial class CompensationStore(IServiceProvider services, TimeProvider time, ILogger<CompensationStore> logger)
+{
+    // Resolved on first use, not at start-up: the gate starts whatever state the database is in.
+    NpgsqlDataSource Database => services.GetRequiredService<NpgsqlDataSource>();
+
+    /// <summary>Records what is owed (once per kind and key). False when the database did not answer either: logged as critical.</summary>
+    public async Task<bool> RecordAsync(Compensation owed, string reason)
+    {
+        try
+        {
+            await using var command = Database.CreateCommand("""
+                INSERT INTO compensations (id, kind, organization, payer, session_id, key, outcome, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (id) DO NOTHING
+                """);
+            PaymentStore.AddAll(command, owed.Id, owed.Kind, owed.Organization, owed.Payer, owed.SessionId, owed.Key, reason,
+                time.GetUtcNow());
+            await command.ExecuteNonQueryAsync(CancellationToken.None);
+            LogRecorded(owed.Kind, owed.Key, owed.Payer, reason);
+            return true;
+        }
+        catch (Exception exception) when (PaymentStore.IsInfrastructure(exception))
+        {
+            LogNotRecorded(exception, owed.Kind, owed.Key, owed.SessionId, owed.Payer, owed.Organization);
+            return false;
+        }
+    }
+
+    /// <summary>Takes up to <paramref name="batch"/> due compensations; each is hidden from other passes for <paramref name="lease"/>.</summary>
+    public async Task<IReadOnlyList<DueCompensation>> LeaseDueAsync(int batch, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = Database.CreateCommand("""
+            UPDATE compensations SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
+             WHERE id IN (SELECT id FROM compensations WHERE status = 'pending' AND next_attempt_at <= now()
+                          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING kind, organization, payer, session_id, key, attempts, created_at
+            """);
+        PaymentStore.AddAll(command, batch, lease.TotalSeconds);
+        var due = new List<DueCompensation>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            due.Add(new DueCompensation(
+                new Compensation(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4)),
+                reader.GetInt32(5), reader.GetFieldValue<DateTimeOffset>(6)));
+        return due;
+    }
+
+    /// <summary>Final: <c>done</c> (applied, or nothing was owed) or <c>abandoned</c> (refused for good).</summary>
+    public Task FinishAsync(Compensation compensation, bool done, string outcome, CancellationToken cancellationToken) => ExecuteAsync(
+        "UPDATE compensations SET status = $2, outcome = $3, updated_at = now() WHERE id = $1 AND status = 'pending'",
+        cancellationToken, compensation.Id, done ? "done" : "abandoned", outcome);
+
+    public Task RetryLaterAsync(Compensation compensation, string outcome, TimeSpan delay, CancellationToken cancellationToken) => ExecuteAsync(
+        "UPDATE compensations SET outcome = $2, next_attempt_at = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1 AND status = 'pending'",
+        cancellationToken, compensation.Id, outcome, delay.TotalSeconds);
+
+    async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params object?[] values)
+    {
+        await using var command = Database.CreateCommand(sql);
+        PaymentStore.AddAll(command, values);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Owed {Kind} {Key} of {Payer} recorded for retry: {Reason}")]
+    partial void LogRecorded(string kind, string key, string payer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Owed {Kind} {Key} (session {SessionId}, payer {Payer}, organisation {Organization}) could not be recorded: neither SessionApi nor the gate database answered; reconcile by hand")]
+    partial void LogNotRecorded(Exception exception, string kind, string key, string? sessionId, string payer, string organization);
+}
