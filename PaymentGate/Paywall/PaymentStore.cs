@@ -139,6 +139,15 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         """, "mark settled", id, transaction, note);
 
     /// <summary>
+    /// A settled payment whose purchase could not be delivered for good was paid back (<paramref name="owed"/>: the merchant
+    /// owes the payout). Only from <c>settled</c>: a redemption in progress or a served payment is never marked.
+    /// </summary>
+    public Task MarkRefundedAsync(string id, bool owed, string? refundTransaction, string note) => ExecuteAsync(
+        "UPDATE payments SET status = $2, error = $3, updated_at = now() WHERE id = $1 AND status = 'settled'",
+        "mark refunded", id, owed ? "refund_owed" : "refunded",
+        refundTransaction is null ? note : $"{note}; refund transaction {refundTransaction}");
+
+    /// <summary>
     /// Takes a settled-but-unserved payment for delivery when the identical header comes back for the same route.
     /// Atomic: of concurrent copies, one gets the row. Null when there is none (or the store is down).
     /// </summary>

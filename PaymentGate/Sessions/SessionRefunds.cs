@@ -21,15 +21,25 @@ public sealed class SessionRefunds(IOptions<FacilitatorOptions> facilitator, ISe
     public string Method => string.IsNullOrWhiteSpace(facilitator.Value.Url) && facilitator.Value.Local.Enabled ? Ledger : PayoutOwed;
 
     /// <summary>The refund's transaction id on the ledger: derived from the session, so a repeated close refunds once.</summary>
-    public static string TransactionOf(string sessionId) =>
-        "0x" + Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes("session-refund:" + sessionId)));
+    public static string TransactionOf(string sessionId) => Derived("session-refund:" + sessionId);
+
+    /// <summary>The ledger transaction that pays back a refused top-up: derived from its payment, so it happens once.</summary>
+    public static string TopUpTransactionOf(string paymentId) => Derived("topup-refund:" + paymentId);
 
     /// <summary>The transaction id, or null when the organisation's payTo cannot cover it (nothing moved).</summary>
-    public async Task<string?> TransferAsync(Organization organization, string payer, BigInteger amount, string sessionId, CancellationToken cancellationToken)
+    public Task<string?> TransferAsync(Organization organization, string payer, BigInteger amount, string sessionId, CancellationToken cancellationToken) =>
+        MoveAsync(organization, payer, amount, TransactionOf(sessionId), cancellationToken);
+
+    /// <summary>Pays back a top-up SessionApi refused after settlement; null when the payTo cannot cover it (nothing moved).</summary>
+    public Task<string?> TransferTopUpAsync(Organization organization, string payer, BigInteger amount, string paymentId, CancellationToken cancellationToken) =>
+        MoveAsync(organization, payer, amount, TopUpTransactionOf(paymentId), cancellationToken);
+
+    async Task<string?> MoveAsync(Organization organization, string payer, BigInteger amount, string transaction, CancellationToken cancellationToken)
     {
         var ledger = services.GetRequiredService<TokenLedger>();
         var token = new LedgerToken(organization.Asset.Address.ToLowerHex(), organization.Asset.Network);
-        var transaction = TransactionOf(sessionId);
         return await ledger.RefundAsync(token, organization.PayTo.ToLowerHex(), payer, amount, transaction, cancellationToken) ? transaction : null;
     }
+
+    static string Derived(string seed) => "0x" + Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(seed)));
 }

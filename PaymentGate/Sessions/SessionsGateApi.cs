@@ -125,7 +125,7 @@ public static class SessionsGateApi
     }
 
     static async Task TopUpAsync(HttpContext context, string id, TopUpBody body, Paywall.Paywall paywall, SessionApiClient api,
-        PricingCatalog catalog, IOptions<GateOptions> options, TimeProvider time)
+        PricingCatalog catalog, PaymentStore store, SessionRefunds refunds, IOptions<GateOptions> options, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
         // No token needed: whoever pays can only top up their own session (checked against the payment's payer below).
@@ -175,6 +175,12 @@ public static class SessionsGateApi
                 return;
             }
             await paywall.CompleteSettledAsync(payment, done: answer.IsSuccess);
+            if (answer.Code is "session-expired" or "session-not-active")
+            {
+                // Expired or closed since the check above: the money cannot go into this session any more, so it goes back.
+                await RefundRefusedTopUpAsync(context, payment, organization, attempt.Payer, amount, answer, store, refunds);
+                return;
+            }
             if (!answer.IsSuccess)
             {
                 await NotCompletedAsync(context, payment, "Top-up not applied", $"SessionApi answered {(int)answer.Status} {answer.Code}");
@@ -287,6 +293,43 @@ public static class SessionsGateApi
             ExactEvmRequirements.For(organization.Asset, amount.ToString(CultureInfo.InvariantCulture), organization.PayTo.ToString()));
 
     /// <summary>Settled, but SessionApi did not act: the money is on record and the same payment header finishes the job.</summary>
+    /// <summary>
+    /// 409 for a settled top-up whose session SessionApi no longer tops up: paid back on the local ledger (a transaction derived
+    /// from the payment, so once), or recorded as owed by the merchant (payments.status <c>refund_owed</c>). If the refund
+    /// cannot be made now the payment stays settled and the same header comes back here.
+    /// </summary>
+    static async Task RefundRefusedTopUpAsync(HttpContext context, SettledPayment payment, Organization organization, string payer,
+        BigInteger amount, SessionApiAnswer refusal, PaymentStore store, SessionRefunds refunds)
+    {
+        string? transaction;
+        try
+        {
+            transaction = refunds.Method == SessionRefunds.Ledger
+                ? await refunds.TransferTopUpAsync(organization, payer, amount, payment.PaymentId, CancellationToken.None)
+                : null;
+        }
+        catch (Exception exception) when (PaymentStore.IsInfrastructure(exception))
+        {
+            await NotCompletedAsync(context, payment, "Top-up refund not made yet", $"{refusal.Code}; the ledger did not answer the refund");
+            return;
+        }
+        var method = transaction is null ? SessionRefunds.PayoutOwed : SessionRefunds.Ledger;
+        var reason = $"SessionApi refused the top-up: {refusal.Code}";
+        await store.MarkRefundedAsync(payment.PaymentId, owed: transaction is null, transaction, reason);
+        PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+        var paidBack = transaction is null
+            ? $"the {amount} paid is owed back to you by {organization.Name} (payment {payment.PaymentId})"
+            : $"the {amount} paid was refunded (ledger transaction {transaction})";
+        await TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Top-up refused and refunded",
+            detail: $"{refusal.Text("detail") ?? refusal.Code} The top-up was not applied; {paidBack}.",
+            type: "https://sessions.dev/problems/topup-refunded",
+            extensions: new Dictionary<string, object?>
+            {
+                ["code"] = "topup-refunded", ["paymentId"] = payment.PaymentId, ["sessionCode"] = refusal.Code,
+                ["refund"] = new { amount = amount.ToString(CultureInfo.InvariantCulture), method, transaction },
+            }).ExecuteAsync(context);
+    }
+
     static Task NotCompletedAsync(HttpContext context, SettledPayment payment, string title, string reason)
     {
         PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);

@@ -37,10 +37,13 @@ public sealed class SwitchableHandler(HttpMessageHandler inner) : DelegatingHand
     public volatile bool LoseResponses;
     /// <summary>Down for the requests this selects only (e.g. SessionApi's credits while its debits go through).</summary>
     public volatile Func<HttpRequestMessage, bool>? DownFor;
+    /// <summary>Runs before each request goes through: lets a test change the world between the gate's steps.</summary>
+    public volatile Action<HttpRequestMessage>? OnSend;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         if (Down || DownFor?.Invoke(request) == true) throw new HttpRequestException("connection refused (test)");
+        OnSend?.Invoke(request);
         var response = await base.SendAsync(request, cancellationToken);
         if (!LoseResponses) return response;
         response.Dispose();

@@ -185,6 +185,45 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task Top_up_refused_after_settlement_because_the_session_expired_meanwhile_is_refunded_once()
+    {
+        var payer = await _gate.FundedPayerAsync(1_000_000);
+        var (id, _, _) = await _gate.OpenAsync(payer, 10 * GetPrice, ttlSeconds: 60);
+        var payment = await _gate.PayAsync(payer, $"/api/sessions/{id}/topup", new { amount = "5000" }, "5000");
+        // The gate checks the session, settles, then asks SessionApi to top up: the session expires in between (90 s
+        // later, within the 2-minute life of the payer context the gate signed).
+        _gate.SessionApiLink.OnSend = request =>
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/topups", StringComparison.Ordinal))
+                _gate.Clock.Advance(TimeSpan.FromSeconds(90));
+        };
+        using (var refused = await _gate.PostJsonAsync($"/api/sessions/{id}/topup", new { amount = "5000" }, payment))
+        {
+            var problem = await JsonAsync(refused, HttpStatusCode.Conflict);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(("topup-refunded", "session-expired"), (problem.GetProperty("code").GetString(), problem.GetProperty("sessionCode").GetString()));
+            var refund = problem.GetProperty("refund");
+            Assert.Equal(("5000", "ledger", SessionRefunds.TopUpTransactionOf(problem.GetProperty("paymentId").GetString()!)),
+                (refund.GetProperty("amount").GetString(), refund.GetProperty("method").GetString(), refund.GetProperty("transaction").GetString()));
+            // The payment itself was settled: its settlement is reported like any other.
+            Assert.True(PaywallHarness.SettlementOf(refused).Success);
+            Assert.Equal("refunded", await _gate.PaymentStatusAsync(problem.GetProperty("paymentId").GetString()!));
+        }
+        _gate.SessionApiLink.OnSend = null;
+        // Deposit gone into the session, the top-up paid and paid back.
+        Assert.Equal(1_000_000 - 10 * GetPrice, await _gate.BalanceAsync(payer.Lower));
+        var back = (await _gate.TransfersAsync(payer.Lower)).EnumerateArray().First();
+        Assert.Equal(("refund", "5000"), (back.GetProperty("kind").GetString(), back.GetProperty("value").GetString()));
+        Assert.Equal(0L, await _gate.LedgerCountAsync(id, "topup"));
+
+        // The same header again is neither a second top-up nor a second refund: the expired session is refused up front.
+        using (var again = await _gate.PostJsonAsync($"/api/sessions/{id}/topup", new { amount = "5000" }, payment))
+            Assert.Contains("nothing was charged", (await JsonAsync(again, HttpStatusCode.Conflict)).GetProperty("detail").GetString());
+        Assert.Equal(1_000_000 - 10 * GetPrice, await _gate.BalanceAsync(payer.Lower));
+        Assert.Equal(0L, await _gate.LedgerCountAsync(id, "topup"));
+    }
+
+    [Fact]
     public async Task Expired_unknown_or_malformed_token_gets_the_plain_402()
     {
         var payer = await _gate.FundedPayerAsync();
