@@ -28,12 +28,18 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
 
     bool Enabled => options.Value.Sessions.CheckMandates ?? configuration.GetSection("services:sessionapi").Exists();
 
+    /// <summary>Reads and removes <c>Mandate-Approval</c> (x402 payments and session debits): upstreams have no use for it.</summary>
+    public static string? TakeApprovalId(HttpRequest request)
+    {
+        var approvalId = request.Headers[ApprovalHeader].FirstOrDefault()?.Trim();
+        request.Headers.Remove(ApprovalHeader);
+        return approvalId is { Length: > 0 } ? approvalId : null;
+    }
+
     /// <summary>Charges the payment of <paramref name="attempt"/>; on <see cref="MandateOutcome.Answered"/> the caller releases its claim.</summary>
     public async Task<MandateOutcome> ChargeAsync(HttpContext context, PaymentAttempt attempt, string paymentId)
     {
-        // Read and removed either way: upstreams have no use for it.
-        var approvalId = context.Request.Headers[ApprovalHeader].FirstOrDefault()?.Trim();
-        context.Request.Headers.Remove(ApprovalHeader);
+        var approvalId = TakeApprovalId(context.Request);
         if (!Enabled)
             return MandateOutcome.NoMandate;
 
@@ -45,12 +51,12 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
             // Not the client's token, and asked again once with the same key when the outcome is unknown (a charge is idempotent).
             try
             {
-                answer = await api.ChargeMandateAsync(organization, attempt.Payer, amount, paymentId, approvalId is { Length: > 0 } ? approvalId : null, CancellationToken.None);
+                answer = await api.ChargeMandateAsync(organization, attempt.Payer, amount, paymentId, approvalId, CancellationToken.None);
             }
             catch (SessionApiUnavailableException first)
             {
                 LogChargeRetry(first, paymentId);
-                answer = await api.ChargeMandateAsync(organization, attempt.Payer, amount, paymentId, approvalId is { Length: > 0 } ? approvalId : null, CancellationToken.None);
+                answer = await api.ChargeMandateAsync(organization, attempt.Payer, amount, paymentId, approvalId, CancellationToken.None);
             }
         }
         catch (SessionApiUnavailableException exception)

@@ -43,9 +43,10 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
     public Task<SessionApiAnswer> GetAsync(string organization, string payer, string id, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, $"/api/sessions/{Uri.EscapeDataString(id)}", Context(payer, organization, sessionId: id), null, cancellationToken);
 
-    public Task<SessionApiAnswer> DebitAsync(SessionRef session, string amount, string requestId, string route, CancellationToken cancellationToken) =>
+    public Task<SessionApiAnswer> DebitAsync(SessionRef session, string amount, string requestId, string route, string? approvalId,
+        CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/debits", Context(session.Payer, session.Organization, session.Id, requestId),
-            new { amount, idempotencyKey = requestId, route }, cancellationToken);
+            new { amount, idempotencyKey = requestId, route, approvalId }, cancellationToken);
 
     public Task<SessionApiAnswer> CreditAsync(SessionRef session, string requestId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/credits", Context(session.Payer, session.Organization, session.Id, requestId),

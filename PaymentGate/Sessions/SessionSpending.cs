@@ -65,6 +65,7 @@ public sealed partial class SessionSpending(
             return Unusable(context, route, "the Payment-Session token is malformed");
         var organization = route.Organization!.Id;
         var requestId = NewRequestId();
+        var approvalId = MandateGuard.TakeApprovalId(context.Request);
         var cancellationToken = context.RequestAborted;
         try
         {
@@ -72,7 +73,7 @@ public sealed partial class SessionSpending(
             if (session is null)
                 return Unusable(context, route, "the Payment-Session token is unknown");
             // An expired or closed session is refused by SessionApi's debit below, with the precise reason.
-            var debit = await DebitAsync(session, route, requestId);
+            var debit = await DebitAsync(session, route, requestId, approvalId);
             switch (debit.Status)
             {
                 case HttpStatusCode.OK:
@@ -145,19 +146,19 @@ public sealed partial class SessionSpending(
     /// when its outcome is unknown it is asked again with the same key: SessionApi answers the original result if it went
     /// through. Still unknown: credited back (a no-op if it never happened) and 503.
     /// </summary>
-    async Task<SessionApiAnswer> DebitAsync(SessionRef session, GateRoute route, string requestId)
+    async Task<SessionApiAnswer> DebitAsync(SessionRef session, GateRoute route, string requestId, string? approvalId)
     {
         var amount = route.Amount!.Value.ToString();
         try
         {
-            return await api.DebitAsync(session, amount, requestId, route.Name, CancellationToken.None);
+            return await api.DebitAsync(session, amount, requestId, route.Name, approvalId, CancellationToken.None);
         }
         catch (SessionApiUnavailableException first)
         {
             LogDebitRetry(first, session.Id, requestId);
             try
             {
-                return await api.DebitAsync(session, amount, requestId, route.Name, CancellationToken.None);
+                return await api.DebitAsync(session, amount, requestId, route.Name, approvalId, CancellationToken.None);
             }
             catch (SessionApiUnavailableException)
             {

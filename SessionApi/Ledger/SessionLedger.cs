@@ -31,7 +31,7 @@ public sealed record CreditResult(CreditStatus Status, BigInteger Credited, Sess
 public sealed class SessionLedger(NpgsqlDataSource dataSource, TimeProvider time, ILogger<SessionLedger> logger)
 {
     public async Task<DebitResult> DebitAsync(string id, string payer, string organization, BigInteger price, string idempotencyKey,
-        string? route, string? requestId, CancellationToken cancellationToken)
+        string? route, string? requestId, string? approvalId, CancellationToken cancellationToken)
     {
         using var activity = SessionApiTelemetry.ActivitySource.StartActivity("session.debit");
         activity?.SetTag("session.id", id);
@@ -43,7 +43,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, TimeProvider time
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             // The payer's agent mandate first (its row lock, then the session's): a refused debit changes no session row.
-            var mandate = await SessionMandates.ChargeDebitAsync(connection, transaction, id, payer, organization, price, idempotencyKey, now, cancellationToken);
+            var mandate = await SessionMandates.ChargeDebitAsync(connection, transaction, id, payer, organization, price, idempotencyKey, approvalId,
+                now, cancellationToken);
             if (mandate is { Allowed: false })
             {
                 await transaction.CommitAsync(cancellationToken);   // keeps what the refusal recorded (approval request, events)

@@ -15,7 +15,7 @@ public static class SessionMandates
 
     /// <summary>Null when nothing applies (the agent has no mandate, the session is a pass or not this payer's); else the charge.</summary>
     public static async Task<ChargeResult?> ChargeDebitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sessionId, string payer,
-        string organization, BigInteger price, string debitKey, DateTimeOffset now, CancellationToken cancellationToken)
+        string organization, BigInteger price, string debitKey, string? approvalId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // One indexed probe on the hot path; agents without a mandate pay nothing more.
         await using (var any = Command("SELECT EXISTS (SELECT 1 FROM mandates WHERE agent = $1)", connection, transaction, payer))
@@ -23,7 +23,7 @@ public static class SessionMandates
         await using (var kind = Command("SELECT kind FROM sessions WHERE id = $1 AND payer = $2 AND organization = $3", connection, transaction,
                          sessionId, payer, organization))
             if (await kind.ExecuteScalarAsync(cancellationToken) is not "prepaid") return null;
-        return await MandateCharges.TryChargeAsync(connection, transaction, payer, organization, price, KeyPrefix + debitKey, null, sessionId, now,
+        return await MandateCharges.TryChargeAsync(connection, transaction, payer, organization, price, KeyPrefix + debitKey, approvalId, sessionId, now,
             cancellationToken);
     }
 

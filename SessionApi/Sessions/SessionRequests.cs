@@ -10,7 +10,8 @@ public sealed record OpenSessionRequest(string? Organization, string? Payer, str
 
 public sealed record ResolveSessionRequest(string? Token);
 
-public sealed record DebitRequest(string? Amount, string? IdempotencyKey, string? Route);
+/// <summary><paramref name="ApprovalId"/>: the user's approval of a debit above the agent's mandate threshold (<c>Mandate-Approval</c> at the gate).</summary>
+public sealed record DebitRequest(string? Amount, string? IdempotencyKey, string? Route, string? ApprovalId = null);
 
 public sealed record CreditRequest(string? DebitIdempotencyKey);
 
@@ -66,6 +67,8 @@ public static partial class SessionRequests
         if (!TryParseAmount(request.Amount, out amount)) errors["amount"] = [AmountRule];
         if (!IsKey(request.IdempotencyKey)) errors["idempotencyKey"] = [KeyRule];
         if (request.Route is { Length: > 300 }) errors["route"] = ["At most 300 characters."];
+        if (request.ApprovalId is not null && !Mandates.MandateIds.IsApprovalId(request.ApprovalId))
+            errors["approvalId"] = ["An approval id (apr_ and 32 hex digits), as in the approval-required problem."];
         return errors;
     }
 

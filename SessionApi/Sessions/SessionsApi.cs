@@ -74,7 +74,7 @@ public static class SessionsApi
         if (!SessionTokens.IsSessionId(id)) return SessionProblems.NotFound(id);
         var payer = http.GetPayerContext()!;
         var result = await ledger.DebitAsync(id, payer.Payer, payer.Organization, price, request.IdempotencyKey!, request.Route,
-            payer.RequestId, cancellationToken);
+            payer.RequestId, request.ApprovalId, cancellationToken);
         return result.Status switch
         {
             DebitStatus.Debited or DebitStatus.Replayed => TypedResults.Ok(new DebitResponse(result.Charged.ToString(), result.Balance.ToString(),

@@ -151,6 +151,44 @@ public sealed class MandateGateTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task Session_debit_above_the_threshold_waits_for_approval_then_the_same_request_with_Mandate_Approval_is_served_once()
+    {
+        var agent = await _gate.FundedPayerAsync(100_000);
+        var (id, token, _) = await _gate.OpenAsync(agent, 10 * GetPrice);   // a deposit is not spending: no approval needed
+        var (mandateId, user) = await MandateAsync(agent, approvalAbove: GetPrice / 2);
+        Task<HttpResponseMessage> Spend(string? approvalId)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/api/content/report");
+            request.Headers.TryAddWithoutValidation(SessionSpending.TokenHeader, token);
+            if (approvalId is not null) request.Headers.TryAddWithoutValidation(MandateGuard.ApprovalHeader, approvalId);
+            return _gate.Http.SendAsync(request, Ct);
+        }
+
+        string approvalId;
+        using (var held = await Spend(null))
+            approvalId = (await RefusedAsync(held, HttpStatusCode.Conflict, "approval-required")).GetProperty("approvalId").GetString()!;
+        Assert.Empty(_gate.Upstream.Calls);
+        using (var malformed = await Spend("apr_not-an-id"))
+            Assert.True((await JsonAsync(malformed, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("approvalId", out _));
+
+        Assert.Equal("approved", (await DecideAsync(approvalId, "approve", user)).GetProperty("state").GetString());
+        using (var served = await Spend(approvalId))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            Assert.Equal("9000", Header(served, SessionSpending.BalanceHeader));
+        }
+        Assert.Single(_gate.Upstream.Calls);
+        Assert.Equal("1000", (await MandateJsonAsync(mandateId)).GetProperty("spentToday").GetString());
+
+        // An approval is used once: the next request above the threshold needs a new one, and nothing more is debited.
+        using (var again = await Spend(approvalId))
+            await RefusedAsync(again, HttpStatusCode.Conflict, "approval-used");
+        using var get = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
+        var session = await JsonAsync(get, HttpStatusCode.OK);
+        Assert.Equal(("9000", 1L), (session.GetProperty("balance").GetString(), session.GetProperty("requestCount").GetInt64()));
+    }
+
+    [Fact]
     public async Task Failed_upstream_releases_the_mandate_charge()
     {
         var agent = await _gate.FundedPayerAsync(10_000);
