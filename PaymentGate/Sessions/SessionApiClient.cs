@@ -43,6 +43,10 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
     public Task<SessionApiAnswer> GetAsync(string organization, string payer, string id, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, $"/api/sessions/{Uri.EscapeDataString(id)}", Context(payer, organization, sessionId: id), null, cancellationToken);
 
+    /// <summary>The payer's sessions at the organisation, newest first; <paramref name="query"/> is SessionApi's (<c>?state=&amp;limit=</c>), passed as is.</summary>
+    public Task<SessionApiAnswer> ListAsync(string organization, string payer, QueryString query, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "/api/sessions" + query.ToUriComponent(), Context(payer, organization), null, cancellationToken);
+
     public Task<SessionApiAnswer> DebitAsync(SessionRef session, string amount, string requestId, string route, string? approvalId,
         CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/debits", Context(session.Payer, session.Organization, session.Id, requestId),

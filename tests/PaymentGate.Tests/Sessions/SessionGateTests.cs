@@ -224,6 +224,38 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task Any_session_token_lists_its_payers_sessions_newest_first_without_tokens()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (first, firstToken, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
+        var (second, _, _) = await _gate.OpenAsync(payer, 20 * GetPrice);
+        var other = await _gate.FundedPayerAsync();
+        await _gate.OpenAsync(other, 10 * GetPrice);
+        using (var closed = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{first}/close", firstToken))
+            Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
+
+        // A closed session's token still proves its payer.
+        using (var all = await _gate.WithTokenAsync(HttpMethod.Get, "/api/sessions", firstToken))
+        {
+            var items = (await JsonAsync(all, HttpStatusCode.OK)).GetProperty("items").EnumerateArray().ToList();
+            Assert.Equal([second, first], items.Select(i => i.GetProperty("id").GetString()));
+            Assert.All(items, i => Assert.Equal(payer.Lower, i.GetProperty("payer").GetString()));
+            Assert.All(items, i => Assert.False(i.TryGetProperty("token", out _)));
+        }
+        using (var refunded = await _gate.WithTokenAsync(HttpMethod.Get, "/api/sessions?state=REFUNDED&limit=10", firstToken))
+            Assert.Equal([first], (await JsonAsync(refunded, HttpStatusCode.OK)).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()));
+        using (var invalid = await _gate.WithTokenAsync(HttpMethod.Get, "/api/sessions?limit=0", firstToken))
+        {
+            Assert.True((await JsonAsync(invalid, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("limit", out _));
+            Assert.Equal("application/problem+json", invalid.Content.Headers.ContentType?.MediaType);
+        }
+        using (var none = await _gate.WithTokenAsync(HttpMethod.Get, "/api/sessions", null))
+            await JsonAsync(none, HttpStatusCode.Unauthorized);
+        using (var unknown = await _gate.WithTokenAsync(HttpMethod.Get, "/api/sessions", "st_" + new string('A', 43)))
+            await JsonAsync(unknown, HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task Expired_unknown_or_malformed_token_gets_the_plain_402()
     {
         var payer = await _gate.FundedPayerAsync();

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Numerics;
+using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Paywall;
+using Sessions.PaymentGate.Pricing;
+
+namespace Sessions.PaymentGate.Sessions;
+
+/// <summary><c>POST /api/sessions/{id}/topup</c>: checked, settled first, applied by SessionApi, or paid back when it no longer can be.</summary>
+public static partial class SessionsGateApi
+{
+    static async Task TopUpAsync(HttpContext context, string id, TopUpBody body, Paywall.Paywall paywall, SessionApiClient api,
+        PricingCatalog catalog, PaymentStore store, SessionRefunds refunds, IOptions<GateOptions> options, TimeProvider time)
+    {
+        var errors = new Dictionary<string, string[]>();
+        // No token needed: whoever pays can only top up their own session (checked against the payment's payer below).
+        SessionSpending.TakeToken(context.Request);
+        var organization = ChooseOrganization(catalog, body.Organization, errors);
+        var max = ParseOr(options.Value.Sessions.MaximumDeposit, 1_000_000_000);
+        if (!TryParseAmount(body.Amount, out var amount) || amount > max)
+            errors["amount"] = [$"Required: a whole number of atomic units between 1 and {max}, as a decimal string."];
+        if (errors.Count > 0)
+        {
+            await TypedResults.ValidationProblem(errors, title: "Invalid top-up").ExecuteAsync(context);
+            return;
+        }
+
+        var route = SessionRoute(organization!, "POST", $"/api/sessions/{id}/topup", amount, $"Top-up of session {id}");
+        var attempt = await ReadAttemptAsync(context, paywall, route);
+        if (attempt is null)
+            return;
+        var session = new SessionRef(id, attempt.Payer, organization!.Id);
+        try
+        {
+            // Checked before any money moves: the payer's own prepaid session, still open for a while.
+            var current = await api.GetAsync(organization.Id, attempt.Payer, id, context.RequestAborted);
+            if (!current.IsSuccess)
+            {
+                await Problem(context, 404, "Session not found", $"No session {id} of payer {attempt.Payer} at '{organization.Id}'; nothing was charged.");
+                return;
+            }
+            var expiresAt = current.Body.GetProperty("expiresAt").GetDateTimeOffset();
+            if (current.Text("kind") != "prepaid" || current.Text("state") is not ("ACTIVE" or "DEPLETED") || expiresAt <= time.GetUtcNow().AddSeconds(30))
+            {
+                await Problem(context, 409, "Session cannot be topped up",
+                    $"Session {id} is a {current.Text("kind")} session in state {current.Text("state")}, expiring {expiresAt:O}; nothing was charged.");
+                return;
+            }
+            if (await paywall.SettleFirstAsync(context, attempt) is not { } payment)
+                return;
+            SessionApiAnswer answer;
+            try
+            {
+                answer = await api.TopUpAsync(session, amount.ToString(CultureInfo.InvariantCulture), payment.PaymentId, CancellationToken.None);
+            }
+            catch (SessionApiUnavailableException exception)
+            {
+                await paywall.CompleteSettledAsync(payment, done: false);
+                await NotCompletedAsync(context, payment, "Top-up not applied yet", exception.Message);
+                return;
+            }
+            await paywall.CompleteSettledAsync(payment, done: answer.IsSuccess);
+            if (answer.Code is "session-expired" or "session-not-active")
+            {
+                // Expired or closed since the check above: the money cannot go into this session any more, so it goes back.
+                await RefundRefusedTopUpAsync(context, payment, organization, attempt.Payer, amount, answer, store, refunds);
+                return;
+            }
+            if (!answer.IsSuccess)
+            {
+                await NotCompletedAsync(context, payment, "Top-up not applied", $"SessionApi answered {(int)answer.Status} {answer.Code}");
+                return;
+            }
+            PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+            SessionSpending.AddSessionHeaders(context, id, () => answer.Text("balance"));
+            await Results.Json(answer.Body).ExecuteAsync(context);
+        }
+        catch (SessionApiUnavailableException exception)
+        {
+            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable", $"{exception.Message}; nothing was charged.");
+        }
+    }
+
+    /// <summary>
+    /// 409 for a settled top-up whose session SessionApi no longer tops up: paid back on the local ledger (a transaction derived
+    /// from the payment, so once), or recorded as owed by the merchant (payments.status <c>refund_owed</c>). If the refund
+    /// cannot be made now the payment stays settled and the same header comes back here.
+    /// </summary>
+    static async Task RefundRefusedTopUpAsync(HttpContext context, SettledPayment payment, Organization organization, string payer,
+        BigInteger amount, SessionApiAnswer refusal, PaymentStore store, SessionRefunds refunds)
+    {
+        string? transaction;
+        try
+        {
+            transaction = refunds.Method == SessionRefunds.Ledger
+                ? await refunds.TransferTopUpAsync(organization, payer, amount, payment.PaymentId, CancellationToken.None)
+                : null;
+        }
+        catch (Exception exception) when (PaymentStore.IsInfrastructure(exception))
+        {
+            await NotCompletedAsync(context, payment, "Top-up refund not made yet", $"{refusal.Code}; the ledger did not answer the refund");
+            return;
+        }
+        var method = transaction is null ? SessionRefunds.PayoutOwed : SessionRefunds.Ledger;
+        var reason = $"SessionApi refused the top-up: {refusal.Code}";
+        await store.MarkRefundedAsync(payment.PaymentId, owed: transaction is null, transaction, reason);
+        PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+        var paidBack = transaction is null
+            ? $"the {amount} paid is owed back to you by {organization.Name} (payment {payment.PaymentId})"
+            : $"the {amount} paid was refunded (ledger transaction {transaction})";
+        await TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Top-up refused and refunded",
+            detail: $"{refusal.Text("detail") ?? refusal.Code} The top-up was not applied; {paidBack}.",
+            type: "https://sessions.dev/problems/topup-refunded",
+            extensions: new Dictionary<string, object?>
+            {
+                ["code"] = "topup-refunded", ["paymentId"] = payment.PaymentId, ["sessionCode"] = refusal.Code,
+                ["refund"] = new { amount = amount.ToString(CultureInfo.InvariantCulture), method, transaction },
+            }).ExecuteAsync(context);
+    }
+}
