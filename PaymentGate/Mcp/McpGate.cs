@@ -217,12 +217,8 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
     static Task WriteJsonRpcErrorAsync(HttpContext context, int status, JsonNode? id, int code, string title, string detail)
     {
         context.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?>
-        {
-            ["jsonrpc"] = "2.0",
-            ["id"] = id?.DeepClone(),
-            ["error"] = new Dictionary<string, object?> { ["code"] = code, ["message"] = $"{title}: {detail}" },
-        }).ExecuteAsync(context);
+        return TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: McpToolCall.JsonRpcError(id, code, $"{title}: {detail}"))
+            .ExecuteAsync(context);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "tools/call {Tool} refused with 503: the tool prices of {Service} are unknown")]

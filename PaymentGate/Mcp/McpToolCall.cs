@@ -25,6 +25,10 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse, bool
     public const int PaymentRequiredCode = -32042;
     public const int VerificationFailedCode = -32043;
     public const int InvalidParamsCode = -32602;
+    /// <summary>JSON-RPC's internal error: the gate cannot answer the call right now (HTTP 503).</summary>
+    public const int InternalErrorCode = -32603;
+    /// <summary>In JSON-RPC's server-error range: the gate refused the call (a mandate's 403/409); <c>data</c> says why.</summary>
+    public const int RefusedCode = -32000;
 
     public string Tool => tool;
 
@@ -89,6 +93,18 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse, bool
                 },
             };
         return WriteMessageAsync(context, new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id.DeepClone(), ["result"] = result });
+    }
+
+    public IReadOnlyDictionary<string, object?> ProblemEnvelope(int status, string message, string? code) =>
+        JsonRpcError(id, status >= 500 ? InternalErrorCode : RefusedCode, message, new JsonObject { ["httpStatus"] = status, ["code"] = code });
+
+    /// <summary>The members of a JSON-RPC error answer, to sit beside a problem's (problem+json that is also the JSON-RPC error).</summary>
+    public static Dictionary<string, object?> JsonRpcError(JsonNode? id, int code, string message, JsonObject? data = null)
+    {
+        var error = new JsonObject { ["code"] = code, ["message"] = message };
+        if (data is not null)
+            error["data"] = data;
+        return new Dictionary<string, object?> { ["jsonrpc"] = "2.0", ["id"] = id?.DeepClone(), ["error"] = error };
     }
 
     /// <summary>mppx's <c>respondChallenge</c>: the error code of the problem, a fresh challenge, the problem once a credential was read.</summary>

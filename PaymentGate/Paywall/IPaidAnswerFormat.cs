@@ -19,4 +19,10 @@ public interface IPaidAnswerFormat
     /// <summary>"Payment required" in the protocol's own form (MCP: a tool result with isError and the PaymentRequired).</summary>
     Task WritePaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string error, SettleResponse? settlement,
         IReadOnlyDictionary<string, object?>? extra);
+
+    /// <summary>
+    /// Members added to the gate's own problem answers (503 unavailable, a mandate's refusal) so a protocol client can match
+    /// them to its call (MCP: the JSON-RPC error envelope with the call's id); the HTTP status stays what it is.
+    /// </summary>
+    IReadOnlyDictionary<string, object?> ProblemEnvelope(int status, string message, string? code);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments.X402;
 
@@ -62,15 +63,40 @@ public static class PaywallResponses
         Mpp.MppResponses.AddReceipt(response, settlement);
     }
 
-    /// <summary>503 problem+json: the gate cannot take payments right now, nothing was forwarded (or delivered).</summary>
+    /// <summary>
+    /// 503 problem+json: the gate cannot take payments right now, nothing was forwarded (or delivered). For a paid MCP call
+    /// it is also the JSON-RPC error of that call (<see cref="IPaidAnswerFormat.ProblemEnvelope"/>).
+    /// </summary>
     public static Task WriteUnavailableAsync(HttpContext context, string title, string detail, string? paymentId = null, int retryAfterSeconds = 5)
     {
         context.Response.Clear();
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         context.Response.Headers.CacheControl = "no-store";
-        var extensions = paymentId is null ? null : new Dictionary<string, object?> { ["paymentId"] = paymentId };
+        var extensions = new Dictionary<string, object?>();
+        if (paymentId is not null)
+            extensions["paymentId"] = paymentId;
+        if (context.Features.Get<IPaidAnswerFormat>() is { } format)
+            foreach (var (name, value) in format.ProblemEnvelope(StatusCodes.Status503ServiceUnavailable, $"{title}: {detail}", null))
+                extensions[name] = value;
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail, extensions: extensions)
             .ExecuteAsync(context);
+    }
+
+    /// <summary>
+    /// A refusal decided elsewhere (SessionApi's problem for a mandate or a session), passed to the client as is, without a
+    /// payment challenge; for a paid MCP call with the JSON-RPC error of that call beside the problem's members.
+    /// </summary>
+    public static Task WriteRefusalAsync(HttpContext context, int status, JsonElement problem)
+    {
+        context.Response.Clear();
+        context.Response.Headers.CacheControl = "no-store";
+        var body = problem.ValueKind == JsonValueKind.Object ? JsonObject.Create(problem)! : new JsonObject();
+        var message = (body["detail"] ?? body["title"])?.GetValue<string>() ?? $"Refused ({status})";
+        var code = body["code"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        if (context.Features.Get<IPaidAnswerFormat>() is { } format)
+            foreach (var (name, member) in format.ProblemEnvelope(status, message, code))
+                body[name] = JsonSerializer.SerializeToNode(member, JsonSerializerOptions.Web);
+        return Results.Json(body, statusCode: status, contentType: "application/problem+json").ExecuteAsync(context);
     }
 
     /// <summary>431: a payment header longer than x402 ever needs is refused before it is even base64-decoded.</summary>

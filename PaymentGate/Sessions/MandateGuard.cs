@@ -76,9 +76,7 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
             return mandated ? MandateOutcome.Charged : MandateOutcome.NoMandate;
         }
         LogRefused(paymentId, attempt.Payer, (int)answer.Status, answer.Code);
-        context.Response.Clear();
-        context.Response.Headers.CacheControl = "no-store";
-        await Results.Json(answer.Body, statusCode: (int)answer.Status, contentType: "application/problem+json").ExecuteAsync(context);
+        await PaywallResponses.WriteRefusalAsync(context, (int)answer.Status, answer.Body);
         return MandateOutcome.Answered;
     }
 

@@ -89,7 +89,7 @@ public sealed partial class SessionSpending(
                     // A mandate limit (403 limit-exceeded, approval-required...) or another refusal: SessionApi's problem, as is.
                     LogRefused(session.Id, (int)debit.Status, debit.Code);
                     AddSessionHeaders(context, session.Id, () => null);
-                    await Results.Json(debit.Body, statusCode: (int)debit.Status, contentType: "application/problem+json").ExecuteAsync(context);
+                    await PaywallResponses.WriteRefusalAsync(context, (int)debit.Status, debit.Body);
                     return true;
             }
         }

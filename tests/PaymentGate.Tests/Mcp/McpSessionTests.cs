@@ -134,4 +134,27 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
         Assert.Empty(_mcp.ToolCalls("get-content"));
         Assert.IsType<JsonArray>(required["accepts"]);
     }
+
+    [Fact]
+    public async Task SessionApi_down_is_a_503_problem_that_is_also_the_JSON_RPC_error_of_the_call()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (_, token, _) = await _gate.OpenAsync(payer, 10_000);
+        _gate.SessionApiLink.Down = true;
+        var call = ToolCall("put-content", new { key = "k", value = "v" });
+
+        using var response = await PostAsync(_gate.Http, call, token);
+
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
+        Assert.Equal(("Sessions unavailable", 503), (problem["title"]!.GetValue<string>(), problem["status"]!.GetValue<int>()));
+        Assert.Equal("2.0", problem["jsonrpc"]!.GetValue<string>());
+        Assert.Equal(call["id"]!.GetValue<int>(), problem["id"]!.GetValue<int>());
+        Assert.Equal(-32603, problem["error"]!["code"]!.GetValue<int>());
+        Assert.StartsWith("Sessions unavailable: ", problem["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(503, problem["error"]!["data"]!["httpStatus"]!.GetValue<int>());
+        Assert.Empty(_mcp.ToolCalls("put-content"));
+        _gate.SessionApiLink.Down = false;
+    }
 }
