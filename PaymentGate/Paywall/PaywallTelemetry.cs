@@ -28,6 +28,12 @@ public static class PaywallTelemetry
     /// <summary>Settled amounts in the asset's atomic units, by route.</summary>
     public static readonly Counter<long> Revenue = Meter.CreateCounter<long>("gate.revenue", unit: "{atomic_unit}", description: "Settled revenue in atomic units, by route");
 
+    /// <summary>Owed credit-backs and mandate releases (PaymentGate/Sessions/CompensationStore.cs), by kind and result: recorded, done, abandoned, retry.</summary>
+    public static readonly Counter<long> Compensations = Meter.CreateCounter<long>("gate.compensations", description: "Owed compensations by kind and result");
+
+    public static void CountCompensation(string kind, string result) =>
+        Compensations.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("result", result));
+
     public static void CountPaymentRequired(string reason) => PaymentRequired.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public static void CountVerification(string result) => Verifications.Add(1, new KeyValuePair<string, object?>("result", result));

@@ -50,6 +50,7 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
                 step = Step.Retry(exception.Message);
             }
             activity?.SetTag("gate.compensation.outcome", step.Outcome);
+            PaywallTelemetry.CountCompensation(owed.Kind, step.Final switch { true => "done", false => "abandoned", null => "retry" });
             if (step.Final is { } done)
             {
                 await store.FinishAsync(owed, done, step.Outcome, cancellationToken);

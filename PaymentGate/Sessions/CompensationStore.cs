@@ -61,6 +61,7 @@ public sealed partial class CompensationStore(IServiceProvider services, TimePro
                 time.GetUtcNow());
             await command.ExecuteNonQueryAsync(CancellationToken.None);
             LogRecorded(owed.Kind, owed.Key, owed.Payer, reason);
+            PaywallTelemetry.CountCompensation(owed.Kind, "recorded");
             return true;
         }
         catch (Exception exception) when (PaymentStore.IsInfrastructure(exception))
