@@ -142,10 +142,21 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
     /// A settled payment whose purchase could not be delivered for good was paid back (<paramref name="owed"/>: the merchant
     /// owes the payout). Only from <c>settled</c>: a redemption in progress or a served payment is never marked.
     /// </summary>
-    public Task MarkRefundedAsync(string id, bool owed, string? refundTransaction, string note) => ExecuteAsync(
-        "UPDATE payments SET status = $2, error = $3, updated_at = now() WHERE id = $1 AND status = 'settled'",
-        "mark refunded", id, owed ? "refund_owed" : "refunded",
-        refundTransaction is null ? note : $"{note}; refund transaction {refundTransaction}");
+    /// <exception cref="PaymentStoreUnavailableException">Not recorded: the payment stays settled (redeemable), and the caller says so.</exception>
+    public async Task MarkRefundedAsync(string id, bool owed, string? refundTransaction, string note)
+    {
+        try
+        {
+            await using var command = Database.CreateCommand(
+                "UPDATE payments SET status = $2, error = $3, updated_at = now() WHERE id = $1 AND status = 'settled'");
+            AddAll(command, id, owed ? "refund_owed" : "refunded", refundTransaction is null ? note : $"{note}; refund transaction {refundTransaction}");
+            await command.ExecuteNonQueryAsync();
+        }
+        catch (Exception exception) when (IsInfrastructure(exception))
+        {
+            throw new PaymentStoreUnavailableException($"Postgres did not record the refund of payment {id}: {exception.Message}", exception);
+        }
+    }
 
     /// <summary>
     /// Takes a settled-but-unserved payment for delivery when the identical header comes back for the same route.

@@ -111,8 +111,11 @@ public sealed partial class Paywall
             await store.MarkServedAsync(payment.PaymentId, payment.Settlement.Transaction);
     }
 
-    /// <summary>The settled-but-undelivered payment of this header, or (null, answered: true) after a 503 for a pending one.</summary>
-    async Task<(SettledPayment? Payment, bool Answered)> TryRedeemSettledAsync(HttpContext context, PaymentAttempt attempt)
+    /// <summary>
+    /// The settled-but-undelivered payment of this header, or (null, answered: true) after a 503 for a pending one. Public for
+    /// an action that can no longer take new money but must still finish (or pay back) what an earlier try took.
+    /// </summary>
+    public async Task<(SettledPayment? Payment, bool Answered)> TryRedeemSettledAsync(HttpContext context, PaymentAttempt attempt)
     {
         var (redeemable, pendingId) = await store.TryRedeemAsync(attempt.Payer, attempt.Nonce, attempt.HeaderSha256, attempt.Route.Name, context.RequestAborted);
         if (pendingId is not null)

@@ -40,13 +40,23 @@ public static partial class SessionsGateApi
                 return;
             }
             var expiresAt = current.Body.GetProperty("expiresAt").GetDateTimeOffset();
+            SettledPayment? payment;
             if (current.Text("kind") != "prepaid" || current.Text("state") is not ("ACTIVE" or "DEPLETED") || expiresAt <= time.GetUtcNow().AddSeconds(30))
             {
-                await Problem(context, 409, "Session cannot be topped up",
-                    $"Session {id} is a {current.Text("kind")} session in state {current.Text("state")}, expiring {expiresAt:O}; nothing was charged.");
-                return;
+                // No new money for this session; but this header may have paid on an earlier try whose top-up was never
+                // confirmed: that payment still goes to SessionApi (applied then: answered; refused: paid back below).
+                var (redeemed, answered) = await paywall.TryRedeemSettledAsync(context, attempt);
+                if (answered)
+                    return;
+                if (redeemed is null)
+                {
+                    await Problem(context, 409, "Session cannot be topped up",
+                        $"Session {id} is a {current.Text("kind")} session in state {current.Text("state")}, expiring {expiresAt:O}; nothing was charged.");
+                    return;
+                }
+                payment = redeemed;
             }
-            if (await paywall.SettleFirstAsync(context, attempt) is not { } payment)
+            else if ((payment = await paywall.SettleFirstAsync(context, attempt)) is null)
                 return;
             SessionApiAnswer answer;
             try
@@ -63,7 +73,7 @@ public static partial class SessionsGateApi
             if (answer.Code is "session-expired" or "session-not-active")
             {
                 // Expired or closed since the check above: the money cannot go into this session any more, so it goes back.
-                await RefundRefusedTopUpAsync(context, payment, organization, attempt.Payer, amount, answer, store, refunds);
+                await RefundRefusedTopUpAsync(context, payment, organization, attempt.Payer, amount, answer.Code!, answer.Text("detail"), store, refunds);
                 return;
             }
             if (!answer.IsSuccess)
@@ -87,7 +97,7 @@ public static partial class SessionsGateApi
     /// cannot be made now the payment stays settled and the same header comes back here.
     /// </summary>
     static async Task RefundRefusedTopUpAsync(HttpContext context, SettledPayment payment, Organization organization, string payer,
-        BigInteger amount, SessionApiAnswer refusal, PaymentStore store, SessionRefunds refunds)
+        BigInteger amount, string refusalCode, string? refusalDetail, PaymentStore store, SessionRefunds refunds)
     {
         string? transaction;
         try
@@ -95,25 +105,25 @@ public static partial class SessionsGateApi
             transaction = refunds.Method == SessionRefunds.Ledger
                 ? await refunds.TransferTopUpAsync(organization, payer, amount, payment.PaymentId, CancellationToken.None)
                 : null;
+            await store.MarkRefundedAsync(payment.PaymentId, owed: transaction is null, transaction, $"SessionApi refused the top-up: {refusalCode}");
         }
-        catch (Exception exception) when (PaymentStore.IsInfrastructure(exception))
+        catch (Exception exception) when (PaymentStore.IsInfrastructure(exception) || exception is PaymentStoreUnavailableException)
         {
-            await NotCompletedAsync(context, payment, "Top-up refund not made yet", $"{refusal.Code}; the ledger did not answer the refund");
+            // Nothing recorded as paid back: the payment stays settled, and the same header comes back here (the transfer is once).
+            await NotCompletedAsync(context, payment, "Top-up refund not made yet", $"{refusalCode}; the refund could not be recorded");
             return;
         }
         var method = transaction is null ? SessionRefunds.PayoutOwed : SessionRefunds.Ledger;
-        var reason = $"SessionApi refused the top-up: {refusal.Code}";
-        await store.MarkRefundedAsync(payment.PaymentId, owed: transaction is null, transaction, reason);
         PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
         var paidBack = transaction is null
             ? $"the {amount} paid is owed back to you by {organization.Name} (payment {payment.PaymentId})"
             : $"the {amount} paid was refunded (ledger transaction {transaction})";
         await TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Top-up refused and refunded",
-            detail: $"{refusal.Text("detail") ?? refusal.Code} The top-up was not applied; {paidBack}.",
+            detail: $"{refusalDetail ?? refusalCode} The top-up was not applied; {paidBack}.",
             type: "https://sessions.dev/problems/topup-refunded",
             extensions: new Dictionary<string, object?>
             {
-                ["code"] = "topup-refunded", ["paymentId"] = payment.PaymentId, ["sessionCode"] = refusal.Code,
+                ["code"] = "topup-refunded", ["paymentId"] = payment.PaymentId, ["sessionCode"] = refusalCode,
                 ["refund"] = new { amount = amount.ToString(CultureInfo.InvariantCulture), method, transaction },
             }).ExecuteAsync(context);
     }

@@ -39,13 +39,15 @@ public sealed class SwitchableHandler(HttpMessageHandler inner) : DelegatingHand
     public volatile Func<HttpRequestMessage, bool>? DownFor;
     /// <summary>Runs before each request goes through: lets a test change the world between the gate's steps.</summary>
     public volatile Action<HttpRequestMessage>? OnSend;
+    /// <summary>Loses the answers of the requests this selects only (the service did the work).</summary>
+    public volatile Func<HttpRequestMessage, bool>? LoseResponsesFor;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         if (Down || DownFor?.Invoke(request) == true) throw new HttpRequestException("connection refused (test)");
         OnSend?.Invoke(request);
         var response = await base.SendAsync(request, cancellationToken);
-        if (!LoseResponses) return response;
+        if (!LoseResponses && LoseResponsesFor?.Invoke(request) != true) return response;
         response.Dispose();
         throw new HttpRequestException("connection reset after the request was processed (test)");
     }

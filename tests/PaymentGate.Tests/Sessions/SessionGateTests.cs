@@ -255,6 +255,45 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
             await JsonAsync(unknown, HttpStatusCode.Unauthorized);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Top_up_settled_while_SessionApi_was_away_then_resent_after_expiry_is_refunded_or_if_it_was_applied_answered(bool applied)
+    {
+        var payer = await _gate.FundedPayerAsync(1_000_000);
+        var (id, _, _) = await _gate.OpenAsync(payer, 10 * GetPrice, ttlSeconds: 60);
+        var payment = await _gate.PayAsync(payer, $"/api/sessions/{id}/topup", new { amount = "5000" }, "5000");
+        static bool TopUps(HttpRequestMessage request) => request.RequestUri!.AbsolutePath.EndsWith("/topups", StringComparison.Ordinal);
+        // Settled, then SessionApi is unreachable (nothing applied) or applies it and its answer is lost: 503, send again.
+        if (applied) _gate.SessionApiLink.LoseResponsesFor = TopUps; else _gate.SessionApiLink.DownFor = TopUps;
+        using (var away = await _gate.PostJsonAsync($"/api/sessions/{id}/topup", new { amount = "5000" }, payment))
+            Assert.NotNull((await JsonAsync(away, HttpStatusCode.ServiceUnavailable)).GetProperty("paymentId").GetString());
+        (_gate.SessionApiLink.LoseResponsesFor, _gate.SessionApiLink.DownFor) = (null, null);
+        Assert.Equal(1_000_000 - 10 * GetPrice - 5000, await _gate.BalanceAsync(payer.Lower));
+
+        // By the time the agent sends the same header again, the session has expired: no new money, but this one is finished.
+        _gate.Clock.Advance(TimeSpan.FromSeconds(90));
+        using var again = await _gate.PostJsonAsync($"/api/sessions/{id}/topup", new { amount = "5000" }, payment);
+        if (applied)
+        {
+            // SessionApi had applied it: the top-up's own answer, and the money is in the session (refunded when it is closed).
+            Assert.Equal("5000", (await JsonAsync(again, HttpStatusCode.OK)).GetProperty("toppedUp").GetString());
+            Assert.Equal(1L, await _gate.LedgerCountAsync(id, "topup"));
+            Assert.Equal(1_000_000 - 10 * GetPrice - 5000, await _gate.BalanceAsync(payer.Lower));
+        }
+        else
+        {
+            var problem = await JsonAsync(again, HttpStatusCode.Conflict);
+            Assert.Equal(("topup-refunded", "session-expired"), (problem.GetProperty("code").GetString(), problem.GetProperty("sessionCode").GetString()));
+            Assert.Equal(0L, await _gate.LedgerCountAsync(id, "topup"));
+            Assert.Equal(1_000_000 - 10 * GetPrice, await _gate.BalanceAsync(payer.Lower));
+            Assert.Equal("refunded", await _gate.PaymentStatusAsync(problem.GetProperty("paymentId").GetString()!));
+        }
+        // Finished either way: the header pays for nothing more.
+        using var third = await _gate.PostJsonAsync($"/api/sessions/{id}/topup", new { amount = "5000" }, payment);
+        Assert.Contains("nothing was charged", (await JsonAsync(third, HttpStatusCode.Conflict)).GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task Expired_unknown_or_malformed_token_gets_the_plain_402()
     {
