@@ -239,12 +239,19 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         return leased;
     }
 
-    /// <summary>The payment's status (see migration 0003), or null when there is no such payment. Throws when Postgres does not answer.</summary>
-    public async Task<string?> StatusAsync(string id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="action"/> with the payment's status (null: no such payment) while its row is locked: a claim or
+    /// redemption of the same payment waits until it returns. Throws when Postgres does not answer.
+    /// </summary>
+    public async Task<T> WithStatusLockedAsync<T>(string id, Func<string?, Task<T>> action, CancellationToken cancellationToken)
     {
-        await using var command = Database.CreateCommand("SELECT status FROM payments WHERE id = $1");
+        await using var connection = await Database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT status FROM payments WHERE id = $1 FOR UPDATE", connection, transaction);
         AddAll(command, id);
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+        var result = await action(await command.ExecuteScalarAsync(cancellationToken) as string);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
     IRedisClient Redis()

@@ -35,6 +35,8 @@ public sealed partial class Paywall(
         var (header, headerName, headerCount) = TakePaymentHeader(context.Request);
         if (route is null || route.IsFree || route.Mcp)
             Mpp.MppPayments.RemoveCredentials(context.Request);   // nothing reads it there, and no upstream may see it
+        if (route is null || route.IsFree)
+            MandateGuard.TakeApprovalId(context.Request);   // nothing is charged there; no upstream needs it
         if (route is { Mcp: true })
         {
             // MCP carries payments inside JSON-RPC (_meta) and prices per tool: the MCP step decides, then calls back in here.

@@ -91,12 +91,14 @@ public static class PaywallResponses
         context.Response.Clear();
         context.Response.Headers.CacheControl = "no-store";
         var body = problem.ValueKind == JsonValueKind.Object ? JsonObject.Create(problem)! : new JsonObject();
-        var message = (body["detail"] ?? body["title"])?.GetValue<string>() ?? $"Refused ({status})";
-        var code = body["code"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        var message = Text(body["detail"]) ?? Text(body["title"]) ?? $"Refused ({status})";
+        var code = Text(body["code"]);
         if (context.Features.Get<IPaidAnswerFormat>() is { } format)
             foreach (var (name, member) in format.ProblemEnvelope(status, message, code))
                 body[name] = JsonSerializer.SerializeToNode(member, JsonSerializerOptions.Web);
         return Results.Json(body, statusCode: status, contentType: "application/problem+json").ExecuteAsync(context);
+
+        static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
     }
 
     /// <summary>431: a payment header longer than x402 ever needs is refused before it is even base64-decoded.</summary>

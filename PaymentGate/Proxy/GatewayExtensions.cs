@@ -1,9 +1,11 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Mcp;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Proxy;
 using Sessions.PaymentGate.Sessions;
+using Sessions.ServiceDefaults.PayerContext;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Microsoft.Extensions.Hosting;
@@ -22,7 +24,11 @@ public static class GatewayExtensions
         // First registered = outermost: the client's X-Payer-Context is gone before ServiceDefaults' verifier sees it.
         services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, StripPayerContextStartupFilter>());
 
-        services.AddOptions<GateOptions>().BindConfiguration(GateOptions.SectionName);
+        services.AddOptions<GateOptions>().BindConfiguration(GateOptions.SectionName)
+            .Validate(o => o.Compensations.Interval > TimeSpan.Zero && o.Compensations.MaxBackoff > TimeSpan.Zero
+                && o.Compensations.InFlightWindow > TimeSpan.Zero,
+                "Gate:Compensations: Interval, MaxBackoff and InFlightWindow must be positive.")
+            .ValidateOnStart();
         services.TryAddSingleton<PricingCatalog>();
         services.AddHostedService<GateStartupValidation>();
         services.AddSingleton<IProxyConfigProvider, GateProxyConfigProvider>();
@@ -81,6 +87,11 @@ public static class GatewayExtensions
             var catalog = services.GetRequiredService<PricingCatalog>();
             logger.LogInformation("Gate pricing: {Organizations} organisation(s), {Paid} paid and {Free} free route(s).",
                 catalog.Organizations.Count, catalog.Routes.Count(r => !r.IsFree), catalog.Routes.Count(r => r.IsFree));
+            // A debit or charge can land until its payer context expires: believing "nothing to undo" earlier could lose money.
+            var window = services.GetRequiredService<IOptions<GateOptions>>().Value.Compensations.InFlightWindow;
+            var lifetime = services.GetRequiredService<IOptions<PayerContextOptions>>().Value.Lifetime;
+            if (window <= lifetime)
+                logger.LogWarning("Gate:Compensations:InFlightWindow ({Window}) should be longer than PayerContext:Lifetime ({Lifetime}).", window, lifetime);
             return Task.CompletedTask;
         }
 

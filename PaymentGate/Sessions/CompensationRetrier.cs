@@ -8,13 +8,15 @@ namespace Sessions.PaymentGate.Sessions;
 
 /// <summary>
 /// Repeats the compensations the gate could not apply at the time (<see cref="CompensationStore"/>) until SessionApi answers:
-/// a session debit is credited back, a mandate charge released. Both are idempotent at SessionApi, so a repeat after an
-/// unknown outcome is harmless. "Nothing to undo" (no such debit or charge) is believed only once the original call can no
-/// longer land (<see cref="CompensationOptions.InFlightWindow"/>). A mandate charge whose payment was presented again and
-/// settled since stands: releasing it then would let the agent spend past its limits.
+/// a session debit is credited back (and, for a session closed meanwhile, paid out on the ledger), a mandate charge
+/// released. Both calls are idempotent at SessionApi, so a repeat after an unknown outcome is harmless. "Nothing to undo"
+/// (no such debit or charge) is believed only once the original call can no longer land
+/// (<see cref="CompensationOptions.InFlightWindow"/>). A mandate charge whose payment was presented again and settled since
+/// stands: releasing it would let the agent spend past its limits, so the payment's row is locked while it is released.
+/// Only a refusal that cannot change (the session does not exist) abandons a row; every other answer is retried.
 /// </summary>
-public sealed partial class CompensationRetrier(CompensationStore store, PaymentStore payments, SessionApiClient api, TimeProvider time,
-    IOptions<GateOptions> options, ILogger<CompensationRetrier> logger) : PeriodicWorker(logger)
+public sealed partial class CompensationRetrier(CompensationStore store, PaymentStore payments, SessionApiClient api, SessionRefunds refunds,
+    IConfiguration configuration, IOptions<GateOptions> options, ILogger<CompensationRetrier> logger) : PeriodicWorker(logger)
 {
     const int BatchSize = 50;
 
@@ -24,6 +26,8 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
     protected override string PassName => "Compensation pass";
     // Owed money left by an earlier gate process is retried at once.
     protected override bool RunsAtStart => true;
+    // Without SessionApi there are no sessions or mandates, so nothing is ever owed.
+    protected override bool Enabled => configuration.GetSection("services:sessionapi").Exists();
 
     protected override Task RunPassAsync(CancellationToken cancellationToken) => RetryDueAsync(cancellationToken);
 
@@ -47,23 +51,27 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
             }
             catch (SessionApiUnavailableException exception)
             {
-                step = Step.Retry(exception.Message);
+                step = Step.Retry(exception.Message) with { Unreachable = true };
             }
             activity?.SetTag("gate.compensation.outcome", step.Outcome);
             PaywallTelemetry.CountCompensation(owed.Kind, step.Final switch { true => "done", false => "abandoned", null => "retry" });
             if (step.Final is { } done)
             {
-                await store.FinishAsync(owed, done, step.Outcome, cancellationToken);
+                await store.FinishAsync(item, done, step.Outcome, cancellationToken);
                 finished++;
                 if (done) LogDone(owed.Kind, owed.Key, step.Outcome, item.Attempts);
                 else LogAbandoned(owed.Kind, owed.Key, owed.SessionId, owed.Payer, step.Outcome);
+                continue;
             }
+            var delay = Backoff(item.Attempts);
+            await store.RetryLaterAsync(item, step.Outcome, delay, cancellationToken);
+            if (step.Refused)
+                LogRefusedRetry(owed.Kind, owed.Key, item.Attempts, step.Outcome, delay);
             else
-            {
-                var delay = Backoff(item.Attempts);
-                await store.RetryLaterAsync(owed, step.Outcome, delay, cancellationToken);
                 LogRetry(owed.Kind, owed.Key, item.Attempts, step.Outcome, delay);
-            }
+            // SessionApi away: the rest of the batch would only wait out the same timeouts; their leases bring them back.
+            if (step.Unreachable)
+                break;
         }
         return finished;
     }
@@ -73,45 +81,69 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
         var owed = item.Compensation;
         var answer = await api.CreditAsync(new SessionRef(owed.SessionId!, owed.Payer, owed.Organization), owed.Key, cancellationToken);
         if (answer.IsSuccess)
-            return Step.Done($"credited {answer.Text("credited")}, balance {answer.Text("balance")}");
-        return answer.Code == "debit-not-found" ? NothingToUndo(item, "no such debit")
-            : Step.Abandon($"SessionApi answered {(int)answer.Status} {answer.Code}");
+        {
+            var outcome = $"credited {answer.Text("credited")}, balance {answer.Text("balance")}, session {answer.Text("state")}";
+            try
+            {
+                return await refunds.PayOutLateCreditAsync(owed.Organization, owed.Payer, answer, owed.Key, cancellationToken)
+                    ? Step.Done(outcome)
+                    : Step.Retry($"{outcome}; the closed session's payout of it waits for the payTo's balance");
+            }
+            catch (Exception exception) when (PaymentStore.IsInfrastructure(exception))
+            {
+                return Step.Retry($"{outcome}; the closed session's payout of it failed: {exception.Message}");
+            }
+        }
+        return answer.Code switch
+        {
+            "debit-not-found" => NothingToUndo(item, "no such debit"),
+            "session-not-found" => Step.Abandon($"SessionApi answered {(int)answer.Status} {answer.Code}"),
+            _ => Step.Refusal($"SessionApi answered {(int)answer.Status} {answer.Code}"),
+        };
     }
 
-    async Task<Step> ReleaseAsync(DueCompensation item, CancellationToken cancellationToken)
-    {
-        var owed = item.Compensation;
-        switch (await payments.StatusAsync(owed.Key, cancellationToken))
+    Task<Step> ReleaseAsync(DueCompensation item, CancellationToken cancellationToken) =>
+        payments.WithStatusLockedAsync(item.Compensation.Key, async status =>
         {
-            case "settled" or "serving" or "served":
-                return Step.Done("the payment was presented again and settled: the charge stands");
-            case "verified" or "pending":
-                return Step.Retry("the payment is not final yet");
-        }
-        var answer = await api.ReleaseMandateChargeAsync(owed.Organization, owed.Payer, owed.Key, cancellationToken);
-        if (answer.IsSuccess)
-            return Step.Done("released");
-        return answer.Status == HttpStatusCode.NotFound ? NothingToUndo(item, "no such charge")
-            : Step.Abandon($"SessionApi answered {(int)answer.Status} {answer.Code}");
-    }
+            switch (status)
+            {
+                case "settled" or "serving" or "served":
+                    return Step.Done("the payment was presented again and settled: the charge stands");
+                case "verified" or "pending":
+                    return Step.Retry("the payment is not final yet");
+            }
+            var owed = item.Compensation;
+            var answer = await api.ReleaseMandateChargeAsync(owed.Organization, owed.Payer, owed.Key, cancellationToken);
+            if (answer.IsSuccess)
+                return Step.Done("released");
+            return answer.Status == HttpStatusCode.NotFound ? NothingToUndo(item, "no such charge")
+                : Step.Refusal($"SessionApi answered {(int)answer.Status} {answer.Code}");
+        }, cancellationToken);
 
     /// <summary>The debit or charge is not there: final once the call that made it can no longer land.</summary>
     Step NothingToUndo(DueCompensation item, string what) =>
-        time.GetUtcNow() - item.CreatedAt >= Options.InFlightWindow ? Step.Done($"{what}: nothing was owed")
+        item.Age >= Options.InFlightWindow ? Step.Done($"{what}: nothing was owed")
             : Step.Retry($"{what} yet: asked again after the in-flight window");
 
     TimeSpan Backoff(int attempts)
     {
+        // Doubling from the interval, capped (never below the interval itself).
         var delay = Options.Interval * Math.Pow(2, Math.Min(attempts - 1, 16));
-        return delay < Options.MaxBackoff ? delay : Options.MaxBackoff;
+        var cap = Options.MaxBackoff > Options.Interval ? Options.MaxBackoff : Options.Interval;
+        return delay < cap ? delay : cap;
     }
 
-    /// <summary>The outcome of one attempt: <see cref="Final"/> null = try again, true = done, false = abandoned.</summary>
-    readonly record struct Step(bool? Final, string Outcome)
+    /// <summary>
+    /// The outcome of one attempt: <see cref="Final"/> null = try again, true = done, false = abandoned. <see cref="Unreachable"/>:
+    /// SessionApi did not answer; <see cref="Refused"/>: it answered a refusal that should not happen (a signing key or
+    /// configuration problem), retried but logged as an error for someone to look.
+    /// </summary>
+    readonly record struct Step(bool? Final, string Outcome, bool Unreachable = false, bool Refused = false)
     {
         public static Step Done(string outcome) => new(true, outcome);
         public static Step Abandon(string outcome) => new(false, outcome);
         public static Step Retry(string outcome) => new(null, outcome);
+        public static Step Refusal(string outcome) => new(null, outcome, Refused: true);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Owed {Kind} {Key} settled after {Attempts} attempt(s): {Outcome}")]
@@ -119,6 +151,9 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Owed {Kind} {Key} not applied (attempt {Attempt}): {Outcome}; next try in {Delay}")]
     partial void LogRetry(string kind, string key, int attempt, string outcome, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Owed {Kind} {Key} refused (attempt {Attempt}): {Outcome}; still owed, next try in {Delay}")]
+    partial void LogRefusedRetry(string kind, string key, int attempt, string outcome, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Owed {Kind} {Key} (session {SessionId}, payer {Payer}) abandoned: {Outcome}; reconcile by hand")]
     partial void LogAbandoned(string kind, string key, string? sessionId, string payer, string outcome);

@@ -13,10 +13,11 @@ public sealed class CompensationOptions
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// A debit or mandate charge sent without an answer may still land at SessionApi for this long (HTTP timeouts and
-    /// retries): until then "nothing to undo" is not believed, and the compensation is tried again.
+    /// A debit or mandate charge sent without an answer may still land at SessionApi for this long: until then "nothing to
+    /// undo" is not believed, and the compensation is tried again. Longer than a payer context lives
+    /// (<c>PayerContext:Lifetime</c>, 2 min), after which SessionApi refuses the late call.
     /// </summary>
-    public TimeSpan InFlightWindow { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan InFlightWindow { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 public static class CompensationKinds
@@ -34,31 +35,37 @@ public sealed record Compensation(string Kind, string Organization, string Payer
     public string Id => $"{Kind}:{Key}";
 }
 
-/// <summary>A compensation leased for one attempt.</summary>
-public sealed record DueCompensation(Compensation Compensation, int Attempts, DateTimeOffset CreatedAt);
+/// <summary>A compensation leased for one attempt: <paramref name="Age"/> since it was owed (database clock), <paramref name="Version"/> to finish it.</summary>
+public sealed record DueCompensation(Compensation Compensation, int Attempts, TimeSpan Age, int Version);
 
 /// <summary>
 /// The gate's durable record of money it owes back (table <c>compensations</c>, migration 0005): written when an inline
 /// credit-back or mandate release could not reach SessionApi, drained by <see cref="CompensationRetrier"/>. Without it a
 /// SessionApi outage at the wrong moment left a payer charged for a request that was never served.
 /// </summary>
-public sealed partial class CompensationStore(IServiceProvider services, TimeProvider time, ILogger<CompensationStore> logger)
+public sealed partial class CompensationStore(IServiceProvider services, ILogger<CompensationStore> logger)
 {
     // Resolved on first use, not at start-up: the gate starts whatever state the database is in.
     NpgsqlDataSource Database => services.GetRequiredService<NpgsqlDataSource>();
 
-    /// <summary>Records what is owed (once per kind and key). False when the database did not answer either: logged as critical.</summary>
+    /// <summary>
+    /// Records what is owed. Owed again under the same key (pending, done or abandoned) makes it pending again under a new
+    /// version, owed from now. False when the database did not answer either: logged as critical.
+    /// </summary>
     public async Task<bool> RecordAsync(Compensation owed, string reason)
     {
         try
         {
+            // In the database's clock, as leases are: no gate's clock skew enters the in-flight window.
             await using var command = Database.CreateCommand("""
-                INSERT INTO compensations (id, kind, organization, payer, session_id, key, outcome, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                ON CONFLICT (id) DO NOTHING
+                INSERT INTO compensations (id, kind, organization, payer, session_id, key, outcome)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (id) DO UPDATE SET status = 'pending', outcome = EXCLUDED.outcome, version = compensations.version + 1,
+                    created_at = now(), updated_at = now(),
+                    attempts = CASE WHEN compensations.status = 'pending' THEN compensations.attempts ELSE 0 END,
+                    next_attempt_at = CASE WHEN compensations.status = 'pending' THEN compensations.next_attempt_at ELSE now() END
                 """);
-            PaymentStore.AddAll(command, owed.Id, owed.Kind, owed.Organization, owed.Payer, owed.SessionId, owed.Key, reason,
-                time.GetUtcNow());
+            PaymentStore.AddAll(command, owed.Id, owed.Kind, owed.Organization, owed.Payer, owed.SessionId, owed.Key, reason);
             await command.ExecuteNonQueryAsync(CancellationToken.None);
             LogRecorded(owed.Kind, owed.Key, owed.Payer, reason);
             PaywallTelemetry.CountCompensation(owed.Kind, "recorded");
@@ -78,7 +85,7 @@ public sealed partial class CompensationStore(IServiceProvider services, TimePro
             UPDATE compensations SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
              WHERE id IN (SELECT id FROM compensations WHERE status = 'pending' AND next_attempt_at <= now()
                           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-            RETURNING kind, organization, payer, session_id, key, attempts, created_at
+            RETURNING kind, organization, payer, session_id, key, attempts, extract(epoch FROM now() - created_at)::float8, version
             """);
         PaymentStore.AddAll(command, batch, lease.TotalSeconds);
         var due = new List<DueCompensation>();
@@ -86,18 +93,23 @@ public sealed partial class CompensationStore(IServiceProvider services, TimePro
         while (await reader.ReadAsync(cancellationToken))
             due.Add(new DueCompensation(
                 new Compensation(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4)),
-                reader.GetInt32(5), reader.GetFieldValue<DateTimeOffset>(6)));
+                reader.GetInt32(5), TimeSpan.FromSeconds(reader.GetDouble(6)), reader.GetInt32(7)));
         return due;
     }
 
-    /// <summary>Final: <c>done</c> (applied, or nothing was owed) or <c>abandoned</c> (refused for good).</summary>
-    public Task FinishAsync(Compensation compensation, bool done, string outcome, CancellationToken cancellationToken) => ExecuteAsync(
-        "UPDATE compensations SET status = $2, outcome = $3, updated_at = now() WHERE id = $1 AND status = 'pending'",
-        cancellationToken, compensation.Id, done ? "done" : "abandoned", outcome);
+    /// <summary>
+    /// Final: <c>done</c> (applied, or nothing was owed) or <c>abandoned</c> (refused for good); only the version that was
+    /// leased, so a debt recorded again meanwhile stays pending.
+    /// </summary>
+    public Task FinishAsync(DueCompensation leased, bool done, string outcome, CancellationToken cancellationToken) => ExecuteAsync(
+        "UPDATE compensations SET status = $2, outcome = $3, updated_at = now() WHERE id = $1 AND status = 'pending' AND version = $4",
+        cancellationToken, leased.Compensation.Id, done ? "done" : "abandoned", outcome, leased.Version);
 
-    public Task RetryLaterAsync(Compensation compensation, string outcome, TimeSpan delay, CancellationToken cancellationToken) => ExecuteAsync(
-        "UPDATE compensations SET outcome = $2, next_attempt_at = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1 AND status = 'pending'",
-        cancellationToken, compensation.Id, outcome, delay.TotalSeconds);
+    public Task RetryLaterAsync(DueCompensation leased, string outcome, TimeSpan delay, CancellationToken cancellationToken) => ExecuteAsync(
+        """
+        UPDATE compensations SET outcome = $2, next_attempt_at = now() + make_interval(secs => $3), updated_at = now()
+         WHERE id = $1 AND status = 'pending' AND version = $4
+        """, cancellationToken, leased.Compensation.Id, outcome, delay.TotalSeconds, leased.Version);
 
     async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params object?[] values)
     {

@@ -63,7 +63,7 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
         {
             LogUnavailable(exception, paymentId);
             // The charge may have happened: undo it (a no-op when it did not); if SessionApi is still away, the release is owed.
-            await ReleaseAsync(attempt, paymentId);
+            await ReleaseAsync(attempt, paymentId, chargeOutcomeUnknown: true);
             await PaywallResponses.WriteUnavailableAsync(context, "Mandates unavailable",
                 "The payment could not be checked against the agent's mandate right now; nothing was charged. Retry the same payment later.");
             return MandateOutcome.Answered;
@@ -82,9 +82,10 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
 
     /// <summary>
     /// Undoes the charge of a payment that was not settled (upstream failed, settlement refused). Never throws: tried twice
-    /// here, then recorded as owed for <see cref="CompensationRetrier"/>.
+    /// here, then recorded as owed for <see cref="CompensationRetrier"/>. <paramref name="chargeOutcomeUnknown"/>: the charge
+    /// was never answered, so "no such charge" may be one still on its way, and the release is owed anyway.
     /// </summary>
-    public async Task ReleaseAsync(PaymentAttempt attempt, string paymentId)
+    public async Task ReleaseAsync(PaymentAttempt attempt, string paymentId, bool chargeOutcomeUnknown = false)
     {
         for (var attemptNo = 1; ; attemptNo++)
         {
@@ -93,6 +94,8 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
                 var answer = await api.ReleaseMandateChargeAsync(attempt.Route.Organization!.Id, attempt.Payer, paymentId, CancellationToken.None);
                 if (answer.IsSuccess)
                     LogReleased(paymentId);
+                else if (answer.Status == System.Net.HttpStatusCode.NotFound && chargeOutcomeUnknown)
+                    await OweReleaseAsync(attempt, paymentId, "no such charge yet: the unanswered charge may still land");
                 return;
             }
             catch (SessionApiUnavailableException exception)
@@ -100,12 +103,14 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
                 LogReleaseFailed(exception, paymentId, attemptNo);
                 if (attemptNo < 2)
                     continue;
-                await compensations.RecordAsync(new Compensation(CompensationKinds.MandateRelease, attempt.Route.Organization!.Id, attempt.Payer,
-                    null, paymentId), exception.Message);
+                await OweReleaseAsync(attempt, paymentId, exception.Message);
                 return;
             }
         }
     }
+
+    Task OweReleaseAsync(PaymentAttempt attempt, string paymentId, string reason) =>
+        compensations.RecordAsync(new Compensation(CompensationKinds.MandateRelease, attempt.Route.Organization!.Id, attempt.Payer, null, paymentId), reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} charged against mandate {MandateId} ({Amount} atomic units)")]
     partial void LogCharged(string paymentId, string mandateId, string amount);

@@ -19,7 +19,7 @@ namespace Sessions.PaymentGate.Sessions;
 /// </summary>
 public sealed partial class SessionSpending(
     SessionApiClient api, VaultApiClient vaults, Paywall.Paywall paywall, PayerContextSigner signer, CompensationStore compensations,
-    IServiceProvider services, IOptions<GateOptions> options, ILogger<SessionSpending> logger)
+    SessionRefunds refunds, IServiceProvider services, IOptions<GateOptions> options, ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";
     public const string BalanceHeader = "Payment-Session-Balance";
@@ -162,7 +162,7 @@ public sealed partial class SessionSpending(
             }
             catch (SessionApiUnavailableException)
             {
-                await CreditBackAsync(session, requestId);
+                await CreditBackAsync(session, requestId, debitOutcomeUnknown: true);
                 throw;
             }
         }
@@ -190,9 +190,13 @@ public sealed partial class SessionSpending(
         ExpiresAt = signer.NewExpiry(),
     };
 
-    async Task<string?> CreditBackAsync(SessionRef session, string requestId)
+    /// <summary>
+    /// Gives the debit back; the balance after it, or null. Tried twice here, then durably owed (CompensationRetrier): a credit
+    /// is idempotent on the debit's key, so repeats are harmless. <paramref name="debitOutcomeUnknown"/>: the debit itself was
+    /// never answered, so "no such debit" may be one still on its way, and the credit is owed anyway.
+    /// </summary>
+    async Task<string?> CreditBackAsync(SessionRef session, string requestId, bool debitOutcomeUnknown = false)
     {
-        // Twice here, then durably owed (CompensationRetrier): a credit is idempotent on the debit's key, so repeats are harmless.
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -201,9 +205,13 @@ public sealed partial class SessionSpending(
                 if (credit.IsSuccess)
                 {
                     LogCredited(session.Id, requestId);
+                    await PayOutLateCreditAsync(session, requestId, credit);
                     return credit.Text("balance");
                 }
-                LogCreditFailed(null, session.Id, requestId, $"SessionApi answered {(int)credit.Status} {credit.Code}");
+                if (credit.Code == "debit-not-found" && debitOutcomeUnknown)
+                    await OweCreditAsync(session, requestId, "no such debit yet: the unanswered debit may still land");
+                else
+                    LogCreditFailed(null, session.Id, requestId, $"SessionApi answered {(int)credit.Status} {credit.Code}");
                 return null;
             }
             catch (SessionApiUnavailableException exception) when (attempt < 2)
@@ -213,12 +221,28 @@ public sealed partial class SessionSpending(
             catch (SessionApiUnavailableException exception)
             {
                 LogCreditFailed(exception, session.Id, requestId, "recorded for the compensation retrier");
-                await compensations.RecordAsync(new Compensation(CompensationKinds.SessionCredit, session.Organization, session.Payer, session.Id, requestId),
-                    exception.Message);
+                await OweCreditAsync(session, requestId, exception.Message);
                 return null;
             }
         }
     }
+
+    /// <summary>A credit that reached a session closed meanwhile must also move on the ledger; owed when it cannot now.</summary>
+    async Task PayOutLateCreditAsync(SessionRef session, string requestId, SessionApiAnswer credit)
+    {
+        try
+        {
+            if (!await refunds.PayOutLateCreditAsync(session.Organization, session.Payer, credit, requestId, CancellationToken.None))
+                await OweCreditAsync(session, requestId, "the closed session's payout of the credit waits for the payTo's balance");
+        }
+        catch (Exception exception) when (Paywall.PaymentStore.IsInfrastructure(exception))
+        {
+            await OweCreditAsync(session, requestId, $"the closed session's payout of the credit failed: {exception.Message}");
+        }
+    }
+
+    Task OweCreditAsync(SessionRef session, string requestId, string reason) =>
+        compensations.RecordAsync(new Compensation(CompensationKinds.SessionCredit, session.Organization, session.Payer, session.Id, requestId), reason);
 
     Task InsufficientAsync(HttpContext context, GateRoute route, string resourceUrl, SessionRef session, SessionApiAnswer debit)
     {

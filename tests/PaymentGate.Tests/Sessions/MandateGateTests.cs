@@ -237,6 +237,37 @@ public sealed class MandateGateTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task A_payment_whose_release_is_missed_twice_is_owed_twice_and_released_twice()
+    {
+        var agent = await _gate.FundedPayerAsync(10_000);
+        var (mandateId, _) = await MandateAsync(agent, perDay: GetPrice);
+        var header = PaywallHarness.V1Header(agent.Sign(value: GetPrice));
+        async Task FailOnceMissingTheReleaseAsync()
+        {
+            _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.EndsWith("/release", StringComparison.Ordinal);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/content/fail-1");
+            request.Headers.TryAddWithoutValidation(X402HeaderCodec.PaymentHeaderV1, header);
+            using var failed = await _gate.Http.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            _gate.SessionApiLink.DownFor = null;
+            Assert.Equal("1000", (await MandateJsonAsync(mandateId)).GetProperty("spentToday").GetString());
+        }
+
+        await FailOnceMissingTheReleaseAsync();
+        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
+        Assert.Equal("0", (await MandateJsonAsync(mandateId)).GetProperty("spentToday").GetString());
+        // The same (released) payment presented again, charged again under the same key, fails again, release missed again:
+        // the row that was done is owed again, not swallowed.
+        await FailOnceMissingTheReleaseAsync();
+        var reopened = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal(("pending", 0), (reopened.Status, reopened.Attempts));
+        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
+        Assert.Equal("done", Assert.Single(await _gate.CompensationsAsync()).Status);
+        Assert.Equal("0", (await MandateJsonAsync(mandateId)).GetProperty("spentToday").GetString());
+        Assert.Equal(10_000, await _gate.BalanceAsync(agent.Lower));
+    }
+
+    [Fact]
     public async Task Owed_release_of_a_payment_presented_again_and_settled_leaves_the_charge_standing()
     {
         var agent = await _gate.FundedPayerAsync(10_000);

@@ -311,6 +311,16 @@ public sealed class SessionGateHarness : IAsyncDisposable
         return rows;
     }
 
+    /// <summary>Moves the moment every compensation was owed back by <paramref name="by"/> (the in-flight window counts from it).</summary>
+    public async Task AgeCompensationsAsync(TimeSpan by)
+    {
+        await using var connection = new NpgsqlConnection(GateDatabase);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand("UPDATE compensations SET created_at = created_at - make_interval(secs => $1)", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = by.TotalSeconds });
+        await command.ExecuteNonQueryAsync(Ct);
+    }
+
     /// <summary>Makes every pending compensation due now (its backoff elapsed) and runs one retrier pass; returns how many finished.</summary>
     public async Task<int> RetryCompensationsNowAsync()
     {

@@ -153,9 +153,33 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
             Assert.Equal(("10000", "0"), (session.GetProperty("balance").GetString(), session.GetProperty("spent").GetString()));
         }
         Assert.Equal((1L, 1L), (await _gate.LedgerCountAsync(id, "debit"), await _gate.LedgerCountAsync(id, "credit")));
-        // Done is done: another pass credits nothing twice.
-        Assert.Equal(0, await _gate.RetryCompensationsNowAsync());
-        Assert.Equal(1L, await _gate.LedgerCountAsync(id, "credit"));
+    }
+
+    [Fact]
+    public async Task Owed_credit_that_lands_after_the_session_was_closed_is_paid_out_on_the_ledger_once()
+    {
+        var payer = await _gate.FundedPayerAsync(100_000);
+        var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
+        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.EndsWith("/credits", StringComparison.Ordinal);
+        using (var failed = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/fail-1", token))
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        _gate.SessionApiLink.DownFor = null;
+        // Closed before the credit lands: the close refunds the 9000 left; the 1000 owed is not in it.
+        using (var closed = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token))
+            Assert.Equal("9000", (await JsonAsync(closed, HttpStatusCode.OK)).GetProperty("refunded").GetString());
+        Assert.Equal(100_000 - 1000, await _gate.BalanceAsync(payer.Lower));
+
+        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
+        var done = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal("done", done.Status);
+        Assert.Contains("session REFUNDED", done.Outcome);
+        // The credit adds to the closed session's refund in SessionApi, and the tokens move on the ledger too.
+        Assert.Equal(100_000, await _gate.BalanceAsync(payer.Lower));
+        using (var get = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token))
+            Assert.Equal("10000", (await JsonAsync(get, HttpStatusCode.OK)).GetProperty("refunded").GetString());
+        var refunds = (await _gate.TransfersAsync(payer.Lower)).EnumerateArray().Where(t => t.GetProperty("kind").GetString() == "refund")
+            .Select(t => t.GetProperty("value").GetString()).Order().ToList();
+        Assert.Equal(["1000", "9000"], refunds);
     }
 
     [Fact]
@@ -163,12 +187,15 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
     {
         var payer = await _gate.FundedPayerAsync();
         var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
-        // The debit itself never reached SessionApi (both tries), so neither did its credit: 503, and the credit is owed.
-        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.Contains($"/internal/sessions/{id}/", StringComparison.Ordinal);
+        // The debit is never answered (both tries); the credit-back finds no such debit, but an unanswered debit may still
+        // land, so the credit is owed anyway: 503 for the request.
+        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.EndsWith("/debits", StringComparison.Ordinal);
         using (var down = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/x", token))
             Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
         _gate.SessionApiLink.DownFor = null;
-        Assert.Equal("pending", Assert.Single(await _gate.CompensationsAsync()).Status);
+        var owed = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal("pending", owed.Status);
+        Assert.Contains("may still land", owed.Outcome);
 
         // "No such debit" right away could be a debit still on its way: asked again later.
         Assert.Equal(0, await _gate.RetryCompensationsNowAsync());
@@ -176,7 +203,7 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
         Assert.Equal("pending", early.Status);
         Assert.Contains("no such debit", early.Outcome);
 
-        _gate.Clock.Advance(TimeSpan.FromMinutes(3));
+        await _gate.AgeCompensationsAsync(TimeSpan.FromMinutes(6));
         Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
         var settled = Assert.Single(await _gate.CompensationsAsync());
         Assert.Equal("done", settled.Status);
