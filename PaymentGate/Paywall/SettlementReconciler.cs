@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Facilitator;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments.X402;
+using Sessions.ServiceDefaults.Hosting;
 
 namespace Sessions.PaymentGate.Paywall;
 
@@ -12,25 +13,15 @@ namespace Sessions.PaymentGate.Paywall;
 /// "nonce already used" had settled the first time (EIP-3009 nonces are single-use), so that counts as settled.
 /// </summary>
 public sealed partial class SettlementReconciler(
-    PaymentStore store, IFacilitatorClient facilitator, IOptions<GateOptions> options, ILogger<SettlementReconciler> logger) : BackgroundService
+    PaymentStore store, IFacilitatorClient facilitator, IOptions<GateOptions> options, ILogger<SettlementReconciler> logger) : PeriodicWorker(logger)
 {
     const int BatchSize = 20;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.ReconcileInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await ReconcileOnceAsync(stoppingToken);
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogRoundFailed(exception);
-            }
-        }
-    }
+    protected override TimeSpan Interval => options.Value.ReconcileInterval;
+
+    protected override string PassName => "Reconciliation round";
+
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => ReconcileOnceAsync(cancellationToken);
 
     /// <summary>One round over the due pending payments; returns how many reached a final state.</summary>
     public async Task<int> ReconcileOnceAsync(CancellationToken cancellationToken)
@@ -98,9 +89,6 @@ public sealed partial class SettlementReconciler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} payment(s) claimed by a gate that stopped mid-request are now pending settlement")]
     partial void LogAbandoned(int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation round failed")]
-    partial void LogRoundFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId}: settlement outcome still unknown after attempt {Attempt}: {Error}")]
     partial void LogStillUnknown(string paymentId, int attempt, string error);

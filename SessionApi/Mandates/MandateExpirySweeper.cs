@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Sessions.ServiceDefaults.Hosting;
 
 namespace Sessions.SessionApi.Mandates;
 
@@ -8,23 +9,13 @@ namespace Sessions.SessionApi.Mandates;
 /// makes the state (and the event) true for agents that stopped spending. "Now" comes from the TimeProvider.
 /// </summary>
 public sealed class MandateExpirySweeper(IServiceProvider services, IOptions<SessionApiOptions> options, ILogger<MandateExpirySweeper> logger)
-    : BackgroundService
+    : PeriodicWorker(logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SweepInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "Mandate expiry sweep failed");   // the next tick tries again
-            }
-        }
-    }
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override string PassName => "Mandate expiry sweep";
+
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Sessions.ServiceDefaults.Hosting;
 
 namespace Sessions.SessionApi.Sessions;
 
@@ -8,25 +9,15 @@ namespace Sessions.SessionApi.Sessions;
 /// session.expired in the expiring transaction (SessionWebhooks.ExpireAsync). "Now" comes from the TimeProvider; the
 /// interval is wall-clock.
 /// </summary>
-public sealed class ExpirySweeper(IServiceProvider services, IOptions<SessionApiOptions> options, ILogger<ExpirySweeper> logger) : BackgroundService
+public sealed class ExpirySweeper(IServiceProvider services, IOptions<SessionApiOptions> options, ILogger<ExpirySweeper> logger)
+    : PeriodicWorker(logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // First sweep after one interval: start-up stays free of database work beyond the migrations.
-        using var timer = new PeriodicTimer(options.Value.SweepInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The database may be down for a while; the next tick tries again.
-                logger.LogWarning(e, "Expiry sweep failed");
-            }
-        }
-    }
+    // First sweep after one interval (RunsAtStart false): start-up stays free of database work beyond the migrations.
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override string PassName => "Expiry sweep";
+
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Sessions.ServiceDefaults.Hosting;
 using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.SessionApi.Vaults;
@@ -27,32 +28,26 @@ public sealed class VaultProvisionerOptions
 /// gate and this loop racing, or a retried call, still make one vault. Disabled without <c>services:vaultapi:http:0</c>.
 /// </summary>
 public sealed partial class VaultProvisioner(IServiceProvider services, IHttpClientFactory factory, PayerContextSigner signer,
-    IConfiguration configuration, IOptions<VaultProvisionerOptions> options, ILogger<VaultProvisioner> logger) : BackgroundService
+    IConfiguration configuration, IOptions<VaultProvisionerOptions> options, ILogger<VaultProvisioner> logger) : PeriodicWorker(logger)
 {
     public const string HttpClientName = "vaultapi";
 
-    public bool Enabled { get; } = !string.IsNullOrWhiteSpace(configuration["services:vaultapi:http:0"]);
+    protected override bool Enabled { get; } = !string.IsNullOrWhiteSpace(configuration["services:vaultapi:http:0"]);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.Value.Interval;
+
+    protected override string PassName => "Vault provisioning pass";
+
+    /// <summary>At start: sessions left without a vault by an earlier process (or while VaultApi was down) get it at once.</summary>
+    protected override bool RunsAtStart => true;
+
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => ProvisionAsync(cancellationToken);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!Enabled)
-        {
-            LogDisabled();
-            return;
-        }
-        using var timer = new PeriodicTimer(options.Value.Interval);
-        do
-        {
-            try
-            {
-                await ProvisionAsync(stoppingToken);
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogPassFailed(exception);   // the next tick tries again
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+            LogDisabled();   // the base class returns at once: say why
+        return base.ExecuteAsync(stoppingToken);
     }
 
     /// <summary>One pass: returns how many sessions got their vault confirmed.</summary>
@@ -126,7 +121,4 @@ public sealed partial class VaultProvisioner(IServiceProvider services, IHttpCli
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: VaultApi unavailable; its vault is ensured on a later pass")]
     partial void LogUnavailable(Exception exception, string sessionId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Vault provisioning pass failed")]
-    partial void LogPassFailed(Exception exception);
 }

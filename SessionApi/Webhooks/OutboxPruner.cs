@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Sessions.ServiceDefaults.Hosting;
 using Npgsql;
 
 namespace Sessions.SessionApi.Webhooks;
@@ -9,25 +10,15 @@ namespace Sessions.SessionApi.Webhooks;
 /// delivery states and attempt log. Pending events are never pruned, whatever their age. "Now" comes from the TimeProvider.
 /// </summary>
 public sealed class OutboxPruner(IServiceProvider services, TimeProvider time, IOptions<WebhookOptions> options, ILogger<OutboxPruner> logger)
-    : BackgroundService
+    : PeriodicWorker(logger)
 {
     const int BatchSize = 1000;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.PruneInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await PruneAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "Webhook outbox pruning failed");   // the next tick tries again
-            }
-        }
-    }
+    protected override TimeSpan Interval => options.Value.PruneInterval;
+
+    protected override string PassName => "Webhook outbox pruning";
+
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => PruneAsync(cancellationToken);
 
     /// <summary>Deletes every prunable event (in batches of 1,000, one transaction each); returns how many.</summary>
     public async Task<int> PruneAsync(CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Sessions.ServiceDefaults.Hosting;
 using Sessions.ServiceDefaults.Telemetry;
 
 namespace Sessions.SessionApi.Webhooks;
@@ -16,7 +17,7 @@ namespace Sessions.SessionApi.Webhooks;
 /// again (at least once; receivers de-duplicate on <c>Webhook-Id</c>).
 /// </summary>
 public sealed class WebhookDispatcher(IServiceProvider services, IHttpClientFactory httpClients, TimeProvider time,
-    IOptions<WebhookOptions> options, ILogger<WebhookDispatcher> logger) : BackgroundService
+    IOptions<WebhookOptions> options, ILogger<WebhookDispatcher> logger) : PeriodicWorker(logger)
 {
     /// <summary>The named HttpClient: no shared resilience handler (one failing receiver must not open a circuit for all, and
     /// the outbox owns the retries), no redirects.</summary>
@@ -32,24 +33,17 @@ public sealed class WebhookDispatcher(IServiceProvider services, IHttpClientFact
         public bool Succeeded => Error is null;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // First round after one interval (RunsAtStart false), and the data source resolved only then: start-up does no database
+    // work beyond the migrations (the data source is created on first use). The interval is wall-clock, as documented on
+    // the option; "due" is decided with the TimeProvider.
+    protected override TimeSpan Interval => options.Value.PollInterval;
+
+    protected override string PassName => "Webhook dispatch";
+
+    protected override async Task RunPassAsync(CancellationToken cancellationToken)
     {
-        // First round after one interval, and the data source resolved only then: start-up does no database work beyond
-        // the migrations (the data source is created on first use).
-        using var timer = new PeriodicTimer(options.Value.PollInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                // A full batch means more may be due: drain before waiting.
-                while (await DispatchOnceAsync(stoppingToken) == options.Value.BatchSize) { }
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The database may be down for a while: nothing is lost, the next tick tries again.
-                logger.LogWarning(e, "Webhook dispatch failed");
-            }
-        }
+        // A full batch means more may be due: drain before waiting.
+        while (await DispatchOnceAsync(cancellationToken) == options.Value.BatchSize) { }
     }
 
     /// <summary>One round: claims up to a batch of due deliveries, sends them, records the outcomes. Returns how many it claimed.</summary>

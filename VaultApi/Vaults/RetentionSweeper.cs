@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Sessions.ServiceDefaults.Hosting;
 
 namespace Sessions.VaultApi.Vaults;
 
@@ -8,23 +9,14 @@ namespace Sessions.VaultApi.Vaults;
 /// deletion, and reports <c>vault.expired</c> then deletes vaults past retention with their documents and tokens.
 /// "Now" comes from the TimeProvider.
 /// </summary>
-public sealed class RetentionSweeper(IServiceProvider services, IOptions<VaultApiOptions> options, ILogger<RetentionSweeper> logger) : BackgroundService
+public sealed class RetentionSweeper(IServiceProvider services, IOptions<VaultApiOptions> options, ILogger<RetentionSweeper> logger)
+    : PeriodicWorker(logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SweepInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "Vault retention sweep failed");   // the next tick tries again
-            }
-        }
-    }
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override string PassName => "Vault retention sweep";
+
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     public async Task<(int Expired, int Deleted)> SweepAsync(CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using McpServer.Tests.Support;
 using Sessions.McpServer.Storage;
+using Sessions.Testing;
 
 namespace McpServer.Tests.Storage;
 

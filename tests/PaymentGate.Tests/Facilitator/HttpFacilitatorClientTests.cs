@@ -1,16 +1,12 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sessions.PaymentGate.Facilitator;
 using Sessions.Payments.X402;
+using Sessions.Testing;
 
 namespace PaymentGate.Tests.Facilitator;
 
@@ -19,36 +15,35 @@ public sealed class HttpFacilitatorClientTests : IAsyncLifetime
 {
     readonly ConcurrentDictionary<string, int> _hits = new();
     readonly ConcurrentQueue<string?> _authorizations = new();
-    WebApplication _server = null!;
+    LoopbackServer _server = null!;
     string _base = "";
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _server = builder.Build();
-        _server.Use(async (context, next) =>
+        _server = await LoopbackServer.StartAsync(app =>
         {
-            _hits.AddOrUpdate(context.Request.Path.Value!, 1, (_, n) => n + 1);
-            _authorizations.Enqueue(context.Request.Headers.Authorization.FirstOrDefault());
-            await next(context);
+            app.Use(async (context, next) =>
+            {
+                _hits.AddOrUpdate(context.Request.Path.Value!, 1, (_, n) => n + 1);
+                _authorizations.Enqueue(context.Request.Headers.Authorization.FirstOrDefault());
+                await next(context);
+            });
+            app.MapPost("/ok/verify", () => Results.Text("""{"isValid":true,"payer":"0x209693bc6afc0c5328ba36faf03c514ef312287c"}""", "application/json"));
+            app.MapPost("/ok/settle", () => Results.Text("""{"success":false,"errorReason":"insufficient_funds","transaction":"","network":"eip155:84532"}""", "application/json", statusCode: 400));
+            app.MapGet("/ok/supported", () => Results.Text("""{"kinds":[{"x402Version":2,"scheme":"exact","network":"eip155:84532"}],"extensions":[],"signers":{}}""", "application/json"));
+            app.MapPost("/down/{op}", () => Results.StatusCode(500));
+            app.MapGet("/down/supported", () => Results.StatusCode(503));
+            app.MapPost("/redirect/{op}", () => Results.Redirect("http://127.0.0.1:1/elsewhere", permanent: false, preserveMethod: true));
+            app.MapPost("/garbage/{op}", () => Results.Text("<html>bad gateway</html>", "text/html"));
+            app.MapPost("/wrongshape/{op}", () => Results.Text("""{"hello":"world"}""", "application/json"));
+            app.MapPost("/slow/{op}", async (HttpContext context) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                return Results.Ok();
+            });
         });
-        _server.MapPost("/ok/verify", () => Results.Text("""{"isValid":true,"payer":"0x209693bc6afc0c5328ba36faf03c514ef312287c"}""", "application/json"));
-        _server.MapPost("/ok/settle", () => Results.Text("""{"success":false,"errorReason":"insufficient_funds","transaction":"","network":"eip155:84532"}""", "application/json", statusCode: 400));
-        _server.MapGet("/ok/supported", () => Results.Text("""{"kinds":[{"x402Version":2,"scheme":"exact","network":"eip155:84532"}],"extensions":[],"signers":{}}""", "application/json"));
-        _server.MapPost("/down/{op}", () => Results.StatusCode(500));
-        _server.MapGet("/down/supported", () => Results.StatusCode(503));
-        _server.MapPost("/redirect/{op}", () => Results.Redirect("http://127.0.0.1:1/elsewhere", permanent: false, preserveMethod: true));
-        _server.MapPost("/garbage/{op}", () => Results.Text("<html>bad gateway</html>", "text/html"));
-        _server.MapPost("/wrongshape/{op}", () => Results.Text("""{"hello":"world"}""", "application/json"));
-        _server.MapPost("/slow/{op}", async (HttpContext context) =>
-        {
-            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
-            return Results.Ok();
-        });
-        await _server.StartAsync(Ct);
-        _base = _server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _base = _server.Url;
     }
 
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
@@ -127,11 +122,7 @@ public sealed class HttpFacilitatorClientTests : IAsyncLifetime
     [Fact]
     public async Task An_unreachable_facilitator_is_unavailable()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();   // nobody listens there any more
-        using var services = Client($"http://127.0.0.1:{port}/facilitator", null, out var client);
+        using var services = Client(LoopbackServer.ClosedUrl() + "/facilitator", null, out var client);
 
         var error = await Assert.ThrowsAsync<FacilitatorUnavailableException>(() => client.SettleAsync(Settle, Ct));
         Assert.IsType<HttpRequestException>(error.InnerException);

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using PaymentGate.Tests.Facilitator;
 using PaymentGate.Tests.Paywall;
 using Sessions.Payments.X402;
+using Sessions.Testing;
 
 namespace PaymentGate.Tests.Mcp;
 
@@ -34,7 +35,7 @@ public sealed class FakeMcpServer : LoopbackServer
     public static async Task<FakeMcpServer> StartAsync()
     {
         var server = new FakeMcpServer();
-        await server.StartAsync(app =>
+        await server.ListenAsync(app =>
         {
             app.MapGet("/mcp/pricing", () =>
             {

@@ -1,51 +1,11 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Sessions.Payments.X402;
+using Sessions.Testing;
 
 namespace PaymentGate.Tests.Paywall;
-
-/// <summary>A small Kestrel app on a free loopback port.</summary>
-public abstract class LoopbackServer : IAsyncDisposable
-{
-    WebApplication? _app;
-
-    public string Url { get; private set; } = "";
-
-    protected async Task StartAsync(Action<WebApplication> map)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
-        map(_app);
-        await _app.StartAsync();
-        Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-            await _app.DisposeAsync();
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>A loopback URL nobody listens on.</summary>
-    public static string ClosedUrl()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
-    }
-}
 
 /// <summary>What McpServer will serve, reduced to what the gate needs: it records every call and the payer context it got.</summary>
 public sealed class FakeUpstream : LoopbackServer
@@ -59,7 +19,7 @@ public sealed class FakeUpstream : LoopbackServer
     public static async Task<FakeUpstream> StartAsync()
     {
         var upstream = new FakeUpstream();
-        await upstream.StartAsync(app =>
+        await upstream.ListenAsync(app =>
         {
             app.Use(async (context, next) =>
             {
@@ -97,7 +57,7 @@ public sealed class FakeFacilitator : LoopbackServer
     public static async Task<FakeFacilitator> StartAsync()
     {
         var facilitator = new FakeFacilitator();
-        await facilitator.StartAsync(app =>
+        await facilitator.ListenAsync(app =>
         {
             app.MapPost("/verify", async (HttpContext context) =>
             {

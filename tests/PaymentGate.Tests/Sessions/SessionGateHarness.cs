@@ -17,16 +17,6 @@ using Sessions.Testing;
 
 namespace PaymentGate.Tests.Sessions;
 
-/// <summary>Real time plus an offset the test moves: payments are signed against the real clock before the clock is moved.</summary>
-public sealed class ShiftedClock : TimeProvider
-{
-    long _offsetTicks;
-
-    public override DateTimeOffset GetUtcNow() => base.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
-}
-
 /// <summary>
 /// Lets a test take a service "down" for its callers (connection refused) without stopping it, or lose its answers (the
 /// service did the work, then died before answering).

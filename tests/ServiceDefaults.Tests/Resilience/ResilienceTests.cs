@@ -28,7 +28,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task Get_is_retried_on_503_until_it_succeeds()
     {
-        await using var server = await LoopbackServer.StartAsync((context, hit) =>
+        await using var server = await HandlerServer.StartAsync((context, hit) =>
         {
             context.Response.StatusCode = hit < 3 ? 503 : 200;
             return Task.CompletedTask;
@@ -44,7 +44,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task Idempotent_methods_give_up_after_the_configured_retries()
     {
-        await using var server = await LoopbackServer.StartAsync((context, _) =>
+        await using var server = await HandlerServer.StartAsync((context, _) =>
         {
             context.Response.StatusCode = 500;
             return Task.CompletedTask;
@@ -62,7 +62,7 @@ public sealed class ResilienceTests
     [InlineData("PATCH")]
     public async Task Non_idempotent_methods_are_never_retried(string method)
     {
-        await using var server = await LoopbackServer.StartAsync((context, _) =>
+        await using var server = await HandlerServer.StartAsync((context, _) =>
         {
             context.Response.StatusCode = 503;
             return Task.CompletedTask;
@@ -79,7 +79,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task Post_is_not_retried_after_an_attempt_timeout_either()
     {
-        await using var server = await LoopbackServer.StartAsync((context, _) => Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted));
+        await using var server = await HandlerServer.StartAsync((context, _) => Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted));
         using var host = ClientHost(new(FastRetries) { ["HttpClientResilience:AttemptTimeout"] = "00:00:00.200" });
 
         var stopwatch = Stopwatch.StartNew();
@@ -92,7 +92,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task Attempt_timeout_fires_and_the_get_is_retried()
     {
-        await using var server = await LoopbackServer.StartAsync(async (context, hit) =>
+        await using var server = await HandlerServer.StartAsync(async (context, hit) =>
         {
             if (hit == 1)
                 await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted);
@@ -111,7 +111,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task Total_timeout_bounds_all_attempts()
     {
-        await using var server = await LoopbackServer.StartAsync((context, _) => Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted));
+        await using var server = await HandlerServer.StartAsync((context, _) => Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted));
         using var host = ClientHost(new(FastRetries)
         {
             ["HttpClientResilience:AttemptTimeout"] = "00:00:00.300",
@@ -129,7 +129,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task Circuit_breaker_opens_and_stops_calling_the_server()
     {
-        await using var server = await LoopbackServer.StartAsync((context, _) =>
+        await using var server = await HandlerServer.StartAsync((context, _) =>
         {
             context.Response.StatusCode = 500;
             return Task.CompletedTask;
@@ -155,7 +155,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task A_named_client_can_opt_out()
     {
-        await using var server = await LoopbackServer.StartAsync((context, _) =>
+        await using var server = await HandlerServer.StartAsync((context, _) =>
         {
             context.Response.StatusCode = 503;
             return Task.CompletedTask;

@@ -70,7 +70,7 @@ public sealed class ServiceDiscoveryTests
     [InlineData("https+http://sessionapi/api/echo?x=1")]
     public async Task HttpClient_calling_a_service_name_reaches_the_injected_endpoint(string url)
     {
-        await using var server = await LoopbackServer.StartAsync((context, _) =>
+        await using var server = await HandlerServer.StartAsync((context, _) =>
             context.Response.WriteAsync($"{context.Request.Path}{context.Request.QueryString} host={context.Request.Host}"));
         using var host = ClientHost(new() { ["services:sessionapi:http:0"] = server.Address.ToString().TrimEnd('/') });
 
@@ -83,7 +83,7 @@ public sealed class ServiceDiscoveryTests
     [Fact]
     public async Task Base_address_with_a_service_name_works_for_typed_and_named_clients()
     {
-        await using var server = await LoopbackServer.StartAsync((context, _) => context.Response.WriteAsync("pong"));
+        await using var server = await HandlerServer.StartAsync((context, _) => context.Response.WriteAsync("pong"));
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["services:vaultapi:http:0"] = server.Address.ToString() });
         builder.AddServiceDefaults();

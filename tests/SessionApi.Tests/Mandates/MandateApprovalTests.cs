@@ -6,20 +6,8 @@ namespace SessionApi.Tests.Mandates;
 
 // Above requireApprovalAbove: held as pending_approval, the user approves or denies with a signature, the agent retries.
 // Revocation: signed by the user, immediate and final.
-public sealed class MandateApprovalTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed class MandateApprovalTests(InfrastructureFixture infrastructure) : MandateTestBase(infrastructure)
 {
-    SessionHarness _api = null!;
-    MandateHarness _mandates = null!;
-    readonly Wallet _user = new(), _agent = new();
-
-    public async ValueTask InitializeAsync()
-    {
-        _api = await SessionHarness.StartAsync(infrastructure);
-        _mandates = new MandateHarness(_api);
-    }
-
-    public ValueTask DisposeAsync() => _api.DisposeAsync();
-
     async Task<string> PendingAsync(long amount, string key)
     {
         using var response = await _mandates.ChargeAsync(_agent, amount, key);

@@ -8,19 +8,8 @@ using SessionApi.Tests.Sessions;
 namespace SessionApi.Tests.Mandates;
 
 // Creating mandates: consent signatures (user and agent) over the EIP-712 terms, validation, idempotency, one active per agent.
-public sealed class MandateConsentTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed class MandateConsentTests(InfrastructureFixture infrastructure) : MandateTestBase(infrastructure)
 {
-    SessionHarness _api = null!;
-    MandateHarness _mandates = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _api = await SessionHarness.StartAsync(infrastructure);
-        _mandates = new MandateHarness(_api);
-    }
-
-    public ValueTask DisposeAsync() => _api.DisposeAsync();
-
     [Fact]
     public async Task A_mandate_signed_by_user_and_agent_is_created_and_readable()
     {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Sessions.Payments.Crypto;
 using Sessions.SessionApi.Mandates;
 using SessionApi.Tests.Sessions;
+using Sessions.Testing;
 
 namespace SessionApi.Tests.Mandates;
 

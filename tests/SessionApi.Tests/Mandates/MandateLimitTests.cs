@@ -6,20 +6,8 @@ using SessionApi.Tests.Sessions;
 namespace SessionApi.Tests.Mandates;
 
 // Charging against a mandate: each limit, the rolling windows with a moved clock, merchants, idempotency, release, concurrency.
-public sealed class MandateLimitTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed class MandateLimitTests(InfrastructureFixture infrastructure) : MandateTestBase(infrastructure)
 {
-    SessionHarness _api = null!;
-    MandateHarness _mandates = null!;
-    readonly Wallet _user = new(), _agent = new();
-
-    public async ValueTask InitializeAsync()
-    {
-        _api = await SessionHarness.StartAsync(infrastructure);
-        _mandates = new MandateHarness(_api);
-    }
-
-    public ValueTask DisposeAsync() => _api.DisposeAsync();
-
     async Task<JsonElement> ChargedAsync(long amount, string? key = null, string organization = SessionHarness.Organization)
     {
         using var response = await _mandates.ChargeAsync(_agent, amount, key, organization: organization);

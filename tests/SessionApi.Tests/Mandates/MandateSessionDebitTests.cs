@@ -5,20 +5,8 @@ using SessionApi.Tests.Sessions;
 namespace SessionApi.Tests.Mandates;
 
 // Session debits by a mandated agent are charged against its mandate in the debit's transaction.
-public sealed class MandateSessionDebitTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed class MandateSessionDebitTests(InfrastructureFixture infrastructure) : MandateTestBase(infrastructure)
 {
-    SessionHarness _api = null!;
-    MandateHarness _mandates = null!;
-    readonly Wallet _user = new(), _agent = new();
-
-    public async ValueTask InitializeAsync()
-    {
-        _api = await SessionHarness.StartAsync(infrastructure);
-        _mandates = new MandateHarness(_api);
-    }
-
-    public ValueTask DisposeAsync() => _api.DisposeAsync();
-
     [Fact]
     public async Task A_debit_over_a_mandate_limit_is_refused_and_writes_nothing()
     {

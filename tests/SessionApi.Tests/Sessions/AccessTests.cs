@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Sessions.ServiceDefaults.PayerContext;
 using Sessions.Testing;
 using static SessionApi.Tests.Sessions.SessionHarness;
+using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace SessionApi.Tests.Sessions;
 

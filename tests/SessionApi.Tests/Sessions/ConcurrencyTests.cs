@@ -1,6 +1,7 @@
 using System.Net;
 using Sessions.Testing;
 using static SessionApi.Tests.Sessions.SessionHarness;
+using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace SessionApi.Tests.Sessions;
 

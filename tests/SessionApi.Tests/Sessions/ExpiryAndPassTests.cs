@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Sessions.SessionApi.Sessions;
 using Sessions.Testing;
 using static SessionApi.Tests.Sessions.SessionHarness;
+using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace SessionApi.Tests.Sessions;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Sessions.Testing;
 using static SessionApi.Tests.Sessions.SessionHarness;
+using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace SessionApi.Tests.Sessions;
 

@@ -1,11 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Sessions.ServiceDefaults.PayerContext;
 using Sessions.Testing;
 
@@ -15,7 +11,7 @@ namespace SessionApi.Tests.Sessions;
 /// SessionApi on a fresh sessionsdb with a manual clock, and a client that acts as the gate: it signs payer contexts with
 /// the shared test key. Each test class gets its own harness (and database).
 /// </summary>
-public sealed class SessionHarness : IAsyncDisposable
+public sealed class SessionHarness : ServiceHarness<Program>
 {
     public const string SigningKey = "session-tests-signing-key-0123456789abcdef";
     public const string AdminKey = "session-tests-admin-key";
@@ -23,50 +19,27 @@ public sealed class SessionHarness : IAsyncDisposable
     public const string Payer = "0x1111111111111111111111111111111111111111";
     public const string OtherPayer = "0x2222222222222222222222222222222222222222";
 
-    sealed class Factory(Dictionary<string, string?> settings, TimeProvider time) : ServiceFactory<Program>(settings)
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services => services.AddSingleton(time));
-        }
-    }
-
-    readonly Factory _factory;
     readonly PayerContextSigner _signer;
 
-    public ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
-    public string ConnectionString { get; }
-    public HttpClient Client { get; }
-    public IServiceProvider Services => _factory.Services;
+    public ManualTimeProvider Clock { get; }
 
-    SessionHarness(string connectionString, TimeSpan sweepInterval)
+    SessionHarness(string connectionString, TimeSpan sweepInterval, ManualTimeProvider clock) : base(connectionString, new Dictionary<string, string?>
     {
-        ConnectionString = connectionString;
-        _factory = new Factory(new()
-        {
-            ["ConnectionStrings:sessionsdb"] = connectionString,
-            ["PayerContext:SigningKey"] = SigningKey,
-            ["SessionApi:AdminKey"] = AdminKey,
-            ["SessionApi:SweepInterval"] = sweepInterval.ToString(),
-        }, Clock);
-        Client = _factory.CreateClient();
-        _signer = new PayerContextSigner(Options.Create(new PayerContextOptions { SigningKey = SigningKey }), Clock);
+        ["ConnectionStrings:sessionsdb"] = connectionString,
+        ["PayerContext:SigningKey"] = SigningKey,
+        ["SessionApi:AdminKey"] = AdminKey,
+        ["SessionApi:SweepInterval"] = sweepInterval.ToString(),
+    }, clock)
+    {
+        Clock = clock;
+        _signer = new PayerContextSigner(Options.Create(new PayerContextOptions { SigningKey = SigningKey }), clock);
     }
 
     public static async Task<SessionHarness> StartAsync(InfrastructureFixture infrastructure, TimeSpan? sweepInterval = null)
     {
         var connectionString = await infrastructure.CreateDatabaseAsync("sessionsdb");
-        return new SessionHarness(connectionString, sweepInterval ?? TimeSpan.FromHours(1));
+        return new SessionHarness(connectionString, sweepInterval ?? TimeSpan.FromHours(1), new ManualTimeProvider());
     }
-
-    public ValueTask DisposeAsync()
-    {
-        Client.Dispose();
-        return _factory.DisposeAsync();
-    }
-
-    static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     /// <summary>The gate's signed header for this payer (and organisation).</summary>
     public string Context(string payer = Payer, string organization = Organization, string? requestId = null) =>
@@ -83,13 +56,6 @@ public sealed class SessionHarness : IAsyncDisposable
 
     public Task<HttpResponseMessage> PostAsync(string path, object? body, string? payer = Payer, string organization = Organization) =>
         SendAsync(HttpMethod.Post, path, body, payer, organization);
-
-    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync(Cancel);
-        Assert.True(expected == response.StatusCode, $"Expected {(int)expected}, got {(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
 
     /// <summary>Opens a session through the internal API and returns its JSON (with the token).</summary>
     public async Task<JsonElement> OpenAsync(string deposit, string kind = "prepaid", string payer = Payer, string? paymentId = null,
@@ -118,26 +84,4 @@ public sealed class SessionHarness : IAsyncDisposable
         using var response = await Client.SendAsync(request, Cancel);
         return await JsonAsync(response, HttpStatusCode.OK);
     }
-
-    public async Task<T> ScalarAsync<T>(string sql, params object[] values)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync(Cancel);
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
-        return (T)(await command.ExecuteScalarAsync(Cancel))!;
-    }
-
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync(Cancel);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Cancel);
-    }
-}
-
-public static class JsonElementExtensions
-{
-    public static string Str(this JsonElement element, string name) => element.GetProperty(name).GetString()!;
 }

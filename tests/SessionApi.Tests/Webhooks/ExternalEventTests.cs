@@ -5,23 +5,8 @@ using Sessions.Testing;
 namespace SessionApi.Tests.Webhooks;
 
 // POST /internal/webhooks/events: other services' events (VaultApi's vault.*) through the same outbox, delivery and signature.
-public sealed class ExternalEventTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed class ExternalEventTests(InfrastructureFixture infrastructure) : WebhookTestBase(infrastructure)
 {
-    WebhookHarness _api = null!;
-    WebhookReceiver _receiver = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _api = await WebhookHarness.StartAsync(infrastructure);
-        _receiver = await WebhookReceiver.StartAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _receiver.DisposeAsync();
-    }
-
     static object Expired(string vaultId) => new
     {
         key = $"vault.expired:{vaultId}", @event = "vault.expired", data = new { vaultId, sessionId = "ses_1", documents = 3 },

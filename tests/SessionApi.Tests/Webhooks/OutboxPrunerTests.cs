@@ -7,23 +7,9 @@ namespace SessionApi.Tests.Webhooks;
 
 // Outbox retention: events whose deliveries are all finished go after SessionApi:Webhooks:Retention, with their log;
 // an event still being delivered stays, however old.
-public sealed class OutboxPrunerTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed class OutboxPrunerTests(InfrastructureFixture infrastructure) : WebhookTestBase(infrastructure)
 {
-    WebhookHarness _api = null!;
-    WebhookReceiver _receiver = null!;
     static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        _api = await WebhookHarness.StartAsync(infrastructure);
-        _receiver = await WebhookReceiver.StartAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _receiver.DisposeAsync();
-    }
 
     [Fact]
     public async Task Finished_events_past_retention_are_pruned_with_their_log_and_pending_ones_stay()

@@ -5,23 +5,8 @@ using Sessions.Testing;
 namespace SessionApi.Tests.Webhooks;
 
 // /admin/webhooks: the admin key, registration and its validation, listing without secrets, delete, the test event, the log.
-public sealed class WebhookAdminTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed class WebhookAdminTests(InfrastructureFixture infrastructure) : WebhookTestBase(infrastructure)
 {
-    WebhookHarness _api = null!;
-    WebhookReceiver _receiver = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _api = await WebhookHarness.StartAsync(infrastructure);
-        _receiver = await WebhookReceiver.StartAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _receiver.DisposeAsync();
-    }
-
     [Theory]
     [InlineData("POST", "/admin/webhooks", null)]
     [InlineData("GET", "/admin/webhooks", null)]

@@ -7,23 +7,8 @@ using Sessions.Testing;
 namespace SessionApi.Tests.Webhooks;
 
 // Which events the session changes emit, with which data, to which endpoints (event and organisation filters).
-public sealed class WebhookEventTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed class WebhookEventTests(InfrastructureFixture infrastructure) : WebhookTestBase(infrastructure)
 {
-    WebhookHarness _api = null!;
-    WebhookReceiver _receiver = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _api = await WebhookHarness.StartAsync(infrastructure);
-        _receiver = await WebhookReceiver.StartAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _receiver.DisposeAsync();
-    }
-
     static JsonElement Session(WebhookReceiver.Received received) => received.Json.GetProperty("data").GetProperty("session");
 
     [Fact]

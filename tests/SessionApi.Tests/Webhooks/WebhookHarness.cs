@@ -1,11 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Sessions.ServiceDefaults.PayerContext;
 using Sessions.Testing;
 
@@ -16,34 +12,26 @@ namespace SessionApi.Tests.Webhooks;
 /// a client that acts as the gate (signed payer contexts) and as an operator (admin key). <see cref="StartOn"/> starts
 /// another instance on the same database: a restart, or a second instance running beside the first.
 /// </summary>
-public sealed class WebhookHarness : IAsyncDisposable
+public sealed class WebhookHarness : ServiceHarness<Program>
 {
     public const string SigningKey = "webhook-tests-signing-key-0123456789abcdef";
     public const string AdminKey = "webhook-tests-admin-key";
     public const string Organization = "demo";
     public const string Payer = "0x1111111111111111111111111111111111111111";
 
-    sealed class Factory(Dictionary<string, string?> settings, TimeProvider time) : ServiceFactory<Program>(settings)
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services => services.AddSingleton(time));
-        }
-    }
-
-    readonly Factory _factory;
     readonly PayerContextSigner _signer;
 
     public ShiftedClock Clock { get; }
-    public string ConnectionString { get; }
-    public HttpClient Client { get; }
-    public IServiceProvider Services => _factory.Services;
 
     WebhookHarness(string connectionString, ShiftedClock clock, IReadOnlyDictionary<string, string?>? overrides)
+        : base(connectionString, Settings(connectionString, overrides), clock)
     {
-        ConnectionString = connectionString;
         Clock = clock;
+        _signer = new PayerContextSigner(Options.Create(new PayerContextOptions { SigningKey = SigningKey }), clock);
+    }
+
+    static Dictionary<string, string?> Settings(string connectionString, IReadOnlyDictionary<string, string?>? overrides)
+    {
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:sessionsdb"] = connectionString,
@@ -57,9 +45,7 @@ public sealed class WebhookHarness : IAsyncDisposable
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;
-        _factory = new Factory(settings, clock);
-        Client = _factory.CreateClient();   // starts the host, the dispatcher with it
-        _signer = new PayerContextSigner(Options.Create(new PayerContextOptions { SigningKey = SigningKey }), clock);
+        return settings;
     }
 
     public static async Task<WebhookHarness> StartAsync(InfrastructureFixture infrastructure, IReadOnlyDictionary<string, string?>? overrides = null) =>
@@ -67,14 +53,6 @@ public sealed class WebhookHarness : IAsyncDisposable
 
     public static WebhookHarness StartOn(string connectionString, ShiftedClock clock, IReadOnlyDictionary<string, string?>? overrides = null) =>
         new(connectionString, clock, overrides);
-
-    public ValueTask DisposeAsync()
-    {
-        Client.Dispose();
-        return _factory.DisposeAsync();
-    }
-
-    static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     public async Task<HttpResponseMessage> GateAsync(string path, object? body, string payer = Payer, string organization = Organization)
     {
@@ -121,30 +99,6 @@ public sealed class WebhookHarness : IAsyncDisposable
     {
         using var response = await GateAsync($"/internal/sessions/{id}/debits", new { amount, idempotencyKey = "req_" + Guid.NewGuid().ToString("N") });
         return await JsonAsync(response, HttpStatusCode.OK);
-    }
-
-    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync(Cancel);
-        Assert.True(expected == response.StatusCode, $"Expected {(int)expected}, got {(int)response.StatusCode}: {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    public async Task<T> ScalarAsync<T>(string sql, params object[] values)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync(Cancel);
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
-        return (T)(await command.ExecuteScalarAsync(Cancel))!;
-    }
-
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync(Cancel);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Cancel);
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds (the dispatcher works in the background).</summary>

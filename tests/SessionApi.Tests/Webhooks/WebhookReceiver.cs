@@ -1,17 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Sessions.Testing;
 
 namespace SessionApi.Tests.Webhooks;
 
 /// <summary>
-/// A real HTTP receiver on a free loopback port (Kestrel): records every request as it arrived (headers, raw body) and
-/// answers <see cref="Status"/> of the request's number (1-based, over all requests).
+/// A real HTTP receiver on a free loopback port (a <see cref="LoopbackServer"/>): records every request as it arrived
+/// (headers, raw body) and answers <see cref="Status"/> of the request's number (1-based, over all requests).
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
@@ -23,8 +19,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
         public System.Text.Json.JsonElement Json => System.Text.Json.JsonDocument.Parse(Body).RootElement.Clone();
     }
 
-    readonly WebApplication _app;
     readonly ConcurrentQueue<Received> _received = new();
+    LoopbackServer _server = null!;
     int _count;
 
     /// <summary>The answer to request number n (1-based). Default: 200.</summary>
@@ -34,32 +30,24 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public IReadOnlyList<Received> Requests => [.. _received];
 
-    WebhookReceiver()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
-        _app.MapPost("/hooks", async (HttpContext http) =>
-        {
-            using var buffer = new MemoryStream();
-            await http.Request.Body.CopyToAsync(buffer);
-            var number = Interlocked.Increment(ref _count);
-            var status = Status(number);
-            var headers = http.Request.Headers;
-            _received.Enqueue(new Received(number, headers["Webhook-Id"], headers["Webhook-Event"], headers["Webhook-Signature"],
-                headers["Webhook-Attempt"], http.Request.ContentType, buffer.ToArray(), status, DateTimeOffset.UtcNow));
-            return Results.StatusCode(status);
-        });
-    }
-
     public static async Task<WebhookReceiver> StartAsync()
     {
         var receiver = new WebhookReceiver();
-        await receiver._app.StartAsync();
-        var address = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver.Url = address.TrimEnd('/') + "/hooks";
+        receiver._server = await LoopbackServer.StartAsync(app => app.MapPost("/hooks", receiver.ReceiveAsync));
+        receiver.Url = receiver._server.Url + "/hooks";
         return receiver;
+    }
+
+    async Task ReceiveAsync(HttpContext http)
+    {
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer);
+        var number = Interlocked.Increment(ref _count);
+        var status = Status(number);
+        var headers = http.Request.Headers;
+        _received.Enqueue(new Received(number, headers["Webhook-Id"], headers["Webhook-Event"], headers["Webhook-Signature"],
+            headers["Webhook-Attempt"], http.Request.ContentType, buffer.ToArray(), status, DateTimeOffset.UtcNow));
+        http.Response.StatusCode = status;
     }
 
     /// <summary>The requests for which <paramref name="predicate"/> holds, once there are at least <paramref name="count"/>.</summary>
@@ -80,9 +68,5 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public Task<IReadOnlyList<Received>> WaitForEventAsync(string eventName, int count = 1, TimeSpan? timeout = null) =>
         WaitForAsync(r => r.Event == eventName && r.AnsweredWith is >= 200 and < 300, count, timeout);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Sessions.Testing;
 using static VaultApi.Tests.Vaults.VaultHarness;
+using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace VaultApi.Tests.Vaults;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Sessions.ServiceDefaults.PayerContext;
 using Sessions.Testing;
 using static VaultApi.Tests.Vaults.VaultHarness;
+using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace VaultApi.Tests.Vaults;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Sessions.Testing;
 using Sessions.VaultApi.Vaults;
 using static VaultApi.Tests.Vaults.VaultHarness;
+using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace VaultApi.Tests.Vaults;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Sessions.Testing;
 using static VaultApi.Tests.Vaults.VaultHarness;
+using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace VaultApi.Tests.Vaults;
 

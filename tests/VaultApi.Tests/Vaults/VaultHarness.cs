@@ -1,38 +1,17 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Sessions.ServiceDefaults.PayerContext;
 using Sessions.Testing;
 
 namespace VaultApi.Tests.Vaults;
 
-/// <summary>A clock the test moves by hand; timers stay on wall-clock time.</summary>
-public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
-{
-    readonly Lock _lock = new();
-    DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow()
-    {
-        lock (_lock) return _now;
-    }
-
-    public void Advance(TimeSpan by)
-    {
-        lock (_lock) _now += by;
-    }
-}
-
 /// <summary>
 /// VaultApi on a fresh vaultsdb with a manual clock, and a client that acts as the gate: it signs payer contexts (with
 /// session and request ids) using the shared test key.
 /// </summary>
-public sealed class VaultHarness : IAsyncDisposable
+public sealed class VaultHarness : ServiceHarness<Program>
 {
     public const string SigningKey = "vault-tests-signing-key-0123456789abcdef";
     public const string Organization = "demo";
@@ -40,49 +19,26 @@ public sealed class VaultHarness : IAsyncDisposable
     public const string OtherPayer = "0x2222222222222222222222222222222222222222";
     public const int MaxDocumentBytes = 1000;
 
-    sealed class Factory(Dictionary<string, string?> settings, TimeProvider time) : ServiceFactory<Program>(settings)
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services => services.AddSingleton(time));
-        }
-    }
-
-    readonly Factory _factory;
     readonly PayerContextSigner _signer;
 
-    public ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
-    public string ConnectionString { get; }
-    public HttpClient Client { get; }
-    public IServiceProvider Services => _factory.Services;
+    public ManualTimeProvider Clock { get; }
 
-    VaultHarness(string connectionString)
+    VaultHarness(string connectionString, ManualTimeProvider clock) : base(connectionString, new Dictionary<string, string?>
     {
-        ConnectionString = connectionString;
-        _factory = new Factory(new()
-        {
-            ["ConnectionStrings:vaultsdb"] = connectionString,
-            ["PayerContext:SigningKey"] = SigningKey,
-            ["VaultApi:MaxDocumentBytes"] = MaxDocumentBytes.ToString(),
-            ["VaultApi:DefaultRetention"] = "30.00:00:00",
-            ["VaultApi:Retention:short"] = "1.00:00:00",
-            ["VaultApi:SweepInterval"] = "01:00:00",   // tests sweep by hand
-        }, Clock);
-        Client = _factory.CreateClient();
-        _signer = new PayerContextSigner(Options.Create(new PayerContextOptions { SigningKey = SigningKey }), Clock);
+        ["ConnectionStrings:vaultsdb"] = connectionString,
+        ["PayerContext:SigningKey"] = SigningKey,
+        ["VaultApi:MaxDocumentBytes"] = MaxDocumentBytes.ToString(),
+        ["VaultApi:DefaultRetention"] = "30.00:00:00",
+        ["VaultApi:Retention:short"] = "1.00:00:00",
+        ["VaultApi:SweepInterval"] = "01:00:00",   // tests sweep by hand
+    }, clock)
+    {
+        Clock = clock;
+        _signer = new PayerContextSigner(Options.Create(new PayerContextOptions { SigningKey = SigningKey }), clock);
     }
 
     public static async Task<VaultHarness> StartAsync(InfrastructureFixture infrastructure) =>
-        new(await infrastructure.CreateDatabaseAsync("vaultsdb"));
-
-    public ValueTask DisposeAsync()
-    {
-        Client.Dispose();
-        return _factory.DisposeAsync();
-    }
-
-    static CancellationToken Cancel => TestContext.Current.CancellationToken;
+        new(await infrastructure.CreateDatabaseAsync("vaultsdb"), new ManualTimeProvider());
 
     public static string NewSessionId() => "ses_" + Guid.NewGuid().ToString("N");
 
@@ -100,13 +56,6 @@ public sealed class VaultHarness : IAsyncDisposable
         if (body is not null) request.Content = JsonContent.Create(body);
         configure?.Invoke(request);
         return await Client.SendAsync(request, Cancel);
-    }
-
-    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync(Cancel);
-        Assert.True(expected == response.StatusCode, $"Expected {(int)expected}, got {(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
     }
 
     public static async Task<string> ProblemCodeAsync(HttpResponseMessage response, HttpStatusCode expected)
@@ -133,18 +82,4 @@ public sealed class VaultHarness : IAsyncDisposable
     public Task<HttpResponseMessage> AddAsync(string vaultId, string name, object content, string? contentType = null, string payer = Payer,
         string organization = Organization, string? requestId = null) =>
         SendAsync(HttpMethod.Post, $"/api/vaults/{vaultId}/documents", new { name, content, contentType }, payer, organization, requestId: requestId);
-
-    public async Task<T> ScalarAsync<T>(string sql, params object[] values)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync(Cancel);
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
-        return (T)(await command.ExecuteScalarAsync(Cancel))!;
-    }
-}
-
-public static class JsonElementExtensions
-{
-    public static string Str(this JsonElement element, string name) => element.GetProperty(name).GetString()!;
 }
