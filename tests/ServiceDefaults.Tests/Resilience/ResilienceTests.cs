@@ -95,17 +95,19 @@ public sealed class ResilienceTests
         await using var server = await HandlerServer.StartAsync(async (context, hit) =>
         {
             if (hit == 1)
-                await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted);
+                await Task.Delay(TimeSpan.FromSeconds(20), context.RequestAborted);
             await context.Response.WriteAsync("second time lucky");
         });
-        using var host = ClientHost(new(FastRetries) { ["HttpClientResilience:AttemptTimeout"] = "00:00:00.200" });
+        // 1 s per attempt: long enough that the quick second attempt never times out itself on a loaded 2-core machine
+        // (a 200 ms one once did), far below the first attempt's 20 s.
+        using var host = ClientHost(new(FastRetries) { ["HttpClientResilience:AttemptTimeout"] = "00:00:01" });
 
         var stopwatch = Stopwatch.StartNew();
         var body = await Client(host).GetStringAsync(server.Address, Cancellation);
 
         Assert.Equal("second time lucky", body);
         Assert.Equal(2, server.Hits);
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(3), $"took {stopwatch.Elapsed}");
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
     }
 
     [Fact]
