@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using Sessions.ServiceDefaults.PayerContext;
 
@@ -17,29 +16,13 @@ public sealed class Upstreams(IHttpClientFactory clients, IHttpContextAccessor h
     /// <returns>The answer, or null when the service could not be reached or timed out (logged).</returns>
     public async Task<UpstreamAnswer?> SendAsync(string service, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (http.HttpContext?.Request.Headers[PayerContextSigner.HeaderName].ToString() is { Length: > 0 } payerContext)
-            request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, payerContext);
-        if (body is not null) request.Content = JsonContent.Create(body, options: ToolResults.Json);
+        var payerContext = http.HttpContext?.Request.Headers[PayerContextSigner.HeaderName].ToString() is { Length: > 0 } context ? context : null;
         try
         {
-            using var response = await clients.CreateClient(service).SendAsync(request, cancellationToken);
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            JsonElement? json = null;
-            if (text.Length > 0)
-            {
-                try
-                {
-                    json = JsonDocument.Parse(text).RootElement.Clone();
-                }
-                catch (JsonException)
-                {
-                    // Not JSON (a proxy's error page): only the status counts.
-                }
-            }
-            return new UpstreamAnswer((int)response.StatusCode, json);
+            var answer = await clients.CreateClient(service).SendJsonAsync(method, path, payerContext, body, cancellationToken, ToolResults.Json);
+            return new UpstreamAnswer((int)answer.Status, answer.Body.ValueKind == JsonValueKind.Undefined ? null : answer.Body);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (ServiceUnreachableException e)
         {
             // Connection refused, discovery without an address, resilience timeout or open circuit: the tool answers an error.
             logger.LogWarning(e, "{Service} {Method} {Path} failed", service, method, path);

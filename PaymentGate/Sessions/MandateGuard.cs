@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
+using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.PaymentGate.Sessions;
 
@@ -45,7 +46,7 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
 
         var organization = attempt.Route.Organization!.Id;
         var amount = attempt.Route.Amount!.Value.ToString();
-        SessionApiAnswer answer;
+        ServiceAnswer answer;
         try
         {
             // Not the client's token, and asked again once with the same key when the outcome is unknown (a charge is idempotent).

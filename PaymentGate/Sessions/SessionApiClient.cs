@@ -1,24 +1,9 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.PaymentGate.Sessions;
 
 /// <summary>SessionApi did not answer (network error, timeout, 5xx): the gate answers 503 and forwards nothing.</summary>
 public sealed class SessionApiUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>One answer of SessionApi: its status and JSON body (a session, a debit result or a problem).</summary>
-public sealed record SessionApiAnswer(HttpStatusCode Status, JsonElement Body)
-{
-    public bool IsSuccess => (int)Status is >= 200 and < 300;
-
-    public string? Text(string name) => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty(name, out var value)
-        && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    /// <summary>The problem's <c>code</c> (SessionApi puts one in every problem).</summary>
-    public string? Code => Text("code");
-}
 
 /// <summary>
 /// The gate's calls to SessionApi's internal API (<c>http://sessionapi</c>, service discovery <c>services:sessionapi:http:0</c>),
@@ -32,45 +17,45 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
     /// <summary>Resolve is not payer-scoped (it is how the gate learns the payer); the context still needs an address.</summary>
     const string AnyPayer = "0x0000000000000000000000000000000000000000";
 
-    public Task<SessionApiAnswer> OpenAsync(string organization, string payer, string kind, string deposit, string paymentId, long? ttlSeconds,
+    public Task<ServiceAnswer> OpenAsync(string organization, string payer, string kind, string deposit, string paymentId, long? ttlSeconds,
         CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "/internal/sessions", Context(payer, organization, paymentId: paymentId),
             new { organization, payer, kind, deposit, paymentId, ttlSeconds }, cancellationToken);
 
-    public Task<SessionApiAnswer> ResolveAsync(string organization, string token, CancellationToken cancellationToken) =>
+    public Task<ServiceAnswer> ResolveAsync(string organization, string token, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "/internal/sessions/resolve", Context(AnyPayer, organization), new { token }, cancellationToken);
 
-    public Task<SessionApiAnswer> GetAsync(string organization, string payer, string id, CancellationToken cancellationToken) =>
+    public Task<ServiceAnswer> GetAsync(string organization, string payer, string id, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, $"/api/sessions/{Uri.EscapeDataString(id)}", Context(payer, organization, sessionId: id), null, cancellationToken);
 
     /// <summary>The payer's sessions at the organisation, newest first; <paramref name="query"/> is SessionApi's (<c>?state=&amp;limit=</c>), passed as is.</summary>
-    public Task<SessionApiAnswer> ListAsync(string organization, string payer, QueryString query, CancellationToken cancellationToken) =>
+    public Task<ServiceAnswer> ListAsync(string organization, string payer, QueryString query, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "/api/sessions" + query.ToUriComponent(), Context(payer, organization), null, cancellationToken);
 
-    public Task<SessionApiAnswer> DebitAsync(SessionRef session, string amount, string requestId, string route, string? approvalId,
+    public Task<ServiceAnswer> DebitAsync(SessionRef session, string amount, string requestId, string route, string? approvalId,
         CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/debits", Context(session.Payer, session.Organization, session.Id, requestId),
             new { amount, idempotencyKey = requestId, route, approvalId }, cancellationToken);
 
-    public Task<SessionApiAnswer> CreditAsync(SessionRef session, string requestId, CancellationToken cancellationToken) =>
+    public Task<ServiceAnswer> CreditAsync(SessionRef session, string requestId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/credits", Context(session.Payer, session.Organization, session.Id, requestId),
             new { debitIdempotencyKey = requestId }, cancellationToken);
 
-    public Task<SessionApiAnswer> TopUpAsync(SessionRef session, string amount, string paymentId, CancellationToken cancellationToken) =>
+    public Task<ServiceAnswer> TopUpAsync(SessionRef session, string amount, string paymentId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/topups", Context(session.Payer, session.Organization, session.Id, paymentId: paymentId),
             new { amount, paymentId }, cancellationToken);
 
-    public Task<SessionApiAnswer> CloseAsync(SessionRef session, string method, CancellationToken cancellationToken) =>
+    public Task<ServiceAnswer> CloseAsync(SessionRef session, string method, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/close", Context(session.Payer, session.Organization, session.Id),
             new { method }, cancellationToken);
 
     /// <summary>Charges an x402 payment of <paramref name="payer"/> (the agent) against its mandate; the key is the gate's payment id.</summary>
-    public Task<SessionApiAnswer> ChargeMandateAsync(string organization, string payer, string amount, string paymentId, string? approvalId,
+    public Task<ServiceAnswer> ChargeMandateAsync(string organization, string payer, string amount, string paymentId, string? approvalId,
         CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "/internal/mandates/charge", Context(payer, organization, paymentId: paymentId),
             new { amount, idempotencyKey = paymentId, approvalId }, cancellationToken);
 
-    public Task<SessionApiAnswer> ReleaseMandateChargeAsync(string organization, string payer, string paymentId, CancellationToken cancellationToken) =>
+    public Task<ServiceAnswer> ReleaseMandateChargeAsync(string organization, string payer, string paymentId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/mandates/charges/{Uri.EscapeDataString(paymentId)}/release", Context(payer, organization, paymentId: paymentId),
             null, cancellationToken);
 
@@ -81,29 +66,23 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
             ExpiresAt = signer.NewExpiry(),
         });
 
-    async Task<SessionApiAnswer> SendAsync(HttpMethod method, string path, string context, object? body, CancellationToken cancellationToken)
+    async Task<ServiceAnswer> SendAsync(HttpMethod method, string path, string context, object? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path);
-        request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, context);
-        if (body is not null)
-            request.Content = JsonContent.Create(body, options: JsonSerializerOptions.Web);
+        using var client = factory.CreateClient(HttpClientName);
+        client.BaseAddress ??= new Uri("http://sessionapi");
+        ServiceAnswer answer;
         try
         {
-            using var client = factory.CreateClient(HttpClientName);
-            client.BaseAddress ??= new Uri("http://sessionapi");
-            using var response = await client.SendAsync(request, cancellationToken);
-            if ((int)response.StatusCode >= 500)
-                throw new SessionApiUnavailableException($"SessionApi answered {(int)response.StatusCode} to {method} {path}");
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            var json = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-            return new SessionApiAnswer(response.StatusCode, json);
+            answer = await client.SendJsonAsync(method, path, context, body, cancellationToken);
         }
-        // Anything but the caller's own cancellation (connection refused, Polly's timeouts, an unreadable body) is "no answer".
-        catch (Exception exception) when (exception is not SessionApiUnavailableException
-            && (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+        catch (ServiceUnreachableException exception)
         {
-            throw new SessionApiUnavailableException($"SessionApi did not answer {method} {path}: {exception.Message}", exception);
+            throw new SessionApiUnavailableException($"SessionApi did not answer {method} {path}: {exception.InnerException?.Message}", exception);
         }
+        // A 5xx is no answer either: the gate answers 503 and forwards nothing.
+        if ((int)answer.Status >= 500)
+            throw new SessionApiUnavailableException($"SessionApi answered {(int)answer.Status} to {method} {path}");
+        return answer;
     }
 }
 

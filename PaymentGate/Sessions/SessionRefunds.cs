@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Facilitator;
 using Sessions.PaymentGate.Facilitator.Local;
 using Sessions.PaymentGate.Pricing;
+using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.PaymentGate.Sessions;
 
@@ -39,7 +40,7 @@ public sealed class SessionRefunds(IOptions<FacilitatorOptions> facilitator, Pri
     /// ledger the tokens must move too, since the close's transfer is done: once per debit (transaction derived from it).
     /// True when nothing more is owed; false when the payTo cannot cover it now. Throws when the ledger does not answer.
     /// </summary>
-    public async Task<bool> PayOutLateCreditAsync(string organizationId, string payer, SessionApiAnswer credit, string requestId,
+    public async Task<bool> PayOutLateCreditAsync(string organizationId, string payer, ServiceAnswer credit, string requestId,
         CancellationToken cancellationToken)
     {
         if (credit.Text("state") != "REFUNDED" || Method != Ledger || !BigInteger.TryParse(credit.Text("credited"), out var amount) || amount.IsZero)

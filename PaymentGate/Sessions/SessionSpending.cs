@@ -146,7 +146,7 @@ public sealed partial class SessionSpending(
     /// when its outcome is unknown it is asked again with the same key: SessionApi answers the original result if it went
     /// through. Still unknown: credited back (a no-op if it never happened) and 503.
     /// </summary>
-    async Task<SessionApiAnswer> DebitAsync(SessionRef session, GateRoute route, string requestId, string? approvalId)
+    async Task<ServiceAnswer> DebitAsync(SessionRef session, GateRoute route, string requestId, string? approvalId)
     {
         var amount = route.Amount!.Value.ToString();
         try
@@ -228,7 +228,7 @@ public sealed partial class SessionSpending(
     }
 
     /// <summary>A credit that reached a session closed meanwhile must also move on the ledger; owed when it cannot now.</summary>
-    async Task PayOutLateCreditAsync(SessionRef session, string requestId, SessionApiAnswer credit)
+    async Task PayOutLateCreditAsync(SessionRef session, string requestId, ServiceAnswer credit)
     {
         try
         {
@@ -244,7 +244,7 @@ public sealed partial class SessionSpending(
     Task OweCreditAsync(SessionRef session, string requestId, string reason) =>
         compensations.RecordAsync(new Compensation(CompensationKinds.SessionCredit, session.Organization, session.Payer, session.Id, requestId), reason);
 
-    Task InsufficientAsync(HttpContext context, GateRoute route, string resourceUrl, SessionRef session, SessionApiAnswer debit)
+    Task InsufficientAsync(HttpContext context, GateRoute route, string resourceUrl, SessionRef session, ServiceAnswer debit)
     {
         var balance = debit.Text("balance") ?? "0";
         var hint = debit.Body.TryGetProperty("topUpHint", out var h) ? h : default;

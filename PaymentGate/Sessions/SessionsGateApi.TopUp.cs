@@ -3,6 +3,7 @@ using System.Numerics;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
+using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.PaymentGate.Sessions;
 
@@ -58,7 +59,7 @@ public static partial class SessionsGateApi
             }
             else if ((payment = await paywall.SettleFirstAsync(context, attempt)) is null)
                 return;
-            SessionApiAnswer answer;
+            ServiceAnswer answer;
             try
             {
                 answer = await api.TopUpAsync(session, amount.ToString(CultureInfo.InvariantCulture), payment.PaymentId, CancellationToken.None);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
+using Sessions.ServiceDefaults.PayerContext;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Sessions;
@@ -75,7 +76,7 @@ public static partial class SessionsGateApi
         if (attempt is null || await paywall.SettleFirstAsync(context, attempt) is not { } payment)
             return;
 
-        SessionApiAnswer answer;
+        ServiceAnswer answer;
         try
         {
             answer = await api.OpenAsync(organization.Id, attempt.Payer, kind, amount.ToString(CultureInfo.InvariantCulture), payment.PaymentId, ttl,
@@ -210,7 +211,7 @@ public static partial class SessionsGateApi
         }
     }
 
-    sealed record OwnedSession(SessionRef Session, Organization Organization, SessionApiAnswer Body);
+    sealed record OwnedSession(SessionRef Session, Organization Organization, ServiceAnswer Body);
 
     /// <summary>The session of <paramref name="token"/>, which must be <paramref name="id"/>; null after answering 401/404.</summary>
     static async Task<OwnedSession?> ResolveOwnAsync(HttpContext context, SessionApiClient api, PricingCatalog catalog, string id, string? token)

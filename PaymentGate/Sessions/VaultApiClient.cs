@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Sessions.Redis;
 using Sessions.ServiceDefaults.PayerContext;
@@ -123,24 +122,20 @@ public sealed partial class VaultApiClient(IHttpClientFactory factory, PayerCont
 
     async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, string context, object? body)
     {
-        using var request = new HttpRequestMessage(method, path);
-        request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, context);
-        if (body is not null)
-            request.Content = JsonContent.Create(body, options: JsonSerializerOptions.Web);
+        using var client = factory.CreateClient(HttpClientName);
+        client.BaseAddress ??= new Uri("http://vaultapi");
+        ServiceAnswer answer;
         try
         {
-            using var client = factory.CreateClient(HttpClientName);
-            client.BaseAddress ??= new Uri("http://vaultapi");
-            using var response = await client.SendAsync(request);
-            if ((int)response.StatusCode >= 500)
-                throw new VaultApiUnavailableException($"VaultApi answered {(int)response.StatusCode} to {method} {path}");
-            var text = await response.Content.ReadAsStringAsync();
-            return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+            answer = await client.SendJsonAsync(method, path, context, body, CancellationToken.None);
         }
-        catch (Exception exception) when (exception is not VaultApiUnavailableException)
+        catch (ServiceUnreachableException exception)
         {
-            throw new VaultApiUnavailableException($"VaultApi did not answer {method} {path}: {exception.Message}", exception);
+            throw new VaultApiUnavailableException($"VaultApi did not answer {method} {path}: {exception.InnerException?.Message}", exception);
         }
+        if ((int)answer.Status >= 500)
+            throw new VaultApiUnavailableException($"VaultApi answered {(int)answer.Status} to {method} {path}");
+        return (answer.Status, answer.Body);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Vault of session {SessionId}: attempt {Attempt} failed, retrying")]

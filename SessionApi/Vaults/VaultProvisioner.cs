@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Sessions.ServiceDefaults.Hosting;
@@ -84,26 +82,20 @@ public sealed partial class VaultProvisioner(IServiceProvider services, IHttpCli
     async Task<(string? VaultId, bool Unavailable)> EnsureAsync(string sessionId, string organization, string payer, DateTimeOffset expiresAt,
         CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"/internal/vaults/{Uri.EscapeDataString(sessionId)}")
-        {
-            Content = JsonContent.Create(new { organization, payer, expiresAt }, options: JsonSerializerOptions.Web),
-        };
-        request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, signer.Sign(new PayerContext
+        var context = signer.Sign(new PayerContext
         {
             Payer = payer, Organization = organization, SessionId = sessionId, ExpiresAt = signer.NewExpiry(),
-        }));
+        });
         try
         {
-            using var response = await factory.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-            if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created
-                && await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken) is { ValueKind: JsonValueKind.Object } body
-                && body.TryGetProperty("id", out var id) && id.GetString() is { } vaultId)
+            var answer = await factory.CreateClient(HttpClientName).SendJsonAsync(HttpMethod.Put, $"/internal/vaults/{Uri.EscapeDataString(sessionId)}",
+                context, new { organization, payer, expiresAt }, cancellationToken);
+            if (answer.Status is HttpStatusCode.OK or HttpStatusCode.Created && answer.Text("id") is { } vaultId)
                 return (vaultId, false);
-            LogRefused(sessionId, (int)response.StatusCode);
-            return (null, (int)response.StatusCode >= 500);
+            LogRefused(sessionId, (int)answer.Status);
+            return (null, (int)answer.Status >= 500);
         }
-        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException
-                                          && !cancellationToken.IsCancellationRequested)
+        catch (ServiceUnreachableException exception)
         {
             LogUnavailable(exception, sessionId);
             return (null, true);

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.VaultApi.Vaults;
@@ -32,26 +30,23 @@ public sealed partial class VaultEvents(IHttpClientFactory factory, PayerContext
             LogNotReported(eventName, vault.Id);
             return true;
         }
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/internal/webhooks/events")
-        {
-            Content = JsonContent.Create(new { key = $"{eventName}:{vault.Id}", @event = eventName, data }, options: JsonSerializerOptions.Web),
-        };
-        request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, signer.Sign(new PayerContext
+        var context = signer.Sign(new PayerContext
         {
             Payer = vault.Payer, Organization = vault.Organization, SessionId = vault.SessionId, VaultId = vault.Id, ExpiresAt = signer.NewExpiry(),
-        }));
+        });
         try
         {
-            using var response = await factory.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-            if (response.StatusCode == HttpStatusCode.Accepted)
+            var answer = await factory.CreateClient(HttpClientName).SendJsonAsync(HttpMethod.Post, "/internal/webhooks/events", context,
+                new { key = $"{eventName}:{vault.Id}", @event = eventName, data }, cancellationToken);
+            if (answer.Status == HttpStatusCode.Accepted)
             {
                 LogReported(eventName, vault.Id);
                 return true;
             }
-            LogRefused(eventName, vault.Id, (int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+            LogRefused(eventName, vault.Id, (int)answer.Status, answer.Body.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "" : answer.Body.GetRawText());
             return false;
         }
-        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (ServiceUnreachableException exception)
         {
             LogUnavailable(exception, eventName, vault.Id);
             return false;

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Sessions.ServiceDefaults.PayerContext;
+
+/// <summary>One answer of a sibling service: its status and JSON body (<c>default</c> when it had none or it was not JSON).</summary>
+public sealed record ServiceAnswer(HttpStatusCode Status, JsonElement Body)
+{
+    public bool IsSuccess => (int)Status is >= 200 and < 300;
+
+    /// <summary>A string member of the body, or null.</summary>
+    public string? Text(string name) => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty(name, out var value)
+        && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>The problem's <c>code</c> (every service's problems carry one).</summary>
+    public string? Code => Text("code");
+}
+
+/// <summary>No HTTP answer at all: connection refused, no address from discovery, a resilience timeout or an open circuit.</summary>
+public sealed class ServiceUnreachableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
+/// The one way the services call each other (gate → SessionApi/VaultApi, SessionApi → VaultApi, VaultApi → SessionApi,
+/// McpServer → both): a JSON request on a named, service-discovered <see cref="HttpClient"/>, with the signed
+/// <c>X-Payer-Context</c> the callee checks. What "unavailable" means (a 5xx too?) stays each caller's decision.
+/// </summary>
+public static class ServiceCalls
+{
+    /// <exception cref="ServiceUnreachableException">No answer (anything but the caller's own cancellation).</exception>
+    public static async Task<ServiceAnswer> SendJsonAsync(this HttpClient client, HttpMethod method, string path, string? payerContext, object? body,
+        CancellationToken cancellationToken, JsonSerializerOptions? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (payerContext is not null)
+            request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, payerContext);
+        if (body is not null)
+            request.Content = JsonContent.Create(body, options: json ?? JsonSerializerOptions.Web);
+        HttpResponseMessage response;
+        string text;
+        try
+        {
+            response = await client.SendAsync(request, cancellationToken);
+            text = await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new ServiceUnreachableException($"{method} {path} had no answer: {exception.Message}", exception);
+        }
+        using (response)
+            return new ServiceAnswer(response.StatusCode, Parse(text));
+    }
+
+    // A proxy's error page or an empty body: only the status counts.
+    static JsonElement Parse(string text)
+    {
+        if (text.Length == 0)
+            return default;
+        try
+        {
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+}
