@@ -45,38 +45,30 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
     /// <summary>
     /// transferWithAuthorization: marks the nonce used, debits <paramref name="from"/>, credits <paramref name="to"/> and
     /// records the transfer, all or nothing. Of concurrent calls for one (token, from, nonce) exactly one transfers: the
-    /// others wait on the authorization's primary key and then find it taken.
+    /// others wait on the payer's account row (or the authorization's primary key) and then find the nonce taken.
     /// </summary>
+    /// <remarks>
+    /// One autocommitted call of <c>ledger_transfer_with_authorization</c> (migration 0007): every settlement credits the
+    /// merchant's one row, and that row stays locked only for the function's work and the commit, not across client round trips.
+    /// </remarks>
     public async Task<LedgerTransferOutcome> TransferWithAuthorizationAsync(
         LedgerToken token, string from, string to, BigInteger value, string nonce, string transaction, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var dbTransaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        await using (var use = new NpgsqlCommand("""
-            INSERT INTO token_authorizations (asset, network, from_address, nonce, transaction) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT DO NOTHING
-            """, connection, dbTransaction))
+        await using var command = dataSource.CreateCommand("SELECT ledger_transfer_with_authorization($1, $2, $3, $4, $5, $6, $7)");
+        AddToken(command, token);
+        command.Parameters.Add(new() { Value = from });
+        command.Parameters.Add(new() { Value = to });
+        command.Parameters.Add(Amount(value));
+        command.Parameters.Add(new() { Value = nonce });
+        command.Parameters.Add(new() { Value = transaction });
+        var outcome = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return outcome switch
         {
-            AddToken(use, token);
-            use.Parameters.Add(new() { Value = from });
-            use.Parameters.Add(new() { Value = nonce });
-            use.Parameters.Add(new() { Value = transaction });
-            if (await use.ExecuteNonQueryAsync(cancellationToken) == 0)
-                return LedgerTransferOutcome.NonceAlreadyUsed;   // disposing the transaction rolls it back
-        }
-
-        // Both account rows are locked in address order, so that A->B and B->A settling at once cannot deadlock.
-        if (string.CompareOrdinal(to, from) < 0)
-            await CreditAsync(connection, dbTransaction, token, to, value, cancellationToken);
-        if (!await DebitAsync(connection, dbTransaction, token, from, value, cancellationToken))
-            return LedgerTransferOutcome.InsufficientBalance;
-        if (string.CompareOrdinal(to, from) >= 0)
-            await CreditAsync(connection, dbTransaction, token, to, value, cancellationToken);
-
-        await InsertTransferAsync(connection, dbTransaction, "transfer", token, from, to, value, nonce, transaction, cancellationToken);
-        await dbTransaction.CommitAsync(cancellationToken);
-        return LedgerTransferOutcome.Transferred;
+            "transferred" => LedgerTransferOutcome.Transferred,
+            "nonce_already_used" => LedgerTransferOutcome.NonceAlreadyUsed,
+            "insufficient_balance" => LedgerTransferOutcome.InsufficientBalance,
+            _ => throw new InvalidOperationException($"ledger_transfer_with_authorization answered '{outcome}'"),
+        };
     }
 
     /// <summary>Faucet: creates <paramref name="value"/> out of nothing for <paramref name="to"/>; returns the new balance.</summary>
