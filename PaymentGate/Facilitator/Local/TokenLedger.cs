@@ -31,15 +31,20 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? reader.GetFieldValue<BigInteger>(0) : BigInteger.Zero;
     }
 
-    public async Task<bool> IsNonceUsedAsync(string from, string nonce, LedgerToken token, CancellationToken cancellationToken)
+    /// <summary>What verify asks the chain, in one round trip: is the nonce of <paramref name="from"/> used, and its balance.</summary>
+    public async Task<(bool NonceUsed, BigInteger Balance)> GetAuthorizationStateAsync(string from, string nonce, LedgerToken token,
+        CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT EXISTS (SELECT 1 FROM token_authorizations WHERE asset = $1 AND network = $2 AND from_address = $3 AND nonce = $4)");
-        command.Parameters.Add(new() { Value = token.Asset });
-        command.Parameters.Add(new() { Value = token.Network });
+        await using var command = dataSource.CreateCommand("""
+            SELECT EXISTS (SELECT 1 FROM token_authorizations WHERE asset = $1 AND network = $2 AND from_address = $3 AND nonce = $4),
+                   coalesce((SELECT balance FROM token_accounts WHERE address = $3 AND asset = $1 AND network = $2), 0)
+            """);
+        AddToken(command, token);
         command.Parameters.Add(new() { Value = from });
         command.Parameters.Add(new() { Value = nonce });
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetBoolean(0), reader.GetFieldValue<BigInteger>(1));
     }
 
     /// <summary>
