@@ -15,9 +15,7 @@ public sealed class LocalFacilitatorClient(LocalFacilitator facilitator, ILogger
     {
         using var activity = PaymentGateTelemetry.ActivitySource.StartActivity("facilitator.verify");
         var response = await CallAsync(() => facilitator.VerifyAsync(request, cancellationToken), "verify", activity, cancellationToken);
-        activity?.SetTag("x402.verify.valid", response.IsValid);
-        if (!response.IsValid)
-            activity?.SetTag("x402.verify.invalid_reason", response.InvalidReason);
+        FacilitatorSpans.TagVerify(activity, response);
         return response;
     }
 
@@ -25,12 +23,7 @@ public sealed class LocalFacilitatorClient(LocalFacilitator facilitator, ILogger
     {
         using var activity = PaymentGateTelemetry.ActivitySource.StartActivity("facilitator.settle");
         var response = await CallAsync(() => facilitator.SettleAsync(request, cancellationToken), "settle", activity, cancellationToken);
-        activity?.SetTag("x402.settle.success", response.Success);
-        activity?.SetTag("x402.network", response.Network);
-        if (response.Success)
-            activity?.SetTag("x402.transaction", response.Transaction);
-        else
-            activity?.SetTag("x402.settle.error_reason", response.ErrorReason);
+        FacilitatorSpans.TagSettle(activity, response);
         return response;
     }
 
