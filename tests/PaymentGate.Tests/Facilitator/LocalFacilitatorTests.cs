@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sessions.PaymentGate.Facilitator;
+using Sessions.PaymentGate.Facilitator.Local;
 using Sessions.Payments.X402;
 using Sessions.Testing;
 
@@ -41,6 +43,19 @@ public sealed class LocalFacilitatorInProcessTests(InfrastructureFixture infrast
         Assert.True(settled.Success, settled.ErrorMessage);
         Assert.Equal((await http.SettleAsync(settle, Ct)).ErrorReason, (await Facilitator.SettleAsync(settle, Ct)).ErrorReason);
         Assert.Equal("40000", await BalanceAsync(payer.Lower));
+    }
+
+    [Fact]
+    public async Task In_process_a_ledger_that_does_not_answer_is_an_unavailable_facilitator()
+    {
+        // As a 500 from /facilitator would be over HTTP: for settle "outcome unknown", never "failed" or "paid".
+        await using var unreachable = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=2;Username=gate;Password=gate;Database=gatedb");
+        var local = new LocalFacilitator(new ExactEvmVerifier(), new TokenLedger(unreachable), NullLogger<LocalFacilitator>.Instance);
+        var client = new LocalFacilitatorClient(local, NullLogger<LocalFacilitatorClient>.Instance);
+        var request = TestPayer.V2(new TestPayer().Sign());
+
+        await Assert.ThrowsAsync<FacilitatorUnavailableException>(() => client.VerifyAsync(request, Ct));
+        await Assert.ThrowsAsync<FacilitatorUnavailableException>(() => client.SettleAsync(TestPayer.ToSettle(request), Ct));
     }
 }
 
