@@ -12,8 +12,8 @@ namespace Microsoft.Extensions.Hosting;
 public static class FacilitatorExtensions
 {
     /// <summary>
-    /// <see cref="IFacilitatorClient"/> (HTTP, base URL <c>Facilitator:Url</c> or the gate's own <c>/facilitator</c>) and,
-    /// unless <c>Facilitator:Local:Enabled</c> is false, the local facilitator's services. Needs the gatedb data source.
+    /// <see cref="IFacilitatorClient"/> (over HTTP to <c>Facilitator:Url</c>; without one, the gate's local facilitator
+    /// in-process) and the local facilitator's services. Needs the gatedb data source.
     /// </summary>
     public static TBuilder AddPaymentFacilitator<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -29,7 +29,9 @@ public static class FacilitatorExtensions
 
         services.AddHttpClient(HttpFacilitatorClient.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
-        services.TryAddSingleton<IFacilitatorClient, HttpFacilitatorClient>();
+        services.TryAddSingleton<HttpFacilitatorClient>();
+        services.TryAddSingleton<LocalFacilitatorClient>();
+        services.TryAddSingleton<IFacilitatorClient, FacilitatorClient>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ExactEvmVerifier(sp.GetRequiredService<TimeProvider>()));

@@ -36,9 +36,7 @@ public sealed class HttpFacilitatorClient(
         using var activity = PaymentGateTelemetry.ActivitySource.StartActivity("facilitator.verify", ActivityKind.Client);
         var response = await SendAsync(HttpMethod.Post, "verify", JsonContent.Create(request, X402JsonContext.Strict.VerifyRequest),
             X402JsonContext.Strict.VerifyResponse, activity, cancellationToken);
-        activity?.SetTag("x402.verify.valid", response.IsValid);
-        if (!response.IsValid)
-            activity?.SetTag("x402.verify.invalid_reason", response.InvalidReason);
+        FacilitatorSpans.TagVerify(activity, response);
         return response;
     }
 
@@ -47,12 +45,7 @@ public sealed class HttpFacilitatorClient(
         using var activity = PaymentGateTelemetry.ActivitySource.StartActivity("facilitator.settle", ActivityKind.Client);
         var response = await SendAsync(HttpMethod.Post, "settle", JsonContent.Create(request, X402JsonContext.Strict.SettleRequest),
             X402JsonContext.Strict.SettleResponse, activity, cancellationToken);
-        activity?.SetTag("x402.settle.success", response.Success);
-        activity?.SetTag("x402.network", response.Network);
-        if (response.Success)
-            activity?.SetTag("x402.transaction", response.Transaction);
-        else
-            activity?.SetTag("x402.settle.error_reason", response.ErrorReason);
+        FacilitatorSpans.TagSettle(activity, response);
         return response;
     }
 

@@ -45,9 +45,9 @@ public sealed class LocalFacilitator(ExactEvmVerifier verifier, TokenLedger ledg
 
         var (authorization, token) = (check.Authorization!, check.Token!);
         var from = authorization.From.ToLowerHex();
-        if (await ledger.IsNonceUsedAsync(from, authorization.Nonce.ToString(), token, cancellationToken))
+        var (nonceUsed, balance) = await ledger.GetAuthorizationStateAsync(from, authorization.Nonce.ToString(), token, cancellationToken);
+        if (nonceUsed)
             return Invalid(ReasonCodes.NonceAlreadyUsed, $"authorization nonce {authorization.Nonce} of {from} was already used", check.Payer);
-        var balance = await ledger.GetBalanceAsync(from, token, cancellationToken);
         if (balance < authorization.Value)
             return Invalid(ReasonCodes.InsufficientBalance, $"balance {balance} of {from} is below {authorization.Value}", check.Payer);
         return new VerifyResponse { IsValid = true, Payer = check.Payer };

@@ -31,52 +31,49 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? reader.GetFieldValue<BigInteger>(0) : BigInteger.Zero;
     }
 
-    public async Task<bool> IsNonceUsedAsync(string from, string nonce, LedgerToken token, CancellationToken cancellationToken)
+    /// <summary>What verify asks the chain, in one round trip: is the nonce of <paramref name="from"/> used, and its balance.</summary>
+    public async Task<(bool NonceUsed, BigInteger Balance)> GetAuthorizationStateAsync(string from, string nonce, LedgerToken token,
+        CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT EXISTS (SELECT 1 FROM token_authorizations WHERE asset = $1 AND network = $2 AND from_address = $3 AND nonce = $4)");
-        command.Parameters.Add(new() { Value = token.Asset });
-        command.Parameters.Add(new() { Value = token.Network });
+        await using var command = dataSource.CreateCommand("""
+            SELECT EXISTS (SELECT 1 FROM token_authorizations WHERE asset = $1 AND network = $2 AND from_address = $3 AND nonce = $4),
+                   coalesce((SELECT balance FROM token_accounts WHERE address = $3 AND asset = $1 AND network = $2), 0)
+            """);
+        AddToken(command, token);
         command.Parameters.Add(new() { Value = from });
         command.Parameters.Add(new() { Value = nonce });
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetBoolean(0), reader.GetFieldValue<BigInteger>(1));
     }
 
     /// <summary>
     /// transferWithAuthorization: marks the nonce used, debits <paramref name="from"/>, credits <paramref name="to"/> and
     /// records the transfer, all or nothing. Of concurrent calls for one (token, from, nonce) exactly one transfers: the
-    /// others wait on the authorization's primary key and then find it taken.
+    /// others wait on the payer's account row (or the authorization's primary key) and then find the nonce taken.
     /// </summary>
+    /// <remarks>
+    /// One autocommitted call of <c>ledger_transfer_with_authorization</c> (migration 0007): every settlement credits the
+    /// merchant's one row, and that row stays locked only for the function's work and the commit, not across client round trips.
+    /// </remarks>
     public async Task<LedgerTransferOutcome> TransferWithAuthorizationAsync(
         LedgerToken token, string from, string to, BigInteger value, string nonce, string transaction, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var dbTransaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        await using (var use = new NpgsqlCommand("""
-            INSERT INTO token_authorizations (asset, network, from_address, nonce, transaction) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT DO NOTHING
-            """, connection, dbTransaction))
+        await using var command = dataSource.CreateCommand("SELECT ledger_transfer_with_authorization($1, $2, $3, $4, $5, $6, $7)");
+        AddToken(command, token);
+        command.Parameters.Add(new() { Value = from });
+        command.Parameters.Add(new() { Value = to });
+        command.Parameters.Add(Amount(value));
+        command.Parameters.Add(new() { Value = nonce });
+        command.Parameters.Add(new() { Value = transaction });
+        var outcome = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return outcome switch
         {
-            AddToken(use, token);
-            use.Parameters.Add(new() { Value = from });
-            use.Parameters.Add(new() { Value = nonce });
-            use.Parameters.Add(new() { Value = transaction });
-            if (await use.ExecuteNonQueryAsync(cancellationToken) == 0)
-                return LedgerTransferOutcome.NonceAlreadyUsed;   // disposing the transaction rolls it back
-        }
-
-        // Both account rows are locked in address order, so that A->B and B->A settling at once cannot deadlock.
-        if (string.CompareOrdinal(to, from) < 0)
-            await CreditAsync(connection, dbTransaction, token, to, value, cancellationToken);
-        if (!await DebitAsync(connection, dbTransaction, token, from, value, cancellationToken))
-            return LedgerTransferOutcome.InsufficientBalance;
-        if (string.CompareOrdinal(to, from) >= 0)
-            await CreditAsync(connection, dbTransaction, token, to, value, cancellationToken);
-
-        await InsertTransferAsync(connection, dbTransaction, "transfer", token, from, to, value, nonce, transaction, cancellationToken);
-        await dbTransaction.CommitAsync(cancellationToken);
-        return LedgerTransferOutcome.Transferred;
+            "transferred" => LedgerTransferOutcome.Transferred,
+            "nonce_already_used" => LedgerTransferOutcome.NonceAlreadyUsed,
+            "insufficient_balance" => LedgerTransferOutcome.InsufficientBalance,
+            _ => throw new InvalidOperationException($"ledger_transfer_with_authorization answered '{outcome}'"),
+        };
     }
 
     /// <summary>Faucet: creates <paramref name="value"/> out of nothing for <paramref name="to"/>; returns the new balance.</summary>

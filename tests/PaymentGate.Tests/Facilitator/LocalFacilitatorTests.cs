@@ -2,31 +2,89 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sessions.PaymentGate.Facilitator;
+using Sessions.PaymentGate.Facilitator.Local;
 using Sessions.Payments.X402;
 using Sessions.Testing;
 
 namespace PaymentGate.Tests.Facilitator;
 
-// The gate's local facilitator through the real client and HTTP API, on its own gatedb: real checks, real ledger.
-public sealed class LocalFacilitatorTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+// The gate's default: its local facilitator called in-process (no Facilitator:Url).
+public sealed class LocalFacilitatorInProcessTests(InfrastructureFixture infrastructure) : LocalFacilitatorTests(infrastructure, overHttp: false)
+{
+    [Fact]
+    public async Task In_process_answers_are_the_answers_of_the_http_api()
+    {
+        Assert.IsType<FacilitatorClient>(Facilitator);
+        var http = Factory.Services.GetRequiredService<HttpFacilitatorClient>();
+        var payer = new TestPayer();
+        await FundAsync(payer.Lower, "50000");
+        VerifyRequest[] requests =
+        [
+            TestPayer.V2(payer.Sign()),
+            TestPayer.V2(payer.Sign(value: 9999)),
+            TestPayer.V2(payer.Sign(value: 60000), TestPayer.Requirements(amount: "60000")),
+            TestPayer.V2(payer.Sign(to: "0x000000000000000000000000000000000000dEaD")),
+            TestPayer.V2(payer.Sign(signingKey: new TestPayer().Key)),
+            TestPayer.V2(payer.Sign(domainName: "USD Coin"), TestPayer.Requirements(name: "USD Coin")),
+        ];
+
+        foreach (var request in requests)
+            Assert.Equal(await http.VerifyAsync(request, Ct), await Facilitator.VerifyAsync(request, Ct));
+        Assert.Equal((await http.GetSupportedAsync(Ct)).Kinds, (await Facilitator.GetSupportedAsync(Ct)).Kinds);
+
+        // A settlement refused in-process is refused the same way over HTTP (and the other way round: nothing moved).
+        var tooMuch = TestPayer.ToSettle(requests[2]);
+        Assert.Equal(await http.SettleAsync(tooMuch, Ct), await Facilitator.SettleAsync(tooMuch, Ct));
+        var settle = TestPayer.ToSettle(requests[0]);
+        var settled = await Facilitator.SettleAsync(settle, Ct);
+        Assert.True(settled.Success, settled.ErrorMessage);
+        Assert.Equal((await http.SettleAsync(settle, Ct)).ErrorReason, (await Facilitator.SettleAsync(settle, Ct)).ErrorReason);
+        Assert.Equal("40000", await BalanceAsync(payer.Lower));
+    }
+
+    [Fact]
+    public async Task In_process_a_ledger_that_does_not_answer_is_an_unavailable_facilitator()
+    {
+        // As a 500 from /facilitator would be over HTTP: for settle "outcome unknown", never "failed" or "paid".
+        await using var unreachable = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=2;Username=gate;Password=gate;Database=gatedb");
+        var local = new LocalFacilitator(new ExactEvmVerifier(), new TokenLedger(unreachable), NullLogger<LocalFacilitator>.Instance);
+        var client = new LocalFacilitatorClient(local, NullLogger<LocalFacilitatorClient>.Instance);
+        var request = TestPayer.V2(new TestPayer().Sign());
+
+        await Assert.ThrowsAsync<FacilitatorUnavailableException>(() => client.VerifyAsync(request, Ct));
+        await Assert.ThrowsAsync<FacilitatorUnavailableException>(() => client.SettleAsync(TestPayer.ToSettle(request), Ct));
+    }
+}
+
+// The same facilitator through HttpFacilitatorClient and /facilitator: what a second gate pointed at this one gets.
+public sealed class LocalFacilitatorOverHttpTests(InfrastructureFixture infrastructure) : LocalFacilitatorTests(infrastructure, overHttp: true);
+
+// The gate's local facilitator through a real client, on its own gatedb: real checks, real ledger.
+public abstract class LocalFacilitatorTests(InfrastructureFixture infrastructure, bool overHttp) : IAsyncLifetime
 {
     string _connectionString = "";
     GateFactory _factory = null!;
     HttpClient _http = null!;
     IFacilitatorClient _facilitator = null!;
-    static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
         _connectionString = await infrastructure.CreateDatabaseAsync("gatedb");
         _factory = new GateFactory(new Dictionary<string, string?> { ["ConnectionStrings:gatedb"] = _connectionString });
         _http = _factory.CreateClient();
-        _facilitator = _factory.Services.GetRequiredService<IFacilitatorClient>();
+        _facilitator = overHttp
+            ? _factory.Services.GetRequiredService<HttpFacilitatorClient>()
+            : _factory.Services.GetRequiredService<IFacilitatorClient>();
     }
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
+
+    protected GateFactory Factory => _factory;
+    protected IFacilitatorClient Facilitator => _facilitator;
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Supported_lists_exact_on_base_sepolia_for_v1_and_v2_with_a_signer()
@@ -216,6 +274,42 @@ public sealed class LocalFacilitatorTests(InfrastructureFixture infrastructure) 
         Assert.Equal("100000", await BalanceAsync(b.Lower));
     }
 
+    [Fact]
+    public async Task Many_payers_settling_with_one_merchant_at_once_all_settle_and_add_up()
+    {
+        // Every settlement credits the merchant's one account row (ledger_transfer_with_authorization): none may be lost.
+        var merchant = new TestPayer();
+        var payers = Enumerable.Range(0, 8).Select(_ => new TestPayer()).ToArray();
+        foreach (var payer in payers)
+            await FundAsync(payer.Lower, "100000");
+        var requests = payers.SelectMany(p => Enumerable.Range(0, 4).Select(_ =>
+            TestPayer.ToSettle(TestPayer.V2(p.Sign(to: merchant.Address.ToString()), TestPayer.Requirements(payTo: merchant.Address.ToString())))));
+
+        var results = await Task.WhenAll(requests.Select(r => Task.Run(() => _facilitator.SettleAsync(r, Ct), Ct)));
+
+        Assert.All(results, r => Assert.True(r.Success, r.ErrorMessage));
+        Assert.Equal(32, results.Select(r => r.Transaction).Distinct().Count());
+        Assert.Equal("320000", await BalanceAsync(merchant.Lower));
+        foreach (var payer in payers)
+            Assert.Equal("60000", await BalanceAsync(payer.Lower));
+    }
+
+    [Fact]
+    public async Task A_settlement_refused_for_the_balance_leaves_the_nonce_unused()
+    {
+        var payer = new TestPayer();
+        await FundAsync(payer.Lower, "9999");
+        var settle = TestPayer.ToSettle(TestPayer.V2(payer.Sign(value: 10000)));
+        Assert.Equal(ReasonCodes.InsufficientBalance, (await _facilitator.SettleAsync(settle, Ct)).ErrorReason);
+
+        await FundAsync(payer.Lower, "1");
+        var retried = await _facilitator.SettleAsync(settle, Ct);
+
+        Assert.True(retried.Success, retried.ErrorMessage);
+        Assert.Equal("0", await BalanceAsync(payer.Lower));
+        Assert.Equal((1, 3), await RowsAsync(payer.Lower));
+    }
+
     [Theory]
     [InlineData("not json")]
     [InlineData("""{"paymentPayload":{},"paymentRequirements":{}}""")]
@@ -236,13 +330,13 @@ public sealed class LocalFacilitatorTests(InfrastructureFixture infrastructure) 
         Assert.Equal(ReasonCodes.InvalidX402Version, verify.InvalidReason);
     }
 
-    async Task FundAsync(string address, string amount)
+    protected async Task FundAsync(string address, string amount)
     {
         using var response = await _http.PostAsJsonAsync("/dev/faucet", new { address, amount }, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
-    async Task<string> BalanceAsync(string address) => (await AccountAsync(address)).GetProperty("balance").GetString()!;
+    protected async Task<string> BalanceAsync(string address) => (await AccountAsync(address)).GetProperty("balance").GetString()!;
 
     async Task<JsonElement> AccountAsync(string address)
     {
