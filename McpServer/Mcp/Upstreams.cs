@@ -22,7 +22,7 @@ public sealed class Upstreams(IHttpClientFactory clients, IHttpContextAccessor h
             var answer = await clients.CreateClient(service).SendJsonAsync(method, path, payerContext, body, cancellationToken, ToolResults.Json);
             return new UpstreamAnswer((int)answer.Status, answer.Body.ValueKind == JsonValueKind.Undefined ? null : answer.Body);
         }
-        catch (ServiceUnreachableException e)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Connection refused, discovery without an address, resilience timeout or open circuit: the tool answers an error.
             logger.LogWarning(e, "{Service} {Method} {Path} failed", service, method, path);

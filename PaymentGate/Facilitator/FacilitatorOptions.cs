@@ -28,6 +28,12 @@ public sealed class LocalFacilitatorOptions
     /// <summary>Serve <c>/dev/faucet</c> and <c>/dev/accounts</c> outside Development too (demo deployments).</summary>
     public bool Faucet { get; set; }
 
+    /// <summary>
+    /// Longest an in-process verify or settle may take (the HTTP client's attempt timeout for a remote facilitator); past
+    /// it the call is "facilitator unavailable", which for settle means outcome unknown (pending, reconciled).
+    /// </summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Largest amount one faucet call mints, atomic units (default 1,000 USDC).</summary>
     public string FaucetMaxAmount { get; set; } = "1000000000";
 

@@ -26,7 +26,8 @@ BEGIN
                 WHERE asset = p_asset AND network = p_network AND from_address = p_from AND nonce = p_nonce) THEN
         RETURN 'nonce_already_used';
     END IF;
-    SELECT balance INTO from_balance FROM token_accounts WHERE asset = p_asset AND network = p_network AND address = p_from;
+    -- Locked again here: a payer row created (faucet) after the PERFORM above was not locked by it.
+    SELECT balance INTO from_balance FROM token_accounts WHERE asset = p_asset AND network = p_network AND address = p_from FOR UPDATE;
     IF coalesce(from_balance, 0) < p_value THEN
         RETURN 'insufficient_balance';
     END IF;

@@ -68,20 +68,20 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
 
     async Task<ServiceAnswer> SendAsync(HttpMethod method, string path, string context, object? body, CancellationToken cancellationToken)
     {
-        using var client = factory.CreateClient(HttpClientName);
-        client.BaseAddress ??= new Uri("http://sessionapi");
         ServiceAnswer answer;
         try
         {
+            using var client = factory.CreateClient(HttpClientName);
+            client.BaseAddress ??= new Uri("http://sessionapi");
             answer = await client.SendJsonAsync(method, path, context, body, cancellationToken);
         }
-        catch (ServiceUnreachableException exception)
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            throw new SessionApiUnavailableException($"SessionApi did not answer {method} {path}: {exception.InnerException?.Message}", exception);
+            throw new SessionApiUnavailableException($"SessionApi did not answer {method} {path}: {(exception.InnerException ?? exception).Message}", exception);
         }
-        // A 5xx is no answer either: the gate answers 503 and forwards nothing.
-        if ((int)answer.Status >= 500)
-            throw new SessionApiUnavailableException($"SessionApi answered {(int)answer.Status} to {method} {path}");
+        // A 5xx, or a body that is not SessionApi's JSON, is no answer either: the gate answers 503 and forwards nothing.
+        if ((int)answer.Status >= 500 || answer.IsUnreadable)
+            throw new SessionApiUnavailableException($"SessionApi answered {(int)answer.Status} to {method} {path}{(answer.IsUnreadable ? " with a body that is not JSON" : "")}");
         return answer;
     }
 }

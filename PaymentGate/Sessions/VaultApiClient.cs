@@ -122,19 +122,19 @@ public sealed partial class VaultApiClient(IHttpClientFactory factory, PayerCont
 
     async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, string context, object? body)
     {
-        using var client = factory.CreateClient(HttpClientName);
-        client.BaseAddress ??= new Uri("http://vaultapi");
         ServiceAnswer answer;
         try
         {
+            using var client = factory.CreateClient(HttpClientName);
+            client.BaseAddress ??= new Uri("http://vaultapi");
             answer = await client.SendJsonAsync(method, path, context, body, CancellationToken.None);
         }
-        catch (ServiceUnreachableException exception)
+        catch (Exception exception)
         {
-            throw new VaultApiUnavailableException($"VaultApi did not answer {method} {path}: {exception.InnerException?.Message}", exception);
+            throw new VaultApiUnavailableException($"VaultApi did not answer {method} {path}: {(exception.InnerException ?? exception).Message}", exception);
         }
-        if ((int)answer.Status >= 500)
-            throw new VaultApiUnavailableException($"VaultApi answered {(int)answer.Status} to {method} {path}");
+        if ((int)answer.Status >= 500 || answer.IsUnreadable)
+            throw new VaultApiUnavailableException($"VaultApi answered {(int)answer.Status} to {method} {path}{(answer.IsUnreadable ? " with a body that is not JSON" : "")}");
         return (answer.Status, answer.Body);
     }
 

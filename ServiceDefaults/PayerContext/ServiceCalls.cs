@@ -4,10 +4,17 @@ using System.Text.Json;
 
 namespace Sessions.ServiceDefaults.PayerContext;
 
-/// <summary>One answer of a sibling service: its status and JSON body (<c>default</c> when it had none or it was not JSON).</summary>
-public sealed record ServiceAnswer(HttpStatusCode Status, JsonElement Body)
+/// <summary>
+/// One answer of a sibling service: its status and JSON body (<c>default</c> when it had none or it was not JSON).
+/// <paramref name="UnreadableText"/>: the body (its first 500 characters) when it was there but not JSON (a proxy's error
+/// page), for the log.
+/// </summary>
+public sealed record ServiceAnswer(HttpStatusCode Status, JsonElement Body, string? UnreadableText = null)
 {
     public bool IsSuccess => (int)Status is >= 200 and < 300;
+
+    /// <summary>A body that is not JSON: not the service's answer (the gate treats it as no answer).</summary>
+    public bool IsUnreadable => UnreadableText is not null;
 
     /// <summary>A string member of the body, or null.</summary>
     public string? Text(string name) => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty(name, out var value)
@@ -36,33 +43,32 @@ public static class ServiceCalls
             request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, payerContext);
         if (body is not null)
             request.Content = JsonContent.Create(body, options: json ?? JsonSerializerOptions.Web);
-        HttpResponseMessage response;
-        string text;
         try
         {
-            response = await client.SendAsync(request, cancellationToken);
-            text = await response.Content.ReadAsStringAsync(cancellationToken);
+            using var response = await client.SendAsync(request, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (text.Length == 0)
+                return new ServiceAnswer(response.StatusCode, default);
+            return TryParse(text, out var parsed) ? new ServiceAnswer(response.StatusCode, parsed)
+                : new ServiceAnswer(response.StatusCode, default, text.Length <= 500 ? text : text[..500] + "…");
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             throw new ServiceUnreachableException($"{method} {path} had no answer: {exception.Message}", exception);
         }
-        using (response)
-            return new ServiceAnswer(response.StatusCode, Parse(text));
     }
 
-    // A proxy's error page or an empty body: only the status counts.
-    static JsonElement Parse(string text)
+    static bool TryParse(string text, out JsonElement json)
     {
-        if (text.Length == 0)
-            return default;
         try
         {
-            return JsonDocument.Parse(text).RootElement.Clone();
+            json = JsonDocument.Parse(text).RootElement.Clone();
+            return true;
         }
         catch (JsonException)
         {
-            return default;
+            json = default;
+            return false;
         }
     }
 }

@@ -93,9 +93,10 @@ public sealed partial class VaultProvisioner(IServiceProvider services, IHttpCli
             if (answer.Status is HttpStatusCode.OK or HttpStatusCode.Created && answer.Text("id") is { } vaultId)
                 return (vaultId, false);
             LogRefused(sessionId, (int)answer.Status);
-            return (null, (int)answer.Status >= 500);
+            // A 5xx or a body that is not VaultApi's JSON (a proxy's page) is "unavailable": tried again next pass.
+            return (null, (int)answer.Status >= 500 || answer.IsUnreadable);
         }
-        catch (ServiceUnreachableException exception)
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             LogUnavailable(exception, sessionId);
             return (null, true);

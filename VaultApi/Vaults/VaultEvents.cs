@@ -43,10 +43,10 @@ public sealed partial class VaultEvents(IHttpClientFactory factory, PayerContext
                 LogReported(eventName, vault.Id);
                 return true;
             }
-            LogRefused(eventName, vault.Id, (int)answer.Status, answer.Body.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "" : answer.Body.GetRawText());
+            LogRefused(eventName, vault.Id, (int)answer.Status, answer.UnreadableText ?? (answer.Body.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "" : answer.Body.GetRawText()));
             return false;
         }
-        catch (ServiceUnreachableException exception)
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             LogUnavailable(exception, eventName, vault.Id);
             return false;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Facilitator.Local;
@@ -9,12 +10,13 @@ namespace Sessions.PaymentGate.Facilitator.Local;
 /// contract: anything but an answer (Postgres down, a bug) is <see cref="FacilitatorUnavailableException"/>, which for
 /// settle means "outcome unknown", as a 500 from <c>/facilitator/settle</c> would.
 /// </summary>
-public sealed class LocalFacilitatorClient(LocalFacilitator facilitator, ILogger<LocalFacilitatorClient> logger) : IFacilitatorClient
+public sealed class LocalFacilitatorClient(LocalFacilitator facilitator, IOptions<FacilitatorOptions> options, ILogger<LocalFacilitatorClient> logger)
+    : IFacilitatorClient
 {
     public async Task<VerifyResponse> VerifyAsync(VerifyRequest request, CancellationToken cancellationToken)
     {
         using var activity = PaymentGateTelemetry.ActivitySource.StartActivity("facilitator.verify");
-        var response = await CallAsync(() => facilitator.VerifyAsync(request, cancellationToken), "verify", activity, cancellationToken);
+        var response = await CallAsync(token => facilitator.VerifyAsync(request, token), "verify", activity, cancellationToken);
         FacilitatorSpans.TagVerify(activity, response);
         return response;
     }
@@ -22,19 +24,24 @@ public sealed class LocalFacilitatorClient(LocalFacilitator facilitator, ILogger
     public async Task<SettleResponse> SettleAsync(SettleRequest request, CancellationToken cancellationToken)
     {
         using var activity = PaymentGateTelemetry.ActivitySource.StartActivity("facilitator.settle");
-        var response = await CallAsync(() => facilitator.SettleAsync(request, cancellationToken), "settle", activity, cancellationToken);
+        var response = await CallAsync(token => facilitator.SettleAsync(request, token), "settle", activity, cancellationToken);
         FacilitatorSpans.TagSettle(activity, response);
         return response;
     }
 
     public Task<SupportedResponse> GetSupportedAsync(CancellationToken cancellationToken) => Task.FromResult(facilitator.Supported());
 
-    async Task<T> CallAsync<T>(Func<Task<T>> call, string operation, Activity? activity, CancellationToken cancellationToken)
+    async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, string operation, Activity? activity, CancellationToken cancellationToken)
     {
         activity?.SetTag("x402.facilitator", "local");
+        // Bounded like an HTTP attempt: a ledger stuck on a lock or a connect must not hold the request. The wait ends at the
+        // timeout even where Npgsql does not honour the token (opening a connection): "unavailable" below, for settle
+        // "outcome unknown", which the reconciler resolves whatever the abandoned call does.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.Local.Timeout);
         try
         {
-            return await call();
+            return await call(timeout.Token).WaitAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -51,11 +52,29 @@ public sealed class LocalFacilitatorInProcessTests(InfrastructureFixture infrast
         // As a 500 from /facilitator would be over HTTP: for settle "outcome unknown", never "failed" or "paid".
         await using var unreachable = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=2;Username=gate;Password=gate;Database=gatedb");
         var local = new LocalFacilitator(new ExactEvmVerifier(), new TokenLedger(unreachable), NullLogger<LocalFacilitator>.Instance);
-        var client = new LocalFacilitatorClient(local, NullLogger<LocalFacilitatorClient>.Instance);
+        var client = new LocalFacilitatorClient(local, Options.Create(new FacilitatorOptions()), NullLogger<LocalFacilitatorClient>.Instance);
         var request = TestPayer.V2(new TestPayer().Sign());
 
         await Assert.ThrowsAsync<FacilitatorUnavailableException>(() => client.VerifyAsync(request, Ct));
         await Assert.ThrowsAsync<FacilitatorUnavailableException>(() => client.SettleAsync(TestPayer.ToSettle(request), Ct));
+    }
+
+    [Fact]
+    public async Task In_process_a_ledger_that_hangs_is_an_unavailable_facilitator_after_the_timeout()
+    {
+        // Accepts connections and never speaks: without the timeout a settle would wait for Npgsql's own (15 s and more).
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        await using var hanging = NpgsqlDataSource.Create($"Host=127.0.0.1;Port={port};Timeout=10;Username=gate;Password=gate;Database=gatedb");
+        var local = new LocalFacilitator(new ExactEvmVerifier(), new TokenLedger(hanging), NullLogger<LocalFacilitator>.Instance);
+        var options = new FacilitatorOptions { Local = { Timeout = TimeSpan.FromMilliseconds(300) } };
+        var client = new LocalFacilitatorClient(local, Options.Create(options), NullLogger<LocalFacilitatorClient>.Instance);
+        var request = TestPayer.V2(new TestPayer().Sign());
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAsync<FacilitatorUnavailableException>(() => client.SettleAsync(TestPayer.ToSettle(request), Ct));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");   // not Npgsql's 10 s
     }
 }
 

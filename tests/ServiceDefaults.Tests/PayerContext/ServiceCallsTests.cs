@@ -45,11 +45,12 @@ public sealed class ServiceCallsTests
         });
         using var client = new HttpClient { BaseAddress = server.Address };
 
-        foreach (var _ in new[] { "html", "empty" })
-        {
-            var answer = await client.SendJsonAsync(HttpMethod.Get, "/x", null, null, Ct);
-            Assert.Equal((HttpStatusCode.BadGateway, JsonValueKind.Undefined, null), (answer.Status, answer.Body.ValueKind, answer.Code));
-        }
+        var html = await client.SendJsonAsync(HttpMethod.Get, "/x", null, null, Ct);
+        Assert.Equal((HttpStatusCode.BadGateway, JsonValueKind.Undefined, null), (html.Status, html.Body.ValueKind, html.Code));
+        Assert.Equal((true, "<html>proxy error</html>"), (html.IsUnreadable, html.UnreadableText));
+
+        var empty = await client.SendJsonAsync(HttpMethod.Get, "/x", null, null, Ct);
+        Assert.Equal((HttpStatusCode.BadGateway, JsonValueKind.Undefined, false), (empty.Status, empty.Body.ValueKind, empty.IsUnreadable));
     }
 
     [Fact]
