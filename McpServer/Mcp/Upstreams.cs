@@ -14,13 +14,12 @@ public sealed class Upstreams(IHttpClientFactory clients, IHttpContextAccessor h
     public const string SessionApi = "sessionapi";
 
     /// <returns>The answer, or null when the service could not be reached or timed out (logged).</returns>
-    public async Task<UpstreamAnswer?> SendAsync(string service, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    public async Task<ServiceAnswer?> SendAsync(string service, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         var payerContext = http.HttpContext?.Request.Headers[PayerContextSigner.HeaderName].ToString() is { Length: > 0 } context ? context : null;
         try
         {
-            var answer = await clients.CreateClient(service).SendJsonAsync(method, path, payerContext, body, cancellationToken, ToolResults.Json);
-            return new UpstreamAnswer((int)answer.Status, answer.Body.ValueKind == JsonValueKind.Undefined ? null : answer.Body);
+            return await clients.CreateClient(service).SendJsonAsync(method, path, payerContext, body, cancellationToken, ToolResults.Json);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -31,27 +30,17 @@ public sealed class Upstreams(IHttpClientFactory clients, IHttpContextAccessor h
     }
 }
 
-/// <param name="Body">The parsed JSON body, if any.</param>
-public sealed record UpstreamAnswer(int Status, JsonElement? Body)
+public static class ServiceAnswerDescriptions
 {
-    public bool IsSuccess => Status is >= 200 and < 300;
-
-    /// <summary>The problem's <c>code</c> (VaultApi and SessionApi problems carry one), else null.</summary>
-    public string? Code => Property("code");
-
-    /// <summary>What a problem+json says: its detail (with field errors of a validation problem), else its title.</summary>
-    public string Describe()
+    /// <summary>What a problem+json says, for a tool's error: its detail (with field errors of a validation problem), else its title.</summary>
+    public static string Describe(this ServiceAnswer answer)
     {
-        var text = Property("detail") ?? Property("title") ?? $"HTTP {Status}";
-        if (Body is { ValueKind: JsonValueKind.Object } body && body.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+        var text = answer.Text("detail") ?? answer.Text("title") ?? $"HTTP {(int)answer.Status}";
+        if (answer.Body is { ValueKind: JsonValueKind.Object } body && body.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
         {
             var fields = errors.EnumerateObject().Select(field => $"{field.Name}: {string.Join(" ", field.Value.EnumerateArray().Select(m => m.GetString()))}");
             text = $"{text.TrimEnd('.')}. {string.Join("; ", fields)}";
         }
         return text;
     }
-
-    string? Property(string name) =>
-        Body is { ValueKind: JsonValueKind.Object } body && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString() : null;
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Protocol;
@@ -29,16 +30,16 @@ public static class SessionTools
         var session = await upstreams.SendAsync(Upstreams.SessionApi, HttpMethod.Get,
             $"/api/sessions/{Uri.EscapeDataString(payer.SessionId)}", null, cancellationToken);
         if (session is null) return Unavailable();
-        if (session.Status == StatusCodes.Status404NotFound)
+        if (session.Status == HttpStatusCode.NotFound)
             return ToolResults.Error("session-not-found", $"SessionApi knows no session '{payer.SessionId}' of this payer.");
         if (!session.IsSuccess || session.Body is not { ValueKind: JsonValueKind.Object } sessionJson)
-            return ToolResults.Error(session.Code ?? $"session-http-{session.Status}", session.Describe());
+            return ToolResults.Error(session.Code ?? $"session-http-{(int)session.Status}", session.Describe());
 
         // The payer is the agent: its newest mandate, whatever its state (a revoked one still restricts the agent).
         var mandates = await upstreams.SendAsync(Upstreams.SessionApi, HttpMethod.Get,
             $"/api/mandates?agent={Uri.EscapeDataString(payer.Payer)}&limit=1", null, cancellationToken);
         if (mandates is null) return Unavailable();
-        if (!mandates.IsSuccess) return ToolResults.Error(mandates.Code ?? $"mandate-http-{mandates.Status}", mandates.Describe());
+        if (!mandates.IsSuccess) return ToolResults.Error(mandates.Code ?? $"mandate-http-{(int)mandates.Status}", mandates.Describe());
 
         JsonObject? mandate = null;
         if (mandates.Body is { ValueKind: JsonValueKind.Object } list && list.TryGetProperty("items", out var items)

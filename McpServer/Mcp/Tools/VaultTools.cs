@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using ModelContextProtocol.Protocol;
@@ -65,17 +66,17 @@ public static class VaultTools
         if (answer is { IsSuccess: true, Body: { ValueKind: JsonValueKind.Object } vault }
             && vault.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 } vaultId)
             return (vaultId, null);
-        if (answer is { Status: StatusCodes.Status404NotFound })
+        if (answer is { Status: HttpStatusCode.NotFound })
             return (null, ToolResults.Error("vault-not-found",
                 "The current session has no vault yet (the gate creates it when the session opens); try again shortly."));
         return (null, Answer(answer));
     }
 
-    static CallToolResult Answer(UpstreamAnswer? answer) => answer switch
+    static CallToolResult Answer(ServiceAnswer? answer) => answer switch
     {
         null => ToolResults.Error("vault-unavailable", "VaultApi did not answer; try again shortly."),
-        { IsSuccess: true, Body: { } body } => ToolResults.Ok(body),
-        { Status: StatusCodes.Status400BadRequest } => ToolResults.Error("invalid-argument", answer.Describe()),
-        _ => ToolResults.Error(answer.Code ?? $"vault-http-{answer.Status}", answer.Describe()),
+        { IsSuccess: true, Body: { ValueKind: not JsonValueKind.Undefined } body } => ToolResults.Ok(body),
+        { Status: HttpStatusCode.BadRequest } => ToolResults.Error("invalid-argument", answer.Describe()),
+        _ => ToolResults.Error(answer.Code ?? $"vault-http-{(int)answer.Status}", answer.Describe()),
     };
 }
