@@ -123,6 +123,15 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, TimeProvider time
         }
         // The state under the row lock: only a credit that itself turns DEPLETED into EXPIRED reports the expiry.
         var before = (await LoadOwnedAsync(connection, transaction, id, payer, organization, forUpdate: true, cancellationToken))!;
+        // A repeat answers the first credit's result before touching the row: applying it again first (then rolling back)
+        // could break the row's own checks (spent would go below zero once the only debit was given back).
+        await using (var done = Command("SELECT EXISTS (SELECT 1 FROM session_ledger WHERE idempotency_key = $1 AND session_id = $2)",
+                         connection, transaction, creditKey, id))
+            if ((bool)(await done.ExecuteScalarAsync(cancellationToken))!)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return new CreditResult(CreditStatus.AlreadyCredited, amount, before);
+            }
         await using var update = Command($"""
             UPDATE sessions SET
                 balance = CASE WHEN state = 'REFUNDED' THEN balance ELSE balance + $2 END,

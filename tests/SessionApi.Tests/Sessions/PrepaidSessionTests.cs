@@ -220,6 +220,24 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
     }
 
     [Fact]
+    public async Task A_repeated_credit_of_the_only_debit_answers_the_first_result_even_after_close()
+    {
+        // spent goes back to 0 with the first credit: a repeat must not try to apply it again (spent -1000).
+        var id = (await _api.OpenAsync("5000")).Str("id");
+        (await _api.DebitAsync(id, "1000", key: "req_only")).Dispose();
+        (await _api.PostAsync($"/internal/sessions/{id}/close", new { method = "ledger" })).Dispose();
+        for (var i = 0; i < 2; i++)
+        {
+            using var credit = await _api.PostAsync($"/internal/sessions/{id}/credits", new { debitIdempotencyKey = "req_only" });
+            var credited = await JsonAsync(credit, HttpStatusCode.OK);
+            Assert.Equal((i == 1, "1000", "REFUNDED"), (credited.GetProperty("alreadyCredited").GetBoolean(), credited.Str("credited"), credited.Str("state")));
+        }
+        var session = await _api.GetAsync(id);
+        Assert.Equal(("5000", "0", 0L), (session.Str("refunded"), session.Str("spent"), session.GetProperty("requestCount").GetInt64()));
+        Assert.Empty((await _api.ReconcileAsync()).GetProperty("violations").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Opening_again_with_the_same_payment_returns_the_same_session_and_reissues_the_token_only_while_unused()
     {
         var first = await _api.OpenAsync("5000", paymentId: "pay_retry");
