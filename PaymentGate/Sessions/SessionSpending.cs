@@ -19,7 +19,7 @@ namespace Sessions.PaymentGate.Sessions;
 /// </summary>
 public sealed partial class SessionSpending(
     SessionApiClient api, VaultApiClient vaults, Paywall.Paywall paywall, PayerContextSigner signer, CompensationStore compensations,
-    SessionRefunds refunds, IServiceProvider services, IOptions<GateOptions> options, ILogger<SessionSpending> logger)
+    IServiceProvider services, IOptions<GateOptions> options, ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";
     public const string BalanceHeader = "Payment-Session-Balance";
@@ -205,7 +205,9 @@ public sealed partial class SessionSpending(
                 if (credit.IsSuccess)
                 {
                     LogCredited(session.Id, requestId);
-                    await PayOutLateCreditAsync(session, requestId, credit);
+                    // Closed meanwhile: SessionApi added it to the refund; the retrier moves it on the ledger (one place does that).
+                    if (credit.Text("state") == "REFUNDED")
+                        await OweCreditAsync(session, requestId, "credited to a closed session: its payout is the retrier's");
                     return credit.Text("balance");
                 }
                 if (credit.Code == "debit-not-found" && debitOutcomeUnknown)
@@ -224,20 +226,6 @@ public sealed partial class SessionSpending(
                 await OweCreditAsync(session, requestId, exception.Message);
                 return null;
             }
-        }
-    }
-
-    /// <summary>A credit that reached a session closed meanwhile must also move on the ledger; owed when it cannot now.</summary>
-    async Task PayOutLateCreditAsync(SessionRef session, string requestId, ServiceAnswer credit)
-    {
-        try
-        {
-            if (!await refunds.PayOutLateCreditAsync(session.Organization, session.Payer, credit, requestId, CancellationToken.None))
-                await OweCreditAsync(session, requestId, "the closed session's payout of the credit waits for the payTo's balance");
-        }
-        catch (Exception exception) when (Paywall.PaymentStore.IsInfrastructure(exception))
-        {
-            await OweCreditAsync(session, requestId, $"the closed session's payout of the credit failed: {exception.Message}");
         }
     }
 

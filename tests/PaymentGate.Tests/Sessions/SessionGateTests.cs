@@ -183,6 +183,35 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task Credit_back_that_lands_on_a_session_closed_during_the_request_is_paid_out_by_the_retrier()
+    {
+        var payer = await _gate.FundedPayerAsync(100_000);
+        var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
+        // The session is closed (9000 refunded) while its request is in flight, just before the failed request's credit.
+        var closedOnce = 0;
+        _gate.SessionApiLink.OnSend = request =>
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/credits", StringComparison.Ordinal) && Interlocked.Exchange(ref closedOnce, 1) == 0)
+            {
+                using var closed = _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token).GetAwaiter().GetResult();
+                Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
+            }
+        };
+        using (var failed = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/fail-1", token))
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        _gate.SessionApiLink.OnSend = null;
+        Assert.Equal(100_000 - 1000, await _gate.BalanceAsync(payer.Lower));
+        var owed = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal("pending", owed.Status);
+        Assert.Contains("closed session", owed.Outcome);
+
+        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
+        Assert.Equal("done", Assert.Single(await _gate.CompensationsAsync()).Status);
+        Assert.Equal(100_000, await _gate.BalanceAsync(payer.Lower));
+        Assert.Equal(1L, await _gate.LedgerCountAsync(id, "credit"));
+    }
+
+    [Fact]
     public async Task Owed_credit_of_a_debit_that_never_landed_is_settled_as_nothing_owed_only_after_the_in_flight_window()
     {
         var payer = await _gate.FundedPayerAsync();
