@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sessions.PaymentGate.Pricing;
+using Sessions.Payments;
 
 namespace Sessions.PaymentGate.Mcp;
 
@@ -31,7 +32,7 @@ public static class McpGateServices
             {
                 var amount = tool.Route?.Amount;
                 rows.Add(new McpToolPricing(tool.Name, route.Path, route.Service, tool.Description, organization.Id, !tool.IsFree,
-                    amount?.ToString(CultureInfo.InvariantCulture), amount is { } a ? PricingCatalog.FormatDollars(a, organization.Asset.Decimals) : null,
+                    amount?.ToString(CultureInfo.InvariantCulture), amount is { } a ? new AtomicAmount(a).ToDollars(organization.Asset.Decimals) : null,
                     organization.Asset.Network, organization.Asset.Address.ToString(), organization.PayTo.ToString()));
             }
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sessions.Payments;
 
 namespace Sessions.PaymentGate.Pricing;
 
@@ -20,7 +21,7 @@ public static class PricingApi
         catalog.Routes.Select(r => new RoutePricing(
             r.Method.Length == 0 ? "*" : r.Method, r.Path, r.Service, r.Description, r.Organization?.Id, !r.IsFree,
             r.Amount?.ToString(CultureInfo.InvariantCulture),
-            r.Amount is { } amount ? PricingCatalog.FormatDollars(amount, r.Organization!.Asset.Decimals) : null,
+            r.Amount is { } amount ? new AtomicAmount(amount).ToDollars(r.Organization!.Asset.Decimals) : null,
             r.Organization?.Asset.Network, r.Organization?.Asset.Address.ToString(), r.Organization?.PayTo.ToString())).ToList());
 }
 
