@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using ModelContextProtocol.Server;
+using Sessions.Payments;
 
 namespace Sessions.McpServer.Mcp;
 
@@ -10,7 +10,7 @@ namespace Sessions.McpServer.Mcp;
 /// <c>[McpServerToolType]</c> class in this assembly, each with its <see cref="ToolPriceAttribute"/>. The same list feeds
 /// <c>tools/list</c> (the price also rides in each tool's <c>_meta["x402/price"]</c>) and <c>GET /mcp/pricing</c>.
 /// </summary>
-public sealed partial class McpToolCatalog
+public sealed class McpToolCatalog
 {
     /// <summary>Key of the declared price in a tool's <c>_meta</c> (absent on free tools).</summary>
     public const string PriceMetaKey = "x402/price";
@@ -63,15 +63,14 @@ public sealed partial class McpToolCatalog
         {
             { Free: true, Price: not null } => throw new InvalidOperationException($"MCP tool {where} is declared both free and priced ({declared.Price})."),
             { Free: true } => null,
-            { Price: { } price } when PricePattern().IsMatch(price) => price,
+            { Price: { } price } when AtomicAmount.TryParsePrice(price, UsdcDecimals, out var atomic, out _) && !atomic.IsZero => price,
             _ => throw new InvalidOperationException(
                 $"MCP tool {where} has the price '{declared.Price}': use USD like \"$0.01\" (at most 6 decimals, above zero) or atomic units like \"10000\"."),
         };
     }
 
     // USD with up to 6 decimals (USDC's precision), or a positive whole number of atomic units; zero is [ToolPrice(Free = true)].
-    [GeneratedRegex(@"^(\$(?=.*[1-9])[0-9]+(\.[0-9]{1,6})?|[1-9][0-9]*)$")]
-    private static partial Regex PricePattern();
+    const int UsdcDecimals = 6;
 }
 
 /// <param name="Price">As declared (<c>"$0.01"</c>); null = free.</param>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Sessions.Payments;
 
 namespace Sessions.PaymentGate.Facilitator;
 
@@ -37,5 +38,5 @@ public sealed class LocalFacilitatorOptions
     /// <summary>Largest amount one faucet call mints, atomic units (default 1,000 USDC).</summary>
     public string FaucetMaxAmount { get; set; } = "1000000000";
 
-    internal BigInteger FaucetMax => BigInteger.TryParse(FaucetMaxAmount, out var max) && max > 0 ? max : 1_000_000_000;
+    internal BigInteger FaucetMax => AtomicAmount.TryParse(FaucetMaxAmount, out var max) && !max.IsZero ? max.Value : 1_000_000_000;
 }

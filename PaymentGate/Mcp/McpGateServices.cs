@@ -1,12 +1,12 @@
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sessions.PaymentGate.Pricing;
+using Sessions.Payments;
 
 namespace Sessions.PaymentGate.Mcp;
 
 /// <summary>One priced or free MCP tool in <c>GET /api/pricing</c> (amount in atomic units as a string, price in dollars).</summary>
 public sealed record McpToolPricing(string Name, string Path, string Service, string Description, string Organization, bool Paid,
-    string? Amount, string? Price, string Network, string Asset, string PayTo);
+    AtomicAmount? Amount, string? Price, string Network, string Asset, string PayTo);
 
 public static class McpGateServices
 {
@@ -29,9 +29,9 @@ public static class McpGateServices
             var prices = await pricing.GetAsync(route, refresh: false, cancellationToken);
             foreach (var tool in prices?.Tools.Values.OrderBy(t => t.Name, StringComparer.Ordinal) ?? Enumerable.Empty<McpTool>())
             {
-                var amount = tool.Route?.Amount;
+                AtomicAmount? amount = tool.Route?.Amount is { } atomic ? new AtomicAmount(atomic) : null;
                 rows.Add(new McpToolPricing(tool.Name, route.Path, route.Service, tool.Description, organization.Id, !tool.IsFree,
-                    amount?.ToString(CultureInfo.InvariantCulture), amount is { } a ? PricingCatalog.FormatDollars(a, organization.Asset.Decimals) : null,
+                    amount, amount?.ToDollars(organization.Asset.Decimals),
                     organization.Asset.Network, organization.Asset.Address.ToString(), organization.PayTo.ToString()));
             }
         }

@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Pricing;
+using Sessions.Payments;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Mcp;
@@ -115,7 +116,7 @@ public sealed partial class McpPricing(IHttpClientFactory factory, TimeProvider 
             if (price.ValueKind == JsonValueKind.String)
             {
                 priceText = price.GetString()!;
-                if (!Price.TryParseAtomic(priceText, organization.Asset.Decimals, out var atomic, out var error))
+                if (!AtomicAmount.TryParsePrice(priceText, organization.Asset.Decimals, out var atomic, out var error))
                     throw new FormatException($"tool {name}: price '{priceText}': {error}");
                 if (!atomic.IsZero)
                     priced = ToolRoute(route, name, description, atomic);

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
+using Sessions.Payments;
 using Sessions.Payments.Crypto;
 using Sessions.Payments.Eip712;
 using Sessions.Payments.Mpp;
@@ -209,8 +210,8 @@ public sealed class MppPayments(MppChallenger challenger)
         var organization = route.Organization!;
         var asset = organization.Asset;
         if (!EvmAddress.TryParse(payload.From, out var from) || !EvmAddress.TryParse(payload.To, out var to)
-            || !Price.TryParseUInt256(payload.Value, out var value) || !Price.TryParseUInt256(payload.ValidAfter, out var validAfter)
-            || !Price.TryParseUInt256(payload.ValidBefore, out var validBefore) || !Bytes32.TryParse(payload.Nonce, out var nonce))
+            || !AtomicAmount.TryParse(payload.Value, out var value) || !AtomicAmount.TryParseUInt256(payload.ValidAfter, out var validAfter)
+            || !AtomicAmount.TryParseUInt256(payload.ValidBefore, out var validBefore) || !Bytes32.TryParse(payload.Nonce, out var nonce))
             return (MppResponses.MalformedCredential, "Credential is malformed: from/to must be addresses, value/validAfter/validBefore decimal strings, nonce 32 bytes hex.");
         if (to != organization.PayTo)
             return (MppResponses.VerificationFailed, $"EVM authorization recipient mismatch: {to} is not {organization.PayTo}.");
@@ -252,15 +253,15 @@ public sealed class MppPayments(MppChallenger challenger)
         return (new AuthorizationPayload(fields[0]!, fields[1]!, fields[2]!, fields[3]!, fields[4]!, fields[5]!, fields[6]!), type, null);
     }
 
-    static bool TryReadAmount(string requestB64, out BigInteger amount)
+    static bool TryReadAmount(string requestB64, out AtomicAmount amount)
     {
-        amount = BigInteger.Zero;
+        amount = AtomicAmount.Zero;
         if (!Base64Url.TryDecode(requestB64, out var bytes))
             return false;
         try
         {
             using var document = JsonDocument.Parse(bytes);
-            return Price.TryParseUInt256(Text(document.RootElement, "amount"), out amount);
+            return AtomicAmount.TryParse(Text(document.RootElement, "amount"), out amount);
         }
         catch (JsonException)
         {

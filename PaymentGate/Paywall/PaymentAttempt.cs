@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
 using Sessions.PaymentGate.Pricing;
+using Sessions.Payments;
 using Sessions.Payments.Crypto;
 using Sessions.Payments.X402;
 
@@ -81,7 +82,7 @@ public sealed record PaymentAttempt(
             error = $"{ReasonCodes.InvalidPayload}: authorization.nonce must be \"0x\" + 64 hex digits";
             return null;
         }
-        if (!Price.TryParseUInt256(authorization.ValidBefore, out var validBefore))
+        if (!AtomicAmount.TryParseUInt256(authorization.ValidBefore, out var validBefore))
         {
             error = $"{ReasonCodes.InvalidPayload}: authorization.validBefore must be a decimal uint256 string";
             return null;

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Sessions.Payments;
 
 namespace Sessions.PaymentGate.Pricing;
 
@@ -19,8 +19,8 @@ public static class PricingApi
             o.Asset.Address.ToString(), o.Asset.Symbol, o.Asset.Decimals)).ToList(),
         catalog.Routes.Select(r => new RoutePricing(
             r.Method.Length == 0 ? "*" : r.Method, r.Path, r.Service, r.Description, r.Organization?.Id, !r.IsFree,
-            r.Amount?.ToString(CultureInfo.InvariantCulture),
-            r.Amount is { } amount ? PricingCatalog.FormatDollars(amount, r.Organization!.Asset.Decimals) : null,
+            r.Amount is { } amount ? new AtomicAmount(amount) : null,
+            r.Amount is { } atomic ? new AtomicAmount(atomic).ToDollars(r.Organization!.Asset.Decimals) : null,
             r.Organization?.Asset.Network, r.Organization?.Asset.Address.ToString(), r.Organization?.PayTo.ToString())).ToList());
 }
 
@@ -34,4 +34,4 @@ public sealed record OrganizationPricing(string Id, string Name, string PayTo, s
 
 /// <summary>One route; <c>Amount</c> is atomic units (a string: uint256 does not fit a JSON number), <c>Price</c> the dollar form.</summary>
 public sealed record RoutePricing(string Method, string Path, string Service, string Description, string? Organization, bool Paid,
-    string? Amount, string? Price, string? Network, string? Asset, string? PayTo);
+    AtomicAmount? Amount, string? Price, string? Network, string? Asset, string? PayTo);

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Numerics;
 using Microsoft.Extensions.Options;
+using Sessions.Payments;
 using Sessions.Payments.Crypto;
 using Sessions.Payments.X402;
 
@@ -126,17 +126,6 @@ public sealed class PricingCatalog
 
     public Organization? FindOrganization(string? id) => Organizations.FirstOrDefault(o => o.Id == id);
 
-    /// <summary>Atomic units as dollars for display: 1000 → "$0.001", 10000 → "$0.01", 1000000 → "$1.00".</summary>
-    public static string FormatDollars(BigInteger atomic, int decimals)
-    {
-        var text = BigInteger.Abs(atomic).ToString(CultureInfo.InvariantCulture).PadLeft(decimals + 1, '0');
-        var whole = text[..^decimals];
-        var fraction = text[^decimals..].TrimEnd('0');
-        if (fraction.Length < 2)
-            fraction = fraction.PadRight(2, '0');
-        return $"${whole}.{fraction}";
-    }
-
     static Organization? TryBuildOrganization(string id, OrganizationOptions org, List<string> errors)
     {
         var key = $"Gate:Organizations:{id}";
@@ -165,7 +154,7 @@ public sealed class PricingCatalog
         BigInteger? passPrice = null;
         if (org.Pass is { } pass && asset is not null)
         {
-            if (!Price.TryParseAtomic(pass.Price?.Trim() ?? "", asset.Decimals, out var atomic, out var passError) || atomic.IsZero)
+            if (!AtomicAmount.TryParsePrice(pass.Price?.Trim() ?? "", asset.Decimals, out var atomic, out var passError) || atomic.IsZero)
                 errors.Add($"{key}:Pass:Price: {(atomic.IsZero && passError is null ? "must be above zero" : passError)}");
             else
                 passPrice = atomic;
@@ -205,14 +194,14 @@ public sealed class PricingCatalog
                 errors.Add($"{key}: a priced route needs an Organization (who gets paid).");
             else if (organization is not null)
             {
-                if (!Price.TryParseAtomic(route.Price.Trim(), organization.Asset.Decimals, out var atomic, out var priceError))
+                if (!AtomicAmount.TryParsePrice(route.Price.Trim(), organization.Asset.Decimals, out var atomic, out var priceError))
                     errors.Add($"{key}:Price: {priceError}");
                 else if (atomic.IsZero)
                     errors.Add($"{key}:Price '{route.Price}' is zero: leave Price out for a free route.");
                 else
                 {
                     amount = atomic;
-                    requirements = ExactEvmRequirements.For(organization.Asset, atomic.ToString(CultureInfo.InvariantCulture), organization.PayTo.ToString());
+                    requirements = ExactEvmRequirements.For(organization.Asset, atomic.ToString(), organization.PayTo.ToString());
                 }
             }
         }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Facilitator;
 using Sessions.PaymentGate.Facilitator.Local;
 using Sessions.PaymentGate.Pricing;
+using Sessions.Payments;
 using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.PaymentGate.Sessions;
@@ -43,7 +44,7 @@ public sealed class SessionRefunds(IOptions<FacilitatorOptions> facilitator, Pri
     public async Task<bool> PayOutLateCreditAsync(string organizationId, string payer, ServiceAnswer credit, string requestId,
         CancellationToken cancellationToken)
     {
-        if (credit.Text("state") != "REFUNDED" || Method != Ledger || !BigInteger.TryParse(credit.Text("credited"), out var amount) || amount.IsZero)
+        if (credit.Text("state") != "REFUNDED" || Method != Ledger || !AtomicAmount.TryParse(credit.Text("credited"), out var amount) || amount.IsZero)
             return true;
         var organization = catalog.FindOrganization(organizationId)
             ?? throw new InvalidOperationException($"Organisation '{organizationId}' is no longer configured; pay {amount} back to {payer} by hand.");

@@ -3,6 +3,7 @@ using System.Numerics;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
+using Sessions.Payments;
 using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.PaymentGate.Sessions;
@@ -18,7 +19,7 @@ public static partial class SessionsGateApi
         SessionSpending.TakeToken(context.Request);
         var organization = ChooseOrganization(catalog, body.Organization, errors);
         var max = ParseOr(options.Value.Sessions.MaximumDeposit, 1_000_000_000);
-        if (!TryParseAmount(body.Amount, out var amount) || amount > max)
+        if (!AtomicAmount.TryParse(body.Amount, out var amount) || amount.IsZero || amount > max)
             errors["amount"] = [$"Required: a whole number of atomic units between 1 and {max}, as a decimal string."];
         if (errors.Count > 0)
         {
@@ -62,7 +63,7 @@ public static partial class SessionsGateApi
             ServiceAnswer answer;
             try
             {
-                answer = await api.TopUpAsync(session, amount.ToString(CultureInfo.InvariantCulture), payment.PaymentId, CancellationToken.None);
+                answer = await api.TopUpAsync(session, amount.ToString(), payment.PaymentId, CancellationToken.None);
             }
             catch (SessionApiUnavailableException exception)
             {

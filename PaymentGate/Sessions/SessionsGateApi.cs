@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.ServiceDefaults.PayerContext;
+using Sessions.Payments;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Sessions;
@@ -57,9 +58,9 @@ public static partial class SessionsGateApi
         else if (organization is not null)
         {
             var (min, max) = DepositBounds(organization, options.Value.Sessions);
-            if (!TryParseAmount(body.Deposit, out amount))
+            if (!AtomicAmount.TryParse(body.Deposit, out var deposit) || deposit.IsZero)
                 errors["deposit"] = ["Required: a positive whole number of atomic units as a decimal string, e.g. \"100000\"."];
-            else if (amount < min || amount > max)
+            else if ((amount = deposit) < min || amount > max)
                 errors["deposit"] = [$"Between {min} and {max} atomic units."];
             if (ttl is < 60 or > 604800)
                 errors["ttlSeconds"] = ["Between 60 and 604800 seconds (7 days)."];
@@ -143,7 +144,7 @@ public static partial class SessionsGateApi
             }
             await spending.ForgetAsync(token!);
             await vaults.SealAsync(owned.Session);
-            var refunded = BigInteger.Parse(closed.Text("refunded") ?? "0", CultureInfo.InvariantCulture);
+            BigInteger refunded = AtomicAmount.Parse(closed.Text("refunded") ?? "0");
             // A repeated close answers the method recorded first; the ledger transfer is idempotent on the session.
             string? transaction = null;
             if (closed.Text("method") == SessionRefunds.Ledger && refunded > 0)
@@ -285,14 +286,7 @@ public static partial class SessionsGateApi
     static (BigInteger Min, BigInteger Max) DepositBounds(Organization organization, SessionGateOptions options) =>
         (options.MinimumDeposit is { Length: > 0 } min ? ParseOr(min, 1) : organization.CheapestRoute ?? 1, ParseOr(options.MaximumDeposit, 1_000_000_000));
 
-    static BigInteger ParseOr(string? text, BigInteger fallback) => TryParseAmount(text, out var value) ? value : fallback;
-
-    static bool TryParseAmount(string? text, out BigInteger amount)
-    {
-        amount = BigInteger.Zero;
-        return text is { Length: > 0 and <= 78 } && text.All(char.IsAsciiDigit)
-            && BigInteger.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out amount) && amount > 0;
-    }
+    static BigInteger ParseOr(string? text, BigInteger fallback) => AtomicAmount.TryParse(text, out var value) && !value.IsZero ? value : fallback;
 
     static Task Problem(HttpContext context, int status, string title, string detail) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context);

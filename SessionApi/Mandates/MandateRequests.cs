@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Text.Json;
+using Sessions.Payments;
 using Sessions.Payments.Crypto;
-using Sessions.SessionApi.Sessions;
 
 namespace Sessions.SessionApi.Mandates;
 
@@ -43,7 +43,7 @@ public static class MandateRequests
         for (var i = 0; i < names.Length; i++)
         {
             if (values[i] is null or "0") continue;
-            if (SessionRequests.TryParseAmount(values[i], out var limit)) limits[i] = limit;
+            if (AtomicAmount.TryParse(values[i], out var limit) && !limit.IsZero) limits[i] = limit;
             else errors["terms." + names[i]] = ["A whole number of atomic units as a decimal string; \"0\" or absent = no limit."];
         }
         var merchants = t.AllowedMerchants ?? [];
@@ -74,10 +74,10 @@ public static class MandateRequests
 
     public static bool IsFresh(long timestamp, DateTimeOffset now) => Math.Abs(now.ToUnixTimeSeconds() - timestamp) <= ClockSkew.TotalSeconds;
 
-    public static Dictionary<string, string[]> Validate(ChargeRequest request, out BigInteger amount)
+    public static Dictionary<string, string[]> Validate(ChargeRequest request, out AtomicAmount amount)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!SessionRequests.TryParseAmount(request.Amount, out amount)) errors["amount"] = ["Required: a positive whole number of atomic units as a decimal string."];
+        if (!AtomicAmount.TryParse(request.Amount, out amount) || amount.IsZero) errors["amount"] = ["Required: a positive whole number of atomic units as a decimal string."];
         if (request.IdempotencyKey is not { Length: > 0 and <= 200 } key || !key.All(c => c is > ' ' and <= '~'))
             errors["idempotencyKey"] = ["Required: 1 to 200 printable ASCII characters."];
         if (request.ApprovalId is not null && !MandateIds.IsApprovalId(request.ApprovalId))

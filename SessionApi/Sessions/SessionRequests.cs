@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Numerics;
 using System.Text.RegularExpressions;
+using Sessions.Payments;
 
 namespace Sessions.SessionApi.Sessions;
 
@@ -27,8 +27,6 @@ public static partial class SessionRequests
     public static readonly TimeSpan MaxTtl = TimeSpan.FromDays(7);
     public static readonly TimeSpan DefaultPassTtl = TimeSpan.FromHours(24);
 
-    static readonly BigInteger MaxAmount = BigInteger.Pow(2, 256) - 1;
-
     public static Dictionary<string, string[]> Validate(OpenSessionRequest request, TimeSpan defaultPrepaidTtl, out OpenSession? open)
     {
         var errors = new Dictionary<string, string[]>();
@@ -39,14 +37,14 @@ public static partial class SessionRequests
             errors["payer"] = ["Required: an EVM address, 0x and 40 hex digits."];
         if (request.Kind is not (SessionKinds.Prepaid or SessionKinds.Pass))
             errors["kind"] = ["Required: \"prepaid\" or \"pass\"."];
-        if (!TryParseAmount(request.Deposit, out var deposit))
+        if (!AtomicAmount.TryParse(request.Deposit, out var deposit) || deposit.IsZero)
             errors["deposit"] = [AmountRule];
         if (!IsKey(request.PaymentId))
             errors["paymentId"] = [KeyRule];
         BigInteger? priceHint = null;
         if (request.PriceHint is not null)
         {
-            if (TryParseAmount(request.PriceHint, out var hint)) priceHint = hint;
+            if (AtomicAmount.TryParse(request.PriceHint, out var hint) && !hint.IsZero) priceHint = hint;
             else errors["priceHint"] = [AmountRule];
         }
         var ttl = request.Kind == SessionKinds.Pass ? DefaultPassTtl : defaultPrepaidTtl;
@@ -61,10 +59,10 @@ public static partial class SessionRequests
         return errors;
     }
 
-    public static Dictionary<string, string[]> Validate(DebitRequest request, out BigInteger amount)
+    public static Dictionary<string, string[]> Validate(DebitRequest request, out AtomicAmount amount)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!TryParseAmount(request.Amount, out amount)) errors["amount"] = [AmountRule];
+        if (!AtomicAmount.TryParse(request.Amount, out amount) || amount.IsZero) errors["amount"] = [AmountRule];
         if (!IsKey(request.IdempotencyKey)) errors["idempotencyKey"] = [KeyRule];
         if (request.Route is { Length: > 300 }) errors["route"] = ["At most 300 characters."];
         if (request.ApprovalId is not null && !Mandates.MandateIds.IsApprovalId(request.ApprovalId))
@@ -72,10 +70,10 @@ public static partial class SessionRequests
         return errors;
     }
 
-    public static Dictionary<string, string[]> Validate(TopUpRequest request, out BigInteger amount)
+    public static Dictionary<string, string[]> Validate(TopUpRequest request, out AtomicAmount amount)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!TryParseAmount(request.Amount, out amount)) errors["amount"] = [AmountRule];
+        if (!AtomicAmount.TryParse(request.Amount, out amount) || amount.IsZero) errors["amount"] = [AmountRule];
         if (!IsKey(request.PaymentId)) errors["paymentId"] = [KeyRule];
         return errors;
     }
@@ -96,14 +94,6 @@ public static partial class SessionRequests
 
     const string AmountRule = "Required: a positive whole number of atomic units as a decimal string, e.g. \"100000\".";
     const string KeyRule = "Required: 1 to 200 printable ASCII characters.";
-
-    public static bool TryParseAmount(string? text, out BigInteger amount)
-    {
-        amount = BigInteger.Zero;
-        return text is { Length: > 0 and <= 78 } && text.All(char.IsAsciiDigit)
-            && BigInteger.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out amount)
-            && amount > 0 && amount <= MaxAmount;
-    }
 
     static bool IsKey(string? key) => key is { Length: > 0 and <= 200 } && key.All(c => c is > ' ' and <= '~');
 

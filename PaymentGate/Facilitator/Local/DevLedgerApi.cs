@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Numerics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Sessions.Payments;
 using Sessions.Payments.Crypto;
 using Sessions.Payments.X402;
 
@@ -39,7 +39,7 @@ public static class DevLedgerApi
         if (!EvmAddress.TryParse(request.Address, out var address, out var addressError))
             errors["address"] = [addressError!];
         var max = options.Value.Local.FaucetMax;
-        if (!TryReadAmount(request.Amount, out var amount) || amount <= 0 || amount > max)
+        if (!TryReadAmount(request.Amount, out var amount) || amount.IsZero || amount > max)
             errors["amount"] = [$"amount must be a positive integer of atomic units (a string), at most {max}"];
         var token = ResolveToken(request.Network, request.Asset, errors);
         if (errors.Count > 0)
@@ -87,13 +87,13 @@ public static class DevLedgerApi
     }
 
     // "1000000" as x402 writes amounts; a plain JSON integer is accepted too (curl users type numbers).
-    static bool TryReadAmount(JsonElement amount, out BigInteger value)
+    static bool TryReadAmount(JsonElement amount, out AtomicAmount value)
     {
-        value = BigInteger.Zero;
+        value = AtomicAmount.Zero;
         return amount.ValueKind switch
         {
-            JsonValueKind.String => Price.TryParseUInt256(amount.GetString(), out value),
-            JsonValueKind.Number => Price.TryParseUInt256(amount.GetRawText(), out value),
+            JsonValueKind.String => AtomicAmount.TryParse(amount.GetString(), out value),
+            JsonValueKind.Number => AtomicAmount.TryParse(amount.GetRawText(), out value),
             _ => false,
         };
     }

@@ -16,7 +16,7 @@ public static class ExactEvmRequirements
         {
             Scheme = ExactEvmVerifier.Scheme,
             Network = asset.Network,
-            Amount = AtomicAmount(asset, price),
+            Amount = AtomicUnits(asset, price),
             Asset = asset.Address.ToString(),
             PayTo = ParsePayTo(payTo),
             MaxTimeoutSeconds = CheckTimeout(maxTimeoutSeconds),
@@ -35,7 +35,7 @@ public static class ExactEvmRequirements
         {
             Scheme = ExactEvmVerifier.Scheme,
             Network = network,
-            MaxAmountRequired = AtomicAmount(asset, price),
+            MaxAmountRequired = AtomicUnits(asset, price),
             Asset = asset.Address.ToString(),
             PayTo = ParsePayTo(payTo),
             Resource = resourceUrl,
@@ -46,9 +46,9 @@ public static class ExactEvmRequirements
         };
     }
 
-    private static string AtomicAmount(AssetInfo asset, string price) =>
-        Price.TryParseAtomic(price, asset.Decimals, out var amount, out var error)
-            ? amount.ToString(System.Globalization.CultureInfo.InvariantCulture)
+    private static string AtomicUnits(AssetInfo asset, string price) =>
+        AtomicAmount.TryParsePrice(price, asset.Decimals, out var amount, out var error)
+            ? amount.ToString()
             : throw new ArgumentException(error, nameof(price));
 
     private static string ParsePayTo(string payTo) =>

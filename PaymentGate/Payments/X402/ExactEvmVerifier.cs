@@ -113,7 +113,7 @@ public sealed class ExactEvmVerifier(TimeProvider timeProvider)
         if (message.ValidAfter > now)
             return ExactEvmVerification.Invalid(ReasonCodes.ValidAfterInFuture, $"validAfter {message.ValidAfter} is later than now ({now})", payer);
 
-        if (!Price.TryParseUInt256(input.Amount, out var required))
+        if (!AtomicAmount.TryParse(input.Amount, out var required))
             return ExactEvmVerification.Invalid(ReasonCodes.InvalidRequiredAmount, $"required amount \"{input.Amount}\" is not a decimal uint256", payer);
         if (message.Value != required)
             return ExactEvmVerification.Invalid(ReasonCodes.AuthorizationValueMismatch, $"authorization value {message.Value} differs from the required {required}", payer);
@@ -147,11 +147,11 @@ public sealed class ExactEvmVerifier(TimeProvider timeProvider)
             error = $"authorization.from: {fromError}";
         else if (!EvmAddress.TryParse(raw.To, out var to, out var toError))
             error = $"authorization.to: {toError}";
-        else if (!Price.TryParseUInt256(raw.Value, out var value))
+        else if (!AtomicAmount.TryParse(raw.Value, out var value))
             error = "authorization.value must be a decimal uint256 string";
-        else if (!Price.TryParseUInt256(raw.ValidAfter, out var validAfter))
+        else if (!AtomicAmount.TryParseUInt256(raw.ValidAfter, out var validAfter))
             error = "authorization.validAfter must be a decimal uint256 string";
-        else if (!Price.TryParseUInt256(raw.ValidBefore, out var validBefore))
+        else if (!AtomicAmount.TryParseUInt256(raw.ValidBefore, out var validBefore))
             error = "authorization.validBefore must be a decimal uint256 string";
         else if (!Bytes32.TryParse(raw.Nonce, out var nonce))
             error = "authorization.nonce must be \"0x\" + 64 hex digits";

@@ -35,15 +35,6 @@ public sealed class PricingCatalogTests(InfrastructureFixture infrastructure)
     }
 
     [Theory]
-    [InlineData(1000, "$0.001")]
-    [InlineData(10000, "$0.01")]
-    [InlineData(1000000, "$1.00")]
-    [InlineData(1234567, "$1.234567")]
-    [InlineData(1, "$0.000001")]
-    public void Dollars_are_formatted_without_floating_point(long atomic, string expected) =>
-        Assert.Equal(expected, PricingCatalog.FormatDollars(atomic, 6));
-
-    [Theory]
     [InlineData("$0.0000001", "Gate:Routes:0:Price")]
     [InlineData("$abc", "Gate:Routes:0:Price")]
     [InlineData("-5", "Gate:Routes:0:Price")]

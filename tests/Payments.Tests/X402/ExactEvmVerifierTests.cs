@@ -255,10 +255,22 @@ public sealed class ExactEvmVerifierTests
         AssertInvalid(_verifier.Verify(PayloadV1(Sign(value: value)), RequirementsV1()), ReasonCodes.AuthorizationValueMismatch);
     }
 
+    // The signature covers the number, but the wire form is one spelling: "010000" is not the amount "10000".
+    [Theory]
+    [InlineData("010000")]
+    [InlineData("+10000")]
+    [InlineData(" 10000")]
+    public void Authorization_value_must_be_the_plain_decimal_form(string value)
+    {
+        var exact = Sign();
+        exact = exact with { Authorization = exact.Authorization with { Value = value } };
+        AssertInvalid(_verifier.Verify(PayloadV2(exact), Requirements()), ReasonCodes.InvalidPayload);
+    }
+
     [Fact]
     public void Huge_values_compare_without_overflow()
     {
-        var max = Price.MaxUInt256;
+        var max = AtomicAmount.MaxUInt256;
         Assert.True(_verifier.Verify(PayloadV2(Sign(value: max)), Requirements(amount: max.ToString())).IsValid);
     }
 
