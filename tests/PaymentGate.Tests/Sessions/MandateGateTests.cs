@@ -54,23 +54,24 @@ public sealed partial class MandateGateTests(InfrastructureFixture infrastructur
         return (new { terms = body, signature = user.Sign(digest), agentSignature = Hex.Encode(Secp256k1.Sign(digest, agentKey ?? agent.Key)) }, user);
     }
 
-    /// <summary>A mandate signed by a fresh user wallet and by the agent, created at SessionApi (or <paramref name="via"/> the gate); returns (id, user).</summary>
-    async Task<(string Id, UserWallet User)> MandateAsync(TestPayer agent, long? perTransaction = null, long? perDay = null, long? approvalAbove = null,
-        HttpClient? via = null)
+    /// <summary>A mandate signed by a fresh user wallet and by the agent, created through the gate as its owner does; returns (id, user).</summary>
+    async Task<(string Id, UserWallet User)> MandateAsync(TestPayer agent, long? perTransaction = null, long? perDay = null, long? approvalAbove = null)
     {
         var (body, user) = Consent(agent, perTransaction, perDay, approvalAbove);
-        using var response = await (via ?? _gate.SessionApiHttp).PostAsJsonAsync("/api/mandates", body, Ct);
+        using var response = await _gate.Http.PostAsJsonAsync("/api/mandates", body, Ct);
         return ((await JsonAsync(response, HttpStatusCode.Created)).GetProperty("id").GetString()!, user);
     }
 
-    async Task<JsonElement> DecideAsync(string approvalId, string decision, UserWallet user, HttpClient? via = null)
+    /// <summary>The user's decision, through the gate.</summary>
+    async Task<JsonElement> DecideAsync(string approvalId, string decision, UserWallet user)
     {
         var ts = _gate.Clock.GetUtcNow().ToUnixTimeSeconds();
-        using var response = await (via ?? _gate.SessionApiHttp).PostAsJsonAsync($"/api/approvals/{approvalId}/{decision}",
+        using var response = await _gate.Http.PostAsJsonAsync($"/api/approvals/{approvalId}/{decision}",
             new { timestamp = ts, signature = user.Sign(MandateTypedData.DecisionDigest(approvalId, decision, ts)) }, Ct);
         return await JsonAsync(response, HttpStatusCode.OK);
     }
 
+    /// <summary>The mandate as SessionApi has it (read directly, unsigned: the cluster's view).</summary>
     async Task<JsonElement> MandateJsonAsync(string id) => await _gate.SessionApiHttp.GetFromJsonAsync<JsonElement>($"/api/mandates/{id}", Ct);
 
     Task<HttpResponseMessage> PayAsync(TestPayer payer, string path, string? approvalId = null)
