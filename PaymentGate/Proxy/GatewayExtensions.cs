@@ -69,6 +69,7 @@ public static class GatewayExtensions
     {
         app.MapPricingApi();
         app.MapGateSessions();
+        app.MapGateMandates();
         // The standard pipeline minus session affinity (never enabled: it needs the missing System.IO.Hashing).
         app.MapReverseProxy(pipeline =>
         {

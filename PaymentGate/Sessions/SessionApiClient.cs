@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.PaymentGate.Sessions;
@@ -59,6 +60,14 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
         SendAsync(HttpMethod.Post, $"/internal/mandates/charges/{Uri.EscapeDataString(paymentId)}/release", Context(payer, organization, paymentId: paymentId),
             null, cancellationToken);
 
+    /// <summary>
+    /// A mandate owner's call (<see cref="MandatesGateApi"/>): no payer context, the user's EIP-712 signature in the body
+    /// (create, revoke, approve, deny) or in <paramref name="headers"/> (reads) is what SessionApi checks.
+    /// </summary>
+    public Task<ServiceAnswer> OwnerCallAsync(HttpMethod method, string pathAndQuery, JsonElement? body, IEnumerable<KeyValuePair<string, string>>? headers,
+        CancellationToken cancellationToken) =>
+        SendAsync(method, pathAndQuery, null, body, cancellationToken, headers);
+
     string Context(string payer, string organization, string? sessionId = null, string? requestId = null, string? paymentId = null) =>
         signer.Sign(new PayerContext
         {
@@ -66,14 +75,15 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
             ExpiresAt = signer.NewExpiry(),
         });
 
-    async Task<ServiceAnswer> SendAsync(HttpMethod method, string path, string context, object? body, CancellationToken cancellationToken)
+    async Task<ServiceAnswer> SendAsync(HttpMethod method, string path, string? context, object? body, CancellationToken cancellationToken,
+        IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
         ServiceAnswer answer;
         try
         {
             using var client = factory.CreateClient(HttpClientName);
             client.BaseAddress ??= new Uri("http://sessionapi");
-            answer = await client.SendJsonAsync(method, path, context, body, cancellationToken);
+            answer = await client.SendJsonAsync(method, path, context, body, cancellationToken, headers: headers);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

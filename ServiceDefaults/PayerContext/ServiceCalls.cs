@@ -34,13 +34,16 @@ public sealed class ServiceUnreachableException(string message, Exception inner)
 /// </summary>
 public static class ServiceCalls
 {
+    /// <param name="headers">More request headers (a user's signature the callee checks), or null.</param>
     /// <exception cref="ServiceUnreachableException">No answer (anything but the caller's own cancellation).</exception>
     public static async Task<ServiceAnswer> SendJsonAsync(this HttpClient client, HttpMethod method, string path, string? payerContext, object? body,
-        CancellationToken cancellationToken, JsonSerializerOptions? json = null)
+        CancellationToken cancellationToken, JsonSerializerOptions? json = null, IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (payerContext is not null)
             request.Headers.TryAddWithoutValidation(PayerContextSigner.HeaderName, payerContext);
+        foreach (var (name, value) in headers ?? [])
+            request.Headers.TryAddWithoutValidation(name, value);
         if (body is not null)
             request.Content = JsonContent.Create(body, options: json ?? JsonSerializerOptions.Web);
         try

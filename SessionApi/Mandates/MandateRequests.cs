@@ -15,6 +15,22 @@ public sealed record CreateMandateRequest(MandateTermsRequest? Terms, string? Si
 /// <summary>A user's signed action (revoke, approve, deny): <c>timestamp</c> is the signed unix time, within 5 minutes of ours.</summary>
 public sealed record SignedActionRequest(long? Timestamp, string? Signature);
 
+/// <summary>
+/// A read signed by the user (<c>ReadMandates(user, timestamp)</c> in two headers): the gate forwards reads only with one.
+/// Null from <see cref="From"/> when neither header is there: a read inside the cluster (McpServer), not the gate's.
+/// </summary>
+public sealed record SignedRead(string Timestamp, string Signature)
+{
+    public const string TimestampHeader = "Mandate-Timestamp";
+    public const string SignatureHeader = "Mandate-Signature";
+
+    public static SignedRead? From(HttpRequest request)
+    {
+        var (timestamp, signature) = (request.Headers[TimestampHeader].ToString(), request.Headers[SignatureHeader].ToString());
+        return timestamp.Length == 0 && signature.Length == 0 ? null : new(timestamp, signature);
+    }
+}
+
 public sealed record ChargeRequest(string? Amount, string? IdempotencyKey, string? ApprovalId);
 
 public static class MandateRequests

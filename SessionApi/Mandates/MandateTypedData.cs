@@ -13,7 +13,8 @@ public sealed record MandateTerms(EvmAddress User, EvmAddress Agent, BigInteger?
 /// The EIP-712 messages users sign (README.md, "Agent mandates", has the exact definitions and a viem example):
 /// domain <c>{name: "Sessions Mandate", version: "1", chainId: 84532}</c> (no verifying contract: nothing is on chain),
 /// <c>Mandate(...)</c> for consent (signed by the user and by the agent), <c>Revoke(string mandateId,uint256 timestamp)</c>
-/// and <c>ApprovalDecision(string approvalId,string decision,uint256 timestamp)</c> by the user.
+/// and <c>ApprovalDecision(string approvalId,string decision,uint256 timestamp)</c> by the user, and
+/// <c>ReadMandates(address user,uint256 timestamp)</c> for the user's reads through the gate.
 /// </summary>
 public static class MandateTypedData
 {
@@ -31,7 +32,8 @@ public static class MandateTypedData
             new("requireApprovalAbove", "uint256"), new("allowedMerchants", "string[]"), new("expiresAt", "uint256"), new("nonce", "bytes32"),
         ]),
         ("Revoke", [new("mandateId", "string"), new("timestamp", "uint256")]),
-        ("ApprovalDecision", [new("approvalId", "string"), new("decision", "string"), new("timestamp", "uint256")]));
+        ("ApprovalDecision", [new("approvalId", "string"), new("decision", "string"), new("timestamp", "uint256")]),
+        ("ReadMandates", [new("user", "address"), new("timestamp", "uint256")]));
 
     public static IReadOnlyDictionary<string, object?> Message(MandateTerms terms) => new Dictionary<string, object?>(StringComparer.Ordinal)
     {
@@ -55,6 +57,10 @@ public static class MandateTypedData
     public static byte[] DecisionDigest(string approvalId, string decision, long timestamp) => Eip712Hasher.HashTypedData(Domain, Types,
         "ApprovalDecision",
         new Dictionary<string, object?> { ["approvalId"] = approvalId, ["decision"] = decision, ["timestamp"] = new BigInteger(timestamp) });
+
+    /// <summary>A user's reads through the gate (its mandates, their approvals) for 5 minutes around <paramref name="timestamp"/>.</summary>
+    public static byte[] ReadDigest(EvmAddress user, long timestamp) => Eip712Hasher.HashTypedData(Domain, Types, "ReadMandates",
+        new Dictionary<string, object?> { ["user"] = user, ["timestamp"] = new BigInteger(timestamp) });
 
     /// <summary>True when <paramref name="signature"/> over <paramref name="digest"/> recovers to <paramref name="expected"/>.</summary>
     public static SignatureCheck Check(byte[] digest, string? signature, EvmAddress expected)

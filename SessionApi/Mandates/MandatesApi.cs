@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.Payments.Crypto;
 using Sessions.ServiceDefaults.PayerContext;
@@ -6,8 +7,9 @@ namespace Sessions.SessionApi.Mandates;
 
 /// <summary>
 /// Agent mandates (README.md, "Agent mandates"). <c>/api/mandates</c> and <c>/api/approvals</c> are public: user actions are
-/// proven by the user's EIP-712 signature, not by a payer context. <c>/internal/mandates</c> is for the gate (payer context:
-/// agent = payer, merchant = organisation).
+/// proven by the user's EIP-712 signature, not by a payer context; reads with a <see cref="SignedRead"/> answer only the signing
+/// user's mandates (the gate forwards no other reads). <c>/internal/mandates</c> is for the gate (payer context: agent = payer,
+/// merchant = organisation).
 /// </summary>
 public static class MandatesApi
 {
@@ -67,23 +69,29 @@ public static class MandatesApi
         };
     }
 
-    static async Task<Results<Ok<MandateList>, ValidationProblem>> ListAsync(string? user, string? agent, int? limit, MandateStore store,
-        CancellationToken cancellationToken)
+    static async Task<Results<Ok<MandateList>, ValidationProblem, ProblemHttpResult>> ListAsync(string? user, string? agent, int? limit,
+        HttpRequest http, MandateStore store, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
+        var read = SignedRead.From(http);
+        if (read is not null && user is null) errors["user"] = ["A signed read names its user, the signer."];
         if (user is not null && !EvmAddress.IsValid(user)) errors["user"] = ["An EVM address."];
         if (agent is not null && !EvmAddress.IsValid(agent)) errors["agent"] = ["An EVM address."];
         if (user is null && agent is null) errors["user"] = ["Give user, agent or both."];
         if (limit is < 1 or > MaxListLimit) errors["limit"] = [$"Between 1 and {MaxListLimit}."];
         if (errors.Count > 0) return Invalid(errors);
+        if (read is not null && CheckRead(read, user!, store.Now) is { } refused) return refused;
         var items = await store.ListAsync(user?.ToLowerInvariant(), agent?.ToLowerInvariant(), limit ?? 50, cancellationToken);
         return TypedResults.Ok(new MandateList([.. items.Select(item => MandateResponse.From(item.Mandate, item.Spending, store.Now))]));
     }
 
-    static async Task<Results<Ok<MandateResponse>, ProblemHttpResult>> GetAsync(string id, MandateStore store, CancellationToken cancellationToken)
+    static async Task<Results<Ok<MandateResponse>, ProblemHttpResult>> GetAsync(string id, HttpRequest http, MandateStore store,
+        CancellationToken cancellationToken)
     {
         var found = MandateIds.IsMandateId(id) ? await store.GetAsync(id, cancellationToken) : null;
-        return found is { } item ? TypedResults.Ok(MandateResponse.From(item.Mandate, item.Spending, store.Now)) : MandateProblems.NotFound(id);
+        if (found is not { } item) return MandateProblems.NotFound(id);
+        if (SignedRead.From(http) is { } read && CheckRead(read, item.Mandate.User, store.Now) is { } refused) return refused;
+        return TypedResults.Ok(MandateResponse.From(item.Mandate, item.Spending, store.Now));
     }
 
     static async Task<Results<Ok<MandateResponse>, ValidationProblem, ProblemHttpResult>> RevokeAsync(string id, SignedActionRequest request,
@@ -104,9 +112,11 @@ public static class MandatesApi
         return TypedResults.Ok(MandateResponse.From(result.Mandate!, spending, store.Now));
     }
 
-    static async Task<Results<Ok<ApprovalList>, ProblemHttpResult>> ApprovalsAsync(string id, MandateStore store, CancellationToken cancellationToken)
+    static async Task<Results<Ok<ApprovalList>, ProblemHttpResult>> ApprovalsAsync(string id, HttpRequest http, MandateStore store,
+        CancellationToken cancellationToken)
     {
-        if (!MandateIds.IsMandateId(id) || await store.GetAsync(id, cancellationToken) is null) return MandateProblems.NotFound(id);
+        if (!MandateIds.IsMandateId(id) || await store.GetAsync(id, cancellationToken) is not { } item) return MandateProblems.NotFound(id);
+        if (SignedRead.From(http) is { } read && CheckRead(read, item.Mandate.User, store.Now) is { } refused) return refused;
         var approvals = await store.ApprovalsAsync(id, cancellationToken);
         return TypedResults.Ok(new ApprovalList([.. approvals.Select(ApprovalResponse.From)]));
     }
@@ -159,6 +169,19 @@ public static class MandatesApi
         await store.ReleaseAsync(http.GetPayerContext()!.Payer, idempotencyKey, cancellationToken)
             ? TypedResults.Ok(new ReleaseResponse(idempotencyKey, true))
             : MandateProblems.ChargeNotFound(idempotencyKey);
+
+    /// <summary>Null when <paramref name="read"/> is the signature of <paramref name="user"/> (the mandate's, or the listed one) from the last 5 minutes.</summary>
+    static ProblemHttpResult? CheckRead(SignedRead read, string user, DateTimeOffset now)
+    {
+        if (!long.TryParse(read.Timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var timestamp))
+            return MandateProblems.InvalidSignature(SignatureCheck.Malformed, $"{SignedRead.TimestampHeader} must be the signed unix time in seconds.");
+        if (!MandateRequests.IsFresh(timestamp, now))
+            return MandateProblems.InvalidSignature(SignatureCheck.WrongSigner, "The signed timestamp is more than 5 minutes away from now.");
+        var owner = EvmAddress.Parse(user);
+        var check = MandateTypedData.Check(MandateTypedData.ReadDigest(owner, timestamp), read.Signature, owner);
+        return check == SignatureCheck.Valid ? null
+            : MandateProblems.InvalidSignature(check, "The signature of ReadMandates(user, timestamp) does not recover to the mandate's user.");
+    }
 
     static ValidationProblem Invalid(Dictionary<string, string[]> errors) => TypedResults.ValidationProblem(errors, title: "Invalid mandate request");
 }

@@ -18,7 +18,7 @@ namespace PaymentGate.Tests.Sessions;
 
 // x402 payments of a mandated agent at the gate: charged against the mandate after verify and claim, before forwarding and
 // settling; a refusal settles nothing and is SessionApi's problem+json without a payment challenge.
-public sealed class MandateGateTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed partial class MandateGateTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
     SessionGateHarness _gate = null!;
     static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -34,8 +34,9 @@ public sealed class MandateGateTests(InfrastructureFixture infrastructure) : IAs
         public string Sign(byte[] digest) => Hex.Encode(Secp256k1.Sign(digest, Key));
     }
 
-    /// <summary>A mandate signed by a fresh user wallet and by the agent (the paying TestPayer) itself; returns (id, user).</summary>
-    async Task<(string Id, UserWallet User)> MandateAsync(TestPayer agent, long? perTransaction = null, long? perDay = null, long? approvalAbove = null)
+    /// <summary>Consent terms signed by a fresh user wallet and by the agent (or by <paramref name="agentKey"/>): (POST /api/mandates body, user).</summary>
+    (object Body, UserWallet User) Consent(TestPayer agent, long? perTransaction = null, long? perDay = null, long? approvalAbove = null,
+        byte[]? agentKey = null)
     {
         var user = new UserWallet();
         var expiresAt = (_gate.Clock.GetUtcNow() + TimeSpan.FromHours(24)).ToUnixTimeSeconds();
@@ -50,19 +51,27 @@ public sealed class MandateGateTests(InfrastructureFixture infrastructure) : IAs
             maxPerDay = (perDay ?? 0).ToString(), maxPerWeek = "0", maxPerMonth = "0", requireApprovalAbove = (approvalAbove ?? 0).ToString(),
             allowedMerchants = Array.Empty<string>(), expiresAt, nonce,
         };
-        using var response = await _gate.SessionApiHttp.PostAsJsonAsync("/api/mandates",
-            new { terms = body, signature = user.Sign(digest), agentSignature = Hex.Encode(Secp256k1.Sign(digest, agent.Key)) }, Ct);
+        return (new { terms = body, signature = user.Sign(digest), agentSignature = Hex.Encode(Secp256k1.Sign(digest, agentKey ?? agent.Key)) }, user);
+    }
+
+    /// <summary>A mandate signed by a fresh user wallet and by the agent, created through the gate as its owner does; returns (id, user).</summary>
+    async Task<(string Id, UserWallet User)> MandateAsync(TestPayer agent, long? perTransaction = null, long? perDay = null, long? approvalAbove = null)
+    {
+        var (body, user) = Consent(agent, perTransaction, perDay, approvalAbove);
+        using var response = await _gate.Http.PostAsJsonAsync("/api/mandates", body, Ct);
         return ((await JsonAsync(response, HttpStatusCode.Created)).GetProperty("id").GetString()!, user);
     }
 
+    /// <summary>The user's decision, through the gate.</summary>
     async Task<JsonElement> DecideAsync(string approvalId, string decision, UserWallet user)
     {
         var ts = _gate.Clock.GetUtcNow().ToUnixTimeSeconds();
-        using var response = await _gate.SessionApiHttp.PostAsJsonAsync($"/api/approvals/{approvalId}/{decision}",
+        using var response = await _gate.Http.PostAsJsonAsync($"/api/approvals/{approvalId}/{decision}",
             new { timestamp = ts, signature = user.Sign(MandateTypedData.DecisionDigest(approvalId, decision, ts)) }, Ct);
         return await JsonAsync(response, HttpStatusCode.OK);
     }
 
+    /// <summary>The mandate as SessionApi has it (read directly, unsigned: the cluster's view).</summary>
     async Task<JsonElement> MandateJsonAsync(string id) => await _gate.SessionApiHttp.GetFromJsonAsync<JsonElement>($"/api/mandates/{id}", Ct);
 
     Task<HttpResponseMessage> PayAsync(TestPayer payer, string path, string? approvalId = null)

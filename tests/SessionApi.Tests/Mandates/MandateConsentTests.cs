@@ -161,4 +161,34 @@ public sealed class MandateConsentTests(InfrastructureFixture infrastructure) : 
         using (var response = await _api.PostAsync("/internal/mandates/charge", new { amount = "1", idempotencyKey = "k" }, payer: null))
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
+
+    [Fact]
+    public async Task A_read_signed_by_a_user_answers_only_that_users_mandates()
+    {
+        Wallet other = new(), otherAgent = new();
+        var mine = (await _mandates.MandateAsync(_user, _agent, new Limits(PerDay: 1000))).Str("id");
+        var theirs = (await _mandates.MandateAsync(other, otherAgent, new Limits(PerDay: 1000))).Str("id");
+        Task<HttpResponseMessage> Read(string path, Wallet signer, string? timestamp = null)
+        {
+            var ts = timestamp ?? _api.Clock.GetUtcNow().ToUnixTimeSeconds().ToString();
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add(SignedRead.TimestampHeader, ts);
+            request.Headers.Add(SignedRead.SignatureHeader,
+                long.TryParse(ts, out var t) ? signer.Sign(MandateTypedData.ReadDigest(signer.Address, t)) : "0x00");
+            return _api.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        }
+
+        using (var own = await Read($"/api/mandates?user={_user.Lower}&agent={otherAgent.Lower}", _user))
+            Assert.Empty((await SessionHarness.JsonAsync(own, HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        using (var own = await Read($"/api/mandates/{mine}/approvals", _user))
+            Assert.Empty((await SessionHarness.JsonAsync(own, HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        using (var foreign = await Read($"/api/mandates/{theirs}", _user))
+            await MandateHarness.ProblemAsync(foreign, HttpStatusCode.Unauthorized, "invalid-signature");
+        using (var claimed = await Read($"/api/mandates?user={other.Lower}", _user))
+            await MandateHarness.ProblemAsync(claimed, HttpStatusCode.Unauthorized, "invalid-signature");
+        using (var byAgent = await Read($"/api/mandates?agent={_agent.Lower}", _user))
+            Assert.True((await SessionHarness.JsonAsync(byAgent, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("user", out _));
+        using (var malformed = await Read($"/api/mandates/{mine}", _user, timestamp: "soon"))
+            await MandateHarness.ProblemAsync(malformed, HttpStatusCode.BadRequest, "invalid-signature");
+    }
 }

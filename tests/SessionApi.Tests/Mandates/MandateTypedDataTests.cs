@@ -41,4 +41,15 @@ public sealed class MandateTypedDataTests
         Assert.Equal(SignatureCheck.WrongSigner,
             MandateTypedData.Check(MandateTypedData.DecisionDigest("apr_0123456789abcdef0123456789abcdef", "deny", 1796040000), decision, user));
     }
+
+    [Fact]
+    public void Read_signature_from_viem_verifies()
+    {
+        // node tests/Interop/mandate-sign.mjs 0x11…11 ReadMandates '{"user":"0x19E7…","timestamp":1796040000}'
+        const string viemSignature = "0xba7a0eed0b2f57f398fc1b35b69c902c43c4b1b9be7443b21006ad6d2d9b7c6f19421f8be13d002346c84cc0d65ffd1eb03b8619d216a0637d9fceec4a26cbfa1b";
+        var user = Terms().User;
+        Assert.Equal(viemSignature, Hex.Encode(Secp256k1.Sign(MandateTypedData.ReadDigest(user, 1796040000), UserKey)));
+        Assert.Equal(SignatureCheck.Valid, MandateTypedData.Check(MandateTypedData.ReadDigest(user, 1796040000), viemSignature, user));
+        Assert.Equal(SignatureCheck.WrongSigner, MandateTypedData.Check(MandateTypedData.ReadDigest(user, 1796040001), viemSignature, user));
+    }
 }
