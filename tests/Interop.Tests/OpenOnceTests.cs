@@ -39,8 +39,7 @@ public class OpenOnceTests(StackFixture stack)
             Assert.True(round.GetProperty("created").GetInt32() >= 1, at);
             Assert.True(round.GetProperty("ids").GetArrayLength() == 1 && round.GetProperty("tokens").GetArrayLength() == 1, at);
             Assert.True(round.GetProperty("distinctBodies").GetInt32() == 1, at);
-            Assert.All(round.GetProperty("others").EnumerateArray(), other =>
-                Assert.True(other.GetProperty("status").GetInt32() == 409 && other.GetProperty("code").GetString() == "payment-in-progress", at));
+            Assert.True(round.GetProperty("others").EnumerateObject().All(other => other.Name == "409 payment-in-progress"), at);
             var check = round.GetProperty("check");
             Assert.True(check.ValueKind == JsonValueKind.Object && check.GetProperty("status").GetInt32() == 200
                 && check.GetProperty("balance").GetString() == Deposit.ToString(CultureInfo.InvariantCulture), at);

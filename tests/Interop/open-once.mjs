@@ -34,14 +34,16 @@ await run(async () => {
     const created = answers.filter(a => a.status === 201);
     const ids = [...new Set(created.map(a => a.id))];
     const tokens = [...new Set(created.flatMap(a => a.tokens))];
-    const others = answers.filter(a => a.status !== 201)
-      .map(a => ({ status: a.status, code: a.code, body: a.code === "payment-in-progress" ? undefined : a.body.slice(0, 300) }));
+    // Answers other than 201, counted by "status code" (e.g. "409 payment-in-progress": 18), and one body of any other kind.
+    const others = {};
+    for (const a of answers.filter(a => a.status !== 201)) others[`${a.status} ${a.code}`] = (others[`${a.status} ${a.code}`] ?? 0) + 1;
+    const unexpected = answers.find(a => a.status !== 201 && a.code !== "payment-in-progress")?.body.slice(0, 300) ?? null;
     let check = null;
     if (ids.length === 1 && tokens.length === 1 && tokens[0]) {
       const get = await fetch(`${url}/${ids[0]}`, { headers: { "Payment-Session": tokens[0] } });
       check = { status: get.status, balance: (await get.json().catch(() => ({}))).balance ?? null };
     }
-    results.push({ round, created: created.length, ids, tokens, distinctBodies: new Set(created.map(a => a.body)).size, others, check });
+    results.push({ round, created: created.length, ids, tokens, distinctBodies: new Set(created.map(a => a.body)).size, others, unexpected, check });
   }
   return { rounds: results };
 });
