@@ -136,6 +136,7 @@ public sealed partial class Paywall
             var (repeat, delivered) = await store.FindRepeatAsync(attempt.Payer, attempt.Nonce, attempt.HeaderSha256, attempt.Route.Name, context.RequestAborted);
             if (repeat == PaymentRepeat.InProgress || (claimLost && repeat == PaymentRepeat.NotRecorded))
             {
+                context.Response.Headers.RetryAfter = "1";
                 await TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Payment in progress",
                     detail: "Another request with this payment header is still being completed; send the same header again in a moment for its answer.",
                     extensions: new Dictionary<string, object?> { ["code"] = "payment-in-progress" }).ExecuteAsync(context);

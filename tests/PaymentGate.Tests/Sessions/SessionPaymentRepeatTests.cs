@@ -89,13 +89,14 @@ public sealed class SessionPaymentRepeatTests(InfrastructureFixture infrastructu
         Assert.Equal(1L, await _gate.LedgerCountAsync(id, "topup"));
     }
 
-    sealed record Answer(HttpStatusCode Status, string Text, JsonElement Json, string? TokenHeader);
+    sealed record Answer(HttpStatusCode Status, string Text, JsonElement Json, string? TokenHeader, string? RetryAfter);
 
     static async Task<Answer> AnswerAsync(Task<HttpResponseMessage> sending)
     {
         using var response = await sending;
         var text = await response.Content.ReadAsStringAsync(Ct);
-        return new Answer(response.StatusCode, text, JsonDocument.Parse(text).RootElement.Clone(), Header(response, SessionSpending.TokenHeader));
+        return new Answer(response.StatusCode, text, JsonDocument.Parse(text).RootElement.Clone(), Header(response, SessionSpending.TokenHeader),
+            response.Headers.RetryAfter?.ToString());
     }
 
     /// <summary>Every answer is <paramref name="success"/> or 409 payment-in-progress, and at least one is a success.</summary>
@@ -106,7 +107,7 @@ public sealed class SessionPaymentRepeatTests(InfrastructureFixture infrastructu
         foreach (var answer in answers.Where(a => a.Status != success))
         {
             Assert.True(answer.Status == HttpStatusCode.Conflict, summary);
-            Assert.Equal("payment-in-progress", answer.Json.GetProperty("code").GetString());
+            Assert.Equal(("payment-in-progress", "1"), (answer.Json.GetProperty("code").GetString(), answer.RetryAfter));
         }
         var succeeded = answers.Where(a => a.Status == success).ToList();
         Assert.True(succeeded.Count > 0, summary);
