@@ -89,6 +89,38 @@ public sealed class SessionPaymentRepeatTests(InfrastructureFixture infrastructu
         Assert.Equal(1L, await _gate.LedgerCountAsync(id, "topup"));
     }
 
+    [Fact]
+    public async Task A_copy_sent_while_the_first_is_still_opening_the_session_gets_409_payment_in_progress_and_afterwards_the_same_answer()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var body = new { deposit = "5000" };
+        var payment = await _gate.PayAsync(payer, "/api/sessions", body, "5000");
+        using var reached = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        // The first request is held where it asks SessionApi to open the session: settled, its action running.
+        _gate.SessionApiLink.OnSend = request =>
+        {
+            if (request.RequestUri!.AbsolutePath != "/internal/sessions") return;
+            reached.Release();
+            release.Wait(TimeSpan.FromSeconds(30));
+        };
+        var first = AnswerAsync(_gate.PostJsonAsync("/api/sessions", body, payment));
+        Assert.True(await reached.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        _gate.SessionApiLink.OnSend = null;
+
+        var copy = await AnswerAsync(_gate.PostJsonAsync("/api/sessions", body, payment));
+        Assert.True(copy.Status == HttpStatusCode.Conflict, copy.Text);
+        Assert.Equal(("payment-in-progress", "1"), (copy.Json.GetProperty("code").GetString(), copy.RetryAfter));
+
+        release.Set();
+        var opened = await first;
+        Assert.True(opened.Status == HttpStatusCode.Created, opened.Text);
+        var again = await AnswerAsync(_gate.PostJsonAsync("/api/sessions", body, payment));
+        Assert.Equal((HttpStatusCode.Created, opened.Text, opened.TokenHeader), (again.Status, again.Text, again.TokenHeader));
+        Assert.Equal(1L, await SessionsOfAsync(payer.Lower));
+        Assert.Equal(1_000_000 - 5000, await _gate.BalanceAsync(payer.Lower));
+    }
+
     sealed record Answer(HttpStatusCode Status, string Text, JsonElement Json, string? TokenHeader, string? RetryAfter);
 
     static async Task<Answer> AnswerAsync(Task<HttpResponseMessage> sending)
