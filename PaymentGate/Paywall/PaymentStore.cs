@@ -17,6 +17,9 @@ public sealed record NewPayment(string Payer, string Nonce, string Organization,
 /// <summary>A settled payment whose answer was never delivered (settlement outcome was unknown at the time).</summary>
 public sealed record RedeemablePayment(string Id, string Organization, string? Transaction, string Network, BigInteger Amount);
 
+/// <summary>What a header whose payment was claimed before gets from a settle-first endpoint (<see cref="PaymentStore.FindRepeatAsync"/>).</summary>
+public enum PaymentRepeat { NotRecorded, InProgress, Delivered, Finished }
+
 /// <summary>A pending settlement leased by the reconciler.</summary>
 public sealed record PendingSettlement(string Id, string Payer, string Route, BigInteger Amount, string SettleRequestJson, int Attempts);
 
@@ -121,14 +124,15 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         """, "mark pending", id, error, retryAfter.TotalSeconds);
 
     /// <summary>
-    /// Settled by a gate endpoint that settles before it acts (opening or topping up a session): charged, not yet delivered.
-    /// <see cref="MarkServedAsync"/> follows once the action is done; until then the identical header redeems it.
+    /// Settled by a gate endpoint that settles before it acts (opening or topping up a session): charged, and its action
+    /// running (<c>serving</c>, as a redemption: copies of the header wait, 409). <see cref="FinishRedeemAsync"/> follows:
+    /// served, or settled again when the action failed, and then the identical header redeems it.
     /// </summary>
-    public Task MarkSettledUndeliveredAsync(string id, string? transaction, string note) => ExecuteAsync(
+    public Task MarkSettledServingAsync(string id, string? transaction, string note) => ExecuteAsync(
         """
-        UPDATE payments SET status = 'settled', transaction = $2, error = $3, settled_at = now(), updated_at = now()
+        UPDATE payments SET status = 'serving', transaction = $2, error = $3, settled_at = now(), updated_at = now()
          WHERE id = $1 AND status = 'verified'
-        """, "mark settled (undelivered)", id, transaction, note);
+        """, "mark settled (serving)", id, transaction, note);
 
     /// <summary>The reconciler learnt that a pending payment was settled; its answer waits for the payer to come back.</summary>
     public Task MarkSettledAsync(string id, string? transaction, string? note) => ExecuteAsync(
@@ -188,6 +192,42 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         {
             logger.LogWarning(exception, "Could not look up a redeemable payment for {Payer}/{Nonce}.", payer, nonce);
             return (null, null);
+        }
+    }
+
+    /// <summary>
+    /// What became of the payment of a header that comes back to a settle-first endpoint with nothing to redeem: no row
+    /// (never claimed, or claimed in Redis by a request that has not written it yet), still being settled or acted on by
+    /// another request, delivered with the authorization still valid (the idempotent action answers again), or finished
+    /// otherwise (another header with this nonce, released, failed, refunded, or delivered and expired).
+    /// </summary>
+    public async Task<(PaymentRepeat Repeat, RedeemablePayment? Delivered)> FindRepeatAsync(string payer, string nonce, byte[] payloadSha256,
+        string route, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var select = Database.CreateCommand("""
+                SELECT id, organization, transaction, network, amount, status, payload_sha256 = $3 AND route = $4, valid_before > $5
+                  FROM payments WHERE payer = $1 AND nonce = $2
+                """);
+            AddAll(select, payer, nonce, payloadSha256, route, time.GetUtcNow().UtcDateTime);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+                return (PaymentRepeat.NotRecorded, null);
+            var (status, sameHeader, valid) = (reader.GetString(5), reader.GetBoolean(6), reader.GetBoolean(7));
+            if (!sameHeader)
+                return (PaymentRepeat.Finished, null);
+            if (status is "verified" or "settled" or "serving")
+                return (PaymentRepeat.InProgress, null);
+            if (status != "served" || !valid)
+                return (PaymentRepeat.Finished, null);
+            return (PaymentRepeat.Delivered, new RedeemablePayment(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.GetString(3), reader.GetFieldValue<BigInteger>(4)));
+        }
+        catch (Exception exception) when (IsInfrastructure(exception))
+        {
+            logger.LogWarning(exception, "Could not look up what became of payment {Payer}/{Nonce}.", payer, nonce);
+            return (PaymentRepeat.Finished, null);
         }
     }
 

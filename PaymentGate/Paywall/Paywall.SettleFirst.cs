@@ -6,7 +6,8 @@ namespace Sessions.PaymentGate.Paywall;
 
 /// <summary>A payment taken by a gate endpoint that has no upstream to run first (opening or topping up a session).</summary>
 /// <param name="Redeemed">Settled earlier, but its action never completed: this is the identical header coming back.</param>
-public sealed record SettledPayment(string PaymentId, PaymentAttempt Attempt, SettleResponse Settlement, bool Redeemed);
+/// <param name="Repeated">Delivered earlier: the identical header came back, and the (idempotent) action answers the same again.</param>
+public sealed record SettledPayment(string PaymentId, PaymentAttempt Attempt, SettleResponse Settlement, bool Redeemed, bool Repeated = false);
 
 public sealed partial class Paywall
 {
@@ -73,7 +74,7 @@ public sealed partial class Paywall
         }
         if (paymentId is null)
         {
-            var (redeemed, answered) = await TryRedeemSettledAsync(context, attempt);
+            var (redeemed, answered) = await TryRedeemSettledAsync(context, attempt, claimLost: true);
             if (redeemed is not null || answered)
                 return redeemed;
             await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "replay",
@@ -91,7 +92,7 @@ public sealed partial class Paywall
         PaywallTelemetry.CountRevenue(route.Amount!.Value, route.Name);
         LogSettled(paymentId, settlement.Transaction, route.Amount.Value.ToString(), route.Name);
         // Recorded as charged-but-undelivered first: if the gate or the action fails now, the money is on record.
-        await store.MarkSettledUndeliveredAsync(paymentId, settlement.Transaction, ActionPendingNote);
+        await store.MarkSettledServingAsync(paymentId, settlement.Transaction, ActionPendingNote);
         return new SettledPayment(paymentId, attempt, settlement, Redeemed: false);
     }
 
@@ -102,20 +103,26 @@ public sealed partial class Paywall
         return PaymentRequiredAsync(context, attempt.Route, attempt.ResourceUrl, "mpp_" + MppResponses.PaymentExpired, attempt.ExpiredDetail!, attempt.Payer);
     }
 
-    /// <summary>The action after <see cref="SettleFirstAsync"/> succeeded (row <c>served</c>) or failed (stays <c>settled</c>, redeemable).</summary>
+    /// <summary>The action after <see cref="SettleFirstAsync"/> succeeded (row <c>served</c>) or failed (<c>settled</c>, redeemable).</summary>
     public async Task CompleteSettledAsync(SettledPayment payment, bool done)
     {
-        if (payment.Redeemed)
-            await store.FinishRedeemAsync(payment.PaymentId, served: done);
-        else if (done)
+        // Settled now or redeemed, the row is `serving` until here; a repeat of a delivered payment changes nothing.
+        if (payment.Repeated)
+            return;
+        if (done && !payment.Redeemed)
             await store.MarkServedAsync(payment.PaymentId, payment.Settlement.Transaction);
+        else
+            await store.FinishRedeemAsync(payment.PaymentId, served: done);
     }
 
     /// <summary>
-    /// The settled-but-undelivered payment of this header, or (null, answered: true) after a 503 for a pending one. Public for
-    /// an action that can no longer take new money but must still finish (or pay back) what an earlier try took.
+    /// The settled-but-undelivered payment of this header (<c>Redeemed</c>), or its delivered payment (<c>Repeated</c>: every
+    /// copy of one header gets the same answer, while its authorization is valid), or (null, answered: true) after a 503 for
+    /// a pending one or a 409 <c>payment-in-progress</c> while another request is still settling or acting on it. With
+    /// <paramref name="claimLost"/> (this header just lost the replay claim) a payment not recorded yet is in progress too.
+    /// Public for an action that can no longer take new money but must still finish (or pay back) what an earlier try took.
     /// </summary>
-    public async Task<(SettledPayment? Payment, bool Answered)> TryRedeemSettledAsync(HttpContext context, PaymentAttempt attempt)
+    public async Task<(SettledPayment? Payment, bool Answered)> TryRedeemSettledAsync(HttpContext context, PaymentAttempt attempt, bool claimLost = false)
     {
         var (redeemable, pendingId) = await store.TryRedeemAsync(attempt.Payer, attempt.Nonce, attempt.HeaderSha256, attempt.Route.Name, context.RequestAborted);
         if (pendingId is not null)
@@ -125,13 +132,31 @@ public sealed partial class Paywall
             return (null, true);
         }
         if (redeemable is null)
-            return (null, false);
+        {
+            var (repeat, delivered) = await store.FindRepeatAsync(attempt.Payer, attempt.Nonce, attempt.HeaderSha256, attempt.Route.Name, context.RequestAborted);
+            if (repeat == PaymentRepeat.InProgress || (claimLost && repeat == PaymentRepeat.NotRecorded))
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Payment in progress",
+                    detail: "Another request with this payment header is still being completed; send the same header again in a moment for its answer.",
+                    extensions: new Dictionary<string, object?> { ["code"] = "payment-in-progress" }).ExecuteAsync(context);
+                return (null, true);
+            }
+            if (delivered is null)
+                return (null, false);
+            LogRepeating(delivered.Id, attempt.ToString());
+            return (new SettledPayment(delivered.Id, attempt, SettledAs(delivered, attempt), Redeemed: false, Repeated: true), false);
+        }
         LogRedeeming(redeemable.Id, attempt.ToString());
         PaywallTelemetry.CountSettlement("redeemed");
-        return (new SettledPayment(redeemable.Id, attempt, new SettleResponse
-        {
-            Success = true, Payer = attempt.Payer, Transaction = redeemable.Transaction ?? "", Network = redeemable.Network,
-            Amount = redeemable.Amount.ToString(),
-        }, Redeemed: true), false);
+        return (new SettledPayment(redeemable.Id, attempt, SettledAs(redeemable, attempt), Redeemed: true), false);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} was delivered before; answering the same again: {Attempt}")]
+    partial void LogRepeating(string paymentId, string attempt);
+
+    static SettleResponse SettledAs(RedeemablePayment payment, PaymentAttempt attempt) => new()
+    {
+        Success = true, Payer = attempt.Payer, Transaction = payment.Transaction ?? "", Network = payment.Network, Amount = payment.Amount.ToString(),
+    };
 }

@@ -122,9 +122,9 @@ public static partial class SessionsGateApi
             json["vaultId"] = vaultId;
             session = JsonSerializer.SerializeToElement(json);
         }
-        // A redeemed payment is the first answer the agent gets for this session, even if SessionApi had created it before.
-        var created = answer.Status == HttpStatusCode.Created || payment.Redeemed;
-        await Results.Json(session, statusCode: created ? 201 : 200).ExecuteAsync(context);
+        // 201 for every answer to this payment: SessionApi answers 200 when it had created the session already (an earlier try
+        // whose answer was lost, or a copy of this header), but for the agent it is the same new session, with the same token.
+        await Results.Json(session, statusCode: StatusCodes.Status201Created).ExecuteAsync(context);
     }
 
     static async Task CloseAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog, SessionRefunds refunds,

@@ -1,7 +1,9 @@
 using System.Numerics;
 using Npgsql;
 using NpgsqlTypes;
+using Microsoft.Extensions.Options;
 using Sessions.SessionApi.Webhooks;
+using Sessions.ServiceDefaults.PayerContext;
 using static Sessions.SessionApi.Sessions.SessionRows;
 
 namespace Sessions.SessionApi.Sessions;
@@ -11,7 +13,7 @@ public sealed record OpenSession(string Organization, string Payer, string Kind,
 
 public enum OpenStatus { Created, Replayed, PaymentConflict }
 
-/// <summary><see cref="Token"/> is set when created, and on a replay only while the session is still unused (re-issued).</summary>
+/// <summary><see cref="Token"/>: the session's token, the same in every answer to its opening payment.</summary>
 public sealed record OpenResult(OpenStatus Status, Session? Session, string? Token);
 
 public enum ChangeStatus { Done, Replayed, NotFound, Expired, NotActive, PaymentConflict }
@@ -22,13 +24,16 @@ public sealed record ChangeResult(ChangeStatus Status, Session? Session);
 /// Opening, looking up, topping up and closing sessions in sessionsdb. Every change of money is one transaction
 /// that updates the row (taking its lock) and writes the ledger row whose UNIQUE idempotency key makes a retry a no-op.
 /// </summary>
-public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time, ILogger<SessionStore> logger)
+public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time, IOptions<PayerContextOptions> keys, ILogger<SessionStore> logger)
 {
+    readonly Lazy<byte[]> _tokenKey = new(() => SessionTokens.TokenKey(keys.Value.SigningKey
+        ?? throw new InvalidOperationException($"{PayerContextOptions.SectionName}:SigningKey is not set: sessions cannot be opened.")));
+
     public async Task<OpenResult> OpenAsync(OpenSession open, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var id = SessionTokens.NewSessionId();
-        var token = SessionTokens.NewToken();
+        var token = SessionTokens.TokenOf(id, _tokenKey.Value);
         var isPass = open.Kind == SessionKinds.Pass;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
@@ -61,32 +66,27 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time,
                 return new OpenResult(OpenStatus.Created, created, token);
             }
         }
-        return await ReplayOpenAsync(connection, open, now, cancellationToken);
+        return await ReplayOpenAsync(connection, open, cancellationToken);
     }
 
     /// <summary>
-    /// The payment already opened a session (the gate retried after a lost answer). Same terms: the same session, and while
-    /// nothing has used it a fresh token replaces the old one, so a lost answer never strands a deposit; once used, no token.
+    /// The payment already opened a session (the gate retried after a lost answer, or copies of one header raced): same terms,
+    /// the same session and the same token, so a lost answer never strands a deposit and no copy gets a second token. Null
+    /// token only if the token key changed since (the agent's token keeps working).
     /// </summary>
-    async Task<OpenResult> ReplayOpenAsync(NpgsqlConnection connection, OpenSession open, DateTimeOffset now, CancellationToken cancellationToken)
+    async Task<OpenResult> ReplayOpenAsync(NpgsqlConnection connection, OpenSession open, CancellationToken cancellationToken)
     {
-        await using var select = Command($"SELECT {Columns} FROM sessions WHERE opening_payment_id = $1", connection, null, open.PaymentId);
-        var existing = await ReadOneAsync(select, cancellationToken);
-        if (existing is null || !existing.BelongsTo(open.Payer, open.Organization) || existing.Kind != open.Kind || existing.Deposit != open.Deposit)
+        await using var select = Command($"SELECT {Columns}, token_hash FROM sessions WHERE opening_payment_id = $1", connection, null, open.PaymentId);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
             return new OpenResult(OpenStatus.PaymentConflict, null, null);
-
-        var token = SessionTokens.NewToken();
-        await using var rotate = Command($"""
-            UPDATE sessions SET token_hash = $2, version = version + 1, updated_at = $3
-            WHERE id = $1 AND state = 'ACTIVE' AND request_count = 0 AND topped_up = 0
-              AND NOT EXISTS (SELECT 1 FROM session_ledger l WHERE l.session_id = sessions.id AND l.kind IN ('debit', 'credit', 'topup', 'refund')
-                              AND l.idempotency_key NOT LIKE 'pass:%')
-            RETURNING {Columns}
-            """, connection, null, existing.Id, SessionTokens.Hash(token), now);
-        var rotated = await ReadOneAsync(rotate, cancellationToken);
-        logger.LogInformation("Replayed opening of session {SessionId} by payment {PaymentId}; token re-issued: {Reissued}",
-            existing.Id, open.PaymentId, rotated is not null);
-        return rotated is not null ? new OpenResult(OpenStatus.Replayed, rotated, token) : new OpenResult(OpenStatus.Replayed, existing, null);
+        var existing = Read(reader);
+        if (!existing.BelongsTo(open.Payer, open.Organization) || existing.Kind != open.Kind || existing.Deposit != open.Deposit)
+            return new OpenResult(OpenStatus.PaymentConflict, null, null);
+        var token = SessionTokens.TokenOf(existing.Id, _tokenKey.Value);
+        var same = SessionTokens.Hash(token) == reader.GetString(reader.GetOrdinal("token_hash"));
+        logger.LogInformation("Replayed opening of session {SessionId} by payment {PaymentId}; token answered: {Token}", existing.Id, open.PaymentId, same);
+        return new OpenResult(OpenStatus.Replayed, existing, same ? token : null);
     }
 
     /// <summary>The session of a bearer token in this organisation (expiring it first if it is due), or null.</summary>
@@ -205,15 +205,35 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time,
         return ids;
     }
 
-    /// <summary>An earlier request with this key already happened: for this session, the session as it is now; for another, a conflict.</summary>
+    /// <summary>
+    /// The top-up of this key already happened: for this session, the session as that top-up left it (its ledger row keeps the
+    /// balance and request count after it), so every answer to one payment is the same; for another session, a conflict.
+    /// </summary>
     static async Task<ChangeResult?> ReplayAsync(NpgsqlConnection connection, string key, string id, string payer, string organization,
         CancellationToken cancellationToken)
     {
-        await using var select = Command("SELECT session_id FROM session_ledger WHERE idempotency_key = $1", connection, null, key);
-        if (await select.ExecuteScalarAsync(cancellationToken) is not string sessionId) return null;
+        await using var select = Command("""
+            SELECT l.session_id, l.balance_after, l.request_count_after,
+                   (SELECT sum(t.amount) FROM session_ledger t WHERE t.session_id = l.session_id AND t.kind = 'topup' AND t.id <= l.id)
+              FROM session_ledger l WHERE l.idempotency_key = $1
+            """, connection, null, key);
+        string sessionId;
+        BigInteger balance, toppedUp;
+        long requestCount;
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken)) return null;
+            (sessionId, balance, requestCount, toppedUp) = (reader.GetString(0), reader.GetFieldValue<BigInteger>(1), reader.GetInt64(2),
+                reader.GetFieldValue<BigInteger>(3));
+        }
         if (sessionId != id) return new ChangeResult(ChangeStatus.PaymentConflict, null);
         var session = await LoadOwnedAsync(connection, null, id, payer, organization, forUpdate: false, cancellationToken);
-        return session is null ? new ChangeResult(ChangeStatus.NotFound, null) : new ChangeResult(ChangeStatus.Replayed, session);
+        // A top-up leaves the session ACTIVE, with nothing refunded yet (only a close refunds, and it ends top-ups).
+        return session is null ? new ChangeResult(ChangeStatus.NotFound, null) : new ChangeResult(ChangeStatus.Replayed, session with
+        {
+            ToppedUp = toppedUp, Balance = balance, Spent = session.Deposit + toppedUp - balance, Refunded = BigInteger.Zero, RefundMethod = null,
+            State = SessionStates.Active, RequestCount = requestCount,
+        });
     }
 
     /// <summary>Inserts a ledger row; false when its idempotency key exists already (the caller rolls back).</summary>

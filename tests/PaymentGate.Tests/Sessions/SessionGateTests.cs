@@ -345,9 +345,13 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
             Assert.Equal(1_000_000 - 10 * GetPrice, await _gate.BalanceAsync(payer.Lower));
             Assert.Equal("refunded", await _gate.PaymentStatusAsync(problem.GetProperty("paymentId").GetString()!));
         }
-        // Finished either way: the header pays for nothing more.
+        // Finished either way: the header pays for nothing more (applied, it answers the top-up's answer again).
         using var third = await _gate.PostJsonAsync($"/api/sessions/{id}/topup", new { amount = "5000" }, payment);
-        Assert.Contains("nothing was charged", (await JsonAsync(third, HttpStatusCode.Conflict)).GetProperty("detail").GetString());
+        if (applied)
+            Assert.Equal("5000", (await JsonAsync(third, HttpStatusCode.OK)).GetProperty("toppedUp").GetString());
+        else
+            Assert.Contains("nothing was charged", (await JsonAsync(third, HttpStatusCode.Conflict)).GetProperty("detail").GetString());
+        Assert.Equal(applied ? 1L : 0L, await _gate.LedgerCountAsync(id, "topup"));
     }
 
     [Fact]
@@ -427,17 +431,22 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
         Assert.Equal("settled", await _gate.PaymentStatusAsync(paymentId));
 
         _gate.SessionApiLink.Down = false;
+        string text;
         using (var retried = await _gate.PostJsonAsync("/api/sessions", body, payment))
         {
+            text = await retried.Content.ReadAsStringAsync(Ct);
             var session = await JsonAsync(retried, HttpStatusCode.Created);
             Assert.Equal("20000", session.GetProperty("deposit").GetString());
             Assert.NotNull(Header(retried, SessionSpending.TokenHeader));
         }
         Assert.Equal("served", await _gate.PaymentStatusAsync(paymentId));
         Assert.Equal(980_000, await _gate.BalanceAsync(payer.Lower));
-        // Served once: the same header again is a replay.
-        using var replay = await _gate.PostJsonAsync("/api/sessions", body, payment);
-        Assert.Equal(HttpStatusCode.PaymentRequired, replay.StatusCode);
+        // Served once: the same header again answers the same (session and token), charging nothing.
+        using var repeat = await _gate.PostJsonAsync("/api/sessions", body, payment);
+        Assert.Equal(HttpStatusCode.Created, repeat.StatusCode);
+        Assert.Equal(text, await repeat.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(980_000, await _gate.BalanceAsync(payer.Lower));
+        Assert.Equal("served", await _gate.PaymentStatusAsync(paymentId));
     }
 
     [Fact]
