@@ -76,15 +76,18 @@ public sealed class DevLedgerApiTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Dev_endpoints_are_absent_in_production_unless_the_faucet_is_enabled()
     {
-        await using var production = await GateAsync("Production");
+        await using var production = await GateAsync("Production", new() { ["Facilitator:Mode"] = "local" });
         using var faucet = await production.CreateClient().PostAsJsonAsync("/dev/faucet", new { address = new TestPayer().Lower, amount = "1" }, Ct);
         using var supported = await production.CreateClient().GetAsync("/facilitator/supported", Ct);
         Assert.Equal(HttpStatusCode.NotFound, faucet.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, supported.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, supported.StatusCode);
 
-        await using var demo = await GateAsync("Production", new() { ["Facilitator:Local:Faucet"] = "true" });
+        // A demo deployment opts in: the simulated chain's endpoints are served, facilitator and faucet alike.
+        await using var demo = await GateAsync("Production", new() { ["Facilitator:Mode"] = "local", ["Facilitator:Local:Faucet"] = "true" });
         using var enabled = await demo.CreateClient().PostAsJsonAsync("/dev/faucet", new { address = new TestPayer().Lower, amount = "1" }, Ct);
+        using var served = await demo.CreateClient().GetAsync("/facilitator/supported", Ct);
         Assert.Equal(HttpStatusCode.OK, enabled.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
     }
 
     [Fact]
