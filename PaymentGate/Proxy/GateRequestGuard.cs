@@ -16,8 +16,8 @@ internal sealed class GateRequestGuard : IStartupFilter
     public const string InvalidPath = "invalid-path";
     public const string AmbiguousPayment = "ambiguous-payment";
 
-    // Encoded '.', '/', '\', and the same encoded once more (%25 = '%'): any of them decodes into a path of another shape.
-    static readonly string[] EncodedSeparators = ["%2e", "%2f", "%5c", "%252e", "%252f", "%255c"];
+    // An encoded '.', '/' or '\': one decoding away from a path of another shape.
+    static readonly string[] EncodedSeparators = ["%2e", "%2f", "%5c"];
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
@@ -35,17 +35,23 @@ internal sealed class GateRequestGuard : IStartupFilter
         next(app);
     };
 
-    /// <summary>The request target's path as the client sent it (before the server decoded it) when it is disguised, else null.</summary>
+    /// <summary>
+    /// The request target's path as the client sent it when it is disguised, else null. The server has decoded it once
+    /// (keeping %2F) and removed dot segments: what the client sent is read for those, and both forms for encoded separators,
+    /// so a double encoding (<c>%252e</c>, <c>%25%32%65</c>) is caught as well as a single one.
+    /// </summary>
     static string? DisguisedPath(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        var path = string.IsNullOrEmpty(raw) ? context.Request.Path.Value ?? "" : raw;
-        if (path.IndexOfAny(['?', '#']) is var end and >= 0)
-            path = path[..end];
-        var disguised = path.Contains('\\')
-            || EncodedSeparators.Any(encoded => path.Contains(encoded, StringComparison.OrdinalIgnoreCase))
-            || path.Split('/').Any(segment => segment is "." or "..");
-        return disguised ? path : null;
+        if (string.IsNullOrEmpty(raw))
+            raw = context.Request.Path.Value ?? "";
+        if (raw.IndexOfAny(['?', '#']) is var end and >= 0)
+            raw = raw[..end];
+        var decoded = context.Request.Path.Value ?? "";
+        var disguised = raw.Split('/').Any(segment => segment is "." or "..")
+            || new[] { raw, decoded }.Any(path => path.Contains('\\')
+                || EncodedSeparators.Any(encoded => path.Contains(encoded, StringComparison.OrdinalIgnoreCase)));
+        return disguised ? raw : null;
     }
 
     static Task RefuseAsync(HttpContext context, string code, string title, string detail) =>

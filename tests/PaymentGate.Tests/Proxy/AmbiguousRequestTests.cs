@@ -80,6 +80,7 @@ public sealed class AmbiguousRequestTests(InfrastructureFixture infrastructure)
     [InlineData("/api/content/a/%5c..%5cping")]
     [InlineData("/api/content/a/%252e%252e/%252e%252e/ping")]   // double-encoded: one more decoding away
     [InlineData("/api/content/a/%252F")]
+    [InlineData("/api/content/a/%25%32%65%25%32%65/ping")]   // double-encoded, another shape
     [InlineData("/api/ping/%2e")]
     public async Task Encoded_dot_slash_or_backslash_segments_are_a_400_before_any_route_or_price_lookup(string rawPath)
     {
