@@ -32,7 +32,10 @@ public sealed class FacilitatorOptions
 /// <summary>Configuration section <c>Facilitator:Local</c>.</summary>
 public sealed class LocalFacilitatorOptions
 {
-    /// <summary>Serve <c>/facilitator/*</c> on the gate (simulated chain in gatedb). On by default.</summary>
+    /// <summary>
+    /// The gate's own facilitator (simulated chain in gatedb) exists: used when <c>Url</c> is empty, its <c>/facilitator/*</c>
+    /// served where <see cref="Faucet"/> says. On by default.
+    /// </summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>

@@ -36,7 +36,7 @@ public static class GatewayExtensions
         // Every route, one place: credentials meant for the gate never reach an upstream.
         services.AddReverseProxy().AddTransforms(GateCredentials.StripFromUpstreamRequests);
 
-        // Without Redis the gate still serves free routes and its health shows why paid ones answer 503 (fail closed).
+        // Without Redis the gate still serves free routes; paid ones answer 503 (fail closed), its health Unhealthy (the log says why).
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))
             builder.AddRedisClient("redis");
         services.TryAddSingleton(TimeProvider.System);
