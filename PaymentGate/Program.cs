@@ -8,7 +8,8 @@ builder.AddGateway();
 
 var app = builder.Build();
 
-app.MapDefaultEndpoints();
+// The only service reachable from outside: /health and /alive say Healthy or Unhealthy, never what runs behind them.
+app.MapDefaultEndpoints(withChecks: false);
 app.MapLocalFacilitator();
 app.MapGateway();
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Sessions.ServiceDefaults.Health;
@@ -44,20 +45,21 @@ public static class Extensions
 
     /// <summary>
     /// <c>/health</c>: every check (the AppHost's readiness probe); <c>/alive</c>: the <c>live</c> checks only.
-    /// Both answer a JSON report with each check's status.
+    /// Both answer 200/503 with a JSON report: each check's status and description, or with <paramref name="withChecks"/>
+    /// false (a service reachable from outside) <c>{"status"}</c> alone, so outsiders learn nothing about the inside.
     /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, bool withChecks = true)
     {
-        // Mapped in every environment: the AppHost probes /health in run and publish mode, and only
-        // PaymentGate is reachable from outside.
+        // Mapped in every environment: the AppHost probes /health in run and publish mode (it reads the status code only).
+        var writer = withChecks ? HealthReportJsonWriter.WriteAsync : (Func<HttpContext, HealthReport, Task>)HealthReportJsonWriter.WriteStatusAsync;
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions
         {
-            ResponseWriter = HealthReportJsonWriter.WriteAsync,
+            ResponseWriter = writer,
         });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = registration => registration.Tags.Contains(LiveTag),
-            ResponseWriter = HealthReportJsonWriter.WriteAsync,
+            ResponseWriter = writer,
         });
         return app;
     }

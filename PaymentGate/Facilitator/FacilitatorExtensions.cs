@@ -18,8 +18,16 @@ public static class FacilitatorExtensions
     public static TBuilder AddPaymentFacilitator<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         var services = builder.Services;
+        var development = builder.Environment.IsDevelopment();
         services.AddOptions<FacilitatorOptions>()
             .BindConfiguration(FacilitatorOptions.Section)
+            .Validate(o => string.IsNullOrWhiteSpace(o.Mode) || o.LocalChosen,
+                "Facilitator:Mode is 'local' (the gate's own facilitator) or empty; a remote facilitator is chosen by Facilitator:Url.")
+            .Validate(o => !o.LocalChosen || string.IsNullOrWhiteSpace(o.Url),
+                "Facilitator:Mode=local and Facilitator:Url are both set: choose the local facilitator or the remote one.")
+            .Validate(o => development || o.LocalChosen || !string.IsNullOrWhiteSpace(o.Url),
+                "Outside Development the facilitator is an explicit choice: set Facilitator:Url to a remote facilitator (e.g. " +
+                "https://x402.org/facilitator), or Facilitator:Mode=local for the gate's own simulated chain in gatedb (test money only).")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Url) || o.Local.Enabled,
                 "Facilitator:Url is empty and Facilitator:Local:Enabled is false: there is no facilitator to verify and settle payments.")
             .Validate(o => string.IsNullOrWhiteSpace(o.Url)
@@ -41,17 +49,17 @@ public static class FacilitatorExtensions
     }
 
     /// <summary>
-    /// <c>/facilitator/{verify,settle,supported}</c> when <c>Facilitator:Local:Enabled</c> (default true), and
-    /// <c>/dev/faucet</c>, <c>/dev/accounts/{address}</c> in Development or when <c>Facilitator:Local:Faucet</c> is true.
+    /// The simulated chain's HTTP endpoints, <c>/facilitator/{verify,settle,supported}</c>, <c>/dev/faucet</c> and
+    /// <c>/dev/accounts/{address}</c>, when <c>Facilitator:Local:Enabled</c> (default true) and in Development or with
+    /// <c>Facilitator:Local:Faucet</c>. Elsewhere none is mapped: the gate uses its local facilitator in-process.
     /// </summary>
     public static WebApplication MapLocalFacilitator(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<FacilitatorOptions>>().Value;
-        if (!options.Local.Enabled)
+        if (!options.Local.Enabled || !(app.Environment.IsDevelopment() || options.Local.Faucet))
             return app;
         app.MapLocalFacilitatorApi();
-        if (app.Environment.IsDevelopment() || options.Local.Faucet)
-            app.MapDevLedgerApi();
+        app.MapDevLedgerApi();
         return app;
     }
 }

@@ -14,6 +14,16 @@ public sealed class FacilitatorOptions
     /// </summary>
     public string? Url { get; set; }
 
+    /// <summary>
+    /// <c>local</c> chooses the gate's own facilitator (a simulated chain in gatedb: test money) explicitly. Outside Development
+    /// either this or <see cref="Url"/> is required, so a deployment never settles on the simulated chain by default.
+    /// </summary>
+    public string? Mode { get; set; }
+
+    public const string LocalMode = "local";
+
+    public bool LocalChosen => string.Equals(Mode, LocalMode, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Sent as <c>Authorization: Bearer &lt;ApiKey&gt;</c> when set (hosted facilitators that need a key).</summary>
     public string? ApiKey { get; set; }
 
@@ -23,10 +33,16 @@ public sealed class FacilitatorOptions
 /// <summary>Configuration section <c>Facilitator:Local</c>.</summary>
 public sealed class LocalFacilitatorOptions
 {
-    /// <summary>Serve <c>/facilitator/*</c> on the gate (simulated chain in gatedb). On by default.</summary>
+    /// <summary>
+    /// The gate's own facilitator (simulated chain in gatedb) exists: used when <c>Url</c> is empty, its <c>/facilitator/*</c>
+    /// served where <see cref="Faucet"/> says. On by default.
+    /// </summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Serve <c>/dev/faucet</c> and <c>/dev/accounts</c> outside Development too (demo deployments).</summary>
+    /// <summary>
+    /// Serve the simulated chain's HTTP endpoints (<c>/dev/faucet</c>, <c>/dev/accounts</c>, <c>/facilitator/*</c>) outside
+    /// Development too (demo deployments); in Development they are always served.
+    /// </summary>
     public bool Faucet { get; set; }
 
     /// <summary>

@@ -28,38 +28,21 @@ public sealed class MppPayments(MppChallenger challenger)
     public static bool HasCredential(HttpRequest request) => request.Headers.Authorization.Any(v => v is not null && HasCredential(v));
 
     /// <summary>
-    /// Removes Authorization values that carry a Payment credential (a signed payment, like PAYMENT-SIGNATURE, never reaches
-    /// an upstream) and keeps the others, e.g. a vault access token (<c>Bearer vat_…</c>). For routes that read no credential
-    /// from the header: free routes and /mcp (whose credentials travel in <c>_meta</c>).
-    /// </summary>
-    public static void RemoveCredentials(HttpRequest request)
-    {
-        if (!HasCredential(request))
-            return;
-        var kept = request.Headers.Authorization.Where(v => v is not null && !HasCredential(v)).ToArray();
-        if (kept.Length == 0)
-            request.Headers.Remove(HeaderNames.Authorization);
-        else
-            request.Headers.Authorization = kept;
-    }
-
-
-    /// <summary>
     /// The attempt, or null after answering: 402 problem with a fresh challenge (and the x402 offer) for a credential that
-    /// cannot pay, 400 for an unsupported method or several payments in one request.
+    /// cannot pay, 400 for an unsupported method or several Payment credentials (one beside an x402 header never gets here:
+    /// the gate refuses it as <c>ambiguous-payment</c>, Proxy/GateRequestGuard).
     /// </summary>
-    public async Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route, string resourceUrl,
-        bool x402HeaderToo)
+    public async Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route, string resourceUrl)
     {
         var values = context.Request.Headers.Authorization.ToArray();
         // A payment proof never reaches an upstream (the same rule as PAYMENT-SIGNATURE).
         context.Request.Headers.Remove(HeaderNames.Authorization);
         var decoded = PaymentCredentials.Decode(values);
-        if (decoded.Error == CredentialError.Multiple || (decoded.Succeeded && x402HeaderToo))
+        if (decoded.Error == CredentialError.Multiple)
         {
             context.Items[MppResponses.AnsweringItem] = true;
             await MppResponses.WriteBadRequestAsync(context, route, MppResponses.BadRequest,
-                "Send one payment per request: several Payment credentials (or a Payment credential and an x402 header) were sent.");
+                "Send one payment per request: several Payment credentials were sent.");
             return null;
         }
         // The credential's own text keys the replay guard's redemption of a payment whose settlement was pending.
@@ -274,7 +257,8 @@ public sealed class MppPayments(MppChallenger challenger)
             ? value.GetString()
             : null;
 
-    static bool HasCredential(string value) =>
+    /// <summary>True when one Authorization value (or one of its comma-separated parts) uses the Payment scheme.</summary>
+    public static bool HasCredential(string value) =>
         value.Split(',').Any(part => part.TrimStart(' ', '\t') is var item && item.Length > PaymentChallenge.Scheme.Length
             && item.StartsWith(PaymentChallenge.Scheme, StringComparison.OrdinalIgnoreCase) && item[PaymentChallenge.Scheme.Length] is ' ' or '\t');
 }

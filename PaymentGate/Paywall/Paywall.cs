@@ -32,11 +32,8 @@ public sealed partial class Paywall(
     {
         var proxy = context.GetReverseProxyFeature();
         var route = catalog.FindRoute(proxy.Route.Config.RouteId);
+        // Upstreams never see payment headers, session tokens or approvals on any route: Proxy/GateCredentials strips them.
         var (header, headerName, headerCount) = TakePaymentHeader(context.Request);
-        if (route is null || route.IsFree || route.Mcp)
-            Mpp.MppPayments.RemoveCredentials(context.Request);   // nothing reads it there, and no upstream may see it
-        if (route is null || route.IsFree)
-            MandateGuard.TakeApprovalId(context.Request);   // nothing is charged there; no upstream needs it
         if (route is { Mcp: true })
         {
             // MCP carries payments inside JSON-RPC (_meta) and prices per tool: the MCP step decides, then calls back in here.
@@ -54,7 +51,6 @@ public sealed partial class Paywall(
         }
 
         var resourceUrl = context.Request.GetEncodedUrl();
-        // The session token is a bearer secret: upstreams never see it either.
         var sessionToken = SessionSpending.TakeToken(context.Request);
         if (proxy.AvailableDestinations.Count == 0)
         {
@@ -80,7 +76,7 @@ public sealed partial class Paywall(
     {
         // MPP: an Authorization: Payment credential becomes the same exact-EVM attempt (PaymentGate/Mpp).
         if (Mpp.MppPayments.HasCredential(context.Request) && context.RequestServices.GetService<Mpp.MppPayments>() is { } mpp)
-            return await mpp.ReadAttemptAsync(context, this, route, resourceUrl, x402HeaderToo: header is not null);
+            return await mpp.ReadAttemptAsync(context, this, route, resourceUrl);
         if (header is null)
         {
             // After a session token that could not pay, say why: "header required" alone would hide the expired session.

@@ -21,8 +21,9 @@ public static class GatewayExtensions
     public static TBuilder AddGateway<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         var services = builder.Services;
-        // First registered = outermost: the client's X-Payer-Context is gone before ServiceDefaults' verifier sees it.
-        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, StripPayerContextStartupFilter>());
+        // First registered = outermost: the client's X-Payer-Context is gone before ServiceDefaults' verifier sees it, and
+        // disguised paths and ambiguous payments are refused before routing and pricing.
+        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, GateRequestGuard>());
 
         services.AddOptions<GateOptions>().BindConfiguration(GateOptions.SectionName)
             .Validate(o => o.Compensations.Interval > TimeSpan.Zero && o.Compensations.MaxBackoff > TimeSpan.Zero
@@ -32,9 +33,10 @@ public static class GatewayExtensions
         services.TryAddSingleton<PricingCatalog>();
         services.AddHostedService<GateStartupValidation>();
         services.AddSingleton<IProxyConfigProvider, GateProxyConfigProvider>();
-        services.AddReverseProxy();
+        // Every route, one place: credentials meant for the gate never reach an upstream.
+        services.AddReverseProxy().AddTransforms(GateCredentials.StripFromUpstreamRequests);
 
-        // Without Redis the gate still serves free routes and its health shows why paid ones answer 503 (fail closed).
+        // Without Redis the gate still serves free routes; paid ones answer 503 (fail closed), its health Unhealthy (the log says why).
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))
             builder.AddRedisClient("redis");
         services.TryAddSingleton(TimeProvider.System);

@@ -7,9 +7,20 @@ namespace Sessions.ServiceDefaults.Health;
 /// <summary>
 /// Writes a health report as <c>{"status","totalDuration","checks":{name:{"status","duration","description","tags"}}}</c>.
 /// Exception details stay in the logs: the description is the check's own (or the exception's message).
+/// <see cref="WriteStatusAsync"/> writes <c>{"status"}</c> only, for endpoints outsiders reach.
 /// </summary>
 public static class HealthReportJsonWriter
 {
+    public static async Task WriteStatusAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var json = new Utf8JsonWriter(context.Response.Body);
+        json.WriteStartObject();
+        json.WriteString("status", report.Status.ToString());
+        json.WriteEndObject();
+        await json.FlushAsync(context.RequestAborted);
+    }
+
     public static async Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json; charset=utf-8";

@@ -5,7 +5,9 @@ using Sessions.Testing;
 
 namespace PaymentGate.Tests.Facilitator;
 
-// /dev/faucet and /dev/accounts: validation as problem+json, and only where they are meant to exist.
+// /dev/faucet and /dev/accounts: validation as problem+json, and only where they are meant to exist. Outside Development
+// the facilitator is an explicit choice (Facilitator:Mode=local or a remote Facilitator:Url) and the simulated chain's
+// endpoints (/dev/*, /facilitator/*) are not mapped.
 public sealed class DevLedgerApiTests(InfrastructureFixture infrastructure)
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -74,17 +76,14 @@ public sealed class DevLedgerApiTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
-    public async Task Dev_endpoints_are_absent_in_production_unless_the_faucet_is_enabled()
+    public async Task A_production_demo_opts_in_to_the_development_endpoints_with_the_faucet_setting()
     {
-        await using var production = await GateAsync("Production");
-        using var faucet = await production.CreateClient().PostAsJsonAsync("/dev/faucet", new { address = new TestPayer().Lower, amount = "1" }, Ct);
-        using var supported = await production.CreateClient().GetAsync("/facilitator/supported", Ct);
-        Assert.Equal(HttpStatusCode.NotFound, faucet.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, supported.StatusCode);
-
-        await using var demo = await GateAsync("Production", new() { ["Facilitator:Local:Faucet"] = "true" });
+        // The simulated chain's endpoints are served, facilitator and faucet alike (without it: Production_maps_no_development_endpoint).
+        await using var demo = await GateAsync("Production", new() { ["Facilitator:Mode"] = "local", ["Facilitator:Local:Faucet"] = "true" });
         using var enabled = await demo.CreateClient().PostAsJsonAsync("/dev/faucet", new { address = new TestPayer().Lower, amount = "1" }, Ct);
+        using var served = await demo.CreateClient().GetAsync("/facilitator/supported", Ct);
         Assert.Equal(HttpStatusCode.OK, enabled.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
     }
 
     [Fact]
@@ -110,5 +109,58 @@ public sealed class DevLedgerApiTests(InfrastructureFixture infrastructure)
         await using var gate = await GateAsync(extra: new() { ["Facilitator:Local:Enabled"] = "false" });
         var error = Assert.ThrowsAny<Exception>(() => gate.CreateClient());
         Assert.Contains("Facilitator:Url is empty", error.ToString());
+    }
+
+    [Fact]
+    public async Task Production_without_a_facilitator_choice_refuses_to_start_and_says_how_to_choose()
+    {
+        await using var gate = await GateAsync("Production");
+
+        var error = Assert.ThrowsAny<Exception>(() => gate.CreateClient());
+
+        Assert.Contains("Facilitator:Mode=local", error.ToString());
+        Assert.Contains("Facilitator:Url", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("Facilitator:Mode", "local")]
+    [InlineData("Facilitator:Url", "https://x402.org/facilitator")]
+    public async Task Production_maps_no_development_endpoint(string key, string value)
+    {
+        await using var gate = await GateAsync("Production", new() { [key] = value });
+        var http = gate.CreateClient();
+
+        using var faucet = await http.PostAsJsonAsync("/dev/faucet", new { address = new TestPayer().Lower, amount = "1" }, Ct);
+        using var accounts = await http.GetAsync($"/dev/accounts/{new TestPayer().Lower}", Ct);
+        using var supported = await http.GetAsync("/facilitator/supported", Ct);
+        using var verify = await http.PostAsync("/facilitator/verify", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), Ct);
+        using var settle = await http.PostAsync("/facilitator/settle", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), Ct);
+        using var pricing = await http.GetAsync("/api/pricing", Ct);
+
+        Assert.All([faucet, accounts, supported, verify, settle], r => Assert.Equal(HttpStatusCode.NotFound, r.StatusCode));
+        Assert.Equal(HttpStatusCode.OK, pricing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Local_mode_and_a_remote_url_at_once_refuse_to_start()
+    {
+        await using var gate = await GateAsync("Production", new() { ["Facilitator:Mode"] = "local", ["Facilitator:Url"] = "https://x402.org/facilitator" });
+
+        var error = Assert.ThrowsAny<Exception>(() => gate.CreateClient());
+
+        Assert.Contains("Facilitator:Mode", error.ToString());
+    }
+
+    [Fact]
+    public async Task Development_keeps_its_default_local_facilitator_and_endpoints()
+    {
+        await using var gate = await GateAsync();
+        var http = gate.CreateClient();
+
+        using var supported = await http.GetAsync("/facilitator/supported", Ct);
+        using var faucet = await http.PostAsJsonAsync("/dev/faucet", new { address = new TestPayer().Lower, amount = "1" }, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, supported.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, faucet.StatusCode);
     }
 }

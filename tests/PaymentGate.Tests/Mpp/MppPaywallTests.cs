@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
@@ -215,8 +216,12 @@ public sealed class MppPaywallTests(InfrastructureFixture infrastructure) : IAsy
         var both = new HttpRequestMessage(HttpMethod.Get, Path);
         both.Headers.TryAddWithoutValidation("Authorization", credential);
         both.Headers.TryAddWithoutValidation(X402HeaderCodec.PaymentSignatureHeader, await _gate.PayV2Async(payer, HttpMethod.Get, Path));
+        // A Payment credential beside an x402 header is refused by the gate itself, before any payment scheme reads it.
         using (var mixed = await _gate.Http.SendAsync(both, Ct))
-            await ProblemAsync(mixed, HttpStatusCode.BadRequest, "bad-request");
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, mixed.StatusCode);
+            Assert.Equal("ambiguous-payment", (await mixed.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("code").GetString());
+        }
 
         using (var tempo = await SendAsync(Pay(payer, challenge with { Method = "tempo" })))
         {

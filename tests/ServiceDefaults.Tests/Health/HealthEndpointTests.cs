@@ -14,12 +14,12 @@ public sealed class HealthEndpointTests(InfrastructureFixture infra)
 {
     static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    static async Task<WebApplication> StartAsync(string connectionString)
+    static async Task<WebApplication> StartAsync(string connectionString, bool withChecks = true)
     {
         var builder = TestApp.CreateBuilder(new Dictionary<string, string?> { ["ConnectionStrings:appdb"] = connectionString });
         builder.AddNpgsqlDataSource("appdb");
         var app = builder.Build();
-        app.MapDefaultEndpoints();
+        app.MapDefaultEndpoints(withChecks);
         await app.StartAsync(Cancellation);
         return app;
     }
@@ -47,6 +47,19 @@ public sealed class HealthEndpointTests(InfrastructureFixture infra)
         var alive = await GetReportAsync(app, "/alive", HttpStatusCode.OK);
         Assert.Equal(["self"], alive.GetProperty("checks").EnumerateObject().Select(p => p.Name));
         Assert.Equal("live", alive.GetProperty("checks").GetProperty("self").GetProperty("tags")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Without_checks_the_report_is_the_status_alone_healthy_or_not()
+    {
+        // The public gate's mapping: the database check still decides the status, its description (host, port) stays inside.
+        await using var healthy = await StartAsync(await infra.CreateDatabaseAsync("health"), withChecks: false);
+        var unreachable = new NpgsqlConnectionStringBuilder(await infra.CreateDatabaseAsync("health")) { Port = 1, Timeout = 2 };
+        await using var unhealthy = await StartAsync(unreachable.ConnectionString, withChecks: false);
+
+        Assert.Equal("""{"status":"Healthy"}""", (await GetReportAsync(healthy, "/health", HttpStatusCode.OK)).GetRawText());
+        Assert.Equal("""{"status":"Healthy"}""", (await GetReportAsync(healthy, "/alive", HttpStatusCode.OK)).GetRawText());
+        Assert.Equal("""{"status":"Unhealthy"}""", (await GetReportAsync(unhealthy, "/health", HttpStatusCode.ServiceUnavailable)).GetRawText());
     }
 
     [Fact]
