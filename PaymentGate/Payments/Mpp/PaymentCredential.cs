@@ -111,6 +111,8 @@ public static class PaymentCredentials
             using var document = JsonDocument.Parse(bytes, DocumentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return Fail(CredentialError.InvalidShape, "credential JSON is not an object");
+            if (!JsonStrings.AreWellFormed(document.RootElement))
+                return Fail(CredentialError.InvalidJson, "credential JSON has a \\u escape that is no character (a lone surrogate)");
             try
             {
                 var credential = document.RootElement.Deserialize(MppJsonContext.Strict.PaymentCredential);
@@ -123,7 +125,8 @@ public static class PaymentCredentials
                 return Fail(CredentialError.InvalidShape, $"credential JSON has the wrong shape: {exception.Message}");
             }
         }
-        catch (JsonException exception)
+        // InvalidOperationException: a property name that is a lone surrogate escape ("\udfff") throws from the duplicate check.
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
             return Fail(CredentialError.InvalidJson, $"credential is not valid UTF-8 JSON: {exception.Message}");
         }

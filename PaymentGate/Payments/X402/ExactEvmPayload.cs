@@ -37,7 +37,7 @@ public sealed record ExactEvmPayload
         }
         try
         {
-            exactPayload = payload.Deserialize(X402JsonContext.Strict.ExactEvmPayload);
+            exactPayload = payload.Deserialize(X402JsonContext.Input.ExactEvmPayload);
         }
         catch (JsonException exception)
         {
