@@ -111,7 +111,7 @@ public static class PaymentCredentials
             using var document = JsonDocument.Parse(bytes, DocumentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return Fail(CredentialError.InvalidShape, "credential JSON is not an object");
-            if (!JsonStrings.AreWellFormed(document.RootElement))
+            if (!JsonInput.HasOnlyWellFormedStrings(document.RootElement))
                 return Fail(CredentialError.InvalidJson, "credential JSON has a \\u escape that is no character (a lone surrogate)");
             try
             {
@@ -122,7 +122,7 @@ public static class PaymentCredentials
             }
             catch (JsonException exception)
             {
-                return Fail(CredentialError.InvalidShape, $"credential JSON has the wrong shape: {exception.Message}");
+                return Fail(CredentialError.InvalidShape, $"credential JSON has the wrong shape: {JsonInput.DescribeShapeError(exception)}");
             }
         }
         // InvalidOperationException: a property name that is a lone surrogate escape ("\udfff") throws from the duplicate check.

@@ -41,7 +41,7 @@ public sealed record ExactEvmPayload
         }
         catch (JsonException exception)
         {
-            error = $"payload is not an exact EVM payload: {exception.Message}";
+            error = $"payload is not an exact EVM payload: {JsonInput.DescribeShapeError(exception)}";
             return false;
         }
         error = exactPayload is null ? "payload is null" : null;

@@ -147,7 +147,7 @@ public static class X402HeaderCodec
         {
             // Utf8JsonReader refuses trailing content after the value.
             var document = JsonDocument.Parse(bytes, DocumentOptions);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && JsonStrings.AreWellFormed(document.RootElement))
+            if (document.RootElement.ValueKind == JsonValueKind.Object && JsonInput.HasOnlyWellFormedStrings(document.RootElement))
                 return document;
             (error, message) = document.RootElement.ValueKind == JsonValueKind.Object
                 ? (HeaderDecodeError.InvalidJson, "header JSON has a \\u escape that is no character (a lone surrogate)")
@@ -174,7 +174,7 @@ public static class X402HeaderCodec
         }
         catch (JsonException exception)
         {
-            return HeaderDecodeResult<T>.Fail(HeaderDecodeError.InvalidShape, $"header JSON has the wrong shape: {exception.Message}");
+            return HeaderDecodeResult<T>.Fail(HeaderDecodeError.InvalidShape, $"header JSON has the wrong shape: {JsonInput.DescribeShapeError(exception)}");
         }
     }
 

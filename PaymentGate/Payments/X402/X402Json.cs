@@ -21,7 +21,7 @@ public static class X402Json
         }
         catch (JsonException exception)
         {
-            error = exception.Message;
+            error = JsonInput.DescribeShapeError(exception);
             return false;
         }
     }
