@@ -101,6 +101,37 @@ public sealed class HeaderFuzz(int seed, IReadOnlyList<string> validJson, Func<b
     /// <summary>For decoders of plain text (auth-params, tokens): random text and byte mutations or splices of valid values.</summary>
     public static void RunText(int seed, int cases, IReadOnlyList<string> validTexts, Action<string> oracle)
     {
+        foreach (var (index, input, strategy) in TextCases(seed, cases, validTexts))
+        {
+            try
+            {
+                oracle(input);
+            }
+            catch (Exception exception)
+            {
+                Xunit.Assert.Fail(Describe(seed, index, strategy, input, exception));
+            }
+        }
+    }
+
+    /// <summary>The same for an asynchronous oracle.</summary>
+    public static async Task RunTextAsync(int seed, int cases, IReadOnlyList<string> validTexts, Func<string, Task> oracle)
+    {
+        foreach (var (index, input, strategy) in TextCases(seed, cases, validTexts))
+        {
+            try
+            {
+                await oracle(input);
+            }
+            catch (Exception exception)
+            {
+                Xunit.Assert.Fail(Describe(seed, index, strategy, input, exception));
+            }
+        }
+    }
+
+    static IEnumerable<(int Index, string Input, string Strategy)> TextCases(int seed, int cases, IReadOnlyList<string> validTexts)
+    {
         var mutator = new ByteMutator(new Random(seed));
         for (var index = 0; index < cases; index++)
         {
@@ -111,14 +142,7 @@ public sealed class HeaderFuzz(int seed, IReadOnlyList<string> validJson, Func<b
                 1 => (valid, "valid"),
                 _ => (mutator.Mutate(valid, validTexts[mutator.Random.Next(validTexts.Count)]), "mutated"),
             };
-            try
-            {
-                oracle(input);
-            }
-            catch (Exception exception)
-            {
-                Xunit.Assert.Fail(Describe(seed, index, strategy, input, exception));
-            }
+            yield return (index, input, strategy);
         }
     }
 
