@@ -54,7 +54,7 @@ public sealed class PaywallHeaderFuzzTests(InfrastructureFixture infrastructure)
 
         await HeaderFuzz.RunAsync(seed, Requests, valid, HeaderFuzz.Base64, async header =>
         {
-            using var response = await _gate.SendAsync(HttpMethod.Get, Path, GateFuzz.AsDelivered(header), headerName);
+            using var response = await _gate.SendAsync(HttpMethod.Get, Path, HeaderFuzz.AsDelivered(header), headerName);
             await GateFuzz.AssertAnsweredAsync(response);
         });
         await AssertNothingHappenedAsync();
@@ -79,7 +79,7 @@ public sealed class PaywallHeaderFuzzTests(InfrastructureFixture infrastructure)
                 1 => ["Bearer vat_x", "Payment " + token],
                 _ => ["Payment " + token, "Payment , Basic eA=="],
             };
-            request.Headers.TryAddWithoutValidation("Authorization", values.Select(GateFuzz.AsDelivered));
+            request.Headers.TryAddWithoutValidation("Authorization", values.Select(HeaderFuzz.AsDelivered));
             using var response = await _gate.Http.SendAsync(request, Ct);
             await GateFuzz.AssertAnsweredAsync(response);
         });

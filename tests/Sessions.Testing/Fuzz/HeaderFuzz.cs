@@ -166,6 +166,13 @@ public sealed class HeaderFuzz(int seed, IReadOnlyList<string> validJson, Func<b
         return builder.Append(input.Length > 3000 ? "\"…" : "\"").ToString();
     }
 
+    /// <summary>
+    /// The value as Kestrel hands it to an app (a test server hands over anything): valid UTF-8, so a lone surrogate arrives
+    /// as U+FFFD, and no NUL, CR or LF (Kestrel answers 400 before any app code runs). For fuzzing through a test server.
+    /// </summary>
+    public static string AsDelivered(string header) =>
+        new([.. Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(header)).Where(c => c is not ('\0' or '\r' or '\n'))]);
+
     /// <summary>Standard base64 with padding, the x402 header encoding.</summary>
     public static string Base64(byte[] bytes) => Convert.ToBase64String(bytes);
 
