@@ -57,9 +57,15 @@ public sealed class SessionHeaderFuzzTests(InfrastructureFixture infrastructure)
             var value = HeaderFuzz.AsDelivered(mutated);
             if (value.Trim() == token)
                 return;   // still the live token: spending it is right
-            // A paid route (the token pays) and a free route of the organisation (the token identifies).
-            var path = random.Next(2) == 0 ? "/api/content/notes/fuzz" : "/api/vaults/current";
-            using var response = await _gate.WithTokenAsync(HttpMethod.Get, path, value);
+            // A paid route (the token pays), a free route of the organisation (it identifies), the session's own endpoints (it proves).
+            var (method, path) = random.Next(5) switch
+            {
+                0 or 1 => (HttpMethod.Get, "/api/content/notes/fuzz"),
+                2 => (HttpMethod.Get, "/api/vaults/current"),
+                3 => (HttpMethod.Get, random.Next(2) == 0 ? $"/api/sessions/{id}" : "/api/sessions"),
+                _ => (HttpMethod.Post, $"/api/sessions/{id}/close"),
+            };
+            using var response = await _gate.WithTokenAsync(method, path, value);
             await GateFuzz.AssertAnsweredAsync(response);
         });
 
@@ -67,6 +73,9 @@ public sealed class SessionHeaderFuzzTests(InfrastructureFixture infrastructure)
         Assert.Equal(0, _forwarded);
         Assert.Equal(0, await _gate.LedgerCountAsync(id, "debit"));
         Assert.Equal((sessionRows, paymentRows, balance), (await SessionRowsAsync(), await PaymentRowsAsync(), await _gate.BalanceAsync(payer.Lower)));
+        using var session = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
+        var json = await SessionGateHarness.JsonAsync(session, System.Net.HttpStatusCode.OK);
+        Assert.Equal(("ACTIVE", "10000"), (json.GetProperty("state").GetString(), json.GetProperty("balance").GetString()));
     }
 
     [Fact]
