@@ -259,6 +259,7 @@ public sealed class MppPayments(MppChallenger challenger)
 
     /// <summary>True when one Authorization value (or one of its comma-separated parts) uses the Payment scheme.</summary>
     public static bool HasCredential(string value) =>
-        value.Split(',').Any(part => part.TrimStart(' ', '\t') is var item && item.Length > PaymentChallenge.Scheme.Length
+        // Trimmed on both sides as PaymentCredentials.TryExtractToken does: "Payment " alone is no credential to either.
+        value.Split(',').Any(part => part.Trim(' ', '\t') is var item && item.Length > PaymentChallenge.Scheme.Length
             && item.StartsWith(PaymentChallenge.Scheme, StringComparison.OrdinalIgnoreCase) && item[PaymentChallenge.Scheme.Length] is ' ' or '\t');
 }

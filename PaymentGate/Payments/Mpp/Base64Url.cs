@@ -28,8 +28,17 @@ public static class Base64Url
                 return false;
         }
         var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(body.Length + 3)];
-        if (!System.Buffers.Text.Base64Url.TryDecodeFromChars(body, decoded, out var written))
+        int written;
+        try
+        {
+            if (!System.Buffers.Text.Base64Url.TryDecodeFromChars(body, decoded, out written))
+                return false;
+        }
+        catch (FormatException)
+        {
+            // "Try" answers false only for a short destination; unused trailing bits that are not zero ("ab") throw.
             return false;
+        }
         bytes = decoded[..written];
         return Encode(bytes) == body.ToString();
     }

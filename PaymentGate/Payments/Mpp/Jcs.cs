@@ -35,7 +35,8 @@ public static class Jcs
             error = null;
             return true;
         }
-        catch (Exception exception) when (exception is JsonException or FormatException or InvalidOperationException)
+        // ArgumentException: a lone surrogate in the .NET string cannot even be read as JSON.
+        catch (Exception exception) when (exception is JsonException or FormatException or InvalidOperationException or ArgumentException)
         {
             error = exception.Message;
             return false;

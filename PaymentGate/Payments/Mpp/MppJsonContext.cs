@@ -14,6 +14,8 @@ public sealed partial class MppJsonContext : JsonSerializerContext
 {
     public static MppJsonContext Strict { get; } = new(new JsonSerializerOptions
     {
+        // A client's JSON null where the type requires a value ("id":null) is refused, not passed on to code that trusts the type.
+        RespectNullableAnnotations = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         PropertyNameCaseInsensitive = false,

@@ -111,6 +111,8 @@ public static class PaymentCredentials
             using var document = JsonDocument.Parse(bytes, DocumentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return Fail(CredentialError.InvalidShape, "credential JSON is not an object");
+            if (!JsonInput.HasOnlyWellFormedStrings(document.RootElement))
+                return Fail(CredentialError.InvalidJson, "credential JSON has a \\u escape that is no character (a lone surrogate)");
             try
             {
                 var credential = document.RootElement.Deserialize(MppJsonContext.Strict.PaymentCredential);
@@ -120,10 +122,11 @@ public static class PaymentCredentials
             }
             catch (JsonException exception)
             {
-                return Fail(CredentialError.InvalidShape, $"credential JSON has the wrong shape: {exception.Message}");
+                return Fail(CredentialError.InvalidShape, $"credential JSON has the wrong shape: {JsonInput.DescribeShapeError(exception)}");
             }
         }
-        catch (JsonException exception)
+        // InvalidOperationException: a property name that is a lone surrogate escape ("\udfff") throws from the duplicate check.
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
             return Fail(CredentialError.InvalidJson, $"credential is not valid UTF-8 JSON: {exception.Message}");
         }

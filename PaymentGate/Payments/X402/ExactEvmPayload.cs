@@ -37,11 +37,11 @@ public sealed record ExactEvmPayload
         }
         try
         {
-            exactPayload = payload.Deserialize(X402JsonContext.Strict.ExactEvmPayload);
+            exactPayload = payload.Deserialize(X402JsonContext.Input.ExactEvmPayload);
         }
         catch (JsonException exception)
         {
-            error = $"payload is not an exact EVM payload: {exception.Message}";
+            error = $"payload is not an exact EVM payload: {JsonInput.DescribeShapeError(exception)}";
             return false;
         }
         error = exactPayload is null ? "payload is null" : null;

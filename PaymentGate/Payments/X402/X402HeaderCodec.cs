@@ -84,12 +84,12 @@ public static class X402HeaderCodec
 
         if (version == 1)
         {
-            var v1 = Deserialize(root, X402JsonContext.Strict.PaymentPayloadV1);
+            var v1 = Deserialize(root, X402JsonContext.Input.PaymentPayloadV1);
             return v1.Succeeded
                 ? HeaderDecodeResult<DecodedPaymentPayload>.Ok(new(1, v1.Value, null))
                 : HeaderDecodeResult<DecodedPaymentPayload>.Fail(v1.Error!.Value, v1.Message!);
         }
-        var v2 = Deserialize(root, X402JsonContext.Strict.PaymentPayload);
+        var v2 = Deserialize(root, X402JsonContext.Input.PaymentPayload);
         return v2.Succeeded
             ? HeaderDecodeResult<DecodedPaymentPayload>.Ok(new(2, null, v2.Value))
             : HeaderDecodeResult<DecodedPaymentPayload>.Fail(v2.Error!.Value, v2.Message!);
@@ -147,13 +147,16 @@ public static class X402HeaderCodec
         {
             // Utf8JsonReader refuses trailing content after the value.
             var document = JsonDocument.Parse(bytes, DocumentOptions);
-            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            if (document.RootElement.ValueKind == JsonValueKind.Object && JsonInput.HasOnlyWellFormedStrings(document.RootElement))
                 return document;
+            (error, message) = document.RootElement.ValueKind == JsonValueKind.Object
+                ? (HeaderDecodeError.InvalidJson, "header JSON has a \\u escape that is no character (a lone surrogate)")
+                : (HeaderDecodeError.InvalidShape, "header JSON is not an object");
             document.Dispose();
-            (error, message) = (HeaderDecodeError.InvalidShape, "header JSON is not an object");
             return null;
         }
-        catch (JsonException exception)
+        // InvalidOperationException: a property name that is a lone surrogate escape ("\udfff") throws from the duplicate check.
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
             (error, message) = (HeaderDecodeError.InvalidJson, $"header is not valid UTF-8 JSON: {exception.Message}");
             return null;
@@ -171,7 +174,7 @@ public static class X402HeaderCodec
         }
         catch (JsonException exception)
         {
-            return HeaderDecodeResult<T>.Fail(HeaderDecodeError.InvalidShape, $"header JSON has the wrong shape: {exception.Message}");
+            return HeaderDecodeResult<T>.Fail(HeaderDecodeError.InvalidShape, $"header JSON has the wrong shape: {JsonInput.DescribeShapeError(exception)}");
         }
     }
 

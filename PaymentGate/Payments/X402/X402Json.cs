@@ -21,7 +21,7 @@ public static class X402Json
         }
         catch (JsonException exception)
         {
-            error = exception.Message;
+            error = JsonInput.DescribeShapeError(exception);
             return false;
         }
     }
@@ -30,18 +30,18 @@ public static class X402Json
     public static bool TryReadV2(FacilitatorRequest request, out PaymentPayload? payload, out PaymentRequirements? requirements, out string? error)
     {
         requirements = null;
-        if (!TryDeserialize(request.PaymentPayload, X402JsonContext.Strict.PaymentPayload, out payload, out error))
+        if (!TryDeserialize(request.PaymentPayload, X402JsonContext.Input.PaymentPayload, out payload, out error))
             return false;
-        return TryDeserialize(request.PaymentRequirements, X402JsonContext.Strict.PaymentRequirements, out requirements, out error);
+        return TryDeserialize(request.PaymentRequirements, X402JsonContext.Input.PaymentRequirements, out requirements, out error);
     }
 
     /// <summary>Reads a v1 facilitator request's payload and requirements.</summary>
     public static bool TryReadV1(FacilitatorRequest request, out PaymentPayloadV1? payload, out PaymentRequirementsV1? requirements, out string? error)
     {
         requirements = null;
-        if (!TryDeserialize(request.PaymentPayload, X402JsonContext.Strict.PaymentPayloadV1, out payload, out error))
+        if (!TryDeserialize(request.PaymentPayload, X402JsonContext.Input.PaymentPayloadV1, out payload, out error))
             return false;
-        return TryDeserialize(request.PaymentRequirements, X402JsonContext.Strict.PaymentRequirementsV1, out requirements, out error);
+        return TryDeserialize(request.PaymentRequirements, X402JsonContext.Input.PaymentRequirementsV1, out requirements, out error);
     }
 
     public static VerifyRequest VerifyRequestFor(PaymentPayload payload, PaymentRequirements requirements) => new()

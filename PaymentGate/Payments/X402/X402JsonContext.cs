@@ -30,8 +30,15 @@ public sealed partial class X402JsonContext : JsonSerializerContext
 {
     public static X402JsonContext Strict { get; } = new(CreateStrictOptions());
 
-    private static JsonSerializerOptions CreateStrictOptions() => new()
+    /// <summary>
+    /// <see cref="Strict"/> that also refuses a JSON null where the type requires a value (<c>"accepted":null</c>): for reading
+    /// what clients send (payment headers, facilitator requests), so that no null reaches code that trusts the type.
+    /// </summary>
+    public static X402JsonContext Input { get; } = new(CreateStrictOptions(respectNullableAnnotations: true));
+
+    private static JsonSerializerOptions CreateStrictOptions(bool respectNullableAnnotations = false) => new()
     {
+        RespectNullableAnnotations = respectNullableAnnotations,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         PropertyNameCaseInsensitive = false,
