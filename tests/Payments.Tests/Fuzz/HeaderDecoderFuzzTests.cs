@@ -67,8 +67,8 @@ public sealed class HeaderDecoderFuzzTests
             return;
         EvmAddress.TryParse(exact!.Authorization.From, out _, out _);
         Bytes32.TryParse(exact.Authorization.Nonce, out _);
-        Price.TryParseUInt256(exact.Authorization.ValidBefore, out _);
-        Price.TryParseUInt256(exact.Authorization.Value, out _);
+        AtomicAmount.TryParseUInt256(exact.Authorization.ValidBefore, out _);
+        AtomicAmount.TryParseUInt256(exact.Authorization.Value, out _);
     }
 
     static IEnumerable<JsonElement> MppVariants => MppFixtures.EnumerateArray();
