@@ -11,7 +11,7 @@ namespace Sessions.ServiceDefaults.Errors;
 /// problem naming the field, never the framework's message (it names the endpoint's parameter types).
 /// Binding throws in every environment (<c>RouteHandlerOptions.ThrowOnBadRequest</c>) so this sees the cause.
 /// </summary>
-internal static partial class BadRequestProblems
+public static partial class BadRequestProblems
 {
     public static IResult For(BadHttpRequestException exception)
     {

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.Payments.Crypto;
 using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Mandates;
 
@@ -160,5 +161,5 @@ public static class MandatesApi
             ? TypedResults.Ok(new ReleaseResponse(idempotencyKey, true))
             : MandateProblems.ChargeNotFound(idempotencyKey);
 
-    static ValidationProblem Invalid(Dictionary<string, string[]> errors) => TypedResults.ValidationProblem(errors, title: "Invalid mandate request");
+    static ValidationProblem Invalid(Dictionary<string, string[]> errors) => Problems.Invalid(errors, "Invalid mandate request");
 }

@@ -81,6 +81,19 @@ public sealed class BodyBindingProblemTests
         await SendAsync(app, body, "application/json", HttpStatusCode.BadRequest, "invalid-json");
     }
 
+    // Which of two same-named members counts would be the reader's choice (last one wins, case-insensitively): refused.
+    [Theory]
+    [InlineData("Production", "{\"deposit\":\"1\",\"deposit\":\"2\"}", "deposit")]
+    [InlineData("Development", "{\"deposit\":\"1\",\"DEPOSIT\":\"2\"}", "DEPOSIT")]
+    public async Task Repeated_member_is_refused_naming_it(string environment, string body, string field)
+    {
+        await using var app = await StartAsync(environment);
+
+        var problem = await SendAsync(app, body, "application/json", HttpStatusCode.BadRequest, "invalid-field");
+
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+    }
+
     [Theory]
     [InlineData("Development")]
     [InlineData("Production")]
