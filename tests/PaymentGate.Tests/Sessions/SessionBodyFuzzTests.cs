@@ -1,4 +1,3 @@
-using System.Text;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Testing;
 using Sessions.Testing.Fuzz;
@@ -13,7 +12,6 @@ public sealed class SessionBodyFuzzTests(InfrastructureFixture infrastructure) :
     const int Seed = 13_0004;
     const int HttpSample = 250;
     SessionGateHarness _gate = null!;
-    static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync() => _gate = await SessionGateHarness.StartAsync(infrastructure);
 
@@ -39,14 +37,7 @@ public sealed class SessionBodyFuzzTests(InfrastructureFixture infrastructure) :
         Assert.InRange(bound, 500, 9_500); // both kinds of case were exercised
 
         var (gateRows, sessionRows) = (await JsonFuzzOracle.RowsAsync(_gate.GateDatabase), await JsonFuzzOracle.RowsAsync(_gate.SessionsDatabase));
-        var fuzz = new JsonFuzz(seed + 100);
-        var index = 0;
-        foreach (var body in fuzz.Cases(valid, HttpSample))
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            using var response = await _gate.Http.SendAsync(request, Ct);
-            await JsonFuzzOracle.AssertSafeAsync(response, fuzz, index++, body);
-        }
+        await JsonBodyHttpFuzz.RunAsync(_gate.Http, HttpMethod.Post, path, valid, seed + 100, HttpSample);
         Assert.Equal(gateRows, await JsonFuzzOracle.RowsAsync(_gate.GateDatabase));
         Assert.Equal(sessionRows, await JsonFuzzOracle.RowsAsync(_gate.SessionsDatabase));
     }
