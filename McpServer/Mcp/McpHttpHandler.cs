@@ -89,7 +89,18 @@ public static class McpHttpHandler
             message.Context.ProtocolVersion = version;
         }
 
-        await ServeAsync(context, message, perRequest, catalog, loggerFactory);
+        try
+        {
+            await ServeAsync(context, message, perRequest, catalog, loggerFactory);
+        }
+        catch (JsonException) when (!context.Response.HasStarted)
+        {
+            // The SDK reads a method's params into its own types while starting to answer (initialize without capabilities...).
+            context.Response.Headers.Remove("Content-Type");
+            context.Response.Headers.Remove("Content-Encoding");
+            await ProblemAsync(context, StatusCodes.Status400BadRequest, "invalid-params", "Invalid params",
+                "Bad Request: the params of this request do not have the shape its method needs.", (int)McpErrorCode.InvalidParams, requestId);
+        }
     }
 
     static async Task ServeAsync(HttpContext context, JsonRpcMessage message, bool perRequest, McpToolCatalog catalog, ILoggerFactory loggerFactory)
@@ -161,38 +172,39 @@ public static class McpHttpHandler
         return options;
     }
 
-    /// <summary>
-    /// The one JSON-RPC message of the body, or null once a 400 (JSON-RPC Invalid Request) is written: not JSON, not a
-    /// message, or a member name repeated exactly or in another case (which one counts is ambiguous, and the gate priced
-    /// the call by one of them). Never the reader's own message: it names the SDK's types.
-    /// </summary>
+    /// <summary>The one JSON-RPC message of the body, or null once a 400 (JSON-RPC Invalid Request) is written.</summary>
     static async Task<JsonRpcMessage?> ReadMessageAsync(HttpContext context)
     {
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-        JsonRpcMessage? message = null;
-        var node = UnambiguousJson.TryParse(body, out var ambiguous);
-        if (node is JsonObject)
-        {
-            try
-            {
-                message = JsonSerializer.Deserialize(body.Span,
-                    (System.Text.Json.Serialization.Metadata.JsonTypeInfo<JsonRpcMessage>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)));
-            }
-            catch (Exception exception) when (exception is JsonException or ArgumentException or FormatException or InvalidOperationException
-                                                  or NotSupportedException or OverflowException)
-            {
-                // The SDK's converters throw more than JsonException on members of the wrong shape: all are the client's fault.
-            }
-        }
-        if (message is not null)
+        if (TryReadMessage(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), out var ambiguous) is { } message)
             return message;
         await ProblemAsync(context, StatusCodes.Status400BadRequest, InvalidMessageCode, "Invalid JSON-RPC message",
             "Bad Request: The POST body did not contain a valid JSON-RPC message" + (ambiguous
                 ? ": a member name is repeated (member names must be unique, also ignoring case)."
                 : ": send one JSON-RPC 2.0 request, notification or response object."), (int)McpErrorCode.InvalidRequest);
         return null;
+    }
+
+    /// <summary>
+    /// The body's one JSON-RPC message, or null: not JSON, not a message, or a member name repeated exactly or in another case
+    /// (<paramref name="ambiguous"/>: which one counts is the reader's choice, and the gate priced the call by one of them).
+    /// Never throws for any body (the SDK's converters throw more than JsonException on members of the wrong shape).
+    /// </summary>
+    public static JsonRpcMessage? TryReadMessage(ReadOnlyMemory<byte> body, out bool ambiguous)
+    {
+        if (UnambiguousJson.TryParse(body, out ambiguous) is not JsonObject)
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize(body.Span,
+                (System.Text.Json.Serialization.Metadata.JsonTypeInfo<JsonRpcMessage>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)));
+        }
+        catch (Exception exception) when (exception is JsonException or ArgumentException or FormatException or InvalidOperationException
+                                              or NotSupportedException or OverflowException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The envelope checks of the SDK for the 2026-07-28 revision; null when the message is fine.</summary>

@@ -123,6 +123,20 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
         Assert.DoesNotContain("\"k\"", JsonSerializer.Serialize(list.Content));
     }
 
+    // Found by McpJsonRpcFuzzTests: the SDK reads initialize's params into its own type while answering; a missing required
+    // member was a 500 naming that type.
+    [Fact]
+    public async Task Initialize_without_capabilities_is_invalid_params()
+    {
+        var problem = await ProblemAsync(await SendAsync(Post(
+            """{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":"2025-11-25","clientInfo":{"name":"raw","version":"1"}}}""")),
+            HttpStatusCode.BadRequest);
+
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidParams, problem.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(3, problem.GetProperty("id").GetInt32());
+        Assert.DoesNotContain("ModelContextProtocol", problem.GetRawText());
+    }
+
     [Fact]
     public async Task A_body_that_is_not_json_is_415()
     {
