@@ -12,7 +12,7 @@ public static class UnambiguousJson
 {
     static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
 
-    /// <summary>The parsed body, or null when it is not JSON (<paramref name="ambiguous"/> false) or repeats a member name,
+    /// <summary>The parsed body, or null when it is not JSON, or not writable JSON (<paramref name="ambiguous"/> false), or repeats a member name,
     /// exactly or in another case (<paramref name="ambiguous"/> true).</summary>
     public static JsonNode? TryParse(ReadOnlyMemory<byte> utf8, out bool ambiguous)
     {
@@ -28,8 +28,10 @@ public static class UnambiguousJson
                 }
             return JsonNode.Parse(utf8.Span, documentOptions: Options);
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a name or string escaping half a surrogate pair ("\ud800"), which no writer can
+            // write back (the gate re-serialises the message it forwards).
             return null;
         }
     }
@@ -49,6 +51,9 @@ public static class UnambiguousJson
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())
                     if (HasRepeatedNames(item)) return true;
+                return false;
+            case JsonValueKind.String:
+                _ = element.GetString(); // throws InvalidOperationException for an unpaired surrogate escape
                 return false;
             default:
                 return false;
