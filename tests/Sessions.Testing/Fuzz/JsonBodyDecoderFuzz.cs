@@ -55,4 +55,27 @@ public static class JsonBodyDecoderFuzz
         }
         return bound;
     }
+
+    /// <summary>
+    /// Fuzzes a reader that must never throw for any body (it answers "not a message" instead): <paramref name="read"/> gets
+    /// the UTF-8 bytes and says whether it read a message. Returns how many it read.
+    /// </summary>
+    public static int RunReader(IReadOnlyList<string> valid, int seed, Func<byte[], bool> read, int count = 10_000)
+    {
+        var fuzz = new JsonFuzz(seed);
+        var (index, accepted) = (0, 0);
+        foreach (var body in fuzz.Cases(valid, count))
+        {
+            try
+            {
+                if (read(Encoding.UTF8.GetBytes(body))) accepted++;
+            }
+            catch (Exception exception)
+            {
+                Assert.Fail($"seed {seed} case {index}: {body} escaped as {exception.GetType().Name}: {exception.Message}");
+            }
+            index++;
+        }
+        return accepted;
+    }
 }
