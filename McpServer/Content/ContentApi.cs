@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.McpServer.Storage;
 using Sessions.Redis;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.McpServer.Content;
 
@@ -127,8 +128,8 @@ public static class ContentApi
         catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
         {
             context.HttpContext.Response.Headers.RetryAfter = "1";
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Content store unavailable",
-                detail: "The content store (Redis) did not answer; try again shortly.");
+            return Problems.Coded(StatusCodes.Status503ServiceUnavailable, "content-store-unavailable", "Content store unavailable",
+                "The content store (Redis) did not answer; try again shortly.");
         }
         catch (SessionValueTooLargeException e)
         {
@@ -137,11 +138,11 @@ public static class ContentApi
     }
 
     static ProblemHttpResult BadRequest(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid content request", detail: detail);
+        Problems.Coded(StatusCodes.Status400BadRequest, "invalid-content-request", "Invalid content request", detail);
 
     static ProblemHttpResult NotFound(string key) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such key", detail: ContentRules.NotFound(key));
+        Problems.Coded(StatusCodes.Status404NotFound, "key-not-found", "No such key", ContentRules.NotFound(key));
 
     static ProblemHttpResult TooLarge(long size) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Value too large", detail: ContentRules.TooLarge(size));
+        Problems.Coded(StatusCodes.Status413PayloadTooLarge, "value-too-large", "Value too large", ContentRules.TooLarge(size));
 }

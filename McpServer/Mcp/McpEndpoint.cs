@@ -44,7 +44,7 @@ public static class McpEndpoint
         mcp.MapMethods("", [HttpMethods.Get, HttpMethods.Delete], (HttpContext context) =>
         {
             context.Response.Headers.Allow = HttpMethods.Post;
-            return McpHttpHandler.Problem(StatusCodes.Status405MethodNotAllowed, "Method Not Allowed",
+            return McpHttpHandler.Problem(StatusCodes.Status405MethodNotAllowed, "method-not-allowed", "Method Not Allowed",
                 "Method Not Allowed: this MCP server is stateless; it has no sessions, so there is no stream to open (GET) or session to end (DELETE). Use POST.");
         }).AddEndpointFilter(ValidateOrigin);
         mcp.MapGet("/pricing", (McpToolCatalog catalog) => TypedResults.Ok(new PricingResponse(catalog.Pricing)));
@@ -61,7 +61,7 @@ public static class McpEndpoint
         if (origin.Length == 0) return await next(invocation);
         var allowed = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<McpOptions>>().Value.AllowedOrigins;
         if (allowed.Contains(origin, StringComparer.OrdinalIgnoreCase) || IsSameOrigin(context.Request, origin)) return await next(invocation);
-        return McpHttpHandler.Problem(StatusCodes.Status403Forbidden, "Origin not allowed",
+        return McpHttpHandler.Problem(StatusCodes.Status403Forbidden, "origin-not-allowed", "Origin not allowed",
             $"Forbidden: the origin '{origin}' may not call this MCP server (configure {McpOptions.SectionName}:AllowedOrigins).");
     }
 

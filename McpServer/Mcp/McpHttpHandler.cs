@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.Features;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using Sessions.ServiceDefaults.Errors;
+using Sessions.ServiceDefaults.Json;
 
 namespace Sessions.McpServer.Mcp;
 
@@ -22,6 +24,7 @@ public static class McpHttpHandler
     public const string ProtocolVersionHeader = "MCP-Protocol-Version";
     const string MethodHeader = "Mcp-Method";
     const string NameHeader = "Mcp-Name";
+    const string InvalidMessageCode = "invalid-json-rpc";
 
     /// <summary>The 2026-07-28 revision: no initialize handshake, no sessions, metadata in every request's <c>_meta</c>.</summary>
     public const string PerRequestMetadataVersion = "2026-07-28";
@@ -38,42 +41,25 @@ public static class McpHttpHandler
         var accept = context.Request.GetTypedHeaders().Accept;
         if (!accept.Any(a => a.MatchesMediaType("application/json")) || !accept.Any(a => a.MatchesMediaType("text/event-stream")))
         {
-            await ProblemAsync(context, StatusCodes.Status406NotAcceptable, "Not Acceptable",
+            await ProblemAsync(context, StatusCodes.Status406NotAcceptable, "not-acceptable", "Not Acceptable",
                 "Not Acceptable: Client must accept both application/json and text/event-stream");
             return;
         }
         if (!context.Request.HasJsonContentType())
         {
-            await ProblemAsync(context, StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type",
+            await ProblemAsync(context, StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMediaType, "Unsupported Media Type",
                 "The POST body must be one JSON-RPC message with Content-Type: application/json.");
             return;
         }
 
-        JsonRpcMessage? message;
-        try
-        {
-            message = await context.Request.ReadFromJsonAsync(
-                (System.Text.Json.Serialization.Metadata.JsonTypeInfo<JsonRpcMessage>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)),
-                context.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            await ProblemAsync(context, StatusCodes.Status400BadRequest, "Invalid JSON-RPC message",
-                $"Bad Request: The POST body did not contain a valid JSON-RPC message: {e.Message}", (int)McpErrorCode.InvalidRequest);
+        if (await ReadMessageAsync(context) is not { } message)
             return;
-        }
-        if (message is null)
-        {
-            await ProblemAsync(context, StatusCodes.Status400BadRequest, "Invalid JSON-RPC message",
-                "Bad Request: The POST body did not contain a valid JSON-RPC message.", (int)McpErrorCode.InvalidRequest);
-            return;
-        }
 
         var requestId = message is JsonRpcRequest request ? request.Id : default;
         var version = context.Request.Headers[ProtocolVersionHeader].ToString();
         if (version.Length > 0 && !SupportedProtocolVersions.Contains(version))
         {
-            await ProblemAsync(context, StatusCodes.Status400BadRequest, "Unsupported protocol version",
+            await ProblemAsync(context, StatusCodes.Status400BadRequest, "unsupported-protocol-version", "Unsupported protocol version",
                 $"Bad Request: The MCP-Protocol-Version header value '{version}' is not supported.", (int)McpErrorCode.UnsupportedProtocolVersion, requestId,
                 new JsonObject { ["supported"] = new JsonArray([.. SupportedProtocolVersions.Select(v => JsonValue.Create(v))]), ["requested"] = version });
             return;
@@ -81,19 +67,19 @@ public static class McpHttpHandler
         var perRequest = version == PerRequestMetadataVersion;
         if (CheckEnvelope(context, message, version) is { } envelope)
         {
-            await ProblemAsync(context, StatusCodes.Status400BadRequest, "Invalid MCP request", envelope.Message, envelope.Code, requestId);
+            await ProblemAsync(context, StatusCodes.Status400BadRequest, "invalid-mcp-request", "Invalid MCP request", envelope.Message, envelope.Code, requestId);
             return;
         }
         if (perRequest && message is JsonRpcRequest { Method: var removed } && RemovedPerRequestMethods.Contains(removed))
         {
-            await ProblemAsync(context, StatusCodes.Status404NotFound, "Method not found",
+            await ProblemAsync(context, StatusCodes.Status404NotFound, "method-not-found", "Method not found",
                 $"Method '{removed}' is not available on protocol version '{version}'.", (int)McpErrorCode.MethodNotFound, requestId);
             return;
         }
         // The 2026-07-28 revision has no sessions at all; older clients only send an id a stateful server gave them.
         if (!perRequest && context.Request.Headers[SessionIdHeader].ToString().Length > 0)
         {
-            await ProblemAsync(context, StatusCodes.Status400BadRequest, "Sessions not supported",
+            await ProblemAsync(context, StatusCodes.Status400BadRequest, "sessions-not-supported", "Sessions not supported",
                 "Bad Request: The Mcp-Session-Id header is not supported in stateless mode", requestId: requestId);
             return;
         }
@@ -103,7 +89,18 @@ public static class McpHttpHandler
             message.Context.ProtocolVersion = version;
         }
 
-        await ServeAsync(context, message, perRequest, catalog, loggerFactory);
+        try
+        {
+            await ServeAsync(context, message, perRequest, catalog, loggerFactory);
+        }
+        catch (JsonException) when (!context.Response.HasStarted)
+        {
+            // The SDK reads a method's params into its own types while starting to answer (initialize without capabilities...).
+            context.Response.Headers.Remove("Content-Type");
+            context.Response.Headers.Remove("Content-Encoding");
+            await ProblemAsync(context, StatusCodes.Status400BadRequest, "invalid-params", "Invalid params",
+                "Bad Request: the params of this request do not have the shape its method needs.", (int)McpErrorCode.InvalidParams, requestId);
+        }
     }
 
     static async Task ServeAsync(HttpContext context, JsonRpcMessage message, bool perRequest, McpToolCatalog catalog, ILoggerFactory loggerFactory)
@@ -175,6 +172,41 @@ public static class McpHttpHandler
         return options;
     }
 
+    /// <summary>The one JSON-RPC message of the body, or null once a 400 (JSON-RPC Invalid Request) is written.</summary>
+    static async Task<JsonRpcMessage?> ReadMessageAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        if (TryReadMessage(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), out var ambiguous) is { } message)
+            return message;
+        await ProblemAsync(context, StatusCodes.Status400BadRequest, InvalidMessageCode, "Invalid JSON-RPC message",
+            "Bad Request: The POST body did not contain a valid JSON-RPC message" + (ambiguous
+                ? ": a member name is repeated (member names must be unique, also ignoring case)."
+                : ": send one JSON-RPC 2.0 request, notification or response object."), (int)McpErrorCode.InvalidRequest);
+        return null;
+    }
+
+    /// <summary>
+    /// The body's one JSON-RPC message, or null: not JSON, not a message, or a member name repeated exactly or in another case
+    /// (<paramref name="ambiguous"/>: which one counts is the reader's choice, and the gate priced the call by one of them).
+    /// Never throws for any body (the SDK's converters throw more than JsonException on members of the wrong shape).
+    /// </summary>
+    public static JsonRpcMessage? TryReadMessage(ReadOnlyMemory<byte> body, out bool ambiguous)
+    {
+        if (UnambiguousJson.TryParse(body, out ambiguous) is not JsonObject)
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize(body.Span,
+                (System.Text.Json.Serialization.Metadata.JsonTypeInfo<JsonRpcMessage>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)));
+        }
+        catch (Exception exception) when (exception is JsonException or ArgumentException or FormatException or InvalidOperationException
+                                              or NotSupportedException or OverflowException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The envelope checks of the SDK for the 2026-07-28 revision; null when the message is fine.</summary>
     static JsonRpcErrorDetail? CheckEnvelope(HttpContext context, JsonRpcMessage message, string version)
     {
@@ -231,11 +263,12 @@ public static class McpHttpHandler
     }
 
     /// <summary>problem+json that is also the SDK's JSON-RPC error (<c>jsonrpc</c>, <c>id</c>, <c>error</c>), for either kind of client.</summary>
-    internal static IResult Problem(int status, string title, string detail, int code = -32000, RequestId requestId = default, JsonNode? data = null)
+    internal static IResult Problem(int status, string problemCode, string title, string detail, int code = -32000, RequestId requestId = default,
+        JsonNode? data = null)
     {
         var error = new JsonObject { ["code"] = code, ["message"] = detail };
         if (data is not null) error["data"] = data;
-        return TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?>
+        return Problems.Coded(status, problemCode, title, detail, new Dictionary<string, object?>
         {
             ["jsonrpc"] = "2.0",
             ["id"] = JsonSerializer.SerializeToNode(requestId, McpJsonUtilities.DefaultOptions),
@@ -243,7 +276,7 @@ public static class McpHttpHandler
         });
     }
 
-    static Task ProblemAsync(HttpContext context, int status, string title, string detail, int code = -32000,
+    static Task ProblemAsync(HttpContext context, int status, string problemCode, string title, string detail, int code = -32000,
         RequestId requestId = default, JsonNode? data = null) =>
-        Problem(status, title, detail, code, requestId, data).ExecuteAsync(context);
+        Problem(status, problemCode, title, detail, code, requestId, data).ExecuteAsync(context);
 }

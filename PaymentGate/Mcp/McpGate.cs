@@ -6,6 +6,7 @@ using Sessions.PaymentGate.Mpp;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Sessions;
+using Sessions.ServiceDefaults.Errors;
 using Sessions.Payments.X402;
 using Yarp.ReverseProxy.Model;
 
@@ -35,11 +36,19 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
         var body = await ReadBodyAsync(context);
         if (body is null)
             return;
-        var request = McpRequest.TryParse(body, out var isBatch);
+        var request = McpRequest.TryParse(body, out var isBatch, out var ambiguous);
+        if (ambiguous)
+        {
+            // Which of two same-named members counts is the reader's choice: refused here, so no price is looked up for one
+            // tool while the server runs another (McpServer refuses such a message too).
+            await WriteJsonRpcErrorAsync(context, StatusCodes.Status400BadRequest, null, -32600, "invalid-json-rpc", "Invalid Request",
+                "A member name is repeated (member names must be unique, also ignoring case); nothing was forwarded or charged.");
+            return;
+        }
         if (isBatch)
         {
             // One message per POST (the server says so too); the gate will not price a batch it would have to split.
-            await WriteJsonRpcErrorAsync(context, StatusCodes.Status400BadRequest, null, -32600, "Invalid Request",
+            await WriteJsonRpcErrorAsync(context, StatusCodes.Status400BadRequest, null, -32600, "batch-not-supported", "Invalid Request",
                 "Batches are not supported: send one JSON-RPC message per POST.");
             return;
         }
@@ -65,7 +74,8 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
             // Fail closed: without its price a tool call is neither forwarded unpaid nor guessed at.
             LogPricesUnknown(route.Service, toolName);
             context.Response.Headers.RetryAfter = "5";
-            await WriteJsonRpcErrorAsync(context, StatusCodes.Status503ServiceUnavailable, request.Id, -32603, "Tool prices unavailable",
+            await WriteJsonRpcErrorAsync(context, StatusCodes.Status503ServiceUnavailable, request.Id, -32603, "tool-prices-unavailable",
+                "Tool prices unavailable",
                 $"The gate cannot learn the price of '{toolName}' from {route.Service} right now; nothing was forwarded or charged. Retry later.");
             return;
         }
@@ -194,7 +204,7 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
     }
 
     static Task TooLargeAsync(HttpContext context, int max) =>
-        WriteJsonRpcErrorAsync(context, StatusCodes.Status413PayloadTooLarge, null, -32600, "MCP request too large",
+        WriteJsonRpcErrorAsync(context, StatusCodes.Status413PayloadTooLarge, null, -32600, "mcp-request-too-large", "MCP request too large",
             $"The gate reads MCP requests of at most {max} bytes.");
 
     /// <summary>What YARP forwards from now on: exactly these bytes.</summary>
@@ -214,11 +224,10 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
     }
 
     /// <summary>problem+json that is also the JSON-RPC error (as McpServer answers), so both kinds of client understand it.</summary>
-    static Task WriteJsonRpcErrorAsync(HttpContext context, int status, JsonNode? id, int code, string title, string detail)
+    static Task WriteJsonRpcErrorAsync(HttpContext context, int status, JsonNode? id, int code, string problemCode, string title, string detail)
     {
         context.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: McpToolCall.JsonRpcError(id, code, $"{title}: {detail}"))
-            .ExecuteAsync(context);
+        return Problems.WriteAsync(context, status, problemCode, title, detail, McpToolCall.JsonRpcError(id, code, $"{title}: {detail}"));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "tools/call {Tool} refused with 503: the tool prices of {Service} are unknown")]

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sessions.ServiceDefaults.Json;
 
 namespace Sessions.PaymentGate.Mcp;
 
@@ -24,8 +25,6 @@ public sealed class McpRequest
     /// <summary>How the gate writes JSON-RPC: quotes and apostrophes in texts stay readable (the bodies are JSON, never HTML).</summary>
     public static readonly JsonSerializerOptions WriteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
-
     readonly JsonObject _root;
 
     McpRequest(JsonObject root) => _root = root;
@@ -41,43 +40,15 @@ public sealed class McpRequest
     public string? ToolName => Method == "tools/call" && Id is not null && Params?["name"] is JsonValue n && n.TryGetValue<string>(out var name) ? name : null;
 
     /// <summary>
-    /// One JSON-RPC object, or null when the body is not one (bad JSON, repeated member names, a batch, a scalar): such bodies
-    /// are forwarded without any payer, so whatever the server makes of them, no priced tool runs for free.
+    /// One JSON-RPC object, or null when the body is not one (bad JSON, a batch, a scalar: such bodies are forwarded without
+    /// any payer, so whatever the server makes of them, no priced tool runs for free) or repeats a member name
+    /// (<paramref name="ambiguous"/>: "name" twice, or "name" and "Name", would be priced by one and run by the other).
     /// </summary>
-    public static McpRequest? TryParse(ReadOnlyMemory<byte> body, out bool isBatch)
+    public static McpRequest? TryParse(ReadOnlyMemory<byte> body, out bool isBatch, out bool ambiguous)
     {
-        isBatch = false;
-        try
-        {
-            var node = JsonNode.Parse(body.Span, documentOptions: DocumentOptions);
-            isBatch = node is JsonArray;
-            // The server binds members case-insensitively (System.Text.Json web defaults, last one wins): a body with
-            // "name" and "Name" would be priced by one and run by the other, so it counts as no JSON-RPC object at all.
-            return node is JsonObject root && !HasCaseVariantMembers(root) ? new McpRequest(root) : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    static bool HasCaseVariantMembers(JsonNode? node)
-    {
-        switch (node)
-        {
-            case JsonObject o:
-                // Members are already unique ordinally (AllowDuplicateProperties = false): a case-insensitive set catches the rest.
-                var seen = o.Count > 1 ? new HashSet<string>(o.Count, StringComparer.OrdinalIgnoreCase) : null;
-                foreach (var (key, value) in o)
-                    if (seen is not null && !seen.Add(key) || HasCaseVariantMembers(value)) return true;
-                return false;
-            case JsonArray a:
-                foreach (var item in a)
-                    if (HasCaseVariantMembers(item)) return true;
-                return false;
-            default:
-                return false;
-        }
+        var node = UnambiguousJson.TryParse(body, out ambiguous);
+        isBatch = node is JsonArray;
+        return node is JsonObject root ? new McpRequest(root) : null;
     }
 
     /// <summary>Removes and returns <c>params._meta[key]</c> (a payment of either transport): upstreams never see payment proofs.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments.X402;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Paywall;
 
@@ -78,8 +79,8 @@ public static class PaywallResponses
         if (context.Features.Get<IPaidAnswerFormat>() is { } format)
             foreach (var (name, value) in format.ProblemEnvelope(StatusCodes.Status503ServiceUnavailable, $"{title}: {detail}", null))
                 extensions[name] = value;
-        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail, extensions: extensions)
-            .ExecuteAsync(context);
+        // The code is the title's words ("Payment store unavailable" -> payment-store-unavailable): the titles are constants.
+        return Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, title.ToLowerInvariant().Replace(' ', '-'), title, detail, extensions);
     }
 
     /// <summary>
@@ -105,7 +106,7 @@ public static class PaywallResponses
     public static Task WriteHeaderTooLargeAsync(HttpContext context, string headerName, int length, int limit)
     {
         context.Response.Clear();
-        return TypedResults.Problem(statusCode: StatusCodes.Status431RequestHeaderFieldsTooLarge, title: "Payment header too large",
-            detail: $"{headerName} is {length} characters; the gate accepts at most {limit}.").ExecuteAsync(context);
+        return Problems.WriteAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, "payment-header-too-large", "Payment header too large",
+            $"{headerName} is {length} characters; the gate accepts at most {limit}.");
     }
 }

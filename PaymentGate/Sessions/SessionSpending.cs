@@ -7,6 +7,7 @@ using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Redis;
 using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Sessions;
 
@@ -130,10 +131,8 @@ public sealed partial class SessionSpending(
         if (session is null)
         {
             LogUnusable(route.Name, "unknown session token on a free route");
-            await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unknown session token",
-                detail: $"The {TokenHeader} token is not a session of organisation '{route.Organization!.Id}'.",
-                type: "https://sessions.dev/problems/session-token-unknown",
-                extensions: new Dictionary<string, object?> { ["code"] = "session-token-unknown" }).ExecuteAsync(context);
+            await Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "session-token-unknown", "Unknown session token",
+                $"The {TokenHeader} token is not a session of organisation '{route.Organization!.Id}'.");
             return;
         }
         AddSessionHeaders(context, session.Id, () => null);

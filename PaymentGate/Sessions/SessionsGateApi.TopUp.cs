@@ -5,6 +5,7 @@ using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments;
 using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Sessions;
 
@@ -23,7 +24,7 @@ public static partial class SessionsGateApi
             errors["amount"] = [$"Required: a whole number of atomic units between 1 and {max}, as a decimal string."];
         if (errors.Count > 0)
         {
-            await TypedResults.ValidationProblem(errors, title: "Invalid top-up").ExecuteAsync(context);
+            await Problems.Invalid(errors, "Invalid top-up").ExecuteAsync(context);
             return;
         }
 
@@ -38,7 +39,7 @@ public static partial class SessionsGateApi
             var current = await api.GetAsync(organization.Id, attempt.Payer, id, context.RequestAborted);
             if (!current.IsSuccess)
             {
-                await Problem(context, 404, "Session not found", $"No session {id} of payer {attempt.Payer} at '{organization.Id}'; nothing was charged.");
+                await Problems.WriteAsync(context, 404, "session-not-found", "Session not found", $"No session {id} of payer {attempt.Payer} at '{organization.Id}'; nothing was charged.");
                 return;
             }
             var expiresAt = current.Body.GetProperty("expiresAt").GetDateTimeOffset();
@@ -52,7 +53,7 @@ public static partial class SessionsGateApi
                     return;
                 if (redeemed is null)
                 {
-                    await Problem(context, 409, "Session cannot be topped up",
+                    await Problems.WriteAsync(context, 409, "session-not-topped-up", "Session cannot be topped up",
                         $"Session {id} is a {current.Text("kind")} session in state {current.Text("state")}, expiring {expiresAt:O}; nothing was charged.");
                     return;
                 }
@@ -120,13 +121,12 @@ public static partial class SessionsGateApi
         var paidBack = transaction is null
             ? $"the {amount} paid is owed back to you by {organization.Name} (payment {payment.PaymentId})"
             : $"the {amount} paid was refunded (ledger transaction {transaction})";
-        await TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Top-up refused and refunded",
-            detail: $"{refusalDetail ?? refusalCode} The top-up was not applied; {paidBack}.",
-            type: "https://sessions.dev/problems/topup-refunded",
-            extensions: new Dictionary<string, object?>
+        await Problems.WriteAsync(context, StatusCodes.Status409Conflict, "topup-refunded", "Top-up refused and refunded",
+            $"{refusalDetail ?? refusalCode} The top-up was not applied; {paidBack}.",
+            new Dictionary<string, object?>
             {
-                ["code"] = "topup-refunded", ["paymentId"] = payment.PaymentId, ["sessionCode"] = refusalCode,
+                ["paymentId"] = payment.PaymentId, ["sessionCode"] = refusalCode,
                 ["refund"] = new { amount = amount.ToString(CultureInfo.InvariantCulture), method, transaction },
-            }).ExecuteAsync(context);
+            });
     }
 }

@@ -9,6 +9,7 @@ using Sessions.PaymentGate.Pricing;
 using Sessions.ServiceDefaults.PayerContext;
 using Sessions.Payments;
 using Sessions.Payments.X402;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Sessions;
 
@@ -28,7 +29,7 @@ public static partial class SessionsGateApi
     public static IEndpointRouteBuilder MapGateSessions(this IEndpointRouteBuilder app)
     {
         // Literal endpoints win over the proxy's /api/sessions/{**rest} route (order 100): clients never reach SessionApi directly.
-        var sessions = app.MapGroup("/api/sessions");
+        var sessions = app.MapGroup("/api/sessions").AcceptAnyContentTypeAtRouting();
         sessions.MapPost("", OpenAsync).WithName("OpenSession");
         sessions.MapPost("/{id}/topup", TopUpAsync).WithName("TopUpSession");
         sessions.MapPost("/{id}/close", CloseAsync).WithName("CloseSession");
@@ -67,7 +68,7 @@ public static partial class SessionsGateApi
         }
         if (errors.Count > 0)
         {
-            await TypedResults.ValidationProblem(errors, title: "Invalid session request").ExecuteAsync(context);
+            await Problems.Invalid(errors, "Invalid session request").ExecuteAsync(context);
             return;
         }
 
@@ -152,7 +153,7 @@ public static partial class SessionsGateApi
                 transaction = await refunds.TransferAsync(owned.Organization, owned.Session.Payer, refunded, id, CancellationToken.None);
                 if (transaction is null)
                 {
-                    await Problem(context, 502, "Refund not transferred",
+                    await Problems.WriteAsync(context, 502, "refund-not-transferred", "Refund not transferred",
                         $"Session {id} is closed with {refunded} to refund, but {owned.Organization.PayTo} cannot cover it on the ledger; close again to retry.");
                     return;
                 }
@@ -199,7 +200,7 @@ public static partial class SessionsGateApi
                 return;
             if (await ResolveAsync(context, api, catalog, token!) is not { } owned)
             {
-                await Problem(context, 401, "Unknown session token", $"The {SessionSpending.TokenHeader} token is not a session here.");
+                await Problems.WriteAsync(context, 401, "session-token-unknown", "Unknown session token", $"The {SessionSpending.TokenHeader} token is not a session here.");
                 return;
             }
             var list = await api.ListAsync(owned.Organization.Id, owned.Session.Payer, context.Request.QueryString, context.RequestAborted);
@@ -221,7 +222,7 @@ public static partial class SessionsGateApi
             return null;
         if (await ResolveAsync(context, api, catalog, token!) is { } owned && owned.Session.Id == id)
             return owned;
-        await Problem(context, 404, "Session not found", $"No session {id} for this token.");
+        await Problems.WriteAsync(context, 404, "session-not-found", "Session not found", $"No session {id} for this token.");
         return null;
     }
 
@@ -229,7 +230,7 @@ public static partial class SessionsGateApi
     {
         if (SessionSpending.IsWellFormedToken(token))
             return true;
-        await Problem(context, 401, "Session token required", $"Send the session's token in the {SessionSpending.TokenHeader} header.");
+        await Problems.WriteAsync(context, 401, "session-token-required", "Session token required", $"Send the session's token in the {SessionSpending.TokenHeader} header.");
         return false;
     }
 
@@ -287,7 +288,4 @@ public static partial class SessionsGateApi
         (options.MinimumDeposit is { Length: > 0 } min ? ParseOr(min, 1) : organization.CheapestRoute ?? 1, ParseOr(options.MaximumDeposit, 1_000_000_000));
 
     static BigInteger ParseOr(string? text, BigInteger fallback) => AtomicAmount.TryParse(text, out var value) && !value.IsZero ? value : fallback;
-
-    static Task Problem(HttpContext context, int status, string title, string detail) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context);
 }

@@ -14,6 +14,11 @@ internal sealed class ProblemDetailsDeveloperPageExceptionFilter(IProblemDetails
     public async Task HandleExceptionAsync(ErrorContext errorContext, Func<ErrorContext, Task> next)
     {
         var httpContext = errorContext.HttpContext;
+        if (errorContext.Exception is BadHttpRequestException unreadable)
+        {
+            await BadRequestProblems.For(unreadable).ExecuteAsync(httpContext);
+            return;
+        }
         var status = errorContext.Exception is BadHttpRequestException badRequest ? badRequest.StatusCode : StatusCodes.Status500InternalServerError;
         httpContext.Response.StatusCode = status;
         var written = await problemDetailsService.TryWriteAsync(new ProblemDetailsContext

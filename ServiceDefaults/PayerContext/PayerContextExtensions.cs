@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -30,8 +31,8 @@ public static class PayerContextExtensions
     {
         builder.AddEndpointFilter(async (context, next) =>
             context.HttpContext.GetPayerContext() is null
-                ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Payment required at the gate",
-                    detail: "This endpoint serves a payer's own data and is reachable only through the payment gate.")
+                ? Problems.Coded(StatusCodes.Status401Unauthorized, "payer-context-required", "Payment required at the gate",
+                    "This endpoint serves a payer's own data and is reachable only through the payment gate.")
                 : await next(context));
         return builder;
     }
@@ -75,8 +76,7 @@ internal sealed class PayerContextStartupFilter : IStartupFilter
             string? error = header.Count > 1 ? "More than one payer context." : null;
             if (error is not null || !signer.TryVerify(header[0], out payer, out error))
             {
-                await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Invalid payer context",
-                    detail: error).ExecuteAsync(context);
+                await Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "payer-context-invalid", "Invalid payer context", error);
                 return;
             }
             context.SetPayerContext(payer!);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Ledger;
 
@@ -26,8 +27,8 @@ public static class ReconcileApi
         var sent = context.HttpContext.Request.Headers[AdminKeyHeader].ToString();
         // No key configured = no admin access at all; the comparison takes the same time whatever the sent key shares with it.
         if (string.IsNullOrEmpty(configured) || !CryptographicOperations.FixedTimeEquals(Hash(configured), Hash(sent)))
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Admin key required",
-                detail: $"Send the configured admin key in the {AdminKeyHeader} header.");
+            return Problems.Coded(StatusCodes.Status401Unauthorized, "admin-key-required", "Admin key required",
+                $"Send the configured admin key in the {AdminKeyHeader} header.");
         return await next(context);
     }
 

@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Mandates;
 
 /// <summary>problem+json answers of the mandate API, each with <c>code</c> (also the last segment of <c>type</c>).</summary>
 public static class MandateProblems
 {
-    const string TypePrefix = "https://sessions.dev/problems/";
-
     public static ProblemHttpResult InvalidConsent(SignatureCheck check, string signer) => Problem(
         check == SignatureCheck.Malformed ? StatusCodes.Status400BadRequest : StatusCodes.Status401Unauthorized, "invalid-consent", "Invalid consent",
         check == SignatureCheck.Malformed
@@ -82,10 +81,6 @@ public static class MandateProblems
         return extensions;
     }
 
-    static ProblemHttpResult Problem(int status, string code, string title, string detail, Dictionary<string, object?>? extensions = null)
-    {
-        extensions ??= [];
-        extensions["code"] = code;
-        return TypedResults.Problem(statusCode: status, title: title, detail: detail, type: TypePrefix + code, extensions: extensions);
-    }
+    static ProblemHttpResult Problem(int status, string code, string title, string detail, Dictionary<string, object?>? extensions = null) =>
+        Problems.Coded(status, code, title, detail, extensions);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.Payments.Crypto;
 using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Mandates;
 
@@ -183,5 +184,5 @@ public static class MandatesApi
             : MandateProblems.InvalidSignature(check, "The signature of ReadMandates(user, timestamp) does not recover to the mandate's user.");
     }
 
-    static ValidationProblem Invalid(Dictionary<string, string[]> errors) => TypedResults.ValidationProblem(errors, title: "Invalid mandate request");
+    static ValidationProblem Invalid(Dictionary<string, string[]> errors) => Problems.Invalid(errors, "Invalid mandate request");
 }

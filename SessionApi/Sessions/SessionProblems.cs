@@ -1,5 +1,6 @@
 using System.Numerics;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Sessions;
 
@@ -9,8 +10,6 @@ namespace Sessions.SessionApi.Sessions;
 /// </summary>
 public static class SessionProblems
 {
-    const string TypePrefix = "https://sessions.dev/problems/";
-
     public static ProblemHttpResult InsufficientBalance(Session session, BigInteger price) => Problem(StatusCodes.Status402PaymentRequired,
         "insufficient-balance", "Insufficient session balance",
         $"The session's balance {session.Balance} does not cover the price {price}; top it up or pay per request.",
@@ -49,10 +48,6 @@ public static class SessionProblems
     public static ProblemHttpResult PayerMismatch() => Problem(StatusCodes.Status403Forbidden, "payer-mismatch", "Payer mismatch",
         "The payer and organisation of the session must be those of the payer context.");
 
-    static ProblemHttpResult Problem(int status, string code, string title, string detail, Dictionary<string, object?>? extensions = null)
-    {
-        extensions ??= [];
-        extensions["code"] = code;
-        return TypedResults.Problem(statusCode: status, title: title, detail: detail, type: TypePrefix + code, extensions: extensions);
-    }
+    static ProblemHttpResult Problem(int status, string code, string title, string detail, Dictionary<string, object?>? extensions = null) =>
+        Problems.Coded(status, code, title, detail, extensions);
 }

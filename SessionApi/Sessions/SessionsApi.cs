@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Sessions.SessionApi.Ledger;
 using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Sessions;
 
@@ -163,5 +164,5 @@ public static class SessionsApi
     }
 
     static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, title: "Invalid session request");
+        Problems.Invalid(errors, "Invalid session request");
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Sessions.SessionApi.Ledger;
 using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Webhooks;
 
@@ -60,7 +61,7 @@ public static class WebhooksApi
             errors["event"] = [$"One of {string.Join(", ", WebhookEvents.External.Order(StringComparer.Ordinal))}."];
         if (request.Data.ValueKind != JsonValueKind.Object)
             errors["data"] = ["Required: a JSON object (the envelope's data)."];
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
 
         var eventId = OutboxWriter.EventIdFor(request.Key!);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -75,7 +76,7 @@ public static class WebhooksApi
         CancellationToken cancellationToken)
     {
         var errors = Validate(request, out var url, out var events);
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         var (endpoint, secret) = await store.RegisterAsync(url!, events, request.Organization, cancellationToken);
         return TypedResults.Created($"/admin/webhooks/{endpoint.Id}",
             new RegisteredWebhook(endpoint.Id, endpoint.Url, secret, endpoint.Events, endpoint.Organization, endpoint.Active, endpoint.CreatedAt));
@@ -85,7 +86,7 @@ public static class WebhooksApi
         CancellationToken cancellationToken)
     {
         if (limit is < 1 or > MaxDeliveriesLimit)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"Between 1 and {MaxDeliveriesLimit}."] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["limit"] = [$"Between 1 and {MaxDeliveriesLimit}."] });
         if (await store.GetAsync(id, cancellationToken) is null) return NotFound(id);
         return TypedResults.Ok(new DeliveryList(await store.DeliveriesAsync(id, limit ?? 50, cancellationToken)));
     }
@@ -110,7 +111,6 @@ public static class WebhooksApi
         return errors;
     }
 
-    static ProblemHttpResult NotFound(string id) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such webhook endpoint",
-        detail: $"No active webhook endpoint '{id}'.", type: "https://sessions.dev/problems/webhook-not-found",
-        extensions: new Dictionary<string, object?> { ["code"] = "webhook-not-found" });
+    static ProblemHttpResult NotFound(string id) => Problems.Coded(StatusCodes.Status404NotFound, "webhook-not-found", "No such webhook endpoint",
+        $"No active webhook endpoint '{id}'.");
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.VaultApi.Vaults;
 
@@ -8,8 +9,6 @@ namespace Sessions.VaultApi.Vaults;
 /// </summary>
 public static class VaultProblems
 {
-    const string TypePrefix = "https://sessions.dev/problems/";
-
     public static ProblemHttpResult NotFound() => Problem(StatusCodes.Status404NotFound, "vault-not-found", "No such vault",
         "No vault with this id is visible to the caller.");
 
@@ -37,10 +36,6 @@ public static class VaultProblems
     public static ProblemHttpResult Unauthorized() => Problem(StatusCodes.Status401Unauthorized, "vault-access-denied", "No vault access",
         "Reach vaults through the payment gate (payer context) or with a valid vault access token.");
 
-    static ProblemHttpResult Problem(int status, string code, string title, string detail, Dictionary<string, object?>? extensions = null)
-    {
-        extensions ??= [];
-        extensions["code"] = code;
-        return TypedResults.Problem(statusCode: status, title: title, detail: detail, type: TypePrefix + code, extensions: extensions);
-    }
+    static ProblemHttpResult Problem(int status, string code, string title, string detail, Dictionary<string, object?>? extensions = null) =>
+        Problems.Coded(status, code, title, detail, extensions);
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.VaultApi.Vaults;
 
@@ -64,7 +65,7 @@ public static class VaultsApi
     {
         var errors = VaultRequests.Validate(request);
         if (!VaultIds.IsSessionId(sessionId)) errors["sessionId"] = ["A SessionApi session id (ses_ + 32 hex) is required."];
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         var context = http.GetPayerContext()!;
         var payer = PayerContext.NormalizeAddress(request.Payer!);
         if (payer != context.Payer || request.Organization != context.Organization) return VaultProblems.PayerMismatch();
@@ -100,7 +101,7 @@ public static class VaultsApi
         var vault = await OwnedAsync(id, http, store, cancellationToken);
         if (vault is null) return VaultProblems.NotFound();
         var errors = VaultRequests.Validate(request, out var content, out var contentType, out var size);
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         if (size > options.Value.MaxDocumentBytes) return VaultProblems.TooLarge(size, options.Value.MaxDocumentBytes);
         var addedBy = string.IsNullOrWhiteSpace(request.AddedBy) ? http.GetPayerContext()!.RequestId : request.AddedBy.Trim();
         var result = await store.AddDocumentAsync(vault.Id, request.Name!.Trim(), contentType, content, size, addedBy, cancellationToken);
@@ -122,7 +123,7 @@ public static class VaultsApi
         if (order is not (DocumentCursor.Newest or DocumentCursor.ByName)) errors["order"] = ["newest or name."];
         else if (!DocumentCursor.TryDecode(cursor, order, out _)) errors["cursor"] = ["Not a cursor of this listing (order)."];
         if (limit is < 1 or > VaultRequests.MaxListLimit) errors["limit"] = [$"1 to {VaultRequests.MaxListLimit}."];
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0) return Problems.Invalid(errors);
         DocumentCursor.TryDecode(cursor, order, out var position);
         var page = await store.ListDocumentsAsync(vault.Id, position, limit ?? 50, cancellationToken);
         return TypedResults.Ok(new DocumentList([.. page.Items.Select(DocumentResponse.From)], page.NextCursor));

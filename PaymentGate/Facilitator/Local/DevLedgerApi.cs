@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Sessions.Payments;
 using Sessions.Payments.Crypto;
 using Sessions.Payments.X402;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Facilitator.Local;
 
@@ -43,7 +44,7 @@ public static class DevLedgerApi
             errors["amount"] = [$"amount must be a positive integer of atomic units (a string), at most {max}"];
         var token = ResolveToken(request.Network, request.Asset, errors);
         if (errors.Count > 0)
-            return TypedResults.ValidationProblem(errors, title: "Invalid faucet request");
+            return Problems.Invalid(errors, "Invalid faucet request");
 
         var transaction = Hex.Encode(Keccak256.HashUtf8($"faucet {Guid.NewGuid():N}"));
         var balance = await ledger.MintAsync(token!, address.ToLowerHex(), amount, transaction, cancellationToken);
@@ -59,7 +60,7 @@ public static class DevLedgerApi
             errors["address"] = [addressError!];
         var token = ResolveToken(network, asset, errors);
         if (errors.Count > 0)
-            return TypedResults.ValidationProblem(errors, title: "Invalid account request");
+            return Problems.Invalid(errors, "Invalid account request");
 
         var key = holder.ToLowerHex();
         var balance = await ledger.GetBalanceAsync(key, token!, cancellationToken);

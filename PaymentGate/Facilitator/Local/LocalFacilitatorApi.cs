@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.Payments.X402;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Facilitator.Local;
 
@@ -52,5 +53,5 @@ public static class LocalFacilitatorApi
     }
 
     static ProblemHttpResult BadRequest(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid facilitator request");
+        Problems.Coded(StatusCodes.Status400BadRequest, "invalid-facilitator-request", "Invalid facilitator request", detail);
 }

@@ -96,6 +96,47 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
         Assert.StartsWith("Bad Request: The POST body did not contain a valid JSON-RPC message", problem.GetProperty("detail").GetString());
     }
 
+    // Issue 13 defect 3: repeated member names (exact or case variants, at any depth) made the SDK's reader throw, a 500
+    // with the exception text. Which one would count is ambiguous (the gate prices by one), so the message is refused.
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list-content","name":"put-content","arguments":{"key":"k","value":"v"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list-content","Name":"put-content","arguments":{"key":"k","value":"v"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"id":2,"method":"tools/list"}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","Method":"tools/call","params":{"name":"put-content"}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"put-content","arguments":{"key":"a","KEY":"b","value":"v"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"put-content","_meta":{"x":1,"x":2},"arguments":{"key":"a","value":"v"}}}""")]
+    public async Task A_message_with_repeated_member_names_is_an_invalid_request_and_runs_nothing(string body)
+    {
+        var payer = McpTestHost.Payer();
+        using var response = await _host.Http(payer).SendAsync(Post(body, version: "2025-11-25"), Ct);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidRequest, problem.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal("invalid-json-rpc", problem.GetProperty("code").GetString());
+        var text = problem.GetRawText();
+        foreach (var internals in new[] { "Exception", "System.", "same key", "ModelContextProtocol", "LineNumber" })
+            Assert.DoesNotContain(internals, text);
+        // Nothing ran: the payer's storage is still empty.
+        await using var client = await _host.ConnectAsync(payer, "2025-11-25");
+        var list = await client.CallToolAsync("list-content", cancellationToken: Ct);
+        Assert.DoesNotContain("\"a\"", JsonSerializer.Serialize(list.Content));
+        Assert.DoesNotContain("\"k\"", JsonSerializer.Serialize(list.Content));
+    }
+
+    // Found by McpJsonRpcFuzzTests: the SDK reads initialize's params into its own type while answering; a missing required
+    // member was a 500 naming that type.
+    [Fact]
+    public async Task Initialize_without_capabilities_is_invalid_params()
+    {
+        var problem = await ProblemAsync(await SendAsync(Post(
+            """{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":"2025-11-25","clientInfo":{"name":"raw","version":"1"}}}""")),
+            HttpStatusCode.BadRequest);
+
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidParams, problem.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(3, problem.GetProperty("id").GetInt32());
+        Assert.DoesNotContain("ModelContextProtocol", problem.GetRawText());
+    }
+
     [Fact]
     public async Task A_body_that_is_not_json_is_415()
     {

@@ -61,9 +61,22 @@ public sealed class FakeMcpServer : LoopbackServer
 
     async Task HandleAsync(HttpContext context)
     {
-        var body = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync()) as JsonObject;
-        var method = body?["method"]?.GetValue<string>();
-        var tool = method == "tools/call" ? body!["params"]?["name"]?.GetValue<string>() : null;
+        JsonObject? body;
+        string? method, tool;
+        try
+        {
+            body = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync()) as JsonObject;
+            method = body?["method"]?.GetValue<string>();
+            tool = method == "tools/call" ? body!["params"]?["name"]?.GetValue<string>() : null;
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
+        {
+            // What McpServer answers a body that is no JSON-RPC message (the gate forwards such bodies unpriced).
+            Calls.Enqueue(new Call(null, null, null, context.Request.Headers["X-Payer-Context"].FirstOrDefault()));
+            await Results.Problem(statusCode: 400, title: "Invalid JSON-RPC message", extensions: new Dictionary<string, object?> { ["code"] = "invalid-json-rpc" })
+                .ExecuteAsync(context);
+            return;
+        }
         Calls.Enqueue(new Call(method, tool, body, context.Request.Headers["X-Payer-Context"].FirstOrDefault()));
         if (body?["id"] is not { } id)
         {

@@ -161,6 +161,33 @@ public sealed class McpGateTests(InfrastructureFixture infrastructure) : IAsyncL
         Assert.Equal("999000", await _gate.BalanceAsync(payer.Lower));
     }
 
+    // Issue 13 defect 3: a tools/call whose tool name is repeated (exactly or in another case) carries a valid payment for one of
+    // them. The gate prices nothing it cannot read unambiguously: refused (JSON-RPC Invalid Request), nothing forwarded, settled or moved.
+    [Theory]
+    [InlineData("\"name\":\"get-content\",\"name\":\"put-content\"")]
+    [InlineData("\"name\":\"put-content\",\"name\":\"get-content\"")]
+    [InlineData("\"name\":\"put-content\",\"NAME\":\"get-content\"")]
+    public async Task Paid_call_with_a_repeated_tool_name_is_neither_priced_nor_charged(string names)
+    {
+        var payer = new TestPayer();
+        await _gate.FundAsync(payer);
+        var payment = await PayAsync(_gate.Http, payer, "put-content", new { key = "k", value = "v" });
+        var body = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{" + names + ",\"arguments\":{\"key\":\"k\",\"value\":\"v\"},"
+            + "\"_meta\":{\"x402/payment\":" + payment.ToJsonString() + "}}}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+
+        using var response = await _gate.Http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid-json-rpc", JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("code").GetString());
+        Assert.Empty(_mcp.ToolCalls("put-content"));
+        Assert.All(_mcp.Calls, call => Assert.Null(call.PayerContext));
+        Assert.Empty(await _gate.PaymentsAsync());
+        Assert.Equal("1000000", await _gate.BalanceAsync(payer.Lower));
+    }
+
     [Fact]
     public async Task Payment_for_another_price_or_not_an_object_is_refused_before_anything_runs()
     {

@@ -66,13 +66,16 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
     }
 
     // Review finding: the server binds members case-insensitively (last wins), so {"name":"session-status","Name":"put-content"}
-    // would be priced as the free tool and run as the priced one. Such bodies get no payer at all; free tools get a context
-    // marked IdentifiedOnly (McpServer refuses priced tools on it).
+    // would be priced as the free tool and run as the priced one. Such bodies (and exact repeats, issue 13) are refused at the
+    // gate with a JSON-RPC Invalid Request, never forwarded; free tools get a context marked IdentifiedOnly (McpServer refuses
+    // priced tools on it).
     [Theory]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"session-status","Name":"put-content","arguments":{"key":"k","value":"v"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"session-status","name":"put-content","arguments":{"key":"k","value":"v"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"put-content","name":"session-status","arguments":{"key":"k","value":"v"}}}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","Method":"tools/call","params":{"name":"put-content","arguments":{"key":"k","value":"v"}}}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"session-status","arguments":{"Key":"a","key":"b"}}}""")]
-    public async Task Case_variant_members_are_forwarded_without_a_payer_and_charge_nothing(string body)
+    public async Task Repeated_or_case_variant_members_are_refused_and_charge_nothing(string body)
     {
         var payer = await _gate.FundedPayerAsync();
         var (id, token, _) = await _gate.OpenAsync(payer, 100_000);
@@ -82,8 +85,11 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
         request.Headers.TryAddWithoutValidation(SessionSpending.TokenHeader, token);
         using var response = await _gate.Http.SendAsync(request, TestContext.Current.CancellationToken);
 
-        var forwarded = _mcp.Calls.Last();
-        Assert.Null(forwarded.PayerContext);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal("invalid-json-rpc", problem.GetProperty("code").GetString());
+        Assert.Equal(-32600, problem.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.DoesNotContain(_mcp.Calls, call => call.Method == "tools/call");
         Assert.Equal(0, await _gate.LedgerCountAsync(id, "debit"));
     }
 

@@ -38,6 +38,8 @@ public sealed class ProblemDetailsTests
         Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
         Assert.StartsWith("00-", problem.GetProperty("traceId").GetString());
+        // Every problem carries a stable code, the framework's own answers too ("not-found", "method-not-allowed"...).
+        Assert.Matches("^[a-z0-9-]+$", problem.GetProperty("code").GetString());
         return problem;
     }
 
