@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Sessions.PaymentGate.Mpp;
 using Sessions.Payments.X402;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Paywall;
 
@@ -137,9 +138,8 @@ public sealed partial class Paywall
             if (repeat == PaymentRepeat.InProgress || (claimLost && repeat == PaymentRepeat.NotRecorded))
             {
                 context.Response.Headers.RetryAfter = "1";
-                await TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Payment in progress",
-                    detail: "Another request with this payment header is still being completed; send the same header again in a moment for its answer.",
-                    extensions: new Dictionary<string, object?> { ["code"] = "payment-in-progress" }).ExecuteAsync(context);
+                await Problems.WriteAsync(context, StatusCodes.Status409Conflict, "payment-in-progress", "Payment in progress",
+                    "Another request with this payment header is still being completed; send the same header again in a moment for its answer.");
                 return (null, true);
             }
             if (delivered is null)

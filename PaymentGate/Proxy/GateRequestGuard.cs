@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Sessions.ServiceDefaults.Errors;
 using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.PaymentGate.Proxy;
@@ -55,6 +56,5 @@ internal sealed class GateRequestGuard : IStartupFilter
     }
 
     static Task RefuseAsync(HttpContext context, string code, string title, string detail) =>
-        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status400BadRequest, title: title,
-            extensions: new Dictionary<string, object?> { ["code"] = code }).ExecuteAsync(context);
+        Problems.WriteAsync(context, StatusCodes.Status400BadRequest, code, title, detail);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Sessions.PaymentGate.Paywall;
+using Sessions.ServiceDefaults.Errors;
 using Sessions.ServiceDefaults.PayerContext;
 
 namespace Sessions.PaymentGate.Sessions;
@@ -50,7 +51,7 @@ public static class MandatesGateApi
     {
         if (!context.Request.HasJsonContentType())
         {
-            await Problem(context, StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+            await Problems.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMediaType, "Unsupported media type",
                 "Send the signed request as application/json.");
             return;
         }
@@ -70,7 +71,7 @@ public static class MandatesGateApi
         }
         catch (JsonException)
         {
-            await Problem(context, StatusCodes.Status400BadRequest, "invalid-json", "Invalid JSON",
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, Problems.InvalidJson, "Invalid JSON",
                 "The body is not one JSON value (or repeats a member name).");
             return;
         }
@@ -88,7 +89,7 @@ public static class MandatesGateApi
         var (timestamp, signature) = (context.Request.Headers[ReadTimestampHeader], context.Request.Headers[ReadSignatureHeader]);
         if (timestamp is not [{ Length: > 0 and <= 20 } ts] || signature is not [{ Length: > 0 and <= 200 } sig])
         {
-            await Problem(context, StatusCodes.Status401Unauthorized, "signature-required", "Signature required",
+            await Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "signature-required", "Signature required",
                 $"Reads of mandates are signed by their user: send {ReadTimestampHeader} (unix seconds) and {ReadSignatureHeader} " +
                 "(EIP-712 ReadMandates(user, timestamp)) once each.");
             return;
@@ -115,10 +116,6 @@ public static class MandatesGateApi
             .ExecuteAsync(context);
     }
 
-    static Task TooLargeAsync(HttpContext context) => Problem(context, StatusCodes.Status413PayloadTooLarge, "request-too-large",
+    static Task TooLargeAsync(HttpContext context) => Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, Problems.BodyTooLarge,
         "Request too large", $"The gate reads signed mandate requests of at most {MaxBodyBytes} bytes.");
-
-    static Task Problem(HttpContext context, int status, string code, string title, string detail) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = code })
-            .ExecuteAsync(context);
 }
