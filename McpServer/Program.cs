@@ -4,7 +4,7 @@ using Sessions.McpServer.Ping;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddSessionStore("redis");
+builder.AddPayerStore("redis");
 builder.AddMcpTools();
 
 var app = builder.Build();

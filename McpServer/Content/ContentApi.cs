@@ -10,7 +10,7 @@ namespace Sessions.McpServer.Content;
 
 /// <summary>
 /// The payer's key-value content over REST (the aixyz x402-sessions example; priced at the gate): values are UTF-8 text
-/// stored as sent and read back as <c>text/plain</c>. Each payer sees only its own keys (<see cref="ISessionStore"/>).
+/// stored as sent and read back as <c>text/plain</c>. Each payer sees only its own keys (<see cref="IPayerStore"/>).
 /// </summary>
 public static class ContentApi
 {
@@ -37,7 +37,7 @@ public static class ContentApi
     public sealed record ListResponse(IReadOnlyList<ListItem> Items, string? NextCursor);
 
     static async Task<Results<Ok<PutResponse>, ProblemHttpResult>> PutAsync(string key, string? ttl, HttpRequest request,
-        ISessionStore store, CancellationToken cancellationToken)
+        IPayerStore store, CancellationToken cancellationToken)
     {
         if (ContentRules.CheckKey(key) is { } error) return BadRequest(error);
         TimeSpan? lifetime = null;
@@ -47,10 +47,10 @@ public static class ContentApi
                 return BadRequest(ContentRules.TtlError);
             lifetime = TimeSpan.FromSeconds(seconds);
         }
-        if (request.ContentLength > SessionLimits.MaxValueBytes) return TooLarge(request.ContentLength.Value);
+        if (request.ContentLength > PayerStoreLimits.MaxValueBytes) return TooLarge(request.ContentLength.Value);
 
         var body = await ReadBodyAsync(request, cancellationToken);
-        if (body is null) return TooLarge(request.ContentLength ?? SessionLimits.MaxValueBytes + 1);
+        if (body is null) return TooLarge(request.ContentLength ?? PayerStoreLimits.MaxValueBytes + 1);
         string value;
         try
         {
@@ -64,7 +64,7 @@ public static class ContentApi
         return TypedResults.Ok(new PutResponse(entry.Key, entry.Size, entry.ExpiresAt));
     }
 
-    static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetAsync(string key, ISessionStore store, CancellationToken cancellationToken)
+    static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetAsync(string key, IPayerStore store, CancellationToken cancellationToken)
     {
         if (ContentRules.CheckKey(key) is { } error) return BadRequest(error);
         return await store.GetAsync(key, cancellationToken) is { } entry
@@ -72,18 +72,18 @@ public static class ContentApi
             : NotFound(key);
     }
 
-    static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string key, ISessionStore store, CancellationToken cancellationToken)
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string key, IPayerStore store, CancellationToken cancellationToken)
     {
         if (ContentRules.CheckKey(key) is { } error) return BadRequest(error);
         return await store.DeleteAsync(key, cancellationToken) ? TypedResults.NoContent() : NotFound(key);
     }
 
     static async Task<Results<Ok<ListResponse>, ProblemHttpResult>> ListAsync(string? prefix, string? cursor, string? limit, string? keysOnly,
-        ISessionStore store, CancellationToken cancellationToken)
+        IPayerStore store, CancellationToken cancellationToken)
     {
         if (ContentRules.CheckList(prefix, cursor, null) is { } error) return BadRequest(error);
         // The REST page stays bounded (the store itself lists everything when no limit is given).
-        int? pageSize = SessionLimits.DefaultListLimit;
+        int? pageSize = PayerStoreLimits.DefaultListLimit;
         if (!string.IsNullOrEmpty(limit))
         {
             if (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || ContentRules.CheckList(null, null, parsed) is not null)
@@ -94,11 +94,11 @@ public static class ContentApi
         if (!string.IsNullOrEmpty(keysOnly) && !TryParseFlag(keysOnly, out onlyKeys))
             return BadRequest("keysOnly must be true, false, 1 or 0.");
 
-        var page = await store.ListAsync(new SessionListOptions(prefix, string.IsNullOrEmpty(cursor) ? null : cursor, pageSize, onlyKeys), cancellationToken);
+        var page = await store.ListAsync(new PayerListOptions(prefix, string.IsNullOrEmpty(cursor) ? null : cursor, pageSize, onlyKeys), cancellationToken);
         return TypedResults.Ok(new ListResponse([.. page.Items.Select(item => new ListItem(item.Key, item.Value))], page.NextCursor));
     }
 
-    /// <summary>Reads at most <see cref="SessionLimits.MaxValueBytes"/>; null when the body is longer (chunked bodies have no length up front).</summary>
+    /// <summary>Reads at most <see cref="PayerStoreLimits.MaxValueBytes"/>; null when the body is longer (chunked bodies have no length up front).</summary>
     static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
@@ -106,7 +106,7 @@ public static class ContentApi
         int read;
         while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
         {
-            if (buffer.Length + read > SessionLimits.MaxValueBytes) return null;
+            if (buffer.Length + read > PayerStoreLimits.MaxValueBytes) return null;
             buffer.Write(chunk, 0, read);
         }
         return buffer.ToArray();
@@ -131,7 +131,7 @@ public static class ContentApi
             return Problems.Coded(StatusCodes.Status503ServiceUnavailable, "content-store-unavailable", "Content store unavailable",
                 "The content store (Redis) did not answer; try again shortly.");
         }
-        catch (SessionValueTooLargeException e)
+        catch (PayerValueTooLargeException e)
         {
             return TooLarge(e.Size);
         }

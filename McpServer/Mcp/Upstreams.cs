@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 
 namespace Sessions.McpServer.Mcp;
 

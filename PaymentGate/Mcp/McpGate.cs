@@ -21,7 +21,7 @@ namespace Sessions.PaymentGate.Mcp;
 /// only for a result without isError) or with a session token (debited, credited back on a tool error); unpaid, it gets
 /// payment required in the client's transport (<see cref="McpToolCall"/>). GET and DELETE go through (the server answers 405).
 /// </summary>
-public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall, SessionSpending sessions, MppPayments mppPayments,
+public sealed partial class McpGate(McpPricing pricing, PaywallStep paywall, SessionSpending sessions, MppPayments mppPayments,
     IOptions<GateOptions> options, ILogger<McpGate> logger)
 {
     public async Task InvokeAsync(HttpContext context, Func<Task> next, GateRoute route)
@@ -148,7 +148,7 @@ public sealed partial class McpGate(McpPricing pricing, Paywall.Paywall paywall,
         }
         // The same strict reading as a PAYMENT-SIGNATURE header (its base64 form also keys the replay guard's redemption).
         var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(payment.ToJsonString()));
-        var decoded = X402HeaderCodec.DecodePaymentPayload(encoded, Paywall.Paywall.MaxPaymentHeaderLength);
+        var decoded = X402HeaderCodec.DecodePaymentPayload(encoded, PaywallStep.MaxPaymentHeaderLength);
         if (!decoded.Succeeded || decoded.Value!.V2 is null)
         {
             await paywall.PaymentRequiredAsync(context, toolRoute, resourceUrl, "malformed",

@@ -32,7 +32,7 @@ public sealed class MppPayments(MppChallenger challenger)
     /// cannot pay, 400 for an unsupported method or several Payment credentials (one beside an x402 header never gets here:
     /// the gate refuses it as <c>ambiguous-payment</c>, Proxy/GateRequestGuard).
     /// </summary>
-    public async Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route, string resourceUrl)
+    public async Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, PaywallStep paywall, GateRoute route, string resourceUrl)
     {
         var values = context.Request.Headers.Authorization.ToArray();
         // A payment proof never reaches an upstream (the same rule as PAYMENT-SIGNATURE).
@@ -55,7 +55,7 @@ public sealed class MppPayments(MppChallenger challenger)
     /// credential object (<c>{challenge: {..., request: {decoded}}, payload, source?}</c>). It is put back into its wire
     /// form exactly as mppx's server does (request JCS + base64url, <c>meta</c> as the opaque) and checked like the header.
     /// </summary>
-    public Task<PaymentAttempt?> ReadMcpAttemptAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route, string resourceUrl, JsonNode? value)
+    public Task<PaymentAttempt?> ReadMcpAttemptAsync(HttpContext context, PaywallStep paywall, GateRoute route, string resourceUrl, JsonNode? value)
     {
         var token = ToWireToken(value, out var shapeError);
         var decoded = token is null
@@ -89,7 +89,7 @@ public sealed class MppPayments(MppChallenger challenger)
     /// One check path for both transports: challenge id and binding, expiry, the evm authorization, then the exact-EVM
     /// attempt. Refusals go through the paywall, which answers in the request's form (HTTP problem or MCP error).
     /// </summary>
-    async Task<PaymentAttempt?> CheckAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route, string resourceUrl,
+    async Task<PaymentAttempt?> CheckAsync(HttpContext context, PaywallStep paywall, GateRoute route, string resourceUrl,
         CredentialDecodeResult decoded, string key)
     {
         context.Items[MppResponses.AnsweringItem] = true;

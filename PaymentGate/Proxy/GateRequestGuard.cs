@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Sessions.ServiceDefaults.Errors;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 
 namespace Sessions.PaymentGate.Proxy;
 

@@ -5,7 +5,7 @@ using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Proxy;
 using Sessions.PaymentGate.Sessions;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Microsoft.Extensions.Hosting;
@@ -41,7 +41,7 @@ public static class GatewayExtensions
             builder.AddRedisClient("redis");
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PaymentStore>();
-        services.TryAddSingleton<Paywall>();
+        services.TryAddSingleton<PaywallStep>();
         services.TryAddSingleton<SettlementReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<SettlementReconciler>());
         // MPP (Authorization: Payment) beside x402 on the same routes: PaymentGate/Mpp.
@@ -75,7 +75,7 @@ public static class GatewayExtensions
         // The standard pipeline minus session affinity (never enabled: it needs the missing System.IO.Hashing).
         app.MapReverseProxy(pipeline =>
         {
-            pipeline.Use((context, next) => context.RequestServices.GetRequiredService<Paywall>().InvokeAsync(context, next));
+            pipeline.Use((context, next) => context.RequestServices.GetRequiredService<PaywallStep>().InvokeAsync(context, next));
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();
         });

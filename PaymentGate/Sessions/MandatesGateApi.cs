@@ -3,12 +3,12 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Sessions.PaymentGate.Paywall;
 using Sessions.ServiceDefaults.Errors;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 
 namespace Sessions.PaymentGate.Sessions;
 
 /// <summary>
-/// What an agent's owner (the user wallet) does with its mandates at the gate (README "Mandates through the gate"), passed to
+/// What an agent's owner (the user wallet) does with its mandates at the gate (docs/mandates.md "Reaching mandates through the gate"), passed to
 /// SessionApi's public mandate API and answered as SessionApi answers. The user's EIP-712 signature is the authentication:
 /// in the body for create (with the agent's), revoke, approve and deny; in the headers <c>Mandate-Timestamp</c> and
 /// <c>Mandate-Signature</c> (<c>ReadMandates(user, timestamp)</c>) for reads, which the gate never forwards without them

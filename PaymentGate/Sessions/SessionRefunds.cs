@@ -6,7 +6,7 @@ using Sessions.PaymentGate.Facilitator;
 using Sessions.PaymentGate.Facilitator.Local;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 
 namespace Sessions.PaymentGate.Sessions;
 

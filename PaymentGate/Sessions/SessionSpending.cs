@@ -6,7 +6,7 @@ using Microsoft.Extensions.Primitives;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Redis;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Sessions;
@@ -19,7 +19,7 @@ namespace Sessions.PaymentGate.Sessions;
 /// An unknown, expired or closed token is no payment at all: the caller answers the plain 402.
 /// </summary>
 public sealed partial class SessionSpending(
-    SessionApiClient api, VaultApiClient vaults, Paywall.Paywall paywall, PayerContextSigner signer, CompensationStore compensations,
+    SessionApiClient api, VaultApiClient vaults, PaywallStep paywall, PayerContextSigner signer, CompensationStore compensations,
     IServiceProvider services, IOptions<GateOptions> options, ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";

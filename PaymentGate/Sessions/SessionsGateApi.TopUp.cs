@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Sessions;
@@ -12,7 +12,7 @@ namespace Sessions.PaymentGate.Sessions;
 /// <summary><c>POST /api/sessions/{id}/topup</c>: checked, settled first, applied by SessionApi, or paid back when it no longer can be.</summary>
 public static partial class SessionsGateApi
 {
-    static async Task TopUpAsync(HttpContext context, string id, TopUpBody body, Paywall.Paywall paywall, SessionApiClient api,
+    static async Task TopUpAsync(HttpContext context, string id, TopUpBody body, PaywallStep paywall, SessionApiClient api,
         PricingCatalog catalog, PaymentStore store, SessionRefunds refunds, IOptions<GateOptions> options, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.Payments;
 using Sessions.Payments.X402;
 using Sessions.ServiceDefaults.Errors;
@@ -18,7 +18,7 @@ public sealed record OpenSessionBody(string? Deposit, string? Kind, long? TtlSec
 public sealed record TopUpBody(string? Amount, string? Organization);
 
 /// <summary>
-/// Sessions at the gate (README "Sessions"): <c>POST /api/sessions</c> opens one with an x402 payment of the deposit (or of
+/// Sessions at the gate (docs/sessions.md): <c>POST /api/sessions</c> opens one with an x402 payment of the deposit (or of
 /// the organisation's pass price), <c>POST /api/sessions/{id}/topup</c> refills it with a payment of the amount,
 /// <c>POST /api/sessions/{id}/close</c> and <c>GET /api/sessions/{id}</c> take the <c>Payment-Session</c> token. Payments here
 /// settle first (there is no upstream answer to wait for), then SessionApi acts, idempotently on the payment id: if it
@@ -38,7 +38,7 @@ public static partial class SessionsGateApi
         return app;
     }
 
-    static async Task OpenAsync(HttpContext context, OpenSessionBody body, Paywall.Paywall paywall, SessionApiClient api, VaultApiClient vaults,
+    static async Task OpenAsync(HttpContext context, OpenSessionBody body, PaywallStep paywall, SessionApiClient api, VaultApiClient vaults,
         PricingCatalog catalog, IOptions<GateOptions> options)
     {
         var errors = new Dictionary<string, string[]>();
@@ -97,7 +97,7 @@ public static partial class SessionsGateApi
             return;
         }
         var id = answer.Text("id")!;
-        // The vault exists before the token reaches the agent (VaultApi README "One vault per session"); both calls are
+        // The vault exists before the token reaches the agent (docs/vaults.md "One vault per session"); both calls are
         // idempotent, so when VaultApi is down the same payment header finishes the job later, like a SessionApi outage.
         string? vaultId;
         try
@@ -250,9 +250,9 @@ public static partial class SessionsGateApi
         return null;
     }
 
-    static Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, Paywall.Paywall paywall, GateRoute route)
+    static Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, PaywallStep paywall, GateRoute route)
     {
-        var (header, name, count) = Paywall.Paywall.TakePaymentHeader(context.Request);
+        var (header, name, count) = PaywallStep.TakePaymentHeader(context.Request);
         return paywall.ReadAttemptAsync(context, route, context.Request.GetEncodedUrl(), header, name, count);
     }
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Sessions.Redis;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 
 namespace Sessions.PaymentGate.Sessions;
 

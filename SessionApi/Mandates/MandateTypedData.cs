@@ -10,7 +10,7 @@ public sealed record MandateTerms(EvmAddress User, EvmAddress Agent, BigInteger?
     long ExpiresAt, Bytes32 Nonce);
 
 /// <summary>
-/// The EIP-712 messages users sign (README.md, "Agent mandates", has the exact definitions and a viem example):
+/// The EIP-712 messages users sign (docs/mandates.md has the exact definitions and a viem example):
 /// domain <c>{name: "Sessions Mandate", version: "1", chainId: 84532}</c> (no verifying contract: nothing is on chain),
 /// <c>Mandate(...)</c> for consent (signed by the user and by the agent), <c>Revoke(string mandateId,uint256 timestamp)</c>
 /// and <c>ApprovalDecision(string approvalId,string decision,uint256 timestamp)</c> by the user, and

@@ -1,13 +1,13 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.Payments.Crypto;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Mandates;
 
 /// <summary>
-/// Agent mandates (README.md, "Agent mandates"). <c>/api/mandates</c> and <c>/api/approvals</c> are public: user actions are
+/// Agent mandates (docs/mandates.md). <c>/api/mandates</c> and <c>/api/approvals</c> are public: user actions are
 /// proven by the user's EIP-712 signature, not by a payer context; reads with a <see cref="SignedRead"/> answer only the signing
 /// user's mandates (the gate forwards no other reads). <c>/internal/mandates</c> is for the gate (payer context: agent = payer,
 /// merchant = organisation).

@@ -9,7 +9,7 @@ public static class SessionKinds
     public const string Pass = "pass";
 }
 
-/// <summary>States of README.md's diagram: PENDING -> ACTIVE -> DEPLETED / EXPIRED -> REFUNDED.</summary>
+/// <summary>States in docs/sessions.md ("States"): PENDING -> ACTIVE -> DEPLETED / EXPIRED -> REFUNDED.</summary>
 public static class SessionStates
 {
     public const string Pending = "PENDING";

@@ -3,7 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Microsoft.Extensions.Options;
 using Sessions.SessionApi.Webhooks;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using static Sessions.SessionApi.Sessions.SessionRows;
 
 namespace Sessions.SessionApi.Sessions;

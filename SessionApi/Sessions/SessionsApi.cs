@@ -2,13 +2,13 @@ using System.Numerics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Sessions.SessionApi.Ledger;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Sessions;
 
 /// <summary>
-/// The session API (README.md has the contract). <c>/internal/sessions</c> is for the gate only: it signs the payer context
+/// The session API (docs/sessions.md has the contract). <c>/internal/sessions</c> is for the gate only: it signs the payer context
 /// with the shared key after a payment or to act for a session's payer, and never routes clients here. <c>/api/sessions</c>
 /// is the payer's own view, reached through the gate. Every call needs a payer context (401 without one).
 /// </summary>

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Sessions.SessionApi.Ledger;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Webhooks;

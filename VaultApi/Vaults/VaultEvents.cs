@@ -1,5 +1,5 @@
 using System.Net;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 
 namespace Sessions.VaultApi.Vaults;
 

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.VaultApi.Vaults;
 
 /// <summary>
-/// The vault API (README.md has the contract). <c>/internal/vaults</c> is for the gate (and the vault provisioner) only.
+/// The vault API (docs/vaults.md has the contract). <c>/internal/vaults</c> is for the gate (and the vault provisioner) only.
 /// <c>/api/vaults</c> serves the payer of the vault's session in its organisation; document reads also accept a vault
 /// access token instead (<c>Authorization: Bearer vat_…</c> or <c>Vault-Access-Token</c>).
 /// </summary>

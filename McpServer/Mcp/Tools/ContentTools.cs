@@ -8,7 +8,7 @@ using Sessions.Redis;
 namespace Sessions.McpServer.Mcp.Tools;
 
 /// <summary>
-/// The payer's key-value content over MCP: the same <see cref="ISessionStore"/>, limits, error texts and JSON as the REST
+/// The payer's key-value content over MCP: the same <see cref="IPayerStore"/>, limits, error texts and JSON as the REST
 /// content API (<see cref="ContentApi"/>), so a value written by one is read by the other.
 /// </summary>
 [McpServerToolType]
@@ -19,7 +19,7 @@ public static class ContentTools
     [McpServerTool(Name = "put-content", Title = "Store a value", Destructive = true, Idempotent = true, OpenWorld = false)]
     [Description("Stores UTF-8 text (at most 64 KiB) under a key in the payer's own storage, replacing any previous value; value null deletes the key. Returns {key, size, expiresAt?} or, for a delete, {key, deleted}.")]
     [ToolPrice("$0.01")]
-    public static Task<CallToolResult> PutContentAsync(ISessionStore store,
+    public static Task<CallToolResult> PutContentAsync(IPayerStore store,
         [Description("The key: " + KeyHelp)] string key,
         [Description("The text to store, or null to delete the key.")] string? value,
         [Description("Optional lifetime in seconds (1 to 31536000).")] long? ttl = null,
@@ -38,7 +38,7 @@ public static class ContentTools
     [McpServerTool(Name = "get-content", Title = "Read a value", ReadOnly = true, Idempotent = true, OpenWorld = false)]
     [Description("Reads the text stored under a key in the payer's own storage. Returns {key, value, size, expiresAt?}; a missing or expired key is an error result.")]
     [ToolPrice("$0.001")]
-    public static Task<CallToolResult> GetContentAsync(ISessionStore store,
+    public static Task<CallToolResult> GetContentAsync(IPayerStore store,
         [Description("The key: " + KeyHelp)] string key,
         CancellationToken cancellationToken = default) => GuardAsync("get-content", async () =>
     {
@@ -51,7 +51,7 @@ public static class ContentTools
     [McpServerTool(Name = "list-content", Title = "List keys", ReadOnly = true, Idempotent = true, OpenWorld = false)]
     [Description("Lists the payer's live keys (and values unless keysOnly), a page at a time. Returns {items: [{key, value?}], nextCursor}; pass nextCursor back as cursor for the next page (null = no more).")]
     [ToolPrice("$0.001")]
-    public static Task<CallToolResult> ListContentAsync(ISessionStore store,
+    public static Task<CallToolResult> ListContentAsync(IPayerStore store,
         [Description("Only keys starting with this text.")] string? prefix = null,
         [Description("nextCursor of the previous page.")] string? cursor = null,
         [Description("Page size, 1 to 100 (default 20).")] int? limit = null,
@@ -59,8 +59,8 @@ public static class ContentTools
         CancellationToken cancellationToken = default) => GuardAsync("list-content", async () =>
     {
         if (ContentRules.CheckList(prefix, cursor, limit) is { } error) return Invalid(error);
-        var page = await store.ListAsync(new SessionListOptions(prefix, string.IsNullOrEmpty(cursor) ? null : cursor,
-            limit ?? SessionLimits.DefaultListLimit, keysOnly ?? false), cancellationToken);
+        var page = await store.ListAsync(new PayerListOptions(prefix, string.IsNullOrEmpty(cursor) ? null : cursor,
+            limit ?? PayerStoreLimits.DefaultListLimit, keysOnly ?? false), cancellationToken);
         return ToolResults.Ok(new ContentApi.ListResponse([.. page.Items.Select(item => new ContentApi.ListItem(item.Key, item.Value))], page.NextCursor));
     });
 
@@ -86,7 +86,7 @@ public static class ContentTools
         {
             return ToolResults.PayerRequired(name);
         }
-        catch (SessionValueTooLargeException e)
+        catch (PayerValueTooLargeException e)
         {
             return ToolResults.Error("too-large", ContentRules.TooLarge(e.Size));
         }

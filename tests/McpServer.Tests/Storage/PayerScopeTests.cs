@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sessions.McpServer.Storage;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 
 namespace McpServer.Tests.Storage;
 
@@ -30,13 +30,13 @@ public sealed class PayerScopeTests : IAsyncDisposable
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
         builder.Configuration["PayerContext:SigningKey"] = Payers.SigningKey;
-        builder.Configuration["SessionStore:Provider"] = "memory";
+        builder.Configuration["PayerStore:Provider"] = "memory";
         builder.AddPayerContext();
-        builder.AddSessionStore();
+        builder.AddPayerStore();
         _app = builder.Build();
 
-        _app.MapGet("/who", (ISessionStore store) => Who(store));
-        _app.MapGet("/unpaid-get", async (ISessionStore store) =>
+        _app.MapGet("/who", (IPayerStore store) => Who(store));
+        _app.MapGet("/unpaid-get", async (IPayerStore store) =>
         {
             try
             {
@@ -48,7 +48,7 @@ public sealed class PayerScopeTests : IAsyncDisposable
                 return e.GetType().Name;
             }
         });
-        _app.MapGet("/background", async (ISessionStore store) =>
+        _app.MapGet("/background", async (IPayerStore store) =>
         {
             Task<string> detached;
             using (ExecutionContext.SuppressFlow()) detached = Task.Run(() => Who(store));
@@ -56,7 +56,7 @@ public sealed class PayerScopeTests : IAsyncDisposable
             return $"{Who(store)}|{await detached}|{flowing}";
         });
         // A request made while serving another, e.g. an in-process call to another endpoint: its own payer or none.
-        _app.MapGet("/nested", async (ISessionStore store, string? asPayer) =>
+        _app.MapGet("/nested", async (IPayerStore store, string? asPayer) =>
         {
             var request = new HttpRequestMessage(HttpMethod.Get, "/who");
             if (asPayer is not null) request.Headers.Add(PayerContextSigner.HeaderName, Payers.Header(asPayer));
@@ -64,7 +64,7 @@ public sealed class PayerScopeTests : IAsyncDisposable
             return $"{Who(store)}|{await response.Content.ReadAsStringAsync()}|{Who(store)}";
         });
         // Writes its payer's key, waits until the other request of the round has written too, then reports what it sees.
-        _app.MapGet("/round/{round}", async (ISessionStore store, string round) =>
+        _app.MapGet("/round/{round}", async (IPayerStore store, string round) =>
         {
             var key = "k" + store.Payer[2..10];
             await store.SetAsync(key, store.Payer);
@@ -78,7 +78,7 @@ public sealed class PayerScopeTests : IAsyncDisposable
         _inner = _app.GetTestClient();
     }
 
-    static string Who(ISessionStore store)
+    static string Who(IPayerStore store)
     {
         try
         {

@@ -9,7 +9,6 @@ using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
 using Sessions.Testing.Fuzz;
-using PaywallStep = Sessions.PaymentGate.Paywall.Paywall;
 
 namespace PaymentGate.Tests.Fuzz;
 

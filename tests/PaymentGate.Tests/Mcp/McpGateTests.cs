@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PaymentGate.Tests.Facilitator;
 using PaymentGate.Tests.Paywall;
 using Sessions.Payments.X402;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
 using static PaymentGate.Tests.Mcp.McpClient;
 

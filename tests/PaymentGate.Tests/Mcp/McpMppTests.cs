@@ -8,7 +8,7 @@ using PaymentGate.Tests.Mpp;
 using PaymentGate.Tests.Paywall;
 using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
 using static PaymentGate.Tests.Mcp.McpClient;
 

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using PaymentGate.Tests.Sessions;
 using Sessions.PaymentGate.Sessions;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
 using static PaymentGate.Tests.Mcp.McpClient;
 using static PaymentGate.Tests.Sessions.SessionGateHarness;

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using PaymentGate.Tests.Facilitator;
 using Sessions.Payments.X402;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
 
 namespace PaymentGate.Tests.Paywall;

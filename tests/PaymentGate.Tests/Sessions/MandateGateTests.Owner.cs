@@ -13,7 +13,7 @@ using static PaymentGate.Tests.Sessions.SessionGateHarness;
 
 namespace PaymentGate.Tests.Sessions;
 
-// What a mandate's owner (the user wallet) does through the gate (PaymentGate README "Mandates through the gate"): create,
+// What a mandate's owner (the user wallet) does through the gate (docs/mandates.md "Reaching mandates through the gate"): create,
 // approve, deny and revoke are authenticated by the user's EIP-712 signature in the body; reads by a ReadMandates signature
 // in headers. SessionApi's /internal and /admin paths are not the gate's. (MandateAsync and DecideAsync go through the gate too.)
 public sealed partial class MandateGateTests

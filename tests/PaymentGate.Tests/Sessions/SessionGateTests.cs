@@ -5,7 +5,7 @@ using PaymentGate.Tests.Facilitator;
 using PaymentGate.Tests.Paywall;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.X402;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
 using static PaymentGate.Tests.Sessions.SessionGateHarness;
 

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Hosting;
 using ServiceDefaults.Tests.Support;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing.Fuzz;
 using static ServiceDefaults.Tests.PayerContext.PayerContextSignerTests;
 

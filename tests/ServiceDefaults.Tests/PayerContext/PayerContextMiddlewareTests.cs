@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ServiceDefaults.Tests.Support;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using static ServiceDefaults.Tests.PayerContext.PayerContextSignerTests;
 
 namespace ServiceDefaults.Tests.PayerContext;

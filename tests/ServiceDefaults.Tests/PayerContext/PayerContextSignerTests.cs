@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Options;
-using Sessions.ServiceDefaults.PayerContext;
-using Context = Sessions.ServiceDefaults.PayerContext.PayerContext;
+using Sessions.ServiceDefaults.Payers;
+using Context = Sessions.ServiceDefaults.Payers.PayerContext;
 
 namespace ServiceDefaults.Tests.PayerContext;
 

@@ -1,4 +1,4 @@
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
 using Sessions.Testing.Fuzz;
 using Sessions.VaultApi.Vaults;

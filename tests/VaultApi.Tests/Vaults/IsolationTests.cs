@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
 using static VaultApi.Tests.Vaults.VaultHarness;
 using static Sessions.Testing.ServiceHarness<Program>;

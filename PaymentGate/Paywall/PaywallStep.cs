@@ -7,7 +7,7 @@ using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Proxy;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.X402;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -19,9 +19,9 @@ namespace Sessions.PaymentGate.Paywall;
 /// buffered → settle only when the upstream answered below 400 → deliver the answer with PAYMENT-RESPONSE, or drop it.
 /// Fails closed: whenever the facilitator, Redis or Postgres cannot answer, paid routes get 503 and no upstream call.
 /// </summary>
-public sealed partial class Paywall(
+public sealed partial class PaywallStep(
     PricingCatalog catalog, IFacilitatorClient facilitator, PaymentStore store, PayerContextSigner signer,
-    IOptions<GateOptions> options, ILogger<Paywall> logger)
+    IOptions<GateOptions> options, ILogger<PaywallStep> logger)
 {
     public const int MaxPaymentHeaderLength = X402HeaderCodec.DefaultMaxHeaderLength;
 

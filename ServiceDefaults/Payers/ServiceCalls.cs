@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace Sessions.ServiceDefaults.PayerContext;
+namespace Sessions.ServiceDefaults.Payers;
 
 /// <summary>
 /// One answer of a sibling service: its status and JSON body (<c>default</c> when it had none or it was not JSON).

@@ -3,8 +3,8 @@ using Microsoft.Extensions.Hosting;
 namespace Sessions.McpServer.Storage;
 
 /// <summary>
-/// <see cref="ISessionStore"/> in process memory with exactly the semantics of aixyz's InMemorySessionStore
-/// (PROTOCOLS.md §3): one LRU across all payers keyed (payer, key) with a hard <see cref="InMemorySessionStoreOptions.MaxEntries"/>
+/// <see cref="IPayerStore"/> in process memory with exactly the semantics of aixyz's InMemoryPayerStore
+/// (PROTOCOLS.md §3): one LRU across all payers keyed (payer, key) with a hard <see cref="InMemoryPayerStoreOptions.MaxEntries"/>
 /// (the least recently used entry goes first, whoever's it is; get and overwrite promote), per-entry TTL
 /// (set's TTL, else the default; zero = never) that every get restarts with the entry's own TTL, expired iff now is past
 /// the expiry (strictly), removed lazily on get and list. Lists walk the payer's keys in first-insertion order (an
@@ -12,7 +12,7 @@ namespace Sessions.McpServer.Storage;
 /// One lock guards everything: each operation is short and never waits on I/O. Not shared between instances:
 /// use the Redis store when the service scales out.
 /// </summary>
-public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
+public sealed class InMemoryPayerStore : IPayerStore, IAsyncDisposable
 {
     sealed class Entry(string payer, string key)
     {
@@ -39,10 +39,10 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
     readonly Dictionary<string, LinkedList<Entry>> _insertionOrder = new(StringComparer.Ordinal);
 
     /// <exception cref="ArgumentOutOfRangeException">MaxEntries below 1 or a negative DefaultTtl.</exception>
-    public InMemorySessionStore(IPayerContextAccessor payers, InMemorySessionStoreOptions? options = null, TimeProvider? timeProvider = null)
+    public InMemoryPayerStore(IPayerContextAccessor payers, InMemoryPayerStoreOptions? options = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(payers);
-        options ??= new InMemorySessionStoreOptions();
+        options ??= new InMemoryPayerStoreOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEntries, 1, "options.MaxEntries");
         ArgumentOutOfRangeException.ThrowIfLessThan(options.DefaultTtl, TimeSpan.Zero, "options.DefaultTtl");
         _payers = payers;
@@ -51,7 +51,7 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
     }
 
-    public string Payer => SessionPayer.Resolve(_payers);
+    public string Payer => PayerKey.Resolve(_payers);
 
     public int MaxEntries => _maxEntries;
 
@@ -63,46 +63,46 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
         get { lock (_lock) return _entries.Count; }
     }
 
-    public Task<SessionEntry?> GetAsync(string key, CancellationToken cancellationToken = default)
+    public Task<PayerEntry?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
-        SessionLimits.ThrowIfInvalidKey(key);
+        PayerStoreLimits.ThrowIfInvalidKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         var payer = Payer;
         lock (_lock) return Task.FromResult(Get(payer, key, _time.GetUtcNow()));
     }
 
-    public Task<IReadOnlyList<SessionEntry?>> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<PayerEntry?>> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        foreach (var key in keys) SessionLimits.ThrowIfInvalidKey(key, nameof(keys));
+        foreach (var key in keys) PayerStoreLimits.ThrowIfInvalidKey(key, nameof(keys));
         cancellationToken.ThrowIfCancellationRequested();
-        if (keys.Count == 0) return Task.FromResult<IReadOnlyList<SessionEntry?>>([]);
+        if (keys.Count == 0) return Task.FromResult<IReadOnlyList<PayerEntry?>>([]);
         var payer = Payer;
         lock (_lock)
         {
             var now = _time.GetUtcNow();
-            return Task.FromResult<IReadOnlyList<SessionEntry?>>([.. keys.Select(key => Get(payer, key, now))]);
+            return Task.FromResult<IReadOnlyList<PayerEntry?>>([.. keys.Select(key => Get(payer, key, now))]);
         }
     }
 
-    public async Task<SessionEntry> SetAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+    public async Task<PayerEntry> SetAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
         (await SetManyAsync([new(key, value)], ttl, cancellationToken))[0];
 
-    public Task<IReadOnlyList<SessionEntry>> SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl = null,
+    public Task<IReadOnlyList<PayerEntry>> SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl = null,
         CancellationToken cancellationToken = default)
     {
-        var sizes = SessionLimits.ThrowIfInvalidEntries(entries, ttl);
+        var sizes = PayerStoreLimits.ThrowIfInvalidEntries(entries, ttl);
         cancellationToken.ThrowIfCancellationRequested();
-        if (entries.Count == 0) return Task.FromResult<IReadOnlyList<SessionEntry>>([]);
+        if (entries.Count == 0) return Task.FromResult<IReadOnlyList<PayerEntry>>([]);
         var payer = Payer;
         var lifetime = ttl ?? _defaultTtl;
         lock (_lock)
         {
             var now = _time.GetUtcNow();
-            var result = new SessionEntry[entries.Count];
+            var result = new PayerEntry[entries.Count];
             for (var i = 0; i < entries.Count; i++)
                 result[i] = Set(payer, entries[i].Key, entries[i].Value, sizes[i], lifetime, now);
-            return Task.FromResult<IReadOnlyList<SessionEntry>>(result);
+            return Task.FromResult<IReadOnlyList<PayerEntry>>(result);
         }
     }
 
@@ -112,7 +112,7 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
     public Task<long> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        foreach (var key in keys) SessionLimits.ThrowIfInvalidKey(key, nameof(keys));
+        foreach (var key in keys) PayerStoreLimits.ThrowIfInvalidKey(key, nameof(keys));
         cancellationToken.ThrowIfCancellationRequested();
         if (keys.Count == 0) return Task.FromResult(0L);
         var payer = Payer;
@@ -131,12 +131,12 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
         }
     }
 
-    public Task<SessionPage> ListAsync(SessionListOptions options, CancellationToken cancellationToken = default)
+    public Task<PayerPage> ListAsync(PayerListOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!SessionLimits.IsValidPrefix(options.Prefix, out var error)) throw new ArgumentException(error, nameof(options));
+        if (!PayerStoreLimits.IsValidPrefix(options.Prefix, out var error)) throw new ArgumentException(error, nameof(options));
         var cursor = string.IsNullOrEmpty(options.Cursor) ? null : options.Cursor;
-        if (cursor is not null) SessionLimits.ThrowIfInvalidKey(cursor, nameof(options));
+        if (cursor is not null) PayerStoreLimits.ThrowIfInvalidKey(cursor, nameof(options));
         cancellationToken.ThrowIfCancellationRequested();
         var payer = Payer;
         var limit = options.Limit is { } requested && requested > 0 ? requested : int.MaxValue;
@@ -144,8 +144,8 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
 
         lock (_lock)
         {
-            var items = new List<SessionListItem>();
-            if (!_insertionOrder.TryGetValue(payer, out var order)) return Task.FromResult(new SessionPage(items, null));
+            var items = new List<PayerListItem>();
+            if (!_insertionOrder.TryGetValue(payer, out var order)) return Task.FromResult(new PayerPage(items, null));
             var now = _time.GetUtcNow();
             var pastCursor = cursor is null;
             var more = false;
@@ -172,9 +172,9 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
                     more = true;
                     break;
                 }
-                items.Add(new SessionListItem(entry.Key, options.KeysOnly ? null : entry.Value));
+                items.Add(new PayerListItem(entry.Key, options.KeysOnly ? null : entry.Value));
             }
-            return Task.FromResult(new SessionPage(items, more ? items[^1].Key : null));
+            return Task.FromResult(new PayerPage(items, more ? items[^1].Key : null));
         }
     }
 
@@ -191,7 +191,7 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await CloseAsync();
 
-    SessionEntry? Get(string payer, string key, DateTimeOffset now)
+    PayerEntry? Get(string payer, string key, DateTimeOffset now)
     {
         if (!_entries.TryGetValue((payer, key), out var entry)) return null;
         if (IsExpired(entry, now))
@@ -205,7 +205,7 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
         return ToSessionEntry(entry);
     }
 
-    SessionEntry Set(string payer, string key, string value, long size, TimeSpan ttl, DateTimeOffset now)
+    PayerEntry Set(string payer, string key, string value, long size, TimeSpan ttl, DateTimeOffset now)
     {
         // An entry still held (even expired but not yet removed) is overwritten in place: it keeps its list position
         // and moves to the most recently used end; the store does not grow, so nothing is evicted.
@@ -243,5 +243,5 @@ public sealed class InMemorySessionStore : ISessionStore, IAsyncDisposable
 
     static DateTimeOffset? ExpiryFor(TimeSpan ttl, DateTimeOffset now) => ttl > TimeSpan.Zero ? now + ttl : null;
 
-    static SessionEntry ToSessionEntry(Entry entry) => new(entry.Key, entry.Value, entry.Size, entry.ExpiresAt);
+    static PayerEntry ToSessionEntry(Entry entry) => new(entry.Key, entry.Value, entry.Size, entry.ExpiresAt);
 }

@@ -9,8 +9,8 @@ using Sessions.Testing;
 
 namespace McpServer.Tests.Storage;
 
-// builder.AddSessionStore() in the real service: SessionStore:Provider picks the store, options are checked at start.
-public sealed class SessionStoreRegistrationTests(InfrastructureFixture infrastructure)
+// builder.AddPayerStore() in the real service: PayerStore:Provider picks the store, options are checked at start.
+public sealed class PayerStoreRegistrationTests(InfrastructureFixture infrastructure)
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -36,24 +36,24 @@ public sealed class SessionStoreRegistrationTests(InfrastructureFixture infrastr
     public async Task Redis_is_the_default()
     {
         await using var factory = Factory();
-        var store = Assert.IsType<RedisSessionStore>(factory.Services.GetRequiredService<ISessionStore>());
+        var store = Assert.IsType<RedisPayerStore>(factory.Services.GetRequiredService<IPayerStore>());
         Assert.Equal(TimeSpan.Zero, store.DefaultTtl);
     }
 
     [Fact]
     public async Task Redis_default_ttl_comes_from_configuration()
     {
-        await using var factory = Factory(("SessionStore:Provider", "Redis"), ("SessionStore:Redis:DefaultTtl", "00:30:00"));
-        var store = Assert.IsType<RedisSessionStore>(factory.Services.GetRequiredService<ISessionStore>());
+        await using var factory = Factory(("PayerStore:Provider", "Redis"), ("PayerStore:Redis:DefaultTtl", "00:30:00"));
+        var store = Assert.IsType<RedisPayerStore>(factory.Services.GetRequiredService<IPayerStore>());
         Assert.Equal(TimeSpan.FromMinutes(30), store.DefaultTtl);
     }
 
     [Fact]
     public async Task Memory_provider_with_its_options_serves_the_content_api()
     {
-        await using var factory = Factory(("SessionStore:Provider", "memory"), ("SessionStore:Memory:MaxEntries", "5"),
-            ("SessionStore:Memory:DefaultTtl", "00:10:00"));
-        var store = Assert.IsType<InMemorySessionStore>(factory.Services.GetRequiredService<ISessionStore>());
+        await using var factory = Factory(("PayerStore:Provider", "memory"), ("PayerStore:Memory:MaxEntries", "5"),
+            ("PayerStore:Memory:DefaultTtl", "00:10:00"));
+        var store = Assert.IsType<InMemoryPayerStore>(factory.Services.GetRequiredService<IPayerStore>());
         Assert.Equal(5, store.MaxEntries);
         Assert.Equal(TimeSpan.FromMinutes(10), store.DefaultTtl);
 
@@ -66,9 +66,9 @@ public sealed class SessionStoreRegistrationTests(InfrastructureFixture infrastr
     }
 
     [Theory]
-    [InlineData("SessionStore:Memory:MaxEntries", "0")]
-    [InlineData("SessionStore:Memory:DefaultTtl", "-00:00:01")]
-    [InlineData("SessionStore:Redis:DefaultTtl", "-00:00:01")]
+    [InlineData("PayerStore:Memory:MaxEntries", "0")]
+    [InlineData("PayerStore:Memory:DefaultTtl", "-00:00:01")]
+    [InlineData("PayerStore:Redis:DefaultTtl", "-00:00:01")]
     public async Task Invalid_options_stop_the_start_with_the_key_named(string key, string value)
     {
         // A plain host with the same registration: through WebApplicationFactory the validation error sometimes surfaces as
@@ -77,10 +77,10 @@ public sealed class SessionStoreRegistrationTests(InfrastructureFixture infrastr
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
-            ["SessionStore:Provider"] = "memory",
+            ["PayerStore:Provider"] = "memory",
             [key] = value,
         });
-        builder.AddSessionStore();
+        builder.AddPayerStore();
         using var host = builder.Build();
         var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(Ct));
         Assert.Contains(key, Messages(error));
@@ -89,8 +89,8 @@ public sealed class SessionStoreRegistrationTests(InfrastructureFixture infrastr
     [Fact]
     public async Task An_unknown_provider_stops_the_start()
     {
-        await using var factory = Factory(("SessionStore:Provider", "postgres"));
+        await using var factory = Factory(("PayerStore:Provider", "postgres"));
         var error = Assert.ThrowsAny<Exception>(() => factory.Services);
-        Assert.Contains("SessionStore:Provider is 'postgres'", Messages(error));
+        Assert.Contains("PayerStore:Provider is 'postgres'", Messages(error));
     }
 }

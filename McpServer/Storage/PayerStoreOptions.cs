@@ -1,22 +1,22 @@
 namespace Sessions.McpServer.Storage;
 
-/// <summary>Configuration section <c>SessionStore</c>: which <see cref="ISessionStore"/> serves the payers' sessions.</summary>
-public sealed class SessionStoreOptions
+/// <summary>Configuration section <c>PayerStore</c>: which <see cref="IPayerStore"/> serves the payers' sessions.</summary>
+public sealed class PayerStoreOptions
 {
-    public const string SectionName = "SessionStore";
+    public const string SectionName = "PayerStore";
     public const string RedisProvider = "redis";
     public const string MemoryProvider = "memory";
 
     /// <summary><c>redis</c> (default; shared by every instance, survives restarts) or <c>memory</c> (one process only).</summary>
     public string Provider { get; set; } = RedisProvider;
 
-    public InMemorySessionStoreOptions Memory { get; set; } = new();
+    public InMemoryPayerStoreOptions Memory { get; set; } = new();
 
-    public RedisSessionStoreOptions Redis { get; set; } = new();
+    public RedisPayerStoreOptions Redis { get; set; } = new();
 }
 
-/// <summary><c>SessionStore:Memory</c>: aixyz's InMemorySessionStore options (PROTOCOLS.md §3).</summary>
-public sealed class InMemorySessionStoreOptions
+/// <summary><c>PayerStore:Memory</c>: aixyz's InMemoryPayerStore options (PROTOCOLS.md §3).</summary>
+public sealed class InMemoryPayerStoreOptions
 {
     /// <summary>Hard cap on entries across all payers (global LRU); at least 1.</summary>
     public int MaxEntries { get; set; } = 10_000;
@@ -26,13 +26,13 @@ public sealed class InMemorySessionStoreOptions
 
     /// <returns>Null when valid, else what is wrong, naming the configuration key.</returns>
     public string? Validate() =>
-        MaxEntries < 1 ? $"{SessionStoreOptions.SectionName}:Memory:MaxEntries must be at least 1 (it is {MaxEntries})."
-        : DefaultTtl < TimeSpan.Zero ? $"{SessionStoreOptions.SectionName}:Memory:DefaultTtl must be zero (never expires) or positive (it is {DefaultTtl})."
+        MaxEntries < 1 ? $"{PayerStoreOptions.SectionName}:Memory:MaxEntries must be at least 1 (it is {MaxEntries})."
+        : DefaultTtl < TimeSpan.Zero ? $"{PayerStoreOptions.SectionName}:Memory:DefaultTtl must be zero (never expires) or positive (it is {DefaultTtl})."
         : null;
 }
 
-/// <summary><c>SessionStore:Redis</c>.</summary>
-public sealed class RedisSessionStoreOptions
+/// <summary><c>PayerStore:Redis</c>.</summary>
+public sealed class RedisPayerStoreOptions
 {
     /// <summary>
     /// TTL of entries set without one (sliding on get). Default <see cref="TimeSpan.Zero"/> = never expires: Redis is the
@@ -41,5 +41,5 @@ public sealed class RedisSessionStoreOptions
     public TimeSpan DefaultTtl { get; set; } = TimeSpan.Zero;
 
     public string? Validate() =>
-        DefaultTtl < TimeSpan.Zero ? $"{SessionStoreOptions.SectionName}:Redis:DefaultTtl must be zero (never expires) or positive (it is {DefaultTtl})." : null;
+        DefaultTtl < TimeSpan.Zero ? $"{PayerStoreOptions.SectionName}:Redis:DefaultTtl must be zero (never expires) or positive (it is {DefaultTtl})." : null;
 }

@@ -10,7 +10,7 @@ namespace Sessions.PaymentGate.Paywall;
 /// <param name="Repeated">Delivered earlier: the identical header came back, and the (idempotent) action answers the same again.</param>
 public sealed record SettledPayment(string PaymentId, PaymentAttempt Attempt, SettleResponse Settlement, bool Redeemed, bool Repeated = false);
 
-public sealed partial class Paywall
+public sealed partial class PaywallStep
 {
     const string ActionPendingNote = "settled; session action pending";
 

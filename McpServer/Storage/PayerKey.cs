@@ -1,11 +1,11 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
-using Sessions.ServiceDefaults.PayerContext;
+using Sessions.ServiceDefaults.Payers;
 
 namespace Sessions.McpServer.Storage;
 
-/// <summary>The storage id of the current request's payer, shared by every <see cref="ISessionStore"/>.</summary>
-public static partial class SessionPayer
+/// <summary>The storage id of the current request's payer, shared by every <see cref="IPayerStore"/>.</summary>
+public static partial class PayerKey
 {
     // The gate signs lowercase EVM addresses; anything else must not become part of a storage key.
     [GeneratedRegex("^0x[0-9a-f]{40}$")]

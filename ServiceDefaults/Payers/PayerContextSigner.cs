@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 
-namespace Sessions.ServiceDefaults.PayerContext;
+namespace Sessions.ServiceDefaults.Payers;
 
 public sealed class PayerContextOptions
 {

@@ -6,15 +6,15 @@ using Sessions.Testing;
 namespace McpServer.Tests.Storage;
 
 // What only the Redis store does: its layout, index upkeep, sliding expiry in Redis, key order, close. The payer is set
-// per test through an AsyncLocal accessor; the behaviours both stores share are in SessionStoreBehaviour.
-public sealed class RedisSessionStoreTests(InfrastructureFixture infrastructure) : IAsyncDisposable
+// per test through an AsyncLocal accessor; the behaviours both stores share are in PayerStoreBehaviour.
+public sealed class RedisPayerStoreTests(InfrastructureFixture infrastructure) : IAsyncDisposable
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     readonly RedisClient _redis = new(RedisOptions.Parse(infrastructure.RedisConnectionString));
     readonly TestPayerAccessor _payers = new();
 
-    RedisSessionStore Store(TimeSpan? defaultTtl = null) => new(_redis, _payers, new RedisSessionStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.Zero });
+    RedisPayerStore Store(TimeSpan? defaultTtl = null) => new(_redis, _payers, new RedisPayerStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.Zero });
 
     string NewPayer()
     {
@@ -34,7 +34,7 @@ public sealed class RedisSessionStoreTests(InfrastructureFixture infrastructure)
     public void A_negative_default_ttl_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Store(TimeSpan.FromMilliseconds(-1)));
-        Assert.Equal(TimeSpan.Zero, new RedisSessionStore(_redis, _payers).DefaultTtl);
+        Assert.Equal(TimeSpan.Zero, new RedisPayerStore(_redis, _payers).DefaultTtl);
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class RedisSessionStoreTests(InfrastructureFixture infrastructure)
         var store = Store();
 
         var entry = await store.SetAsync("notes/today", "hello", cancellationToken: Ct);
-        Assert.Equal(new SessionEntry("notes/today", "hello", 5, null), entry);
+        Assert.Equal(new PayerEntry("notes/today", "hello", 5, null), entry);
         Assert.Equal(entry, await store.GetAsync("notes/today", Ct));
         Assert.Equal("hello", (string?)await _redis.GetAsync($"kv:{{{payer}}}:notes/today", Ct));
         Assert.Equal(0, await _redis.SortedSetScoreAsync($"idx:{{{payer}}}", "notes/today", Ct));
@@ -114,7 +114,7 @@ public sealed class RedisSessionStoreTests(InfrastructureFixture infrastructure)
         await Task.Delay(1000, Ct);
 
         Assert.Null(await store.GetAsync("a", Ct));
-        Assert.Equal(new SessionEntry("b", "2 again", 7, null), await store.GetAsync("b", Ct));
+        Assert.Equal(new PayerEntry("b", "2 again", 7, null), await store.GetAsync("b", Ct));
         Assert.Equal(["b"], (await store.ListAsync(new(), Ct)).Items.Select(i => i.Key));
         Assert.Equal(1, await _redis.SortedSetLengthAsync($"idx:{{{payer}}}", Ct));
         Assert.Equal(0, await _redis.SortedSetLengthAsync($"exp:{{{payer}}}", Ct));
@@ -131,10 +131,10 @@ public sealed class RedisSessionStoreTests(InfrastructureFixture infrastructure)
         await _redis.DeleteAsync([$"kv:{{{payer}}}:a", $"kv:{{{payer}}}:b"], Ct);
 
         var page = await store.ListAsync(new(Limit: 1), Ct);
-        Assert.Equal([new SessionListItem("c", "c")], page.Items);
+        Assert.Equal([new PayerListItem("c", "c")], page.Items);
         Assert.Equal("c", page.NextCursor);
         page = await store.ListAsync(new(Cursor: "c", Limit: 1), Ct);
-        Assert.Equal([new SessionListItem("d", "d")], page.Items);
+        Assert.Equal([new PayerListItem("d", "d")], page.Items);
         Assert.Null(page.NextCursor);
         Assert.Equal(2, await _redis.SortedSetLengthAsync($"idx:{{{payer}}}", Ct));
     }
@@ -179,7 +179,7 @@ public sealed class RedisSessionStoreTests(InfrastructureFixture infrastructure)
     [InlineData("a\nb", false)]
     [InlineData("ключ", false)]
     [InlineData("a%20b", false)]
-    public void Key_rules(string key, bool valid) => Assert.Equal(valid, SessionLimits.IsValidKey(key, out _));
+    public void Key_rules(string key, bool valid) => Assert.Equal(valid, PayerStoreLimits.IsValidKey(key, out _));
 
     public ValueTask DisposeAsync() => _redis.DisposeAsync();
 }

@@ -5,16 +5,16 @@ using Sessions.Testing;
 namespace McpServer.Tests.Storage;
 
 // What only the in-memory store does (PROTOCOLS.md §3): the global LRU with its hard cap, exact expiry instants,
-// first-insertion order, close. The behaviours both stores share are in SessionStoreBehaviour.
-public sealed class InMemorySessionStoreTests
+// first-insertion order, close. The behaviours both stores share are in PayerStoreBehaviour.
+public sealed class InMemoryPayerStoreTests
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     readonly TestPayerAccessor _payers = new();
     readonly ManualTimeProvider _clock = new();
 
-    InMemorySessionStore Store(int maxEntries = 10_000, TimeSpan? defaultTtl = null) =>
-        new(_payers, new InMemorySessionStoreOptions { MaxEntries = maxEntries, DefaultTtl = defaultTtl ?? TimeSpan.FromHours(1) }, _clock);
+    InMemoryPayerStore Store(int maxEntries = 10_000, TimeSpan? defaultTtl = null) =>
+        new(_payers, new InMemoryPayerStoreOptions { MaxEntries = maxEntries, DefaultTtl = defaultTtl ?? TimeSpan.FromHours(1) }, _clock);
 
     string NewPayer()
     {
@@ -23,7 +23,7 @@ public sealed class InMemorySessionStoreTests
         return payer;
     }
 
-    async Task<string[]> KeysAsync(ISessionStore store, string payer)
+    async Task<string[]> KeysAsync(IPayerStore store, string payer)
     {
         _payers.Set(payer);
         return [.. (await store.ListAsync(new(), Ct)).Items.Select(item => item.Key)];
@@ -32,11 +32,11 @@ public sealed class InMemorySessionStoreTests
     [Fact]
     public void Defaults_are_10000_entries_and_one_hour()
     {
-        var store = new InMemorySessionStore(_payers);
+        var store = new InMemoryPayerStore(_payers);
         Assert.Equal(10_000, store.MaxEntries);
         Assert.Equal(TimeSpan.FromHours(1), store.DefaultTtl);
-        Assert.Equal(10_000, new InMemorySessionStoreOptions().MaxEntries);
-        Assert.Equal(TimeSpan.FromHours(1), new InMemorySessionStoreOptions().DefaultTtl);
+        Assert.Equal(10_000, new InMemoryPayerStoreOptions().MaxEntries);
+        Assert.Equal(TimeSpan.FromHours(1), new InMemoryPayerStoreOptions().DefaultTtl);
     }
 
     [Theory]
@@ -46,8 +46,8 @@ public sealed class InMemorySessionStoreTests
     [InlineData(1, -1)]
     public void Constructor_refuses_a_cap_below_one_and_a_negative_ttl(int maxEntries, int ttlMs)
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new InMemorySessionStore(_payers,
-            new InMemorySessionStoreOptions { MaxEntries = maxEntries, DefaultTtl = TimeSpan.FromMilliseconds(ttlMs) }, _clock));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new InMemoryPayerStore(_payers,
+            new InMemoryPayerStoreOptions { MaxEntries = maxEntries, DefaultTtl = TimeSpan.FromMilliseconds(ttlMs) }, _clock));
         Assert.Contains(maxEntries < 1 ? "MaxEntries" : "DefaultTtl", error.ParamName);
     }
 
@@ -57,7 +57,7 @@ public sealed class InMemorySessionStoreTests
         var store = Store(maxEntries: 1, defaultTtl: TimeSpan.Zero);
         Assert.Equal(1, store.MaxEntries);
         Assert.Equal(TimeSpan.Zero, store.DefaultTtl);
-        Assert.Throws<ArgumentNullException>(() => new InMemorySessionStore(null!));
+        Assert.Throws<ArgumentNullException>(() => new InMemoryPayerStore(null!));
     }
 
     [Fact]
@@ -151,7 +151,7 @@ public sealed class InMemorySessionStoreTests
         Assert.Equal(3, store.Count);
         await store.SetAsync("d", "d", cancellationToken: Ct);
 
-        Assert.Equal([new SessionListItem("a", "a2"), new("c", "c"), new("d", "d")], (await store.ListAsync(new(), Ct)).Items);
+        Assert.Equal([new PayerListItem("a", "a2"), new("c", "c"), new("d", "d")], (await store.ListAsync(new(), Ct)).Items);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Sessions.ServiceDefaults.PayerContext;
+namespace Sessions.ServiceDefaults.Payers;
 
 /// <summary>
 /// Who paid for the request being served, as the gate vouches for it: the payer's address (lowercase), the

@@ -12,14 +12,14 @@ namespace McpServer.Tests.Storage;
 /// that a slow machine only ever waits longer, never too short. Keys are inserted in sorted order wherever the listing
 /// order is not the point, so both orders agree (the in-memory store lists in first-insertion order, Redis in key order).
 /// </summary>
-public abstract class SessionStoreBehaviour : IAsyncDisposable
+public abstract class PayerStoreBehaviour : IAsyncDisposable
 {
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     protected TestPayerAccessor Accessor { get; } = new();
 
     /// <summary>A store whose entries set without a TTL get <paramref name="defaultTtl"/> (null = a long one).</summary>
-    protected abstract ISessionStore CreateStore(TimeSpan? defaultTtl = null);
+    protected abstract IPayerStore CreateStore(TimeSpan? defaultTtl = null);
 
     /// <summary>Lets at least <paramref name="time"/> pass for the store.</summary>
     protected abstract Task ElapseAsync(TimeSpan time);
@@ -42,7 +42,7 @@ public abstract class SessionStoreBehaviour : IAsyncDisposable
         return payer;
     }
 
-    static async Task<string[]> KeysAsync(ISessionStore store, SessionListOptions? options = null) =>
+    static async Task<string[]> KeysAsync(IPayerStore store, PayerListOptions? options = null) =>
         [.. (await store.ListAsync(options ?? new(), Ct)).Items.Select(item => item.Key)];
 
     [Fact]
@@ -59,7 +59,7 @@ public abstract class SessionStoreBehaviour : IAsyncDisposable
         NewPayer();
         var store = CreateStore();
         var set = await store.SetAsync("notes/today", "buy milk ✓", TimeSpan.Zero, Ct);
-        Assert.Equal(new SessionEntry("notes/today", "buy milk ✓", System.Text.Encoding.UTF8.GetByteCount("buy milk ✓"), null), set);
+        Assert.Equal(new PayerEntry("notes/today", "buy milk ✓", System.Text.Encoding.UTF8.GetByteCount("buy milk ✓"), null), set);
         Assert.Equal(set, await store.GetAsync("notes/today", Ct));
     }
 
@@ -295,11 +295,11 @@ public abstract class SessionStoreBehaviour : IAsyncDisposable
         foreach (var key in new[] { "x1", "x2", "x3" }) await store.SetAsync(key, "v" + key, cancellationToken: Ct);
 
         var first = await store.ListAsync(new(Limit: 2), Ct);
-        Assert.Equal([new SessionListItem("x1", "vx1"), new SessionListItem("x2", "vx2")], first.Items);
+        Assert.Equal([new PayerListItem("x1", "vx1"), new PayerListItem("x2", "vx2")], first.Items);
         Assert.Equal("x2", first.NextCursor);
 
         var second = await store.ListAsync(new(Cursor: first.NextCursor, Limit: 2), Ct);
-        Assert.Equal([new SessionListItem("x3", "vx3")], second.Items);
+        Assert.Equal([new PayerListItem("x3", "vx3")], second.Items);
         Assert.Null(second.NextCursor);
     }
 
@@ -343,7 +343,7 @@ public abstract class SessionStoreBehaviour : IAsyncDisposable
         await store.SetManyAsync([new("k1", "one"), new("k2", "two"), new("k3", "three")], cancellationToken: Ct);
 
         var page = await store.ListAsync(new(Limit: 2, KeysOnly: true), Ct);
-        Assert.Equal([new SessionListItem("k1", null), new SessionListItem("k2", null)], page.Items);
+        Assert.Equal([new PayerListItem("k1", null), new PayerListItem("k2", null)], page.Items);
         Assert.Equal("k2", page.NextCursor);
     }
 
@@ -382,7 +382,7 @@ public abstract class SessionStoreBehaviour : IAsyncDisposable
         await Assert.ThrowsAsync<ArgumentException>(() => store.GetAsync("../etc", Ct));
         await Assert.ThrowsAsync<ArgumentException>(() => store.ListAsync(new(Prefix: "a b"), Ct));
         await Assert.ThrowsAsync<ArgumentException>(() => store.ListAsync(new(Cursor: "a//b"), Ct));
-        var tooLarge = await Assert.ThrowsAsync<SessionValueTooLargeException>(() => store.SetAsync("a", new string('x', 65537), cancellationToken: Ct));
+        var tooLarge = await Assert.ThrowsAsync<PayerValueTooLargeException>(() => store.SetAsync("a", new string('x', 65537), cancellationToken: Ct));
         Assert.Equal(65537, tooLarge.Size);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.SetAsync("a", "x", TimeSpan.FromMilliseconds(-1), Ct));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.SetManyAsync([new("a", "x")], TimeSpan.FromMilliseconds(-1), Ct));
@@ -397,12 +397,12 @@ public abstract class SessionStoreBehaviour : IAsyncDisposable
     }
 }
 
-public sealed class InMemorySessionStoreBehaviour : SessionStoreBehaviour
+public sealed class InMemoryPayerStoreBehaviour : PayerStoreBehaviour
 {
     readonly ManualTimeProvider _clock = new();
 
-    protected override ISessionStore CreateStore(TimeSpan? defaultTtl = null) =>
-        new InMemorySessionStore(Accessor, new InMemorySessionStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.FromHours(1) }, _clock);
+    protected override IPayerStore CreateStore(TimeSpan? defaultTtl = null) =>
+        new InMemoryPayerStore(Accessor, new InMemoryPayerStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.FromHours(1) }, _clock);
 
     protected override Task ElapseAsync(TimeSpan time)
     {
@@ -416,12 +416,12 @@ public sealed class InMemorySessionStoreBehaviour : SessionStoreBehaviour
     protected override bool ListsInInsertionOrder => true;
 }
 
-public sealed class RedisSessionStoreBehaviour(InfrastructureFixture infrastructure) : SessionStoreBehaviour
+public sealed class RedisPayerStoreBehaviour(InfrastructureFixture infrastructure) : PayerStoreBehaviour
 {
     readonly RedisClient _redis = new(RedisOptions.Parse(infrastructure.RedisConnectionString));
 
-    protected override ISessionStore CreateStore(TimeSpan? defaultTtl = null) =>
-        new RedisSessionStore(_redis, Accessor, new RedisSessionStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.Zero });
+    protected override IPayerStore CreateStore(TimeSpan? defaultTtl = null) =>
+        new RedisPayerStore(_redis, Accessor, new RedisPayerStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.Zero });
 
     protected override Task ElapseAsync(TimeSpan time) => Task.Delay(time, Ct);
 

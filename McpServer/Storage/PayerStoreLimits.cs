@@ -8,7 +8,7 @@ namespace Sessions.McpServer.Storage;
 /// travel unescaped in URLs (<c>/api/content/notes/today</c>) and compare the same ordinally in .NET and bytewise in
 /// Redis, which the listing order relies on.
 /// </summary>
-public static class SessionLimits
+public static class PayerStoreLimits
 {
     public const int MaxKeyLength = 256;
     public const int MaxValueBytes = 64 * 1024;
@@ -62,7 +62,7 @@ public static class SessionLimits
     {
         ArgumentNullException.ThrowIfNull(value);
         var size = System.Text.Encoding.UTF8.GetByteCount(value);
-        return size > MaxValueBytes ? throw new SessionValueTooLargeException(size) : size;
+        return size > MaxValueBytes ? throw new PayerValueTooLargeException(size) : size;
     }
 
     /// <summary>Null = the store's default, zero = never expires; a negative TTL is refused.</summary>

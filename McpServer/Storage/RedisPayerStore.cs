@@ -4,7 +4,7 @@ using Sessions.Redis;
 namespace Sessions.McpServer.Storage;
 
 /// <summary>
-/// <see cref="ISessionStore"/> on Redis. Layout per payer (the <c>{payer}</c> hash tag keeps a payer's keys in one
+/// <see cref="IPayerStore"/> on Redis. Layout per payer (the <c>{payer}</c> hash tag keeps a payer's keys in one
 /// cluster slot, so its scripts stay single-slot):
 /// <list type="bullet">
 /// <item><c>kv:{payer}:&lt;key&gt;</c> string: the value, with PEXPIRE when it has a TTL (Redis expires it).</item>
@@ -14,11 +14,11 @@ namespace Sessions.McpServer.Storage;
 /// </list>
 /// Value and indexes change together in Lua scripts; a listing also skips (and unindexes) any indexed key whose value is
 /// gone, so an expired or evicted key never shows. Expiry is Redis's own (PEXPIRE; expired iff now &gt; expiry).
-/// Differences from the in-memory store (McpServer/README.md "Session storage"): listings are in key order, and there is
+/// Differences from the in-memory store (docs/payer-storage.md): listings are in key order, and there is
 /// no entry cap of its own (Redis's maxmemory policy bounds memory).
 /// </summary>
-public sealed class RedisSessionStore(IRedisClient redis, IPayerContextAccessor payers, RedisSessionStoreOptions? options = null)
-    : ISessionStore, IAsyncDisposable
+public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor payers, RedisPayerStoreOptions? options = null)
+    : IPayerStore, IAsyncDisposable
 {
     // KEYS: idx, exp, ttl, kv...; ARGV: ttl ms (0 = never), then one key per kv, then one value per kv.
     // Returns the expiry in unix ms (-1 = none), as Redis computed it.
@@ -134,47 +134,47 @@ public sealed class RedisSessionStore(IRedisClient redis, IPayerContextAccessor 
         ? throw new ArgumentOutOfRangeException(nameof(options), ttl, "DefaultTtl must be zero (never expires) or positive.")
         : options?.DefaultTtl ?? TimeSpan.Zero;
 
-    public string Payer => SessionPayer.Resolve(payers);
+    public string Payer => PayerKey.Resolve(payers);
 
     public TimeSpan DefaultTtl => _defaultTtl;
 
-    public async Task<SessionEntry?> GetAsync(string key, CancellationToken cancellationToken = default) =>
+    public async Task<PayerEntry?> GetAsync(string key, CancellationToken cancellationToken = default) =>
         (await GetManyAsync([key], cancellationToken))[0];
 
-    public async Task<IReadOnlyList<SessionEntry?>> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<PayerEntry?>> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        foreach (var key in keys) SessionLimits.ThrowIfInvalidKey(key, nameof(keys));
+        foreach (var key in keys) PayerStoreLimits.ThrowIfInvalidKey(key, nameof(keys));
         if (keys.Count == 0) return [];
         var payer = Payer;
         var reply = (await redis.EvaluateAsync(GetScript, [ExpiryKey(payer), TtlKey(payer), .. keys.Select(key => ValueKey(payer, key))],
             [.. keys.Select(key => (RedisValue)key)], cancellationToken)).AsArray()!;
-        var entries = new SessionEntry?[keys.Count];
+        var entries = new PayerEntry?[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
             if (reply[2 * i].AsString() is not { } value) continue;
             var expiresAt = reply[2 * i + 1].AsInt64();
-            entries[i] = new SessionEntry(keys[i], value, System.Text.Encoding.UTF8.GetByteCount(value),
+            entries[i] = new PayerEntry(keys[i], value, System.Text.Encoding.UTF8.GetByteCount(value),
                 expiresAt >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiresAt) : null);
         }
         return entries;
     }
 
-    public async Task<SessionEntry> SetAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+    public async Task<PayerEntry> SetAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
         (await SetManyAsync([new(key, value)], ttl, cancellationToken))[0];
 
-    public async Task<IReadOnlyList<SessionEntry>> SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl = null,
+    public async Task<IReadOnlyList<PayerEntry>> SetManyAsync(IReadOnlyList<KeyValuePair<string, string>> entries, TimeSpan? ttl = null,
         CancellationToken cancellationToken = default)
     {
-        var sizes = SessionLimits.ThrowIfInvalidEntries(entries, ttl);
+        var sizes = PayerStoreLimits.ThrowIfInvalidEntries(entries, ttl);
         if (entries.Count == 0) return [];
         var payer = Payer;
-        var ttlMs = SessionLimits.ToMilliseconds(ttl ?? _defaultTtl);
+        var ttlMs = PayerStoreLimits.ToMilliseconds(ttl ?? _defaultTtl);
         RedisValue[] args = [ttlMs, .. entries.Select(e => (RedisValue)e.Key), .. entries.Select(e => (RedisValue)e.Value)];
         var expiry = (long)await redis.EvaluateAsync(SetScript,
             [IndexKey(payer), ExpiryKey(payer), TtlKey(payer), .. entries.Select(e => ValueKey(payer, e.Key))], args, cancellationToken);
         DateTimeOffset? expiresAt = expiry >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiry) : null;
-        return [.. entries.Select((e, i) => new SessionEntry(e.Key, e.Value, sizes[i], expiresAt))];
+        return [.. entries.Select((e, i) => new PayerEntry(e.Key, e.Value, sizes[i], expiresAt))];
     }
 
     public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
@@ -183,7 +183,7 @@ public sealed class RedisSessionStore(IRedisClient redis, IPayerContextAccessor 
     public async Task<long> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        foreach (var key in keys) SessionLimits.ThrowIfInvalidKey(key, nameof(keys));
+        foreach (var key in keys) PayerStoreLimits.ThrowIfInvalidKey(key, nameof(keys));
         var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
         if (distinct.Length == 0) return 0;
         var payer = Payer;
@@ -192,12 +192,12 @@ public sealed class RedisSessionStore(IRedisClient redis, IPayerContextAccessor 
             [.. distinct.Select(key => (RedisValue)key)], cancellationToken);
     }
 
-    public async Task<SessionPage> ListAsync(SessionListOptions options, CancellationToken cancellationToken = default)
+    public async Task<PayerPage> ListAsync(PayerListOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!SessionLimits.IsValidPrefix(options.Prefix, out var error)) throw new ArgumentException(error, nameof(options));
+        if (!PayerStoreLimits.IsValidPrefix(options.Prefix, out var error)) throw new ArgumentException(error, nameof(options));
         var cursor = string.IsNullOrEmpty(options.Cursor) ? null : options.Cursor;
-        if (cursor is not null) SessionLimits.ThrowIfInvalidKey(cursor, nameof(options));
+        if (cursor is not null) PayerStoreLimits.ThrowIfInvalidKey(cursor, nameof(options));
         var payer = Payer;
         var limit = options.Limit is { } requested && requested > 0 ? requested : 0;
         var prefix = options.Prefix ?? "";
@@ -210,12 +210,12 @@ public sealed class RedisSessionStore(IRedisClient redis, IPayerContextAccessor 
         var reply = (await redis.EvaluateAsync(ListScript, [IndexKey(payer), ExpiryKey(payer), TtlKey(payer)],
             [ValueKey(payer, ""), min, max, limit, options.KeysOnly ? 1 : 0], cancellationToken)).AsArray()!;
 
-        var items = new List<SessionListItem>();
+        var items = new List<PayerListItem>();
         var stride = options.KeysOnly ? 1 : 2;
         for (var i = 1; i + stride - 1 < reply.Length; i += stride)
-            items.Add(new SessionListItem(reply[i].AsString()!, options.KeysOnly ? null : reply[i + 1].AsString()));
+            items.Add(new PayerListItem(reply[i].AsString()!, options.KeysOnly ? null : reply[i + 1].AsString()));
         var more = reply[0].AsInt64() == 1;
-        return new SessionPage(items, more && items.Count > 0 ? items[^1].Key : null);
+        return new PayerPage(items, more && items.Count > 0 ? items[^1].Key : null);
     }
 
     /// <summary>Nothing to release: the data outlives the process and the connection belongs to the host.</summary>
