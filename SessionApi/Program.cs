@@ -19,7 +19,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapSessionsApi();
-app.MapReconcileApi();
+app.MapLedgerAuditApi();
 app.MapMandatesApi();
 app.MapWebhooksApi();
 

@@ -4,7 +4,7 @@ namespace Sessions.SessionApi.Sessions;
 
 public static class SessionsExtensions
 {
-    /// <summary>The stores, the reconciler and the expiry sweeper; needs <c>AddNpgsqlDataSource("sessionsdb")</c>.</summary>
+    /// <summary>The stores, the ledger audit and the expiry sweeper; needs <c>AddNpgsqlDataSource("sessionsdb")</c>.</summary>
     public static IHostApplicationBuilder AddSessions(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<SessionApiOptions>().BindConfiguration(SessionApiOptions.SectionName)
@@ -14,7 +14,7 @@ public static class SessionsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<SessionLedger>();
-        builder.Services.AddSingleton<Reconciler>();
+        builder.Services.AddSingleton<LedgerAudit>();
         builder.Services.AddSingleton<ExpirySweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ExpirySweeper>());
         return builder;

@@ -20,7 +20,7 @@ public sealed record RegisteredWebhook(string Id, string Url, string Secret, IRe
 
 /// <summary>
 /// <c>/admin/webhooks</c>: endpoint registration and the delivery log, for operators (header <c>X-Admin-Key</c>, the check
-/// of <c>/admin/reconcile</c>).
+/// of <c>/admin/audit</c>).
 /// </summary>
 public static class WebhooksApi
 {
@@ -35,7 +35,7 @@ public static class WebhooksApi
     public static RouteGroupBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin/webhooks");
-        admin.AddEndpointFilter(ReconcileApi.RequireAdminKey);
+        admin.AddEndpointFilter(LedgerAuditApi.RequireAdminKey);
         admin.MapPost("", RegisterAsync);
         admin.MapGet("", async Task<Ok<WebhookList>> (WebhookStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok(new WebhookList(await store.ListAsync(cancellationToken))));

@@ -158,7 +158,7 @@ public sealed partial class MandateGateTests
     [InlineData("POST", "/internal/sessions")]
     [InlineData("POST", "/internal/sessions/resolve")]
     [InlineData("POST", "/internal/webhooks/events")]
-    [InlineData("GET", "/admin/reconcile")]
+    [InlineData("GET", "/admin/audit")]
     [InlineData("GET", "/admin/webhooks")]
     public async Task SessionApi_internal_and_admin_paths_are_not_reachable_through_the_gate(string method, string path)
     {

@@ -213,10 +213,10 @@ public sealed class SessionGateHarness : IAsyncDisposable
         if (Upstream is not null) await Upstream.DisposeAsync();
     }
 
-    /// <summary>SessionApi's <c>GET /admin/reconcile</c>: {checked, violations, checkedAt}.</summary>
-    public async Task<JsonElement> ReconcileAsync()
+    /// <summary>SessionApi's <c>GET /admin/audit</c>: {checked, violations, checkedAt}.</summary>
+    public async Task<JsonElement> AuditAsync()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/reconcile");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/audit");
         request.Headers.Add("X-Admin-Key", AdminKey);
         using var response = await SessionApiHttp.SendAsync(request, Ct);
         return await JsonAsync(response, HttpStatusCode.OK);

@@ -37,7 +37,7 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
         var session = await JsonAsync(get, HttpStatusCode.OK);
         Assert.Equal(("0", "DEPLETED", 50L), (session.GetProperty("balance").GetString(), session.GetProperty("state").GetString(),
             session.GetProperty("requestCount").GetInt64()));
-        Assert.Empty((await harness.ReconcileAsync()).GetProperty("violations").EnumerateArray());
+        Assert.Empty((await harness.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
             using var get = await harness.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
             var session = await JsonAsync(get, HttpStatusCode.OK);
             Assert.Equal(((deposit - ok) * GetPrice).ToString(), session.GetProperty("balance").GetString());
-            var report = await harness.ReconcileAsync();
+            var report = await harness.AuditAsync();
             Assert.True(report.GetProperty("checked").GetInt32() >= 1);
             Assert.Empty(report.GetProperty("violations").EnumerateArray());
         }

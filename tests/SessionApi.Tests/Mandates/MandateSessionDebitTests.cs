@@ -40,7 +40,7 @@ public sealed class MandateSessionDebitTests(InfrastructureFixture infrastructur
         using (var fits = await _api.DebitAsync(id, "1000", key: "req_fits", payer: _agent.Lower))
             await SessionHarness.JsonAsync(fits, HttpStatusCode.OK);
 
-        var report = await _api.ReconcileAsync();
+        var report = await _api.AuditAsync();
         Assert.Empty(report.GetProperty("violations").EnumerateArray());
     }
 

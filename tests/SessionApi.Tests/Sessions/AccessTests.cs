@@ -7,7 +7,7 @@ using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace SessionApi.Tests.Sessions;
 
-// Who may call what: the gate's signed payer context for everything, the payer's own sessions only, the admin key for reconcile.
+// Who may call what: the gate's signed payer context for everything, the payer's own sessions only, the admin key for the ledger audit.
 public sealed class AccessTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
     SessionHarness _api = null!;
@@ -115,15 +115,15 @@ public sealed class AccessTests(InfrastructureFixture infrastructure) : IAsyncLi
     }
 
     [Fact]
-    public async Task Reconcile_needs_the_admin_key()
+    public async Task Ledger_audit_needs_the_admin_key()
     {
-        using var none = await _api.Client.GetAsync("/admin/reconcile", TestContext.Current.CancellationToken);
+        using var none = await _api.Client.GetAsync("/admin/audit", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
         Assert.Equal("application/problem+json", none.Content.Headers.ContentType?.MediaType);
-        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/admin/reconcile");
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/admin/audit");
         wrong.Headers.Add("X-Admin-Key", "guess");
         using var wrongResponse = await _api.Client.SendAsync(wrong, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Unauthorized, wrongResponse.StatusCode);
-        Assert.Equal(0, (await _api.ReconcileAsync()).GetProperty("checked").GetInt32());
+        Assert.Equal(0, (await _api.AuditAsync()).GetProperty("checked").GetInt32());
     }
 }

@@ -39,7 +39,7 @@ public sealed class ConcurrencyTests(InfrastructureFixture infrastructure) : IAs
         Assert.Equal(50, session.GetProperty("requestCount").GetInt64());
         Assert.Equal(50L, await _api.ScalarAsync<long>("SELECT count(*) FROM session_ledger WHERE session_id = $1 AND kind = 'debit'", id));
 
-        var report = await _api.ReconcileAsync();
+        var report = await _api.AuditAsync();
         Assert.Equal(1, report.GetProperty("checked").GetInt32());
         Assert.Empty(report.GetProperty("violations").EnumerateArray());
     }
@@ -63,13 +63,13 @@ public sealed class ConcurrencyTests(InfrastructureFixture infrastructure) : IAs
         await Task.WhenAll(work);
         (await _api.PostAsync($"/internal/sessions/{ids[0]}/close", new { method = "ledger" })).Dispose();
 
-        var clean = await _api.ReconcileAsync();
+        var clean = await _api.AuditAsync();
         Assert.Equal(5, clean.GetProperty("checked").GetInt32());
         Assert.Empty(clean.GetProperty("violations").EnumerateArray());
 
         // Row-consistent (the CHECK constraint holds) but no longer what the ledger says.
         await _api.ExecuteAsync($"UPDATE sessions SET balance = balance + 5, spent = spent - 5 WHERE id = '{ids[1]}'");
-        var broken = await _api.ReconcileAsync();
+        var broken = await _api.AuditAsync();
         var violations = broken.GetProperty("violations").EnumerateArray().ToList();
         Assert.NotEmpty(violations);
         Assert.All(violations, violation => Assert.Equal(ids[1], violation.Str("sessionId")));

@@ -41,7 +41,7 @@ public sealed class ExpiryAndPassTests(InfrastructureFixture infrastructure) : I
 
         using var close = await _api.PostAsync($"/internal/sessions/{id}/close", null);
         Assert.Equal("3000", (await JsonAsync(close, HttpStatusCode.OK)).Str("refunded"));
-        Assert.Empty((await _api.ReconcileAsync()).GetProperty("violations").EnumerateArray());
+        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class ExpiryAndPassTests(InfrastructureFixture infrastructure) : I
 
         using var close = await _api.PostAsync($"/internal/sessions/{id}/close", null);
         Assert.Equal("0", (await JsonAsync(close, HttpStatusCode.OK)).Str("refunded"));
-        Assert.Empty((await _api.ReconcileAsync()).GetProperty("violations").EnumerateArray());
+        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Theory]

@@ -123,7 +123,7 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
         using var topUp = await _api.PostAsync($"/internal/sessions/{id}/topups", new { amount = "1", paymentId = "pay_after_close" });
         Assert.Equal("session-not-active", (await JsonAsync(topUp, HttpStatusCode.Conflict)).Str("code"));
 
-        Assert.Empty((await _api.ReconcileAsync()).GetProperty("violations").EnumerateArray());
+        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]
@@ -199,7 +199,7 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
         using var replay = await _api.DebitAsync(id, "1000", key: "req_b");
         Assert.True((await JsonAsync(replay, HttpStatusCode.OK)).GetProperty("replayed").GetBoolean());
         Assert.Equal("1000", (await _api.GetAsync(id)).Str("balance"));
-        Assert.Empty((await _api.ReconcileAsync()).GetProperty("violations").EnumerateArray());
+        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]
@@ -216,7 +216,7 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
         var session = await _api.GetAsync(id);
         Assert.Equal("5000", session.Str("refunded"));
         Assert.Equal("0", session.Str("spent"));
-        Assert.Empty((await _api.ReconcileAsync()).GetProperty("violations").EnumerateArray());
+        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]
@@ -234,7 +234,7 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
         }
         var session = await _api.GetAsync(id);
         Assert.Equal(("5000", "0", 0L), (session.Str("refunded"), session.Str("spent"), session.GetProperty("requestCount").GetInt64()));
-        Assert.Empty((await _api.ReconcileAsync()).GetProperty("violations").EnumerateArray());
+        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]

@@ -77,9 +77,9 @@ public sealed class SessionHarness : ServiceHarness<Program>
         return await JsonAsync(response, HttpStatusCode.OK);
     }
 
-    public async Task<JsonElement> ReconcileAsync()
+    public async Task<JsonElement> AuditAsync()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/reconcile");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/audit");
         request.Headers.Add("X-Admin-Key", AdminKey);
         using var response = await Client.SendAsync(request, Cancel);
         return await JsonAsync(response, HttpStatusCode.OK);

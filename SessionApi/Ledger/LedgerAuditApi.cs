@@ -6,21 +6,21 @@ using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.SessionApi.Ledger;
 
-/// <summary><c>GET /admin/reconcile</c>: the accounting check, for operators (header <c>X-Admin-Key</c>).</summary>
-public static class ReconcileApi
+/// <summary><c>GET /admin/audit</c>: the accounting check, for operators (header <c>X-Admin-Key</c>).</summary>
+public static class LedgerAuditApi
 {
     public const string AdminKeyHeader = "X-Admin-Key";
 
-    public static RouteGroupBuilder MapReconcileApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapLedgerAuditApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin");
         admin.AddEndpointFilter(RequireAdminKey);
-        admin.MapGet("/reconcile", async Task<Ok<ReconcileReport>> (Reconciler reconciler, CancellationToken cancellationToken) =>
-            TypedResults.Ok(await reconciler.ReconcileAsync(cancellationToken)));
+        admin.MapGet("/audit", async Task<Ok<LedgerAuditReport>> (LedgerAudit audit, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await audit.AuditAsync(cancellationToken)));
         return admin;
     }
 
-    /// <summary>Endpoint filter for every admin group (reconcile, webhooks): 401 problem unless <c>X-Admin-Key</c> matches.</summary>
+    /// <summary>Endpoint filter for every admin group (ledger audit, webhooks): 401 problem unless <c>X-Admin-Key</c> matches.</summary>
     internal static async ValueTask<object?> RequireAdminKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var configured = context.HttpContext.RequestServices.GetRequiredService<IOptions<SessionApiOptions>>().Value.AdminKey;

@@ -7,17 +7,17 @@ namespace Sessions.SessionApi.Ledger;
 /// <summary>One broken rule on one session: which check, what the row says and what it should say.</summary>
 public sealed record Violation(string SessionId, string Check, string Expected, string Actual);
 
-public sealed record ReconcileReport(int Checked, IReadOnlyList<Violation> Violations, DateTimeOffset CheckedAt);
+public sealed record LedgerAuditReport(int Checked, IReadOnlyList<Violation> Violations, DateTimeOffset CheckedAt);
 
 /// <summary>
 /// Re-derives every session from its ledger and checks the accounting invariant. Reads one snapshot (REPEATABLE READ),
 /// so debits committing meanwhile cannot show up as false violations.
 /// </summary>
-public sealed class Reconciler(NpgsqlDataSource dataSource, TimeProvider time, ILogger<Reconciler> logger)
+public sealed class LedgerAudit(NpgsqlDataSource dataSource, TimeProvider time, ILogger<LedgerAudit> logger)
 {
-    public async Task<ReconcileReport> ReconcileAsync(CancellationToken cancellationToken)
+    public async Task<LedgerAuditReport> AuditAsync(CancellationToken cancellationToken)
     {
-        using var activity = SessionApiTelemetry.ActivitySource.StartActivity("sessions.reconcile");
+        using var activity = SessionApiTelemetry.ActivitySource.StartActivity("sessions.ledger_audit");
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         await using var command = new NpgsqlCommand("""
@@ -65,9 +65,9 @@ public sealed class Reconciler(NpgsqlDataSource dataSource, TimeProvider time, I
         }
         await transaction.CommitAsync(cancellationToken);
         if (violations.Count > 0)
-            logger.LogError("Reconcile found {Count} violations in {Sessions} sessions, first: {Violation}", violations.Count, count, violations[0]);
+            logger.LogError("The ledger audit found {Count} violations in {Sessions} sessions, first: {Violation}", violations.Count, count, violations[0]);
         activity?.SetTag("sessions.checked", count);
         activity?.SetTag("sessions.violations", violations.Count);
-        return new ReconcileReport(count, violations, time.GetUtcNow());
+        return new LedgerAuditReport(count, violations, time.GetUtcNow());
     }
 }
