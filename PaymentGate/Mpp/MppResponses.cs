@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Mpp;
 
@@ -85,8 +86,7 @@ public static class MppResponses
     public static Task WritePaymentProblemAsync(HttpContext context, string detail, IReadOnlyDictionary<string, object?>? extra)
     {
         var (type, status, extensions) = ProblemOf(context, extra, challengeId: null);
-        return TypedResults.Problem(detail: detail, statusCode: status, title: TitleOf(type), type: ProblemBase + type,
-            extensions: extensions).ExecuteAsync(context);
+        return Problems.WriteAsync(context, status, type, TitleOf(type), detail, extensions, type: ProblemBase + type);
     }
 
     /// <summary>
@@ -121,8 +121,7 @@ public static class MppResponses
         context.Response.Clear();
         AddChallenge(context, route);
         context.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status400BadRequest, title: TitleOf(type), type: ProblemBase + type)
-            .ExecuteAsync(context);
+        return Problems.WriteAsync(context, StatusCodes.Status400BadRequest, type, TitleOf(type), detail, type: ProblemBase + type);
     }
 
     /// <summary><c>Payment-Receipt</c> for a settled MPP payment; the reference is the settlement's transaction (ledger transfer id).</summary>

@@ -30,24 +30,8 @@ public sealed partial class PaywallStep
                 await RefuseExpiredAsync(context, attempt);
             return redeemed;
         }
-        VerifyResponse verification;
-        using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.verify"))
-        {
-            Tag(activity, attempt);
-            try
-            {
-                verification = await facilitator.VerifyAsync(attempt.VerifyRequest(), context.RequestAborted);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-                PaywallTelemetry.CountVerification("unavailable");
-                LogFacilitatorUnavailable(exception, "verify", attempt.ToString());
-                await PaywallResponses.WriteUnavailableAsync(context, "Payment facilitator unavailable",
-                    "The payment could not be verified right now; nothing was charged. Retry the same payment later.");
-                return null;
-            }
-        }
+        if (await VerifyAsync(context, attempt) is not { } verification)
+            return null;
         if (!verification.IsValid)
         {
             PaywallTelemetry.CountVerification("invalid");

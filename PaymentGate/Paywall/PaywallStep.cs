@@ -122,25 +122,8 @@ public sealed partial class PaywallStep(
                 await RefuseExpiredAsync(context, attempt);
             return;
         }
-        VerifyResponse verification;
-        using (var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.verify"))
-        {
-            Tag(activity, attempt);
-            try
-            {
-                verification = await facilitator.VerifyAsync(attempt.VerifyRequest(), context.RequestAborted);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-                PaywallTelemetry.CountVerification("unavailable");
-                LogFacilitatorUnavailable(exception, "verify", attempt.ToString());
-                await PaywallResponses.WriteUnavailableAsync(context, "Payment facilitator unavailable",
-                    "The payment could not be verified right now; nothing was charged. Retry the same payment later.");
-                return;
-            }
-            activity?.SetTag("x402.verify.valid", verification.IsValid);
-        }
+        if (await VerifyAsync(context, attempt) is not { } verification)
+            return;
         if (!verification.IsValid)
         {
             PaywallTelemetry.CountVerification("invalid");
@@ -353,6 +336,28 @@ public sealed partial class PaywallStep(
         activity?.SetTag("x402.amount", attempt.Route.Amount?.ToString());
         activity?.SetTag("gate.route", attempt.Route.Name);
         activity?.SetTag("gate.organization", attempt.Route.Organization?.Id);
+    }
+
+    /// <summary>The facilitator's verdict on <paramref name="attempt"/>; null after answering 503 when it cannot give one (nothing charged).</summary>
+    async Task<VerifyResponse?> VerifyAsync(HttpContext context, PaymentAttempt attempt)
+    {
+        using var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.verify");
+        Tag(activity, attempt);
+        try
+        {
+            var verification = await facilitator.VerifyAsync(attempt.VerifyRequest(), context.RequestAborted);
+            activity?.SetTag("x402.verify.valid", verification.IsValid);
+            return verification;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+            PaywallTelemetry.CountVerification("unavailable");
+            LogFacilitatorUnavailable(exception, "verify", attempt.ToString());
+            await PaywallResponses.WriteUnavailableAsync(context, "Payment facilitator unavailable",
+                "The payment could not be verified right now; nothing was charged. Retry the same payment later.");
+            return null;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "402 for {Route}: {Reason}: {Error}")]

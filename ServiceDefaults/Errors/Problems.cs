@@ -15,12 +15,13 @@ public static class Problems
     public const string InvalidJson = "invalid-json", InvalidField = "invalid-field", MissingField = "missing-field",
         MissingBody = "missing-body", UnsupportedMediaType = "unsupported-media-type", BodyTooLarge = "body-too-large";
 
+    /// <param name="type">Only for problems a protocol defines under its own URI (MPP's); by default ours, ending in the code.</param>
     public static ProblemHttpResult Coded(int status, string code, string title, string? detail = null,
-        IDictionary<string, object?>? extensions = null)
+        IDictionary<string, object?>? extensions = null, string? type = null)
     {
         var all = extensions is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(extensions);
         all["code"] = code;
-        return TypedResults.Problem(statusCode: status, title: title, detail: detail, type: TypePrefix + code, extensions: all);
+        return TypedResults.Problem(statusCode: status, title: title, detail: detail, type: type ?? TypePrefix + code, extensions: all);
     }
 
     /// <summary>A 400 naming each field at fault in <c>errors</c> (code <c>invalid-field</c> unless said otherwise).</summary>
@@ -34,6 +35,6 @@ public static class Problems
 
     /// <summary>For middleware and handlers that write the response themselves: the same problem as <see cref="Coded"/>.</summary>
     public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail = null,
-        IDictionary<string, object?>? extensions = null) =>
-        Coded(status, code, title, detail, extensions).ExecuteAsync(context);
+        IDictionary<string, object?>? extensions = null, string? type = null) =>
+        Coded(status, code, title, detail, extensions, type).ExecuteAsync(context);
 }
