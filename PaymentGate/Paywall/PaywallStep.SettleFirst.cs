@@ -38,33 +38,20 @@ public sealed partial class PaywallStep
             var (redeemed, answered) = await TryRedeemSettledAsync(context, attempt);
             if (redeemed is not null || answered)
                 return redeemed;
-            var reason = verification.InvalidReason ?? "invalid_payment";
-            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, reason,
-                verification.InvalidMessage is { Length: > 0 } message ? $"{reason}: {message}" : reason, attempt.Payer);
+            await RefuseInvalidAsync(context, route, attempt, verification);
             return null;
         }
         PaywallTelemetry.CountVerification("valid");
 
-        string? paymentId;
-        try
-        {
-            paymentId = await store.ClaimAsync(attempt.ToNewPayment(), context.RequestAborted);
-        }
-        catch (PaymentStoreUnavailableException exception)
-        {
-            LogStoreUnavailable(exception, attempt.ToString());
-            await PaywallResponses.WriteUnavailableAsync(context, "Payment store unavailable",
-                "The gate cannot record payments right now; nothing was charged. Retry the same payment later.");
+        var (paymentId, unavailable) = await ClaimAsync(context, attempt);
+        if (unavailable)
             return null;
-        }
         if (paymentId is null)
         {
             var (redeemed, answered) = await TryRedeemSettledAsync(context, attempt, claimLost: true);
             if (redeemed is not null || answered)
                 return redeemed;
-            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "replay",
-                $"{ReasonCodes.NonceAlreadyUsed}: this payment (payer {attempt.Payer}, nonce {attempt.Nonce}) was already presented to the gate",
-                attempt.Payer);
+            await RefuseReplayAsync(context, route, attempt);
             return null;
         }
         LogClaimed(paymentId, attempt.ToString());

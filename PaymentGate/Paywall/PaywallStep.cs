@@ -130,32 +130,19 @@ public sealed partial class PaywallStep(
             // A payment that was settled while its outcome was unknown verifies no more (nonce used): deliver it instead.
             if (await TryRedeemAsync(context, next, attempt))
                 return;
-            var reason = verification.InvalidReason ?? "invalid_payment";
-            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, reason,
-                verification.InvalidMessage is { Length: > 0 } message ? $"{reason}: {message}" : reason, attempt.Payer);
+            await RefuseInvalidAsync(context, route, attempt, verification);
             return;
         }
         PaywallTelemetry.CountVerification("valid");
 
-        string? paymentId;
-        try
-        {
-            paymentId = await store.ClaimAsync(attempt.ToNewPayment(), context.RequestAborted);
-        }
-        catch (PaymentStoreUnavailableException exception)
-        {
-            LogStoreUnavailable(exception, attempt.ToString());
-            await PaywallResponses.WriteUnavailableAsync(context, "Payment store unavailable",
-                "The gate cannot record payments right now; nothing was charged. Retry the same payment later.");
+        var (paymentId, unavailable) = await ClaimAsync(context, attempt);
+        if (unavailable)
             return;
-        }
         if (paymentId is null)
         {
             if (await TryRedeemAsync(context, next, attempt))
                 return;
-            await PaymentRequiredAsync(context, route, attempt.ResourceUrl, "replay",
-                $"{ReasonCodes.NonceAlreadyUsed}: this payment (payer {attempt.Payer}, nonce {attempt.Nonce}) was already presented to the gate",
-                attempt.Payer);
+            await RefuseReplayAsync(context, route, attempt);
             return;
         }
         LogClaimed(paymentId, attempt.ToString());
@@ -336,28 +323,6 @@ public sealed partial class PaywallStep(
         activity?.SetTag("x402.amount", attempt.Route.Amount?.ToString());
         activity?.SetTag("gate.route", attempt.Route.Name);
         activity?.SetTag("gate.organization", attempt.Route.Organization?.Id);
-    }
-
-    /// <summary>The facilitator's verdict on <paramref name="attempt"/>; null after answering 503 when it cannot give one (nothing charged).</summary>
-    async Task<VerifyResponse?> VerifyAsync(HttpContext context, PaymentAttempt attempt)
-    {
-        using var activity = PaywallTelemetry.ActivitySource.StartActivity("x402.verify");
-        Tag(activity, attempt);
-        try
-        {
-            var verification = await facilitator.VerifyAsync(attempt.VerifyRequest(), context.RequestAborted);
-            activity?.SetTag("x402.verify.valid", verification.IsValid);
-            return verification;
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-            PaywallTelemetry.CountVerification("unavailable");
-            LogFacilitatorUnavailable(exception, "verify", attempt.ToString());
-            await PaywallResponses.WriteUnavailableAsync(context, "Payment facilitator unavailable",
-                "The payment could not be verified right now; nothing was charged. Retry the same payment later.");
-            return null;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "402 for {Route}: {Reason}: {Error}")]
