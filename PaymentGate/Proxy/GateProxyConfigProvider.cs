@@ -8,8 +8,7 @@ namespace Sessions.PaymentGate.Proxy;
 /// <summary>
 /// YARP routes and clusters built in code from <see cref="PricingCatalog"/> (one route per gate route, same id)
 /// and service discovery (one cluster per service, destination = <c>services:&lt;name&gt;:http:0</c>).
-/// Built once: the AppHost injects endpoints before start-up. Session affinity is never configured (it needs
-/// System.IO.Hashing, which is missing here; see ENVIRONMENT.md).
+/// Built once: the AppHost injects endpoints before start-up. No session affinity: any destination can serve any request.
 /// </summary>
 public sealed class GateProxyConfigProvider(PricingCatalog catalog, ServiceEndpointResolver resolver, ILogger<GateProxyConfigProvider> logger)
     : IProxyConfigProvider

@@ -72,7 +72,8 @@ public static class GatewayExtensions
         app.MapPricingApi();
         app.MapGateSessions();
         app.MapGateMandates();
-        // The standard pipeline minus session affinity (never enabled: it needs the missing System.IO.Hashing).
+        // The standard pipeline minus session affinity: the gate is stateless (payments and sessions live in Redis),
+        // so any destination can serve any request.
         app.MapReverseProxy(pipeline =>
         {
             pipeline.Use((context, next) => context.RequestServices.GetRequiredService<PaywallStep>().InvokeAsync(context, next));

@@ -75,8 +75,8 @@ public static class Secp256k1
         if (recoveryId < 0)
             return SignatureRecovery.Fail(SignatureError.InvalidRecoveryId, $"signature v must be 27 or 28 (or 0/1), got {signature[64]}");
 
-        var r = new BcBigInteger(1, signature[..32].ToArray());
-        var s = new BcBigInteger(1, signature[32..64].ToArray());
+        var r = new BcBigInteger(1, signature[..32]);
+        var s = new BcBigInteger(1, signature[32..64]);
         if (r.SignValue == 0 || s.SignValue == 0 || r.CompareTo(Curve.N) >= 0 || s.CompareTo(Curve.N) >= 0)
             return SignatureRecovery.Fail(SignatureError.ScalarOutOfRange, "signature r or s is outside [1, n-1]");
         if (s.CompareTo(HalfN) > 0)
@@ -97,7 +97,7 @@ public static class Secp256k1
         }
 
         // Q = r^-1 (s*R - e*G)
-        var e = new BcBigInteger(1, digest.ToArray());
+        var e = new BcBigInteger(1, digest);
         var rInverse = r.ModInverse(Curve.N);
         var u1 = e.Negate().Multiply(rInverse).Mod(Curve.N);
         var u2 = s.Multiply(rInverse).Mod(Curve.N);
@@ -162,7 +162,7 @@ public static class Secp256k1
     {
         if (privateKey.Length != PrivateKeyLength)
             throw new ArgumentException($"A private key is {PrivateKeyLength} bytes.", nameof(privateKey));
-        var d = new BcBigInteger(1, privateKey.ToArray());
+        var d = new BcBigInteger(1, privateKey);
         if (d.SignValue == 0 || d.CompareTo(Curve.N) >= 0)
             throw new ArgumentException("The private key is outside [1, n-1].", nameof(privateKey));
         return d;

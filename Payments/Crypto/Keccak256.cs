@@ -14,11 +14,9 @@ public static class Keccak256
     public static byte[] Hash(ReadOnlySpan<byte> data)
     {
         var digest = new KeccakDigest(256);
-        // BouncyCastle 1.8 has no span overloads; one copy per hash is fine at these sizes.
-        var input = data.ToArray();
-        digest.BlockUpdate(input, 0, input.Length);
+        digest.BlockUpdate(data);
         var output = new byte[HashLength];
-        digest.DoFinal(output, 0);
+        digest.DoFinal(output);
         return output;
     }
 
