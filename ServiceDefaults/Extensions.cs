@@ -30,6 +30,7 @@ public static class Extensions
         builder.AddDefaultProblemDetails();
         builder.AddPayerContext();
 
+        // Aspire's keys services:<name>:<scheme>:0; other hosts (IP addresses, real DNS names) pass through unchanged.
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
