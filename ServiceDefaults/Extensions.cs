@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
 using Sessions.ServiceDefaults.Health;
 
 namespace Microsoft.Extensions.Hosting;
@@ -13,6 +15,9 @@ public static class Extensions
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
     public const string LiveTag = "live";
+
+    /// <summary>Configuration section bound onto every client's standard resilience handler (keys as HttpStandardResilienceOptions).</summary>
+    public const string ResilienceSection = "HttpClientResilience";
 
     /// <summary>
     /// Telemetry, health checks, service discovery, standard resilience for every HttpClient and
@@ -25,11 +30,17 @@ public static class Extensions
         builder.AddDefaultProblemDetails();
         builder.AddPayerContext();
 
+        // Aspire's keys services:<name>:<scheme>:0; other hosts (IP addresses, real DNS names) pass through unchanged.
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            // Resilience outside discovery: every retry resolves the endpoint again.
-            http.AddStandardResilienceHandler();
+            // Resilience outside discovery: every retry resolves the endpoint again. Money-moving POSTs (settle, debit)
+            // are never retried blindly: only the safe methods GET, HEAD, OPTIONS and TRACE are.
+            http.AddStandardResilienceHandler(options =>
+            {
+                builder.Configuration.GetSection(ResilienceSection).Bind(options);
+                options.Retry.DisableForUnsafeHttpMethods();
+            });
             http.AddServiceDiscovery();
         });
 

@@ -1,10 +1,9 @@
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Sessions.ServiceDefaults.Telemetry;
 
@@ -12,51 +11,48 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class OpenTelemetryExtensions
 {
-    /// <summary>Built-in ActivitySources traced (no instrumentation packages restore here).</summary>
-    public static readonly IReadOnlyList<string> TracingSources =
-        ["Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "Yarp.ReverseProxy", SessionsTelemetry.AllSources];
-
-    /// <summary>Built-in Meters collected.</summary>
-    public static readonly IReadOnlyList<string> Meters =
-    [
-        "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Routing",
-        "Microsoft.AspNetCore.Diagnostics", "Microsoft.AspNetCore.RateLimiting", "System.Net.Http", "System.Runtime",
-        "Npgsql", SessionsTelemetry.AllSources,
-    ];
+    /// <summary>Sources and meters traced besides the instrumentation packages' own: ours, YARP's and Npgsql's.</summary>
+    public static readonly IReadOnlyList<string> OwnSources = [SessionsTelemetry.AllSources, "Yarp.ReverseProxy", "Npgsql"];
 
     /// <summary>
-    /// Logs, traces and metrics on the plain OpenTelemetry SDK, with the providers in the host's container.
-    /// OTLP export is on only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured; the endpoint, protocol,
-    /// service name, resource attributes and batch delays are read from configuration (environment variables
-    /// or settings).
+    /// The Aspire ServiceDefaults telemetry: logs, traces and metrics with the ASP.NET Core, HttpClient and runtime
+    /// instrumentation. OTLP export is on only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured; the SDK reads the
+    /// <c>OTEL_*</c> settings (endpoint, protocol, service name, resource attributes, batch delays) from configuration.
     /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        // .NET 10 leaves the HTTP semantic-convention tags off the server span unless asked.
-        AppContext.SetSwitch("Microsoft.AspNetCore.Hosting.SuppressActivityOpenTelemetryData", false);
-
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
         });
 
-        var serviceName = ConfigurationResourceDetector.ServiceName(builder.Configuration, builder.Environment);
-        var openTelemetry = new OpenTelemetryServicesBuilder(builder.Services)
-            .ConfigureResource(resource => resource.AddDetector(services => new ConfigurationResourceDetector(
-                services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>())))
+        var openTelemetry = builder.Services.AddOpenTelemetry()
+            // A service started outside the AppHost is named after its application, never unknown_service;
+            // OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES (detected last) override both attributes.
+            .ConfigureResource(resource => resource.Clear()
+                .AddService(builder.Environment.ApplicationName, autoGenerateServiceInstanceId: false)
+                .AddAttributes([new("deployment.environment.name", builder.Environment.EnvironmentName)])
+                .AddTelemetrySdk()
+                .AddEnvironmentVariableDetector())
             .WithTracing(tracing => tracing
-                // Added before any exporter so the exporters see the cleared Recorded flag.
-                .AddProcessor(new HealthProbeTraceFilter())
-                .AddSource([.. TracingSources, serviceName, builder.Environment.ApplicationName]))
+                // A filtered-out request is not recorded, so neither are its children (the database check's query).
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !IsHealthProbe(context.Request.Path))
+                .AddHttpClientInstrumentation()
+                .AddSource([.. OwnSources, builder.Environment.ApplicationName]))
             .WithMetrics(metrics => metrics
-                .AddMeter([.. Meters, serviceName, builder.Environment.ApplicationName]));
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter([.. OwnSources, builder.Environment.ApplicationName]));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             openTelemetry.UseOtlpExporter();
-
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TelemetryHostedService>());
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, HttpServerSpanEnricher>());
         return builder;
     }
+
+    /// <summary><c>/health</c> and <c>/alive</c> (and below): the AppHost polls them every few seconds.</summary>
+    internal static bool IsHealthProbe(PathString path) =>
+        path.StartsWithSegments(Extensions.HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(Extensions.AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase);
 }

@@ -11,6 +11,8 @@ public static class WebhooksExtensions
             .Validate(o => o.MaxAttempts >= 1 && o.BatchSize is >= 1 and <= 1000, "SessionApi:Webhooks: MaxAttempts >= 1, BatchSize 1..1000.")
             .Validate(o => o.Retention > TimeSpan.Zero && o.PruneInterval > TimeSpan.Zero, "SessionApi:Webhooks: Retention and PruneInterval must be positive.")
             .ValidateOnStart();
+        // The dispatcher retries with its own back-off; RemoveAllResilienceHandlers is experimental (EXTEXP0001).
+#pragma warning disable EXTEXP0001
         builder.Services.AddHttpClient(WebhookDispatcher.HttpClientName, client =>
             {
                 client.Timeout = Timeout.InfiniteTimeSpan;   // the dispatcher bounds each attempt itself
@@ -22,6 +24,7 @@ public static class WebhooksExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),   // receivers move (DNS) and we keep sending
             })
             .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         builder.Services.AddSingleton<WebhookStore>();
         builder.Services.AddSingleton<WebhookDispatcher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<WebhookDispatcher>());

@@ -57,9 +57,9 @@ public sealed class HttpFacilitatorClientTests : IAsyncLifetime
             ["Facilitator:Url"] = url,
             ["Facilitator:ApiKey"] = apiKey,
             ["Facilitator:Local:Enabled"] = "false",
-            ["HttpClientResilience:AttemptTimeout"] = "00:00:01",
-            ["HttpClientResilience:TotalRequestTimeout"] = "00:00:05",
-            ["HttpClientResilience:Retry:BaseDelay"] = "00:00:00.010",
+            ["HttpClientResilience:AttemptTimeout:Timeout"] = "00:00:01",
+            ["HttpClientResilience:TotalRequestTimeout:Timeout"] = "00:00:05",
+            ["HttpClientResilience:Retry:Delay"] = "00:00:00.010",
             ["HttpClientResilience:Retry:UseJitter"] = "false",
         });
         builder.AddServiceDefaults();

@@ -3,41 +3,25 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ServiceDefaults.Tests.Support;
-using Sessions.ServiceDefaults.ServiceDiscovery;
 
 namespace ServiceDefaults.Tests.ServiceDiscovery;
 
 public sealed class ServiceDiscoveryTests
 {
-    static ServiceEndpointResolver Resolver(Dictionary<string, string?> settings) =>
-        new(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
-
     [Fact]
-    public void Resolves_aspire_keys_by_scheme()
+    public async Task Environment_variable_form_reaches_the_same_endpoint()
     {
-        var resolver = Resolver(new()
-        {
-            ["services:sessionapi:http:0"] = "http://localhost:5101",
-            ["services:vaultapi:http:0"] = "http://localhost:5102",
-            ["services:vaultapi:https:0"] = "https://localhost:7102",
-        });
-
-        Assert.Equal(new Uri("http://localhost:5101"), resolver.Resolve("sessionapi", "http"));
-        Assert.Equal(new Uri("http://localhost:5101"), resolver.Resolve("sessionapi"));        // https+http falls back to http
-        Assert.Equal(new Uri("https://localhost:7102"), resolver.Resolve("vaultapi"));         // and prefers https
-        Assert.Equal(new Uri("http://localhost:5102"), resolver.Resolve("vaultapi", "http"));
-        Assert.Equal(new Uri("http://localhost:5102"), resolver.Resolve("vaultapi", "http+https"));
-        Assert.False(resolver.TryResolve("sessionapi", "https", out _));
-    }
-
-    [Fact]
-    public void Environment_variable_form_maps_to_the_same_key()
-    {
-        Environment.SetEnvironmentVariable("services__envprobe__http__0", "http://127.0.0.1:6553");
+        await using var server = await HandlerServer.StartAsync((context, _) => context.Response.WriteAsync("env"));
+        Environment.SetEnvironmentVariable("services__envprobe__http__0", server.Address.ToString());
         try
         {
-            var resolver = new ServiceEndpointResolver(new ConfigurationBuilder().AddEnvironmentVariables().Build());
-            Assert.Equal(new Uri("http://127.0.0.1:6553"), resolver.Resolve("envprobe"));
+            var builder = Host.CreateApplicationBuilder();
+            builder.Configuration.AddEnvironmentVariables();
+            builder.AddServiceDefaults();
+            using var host = builder.Build();
+            var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+
+            Assert.Equal("env", await client.GetStringAsync("http://envprobe/", TestContext.Current.CancellationToken));
         }
         finally
         {
@@ -46,23 +30,13 @@ public sealed class ServiceDiscoveryTests
     }
 
     [Fact]
-    public void Unknown_service_error_names_the_expected_key()
+    public async Task Network_addresses_are_called_as_they_are()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Resolver([]).Resolve("vaultapi", "http"));
-        Assert.Contains("'services:vaultapi:http:0'", error.Message);
-        Assert.Contains("services__vaultapi__http__0", error.Message);
+        await using var server = await HandlerServer.StartAsync((context, _) => context.Response.WriteAsync("direct"));
+        using var host = ClientHost([]);
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
 
-        var either = Assert.Throws<InvalidOperationException>(() => Resolver([]).ResolveRequestUri(new Uri("https+http://vaultapi/x")));
-        Assert.Contains("'services:vaultapi:https:0'", either.Message);
-        Assert.Contains("'services:vaultapi:http:0'", either.Message);
-    }
-
-    [Fact]
-    public void Network_addresses_pass_through_unchanged()
-    {
-        var resolver = Resolver([]);
-        foreach (var address in new[] { "http://127.0.0.1:81/a", "http://localhost/a", "https://api.example.org/a", "http://[::1]:80/" })
-            Assert.Equal(new Uri(address), resolver.ResolveRequestUri(new Uri(address)));
+        Assert.Equal("direct", await client.GetStringAsync(server.Address, TestContext.Current.CancellationToken));
     }
 
     [Theory]
@@ -93,16 +67,6 @@ public sealed class ServiceDiscoveryTests
         var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("vault");
 
         Assert.Equal("pong", await client.GetStringAsync("ping", TestContext.Current.CancellationToken));
-    }
-
-    [Fact]
-    public async Task Unknown_service_fails_the_request_with_the_key_in_the_message()
-    {
-        using var host = ClientHost([]);
-        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
-
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetAsync("http://nosuchservice/x", TestContext.Current.CancellationToken));
-        Assert.Contains("services:nosuchservice:http:0", error.Message);
     }
 
     static IHost ClientHost(Dictionary<string, string?> settings)

@@ -1,6 +1,9 @@
-using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Hosting.Internal;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using ServiceDefaults.Tests.Support;
 using Sessions.ServiceDefaults.Telemetry;
 
 namespace ServiceDefaults.Tests.Telemetry;
@@ -18,15 +21,8 @@ public sealed class TelemetryConventionTests
     }
 
     [Fact]
-    public void The_sessions_wildcard_and_the_built_in_sources_are_subscribed()
-    {
-        Assert.Contains("Sessions.*", OpenTelemetryExtensions.TracingSources);
-        Assert.Contains("Sessions.*", OpenTelemetryExtensions.Meters);
-        Assert.Superset(new HashSet<string> { "Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "Yarp.ReverseProxy" },
-            OpenTelemetryExtensions.TracingSources.ToHashSet());
-        Assert.Superset(new HashSet<string> { "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Routing",
-            "Microsoft.AspNetCore.Diagnostics", "System.Net.Http", "System.Runtime", "Npgsql" }, OpenTelemetryExtensions.Meters.ToHashSet());
-    }
+    public void The_sessions_wildcard_yarp_and_npgsql_are_subscribed() =>
+        Assert.Equal(["Sessions.*", "Yarp.ReverseProxy", "Npgsql"], OpenTelemetryExtensions.OwnSources);
 
     [Theory]
     [InlineData("/health", true)]
@@ -35,16 +31,14 @@ public sealed class TelemetryConventionTests
     [InlineData("/health/ready", true)]
     [InlineData("/healthy", false)]
     [InlineData("/api/health", false)]
-    [InlineData(null, false)]
-    public void Probe_paths_are_recognised(string? path, bool isProbe) =>
-        Assert.Equal(isProbe, HealthProbeTraceFilter.IsProbePath(path));
+    [InlineData("", false)]
+    public void Probe_paths_are_recognised(string path, bool isProbe) =>
+        Assert.Equal(isProbe, OpenTelemetryExtensions.IsHealthProbe(new PathString(path)));
 
     [Fact]
-    public void Resource_comes_from_configuration_with_the_application_name_as_fallback()
+    public async Task Resource_comes_from_configuration_with_the_application_name_as_fallback()
     {
-        var environment = new HostingEnvironment { ApplicationName = "SessionApi", EnvironmentName = "Production" };
-
-        var fromSettings = Detect(environment, new()
+        var fromSettings = await ResourceAsync(new()
         {
             ["OTEL_SERVICE_NAME"] = "sessionapi",
             ["OTEL_RESOURCE_ATTRIBUTES"] = "service.instance.id=k3j2h1g0,note=a%2Cb",
@@ -54,12 +48,15 @@ public sealed class TelemetryConventionTests
         Assert.Equal("a,b", fromSettings["note"]);
         Assert.Equal("Production", fromSettings["deployment.environment.name"]);
 
-        Assert.Equal("SessionApi", Detect(environment, [])["service.name"]);
+        var fallback = await ResourceAsync([]);
+        Assert.Equal("ServiceDefaults.Tests", fallback["service.name"]);
+        Assert.Equal("Production", fallback["deployment.environment.name"]);
     }
 
-    static Dictionary<string, object> Detect(IHostEnvironment environment, Dictionary<string, string?> settings)
+    // The resource the host's tracer provider really carries (the one every exported span is sent with).
+    static async Task<Dictionary<string, object>> ResourceAsync(Dictionary<string, string?> settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ConfigurationResourceDetector(configuration, environment).Detect().Attributes.ToDictionary(a => a.Key, a => a.Value);
+        await using var app = TestApp.CreateBuilder(settings, environment: "Production").Build();
+        return app.Services.GetRequiredService<TracerProvider>().GetResource().Attributes.ToDictionary(a => a.Key, a => a.Value);
     }
 }
