@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.McpServer.Storage;
-using Sessions.Redis;
+using StackExchange.Redis;
 using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.McpServer.Content;

@@ -32,8 +32,8 @@ public static class PayerStoreExtensions
         }
         else if (provider.Equals(PayerStoreOptions.RedisProvider, StringComparison.OrdinalIgnoreCase))
         {
-            builder.AddRedisClient(redisConnectionName);
-            builder.Services.AddSingleton<IPayerStore>(services => new RedisPayerStore(services.GetRequiredService<Sessions.Redis.IRedisClient>(),
+            builder.AddRedisClient(redisConnectionName, configureOptions: RedisFailFast.Configure);
+            builder.Services.AddSingleton<IPayerStore>(services => new RedisPayerStore(services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase(),
                 services.GetRequiredService<IPayerContextAccessor>(), services.GetRequiredService<IOptions<PayerStoreOptions>>().Value.Redis));
         }
         else

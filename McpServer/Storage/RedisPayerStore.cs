@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Hosting;
-using Sessions.Redis;
+using StackExchange.Redis;
 
 namespace Sessions.McpServer.Storage;
 
@@ -17,12 +17,12 @@ namespace Sessions.McpServer.Storage;
 /// Differences from the in-memory store (docs/payer-storage.md): listings are in key order, and there is
 /// no entry cap of its own (Redis's maxmemory policy bounds memory).
 /// </summary>
-public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor payers, RedisPayerStoreOptions? options = null)
+public sealed class RedisPayerStore(IDatabase redis, IPayerContextAccessor payers, RedisPayerStoreOptions? options = null)
     : IPayerStore, IAsyncDisposable
 {
     // KEYS: idx, exp, ttl, kv...; ARGV: ttl ms (0 = never), then one key per kv, then one value per kv.
     // Returns the expiry in unix ms (-1 = none), as Redis computed it.
-    static readonly LuaScript SetScript = new("""
+    const string SetScript = """
         local ttl = tonumber(ARGV[1])
         local n = #KEYS - 3
         local expiry = -1
@@ -41,10 +41,10 @@ public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor pa
           redis.call('ZADD', KEYS[1], 0, key)
         end
         return expiry
-        """);
+        """;
 
     // KEYS: idx, exp, ttl, kv...; ARGV: one key per kv. Returns how many values existed (expired ones do not).
-    static readonly LuaScript DeleteScript = new("""
+    const string DeleteScript = """
         local deleted = 0
         for i = 4, #KEYS do
           local key = ARGV[i - 3]
@@ -54,12 +54,12 @@ public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor pa
           redis.call('HDEL', KEYS[3], key)
         end
         return deleted
-        """);
+        """;
 
     // KEYS: exp, ttl, kv...; ARGV: one key per kv. Returns value, expiry ms (-1 none, -2 missing) per key.
     // A live value with a TTL gets it again from now (sliding expiry, the entry's own TTL); values written before the
     // ttl hash existed keep their fixed expiry.
-    static readonly LuaScript GetScript = new("""
+    const string GetScript = """
         local out = {}
         for i = 3, #KEYS do
           local key = ARGV[i - 2]
@@ -80,14 +80,14 @@ public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor pa
           end
         end
         return out
-        """);
+        """;
 
     // KEYS: idx, exp, ttl; ARGV: kv key prefix, min and max (ZRANGE BYLEX bounds), limit (0 = all), keysOnly (1/0).
     // First drops up to 1000 expired keys from the indexes (expired iff now > expiry, as Redis decides), then walks the
     // index from min and collects live entries; an indexed key without a value (expired meanwhile, evicted) is
     // unindexed and skipped. Builds kv names from ARGV: they share the payer's hash tag, so the script stays in one slot.
     // Touches no value's TTL. Returns {more (1/0), key, value, key, value...} (no values when keysOnly).
-    static readonly LuaScript ListScript = new("""
+    const string ListScript = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local expired = redis.call('ZRANGE', KEYS[2], '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, 1000)
@@ -128,7 +128,7 @@ public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor pa
           end
         end
         return out
-        """);
+        """;
 
     readonly TimeSpan _defaultTtl = options?.DefaultTtl is { } ttl && ttl < TimeSpan.Zero
         ? throw new ArgumentOutOfRangeException(nameof(options), ttl, "DefaultTtl must be zero (never expires) or positive.")
@@ -147,13 +147,13 @@ public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor pa
         foreach (var key in keys) PayerStoreLimits.ThrowIfInvalidKey(key, nameof(keys));
         if (keys.Count == 0) return [];
         var payer = Payer;
-        var reply = (await redis.EvaluateAsync(GetScript, [ExpiryKey(payer), TtlKey(payer), .. keys.Select(key => ValueKey(payer, key))],
-            [.. keys.Select(key => (RedisValue)key)], cancellationToken)).AsArray()!;
+        var reply = (RedisResult[])(await redis.ScriptEvaluateAsync(GetScript, [ExpiryKey(payer), TtlKey(payer), .. keys.Select(key => ValueKey(payer, key))],
+            [.. keys.Select(key => (RedisValue)key)]))!;
         var entries = new PayerEntry?[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
-            if (reply[2 * i].AsString() is not { } value) continue;
-            var expiresAt = reply[2 * i + 1].AsInt64();
+            if ((string?)reply[2 * i] is not { } value) continue;
+            var expiresAt = (long)reply[2 * i + 1];
             entries[i] = new PayerEntry(keys[i], value, System.Text.Encoding.UTF8.GetByteCount(value),
                 expiresAt >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiresAt) : null);
         }
@@ -171,8 +171,8 @@ public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor pa
         var payer = Payer;
         var ttlMs = PayerStoreLimits.ToMilliseconds(ttl ?? _defaultTtl);
         RedisValue[] args = [ttlMs, .. entries.Select(e => (RedisValue)e.Key), .. entries.Select(e => (RedisValue)e.Value)];
-        var expiry = (long)await redis.EvaluateAsync(SetScript,
-            [IndexKey(payer), ExpiryKey(payer), TtlKey(payer), .. entries.Select(e => ValueKey(payer, e.Key))], args, cancellationToken);
+        var expiry = (long)await redis.ScriptEvaluateAsync(SetScript,
+            [IndexKey(payer), ExpiryKey(payer), TtlKey(payer), .. entries.Select(e => ValueKey(payer, e.Key))], args);
         DateTimeOffset? expiresAt = expiry >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiry) : null;
         return [.. entries.Select((e, i) => new PayerEntry(e.Key, e.Value, sizes[i], expiresAt))];
     }
@@ -187,9 +187,9 @@ public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor pa
         var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
         if (distinct.Length == 0) return 0;
         var payer = Payer;
-        return (long)await redis.EvaluateAsync(DeleteScript,
+        return (long)await redis.ScriptEvaluateAsync(DeleteScript,
             [IndexKey(payer), ExpiryKey(payer), TtlKey(payer), .. distinct.Select(key => ValueKey(payer, key))],
-            [.. distinct.Select(key => (RedisValue)key)], cancellationToken);
+            [.. distinct.Select(key => (RedisValue)key)]);
     }
 
     public async Task<PayerPage> ListAsync(PayerListOptions options, CancellationToken cancellationToken = default)
@@ -207,14 +207,14 @@ public sealed class RedisPayerStore(IRedisClient redis, IPayerContextAccessor pa
         var min = cursor is not null && string.CompareOrdinal(cursor, prefix) >= 0 ? "(" + cursor
             : prefix.Length > 0 ? "[" + prefix : "-";
         var max = prefix.Length > 0 ? "[" + prefix + "\u00ff" : "+";
-        var reply = (await redis.EvaluateAsync(ListScript, [IndexKey(payer), ExpiryKey(payer), TtlKey(payer)],
-            [ValueKey(payer, ""), min, max, limit, options.KeysOnly ? 1 : 0], cancellationToken)).AsArray()!;
+        var reply = (RedisResult[])(await redis.ScriptEvaluateAsync(ListScript, [IndexKey(payer), ExpiryKey(payer), TtlKey(payer)],
+            [ValueKey(payer, ""), min, max, limit, options.KeysOnly ? 1 : 0]))!;
 
         var items = new List<PayerListItem>();
         var stride = options.KeysOnly ? 1 : 2;
         for (var i = 1; i + stride - 1 < reply.Length; i += stride)
-            items.Add(new PayerListItem(reply[i].AsString()!, options.KeysOnly ? null : reply[i + 1].AsString()));
-        var more = reply[0].AsInt64() == 1;
+            items.Add(new PayerListItem((string)reply[i]!, options.KeysOnly ? null : (string?)reply[i + 1]));
+        var more = (long)reply[0] == 1;
         return new PayerPage(items, more && items.Count > 0 ? items[^1].Key : null);
     }
 

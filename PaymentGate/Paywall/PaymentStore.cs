@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Security.Cryptography;
 using Npgsql;
 using NpgsqlTypes;
-using Sessions.Redis;
+using StackExchange.Redis;
 
 namespace Sessions.PaymentGate.Paywall;
 
@@ -53,7 +53,7 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         lifetime = lifetime < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : lifetime > MaxClaimLifetime ? MaxClaimLifetime : lifetime;
         try
         {
-            if (!await redis.SetAsync(key, id, lifetime, SetCondition.NotExists, cancellationToken))
+            if (!await redis.StringSetAsync(key, id, lifetime, When.NotExists))
                 return null;
         }
         catch (Exception exception) when (IsInfrastructure(exception))
@@ -294,11 +294,11 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         return result;
     }
 
-    IRedisClient Redis()
+    IDatabase Redis()
     {
         try
         {
-            return services.GetService<IRedisClient>()
+            return services.GetService<IConnectionMultiplexer>()?.GetDatabase()
                 ?? throw new PaymentStoreUnavailableException("Redis is not configured (ConnectionStrings:redis): paid routes are closed.");
         }
         catch (InvalidOperationException exception)
@@ -311,7 +311,7 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
     {
         try
         {
-            await Redis().DeleteAsync(key);
+            await Redis().KeyDeleteAsync(key);
         }
         catch (Exception exception) when (IsInfrastructure(exception) || exception is PaymentStoreUnavailableException)
         {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
-using Sessions.Redis;
+using StackExchange.Redis;
 using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
 
@@ -269,14 +269,14 @@ public sealed partial class SessionSpending(
 
     static string CacheKey(string token) => "gate:session-token:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
 
-    IRedisClient? Redis => options.Value.Sessions.TokenCacheSeconds > 0 ? services.GetService<IRedisClient>() : null;
+    IDatabase? Redis => options.Value.Sessions.TokenCacheSeconds > 0 ? services.GetService<IConnectionMultiplexer>()?.GetDatabase() : null;
 
     // The cache only saves a resolve: every debit is checked by SessionApi, so a Redis failure just means resolving again.
     async Task<string?> CacheGetAsync(string key)
     {
         try
         {
-            return Redis is { } redis && await redis.GetAsync(key) is { IsNull: false } value ? value.ToString() : null;
+            return Redis is { } redis && await redis.StringGetAsync(key) is { IsNull: false } value ? value.ToString() : null;
         }
         catch (Exception exception)
         {
@@ -290,7 +290,7 @@ public sealed partial class SessionSpending(
         try
         {
             if (Redis is { } redis)
-                await redis.SetAsync(key, value, TimeSpan.FromSeconds(options.Value.Sessions.TokenCacheSeconds));
+                await redis.StringSetAsync(key, value, TimeSpan.FromSeconds(options.Value.Sessions.TokenCacheSeconds));
         }
         catch (Exception exception)
         {
@@ -303,7 +303,7 @@ public sealed partial class SessionSpending(
         try
         {
             if (Redis is { } redis)
-                await redis.DeleteAsync(CacheKey(token));
+                await redis.KeyDeleteAsync(CacheKey(token));
         }
         catch (Exception exception)
         {

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Sessions.Redis;
+using StackExchange.Redis;
 using Sessions.ServiceDefaults.Payers;
 
 namespace Sessions.PaymentGate.Sessions;
@@ -71,7 +71,7 @@ public sealed partial class VaultApiClient(IHttpClientFactory factory, PayerCont
             return null;
         try
         {
-            if (Redis is { } redis && await redis.GetAsync(CacheKey(session.Id)) is { IsNull: false } cached)
+            if (Redis is { } redis && await redis.StringGetAsync(CacheKey(session.Id)) is { IsNull: false } cached)
                 return cached.ToString();
         }
         catch (Exception exception)
@@ -95,7 +95,7 @@ public sealed partial class VaultApiClient(IHttpClientFactory factory, PayerCont
         return null;
     }
 
-    IRedisClient? Redis => services.GetService<IRedisClient>();
+    IDatabase? Redis => services.GetService<IConnectionMultiplexer>()?.GetDatabase();
 
     static string CacheKey(string sessionId) => "gate:session-vault:" + sessionId;
 
@@ -106,7 +106,7 @@ public sealed partial class VaultApiClient(IHttpClientFactory factory, PayerCont
         {
             var ttl = until - DateTimeOffset.UtcNow;
             if (Redis is { } redis)
-                await redis.SetAsync(CacheKey(sessionId), vaultId, ttl > TimeSpan.FromMinutes(1) ? ttl : TimeSpan.FromMinutes(1));
+                await redis.StringSetAsync(CacheKey(sessionId), vaultId, ttl > TimeSpan.FromMinutes(1) ? ttl : TimeSpan.FromMinutes(1));
         }
         catch (Exception exception)
         {

@@ -22,7 +22,7 @@ public sealed class McpServerTests(InfrastructureFixture infrastructure) : IAsyn
         using var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal("Healthy", report.RootElement.GetProperty("status").GetString());
         Assert.Equal("Healthy", report.RootElement.GetProperty("checks").GetProperty("self").GetProperty("status").GetString());
-        Assert.Equal("Healthy", report.RootElement.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+        Assert.Equal("Healthy", report.RootElement.GetProperty("checks").GetProperty("StackExchange.Redis").GetProperty("status").GetString());
     }
 
     [Fact]

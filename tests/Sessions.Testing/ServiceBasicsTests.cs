@@ -1,8 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Xunit;
 
@@ -19,6 +16,7 @@ public abstract class ServiceBasicsTests<TProgram>(InfrastructureFixture infrast
     where TProgram : class
 {
     string Database => database;
+    const string DatabaseCheck = "PostgreSql";   // Aspire.Npgsql's health check
     string _connectionString = "";
     ServiceFactory<TProgram> _factory = null!;
 
@@ -45,7 +43,7 @@ public abstract class ServiceBasicsTests<TProgram>(InfrastructureFixture infrast
         }
         var checks = report.RootElement.GetProperty("checks");
         Assert.Equal("Healthy", checks.GetProperty("self").GetProperty("status").GetString());
-        Assert.Equal("Healthy", checks.GetProperty(Database).GetProperty("status").GetString());
+        Assert.Equal("Healthy", checks.GetProperty(DatabaseCheck).GetProperty("status").GetString());
     }
 
     [Fact]
@@ -89,12 +87,11 @@ public abstract class ServiceBasicsTests<TProgram>(InfrastructureFixture infrast
     [Fact]
     public async Task Health_is_unhealthy_with_503_when_the_database_is_unreachable()
     {
-        // Start-up needs the database (migrations run before the app serves), so the host starts against the real one;
-        // then, before anything resolves the data source (created on first use), its connection string is pointed at a
-        // loopback port nobody listens on.
+        // Start-up needs the database (migrations run before the app serves), and the data source binds its connection
+        // string at registration, so the host starts against the real one; then Postgres stops accepting connections to
+        // this database and drops the open ones (the pool's included).
         var client = _factory.CreateClient();
-        var unreachable = new NpgsqlConnectionStringBuilder(_connectionString) { Port = ClosedPort(), Timeout = 5 };
-        _factory.Services.GetRequiredService<IConfiguration>()[$"ConnectionStrings:{Database}"] = unreachable.ConnectionString;
+        await RefuseConnectionsAsync();
 
         using var response = await client.GetAsync("/health", TestContext.Current.CancellationToken);
 
@@ -104,8 +101,8 @@ public abstract class ServiceBasicsTests<TProgram>(InfrastructureFixture infrast
         if (healthWithChecks)
         {
             var checks = report.RootElement.GetProperty("checks");
-            Assert.Equal("Unhealthy", checks.GetProperty(Database).GetProperty("status").GetString());
-            Assert.Contains("unreachable", checks.GetProperty(Database).GetProperty("description").GetString());
+            Assert.Equal("Unhealthy", checks.GetProperty(DatabaseCheck).GetProperty("status").GetString());
+            Assert.Contains("not currently accepting connections", checks.GetProperty(DatabaseCheck).GetProperty("description").GetString());
             Assert.Equal("Healthy", checks.GetProperty("self").GetProperty("status").GetString());
         }
         else
@@ -116,10 +113,16 @@ public abstract class ServiceBasicsTests<TProgram>(InfrastructureFixture infrast
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
     }
 
-    static int ClosedPort()
+    async Task RefuseConnectionsAsync()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;   // closed again once the listener is disposed
+        var target = new NpgsqlConnectionStringBuilder(_connectionString);
+        var admin = new NpgsqlConnectionStringBuilder(_connectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(admin.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(
+            $"ALTER DATABASE \"{target.Database}\" WITH ALLOW_CONNECTIONS false; " +
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @database", connection);
+        command.Parameters.AddWithValue("database", target.Database!);
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 }

@@ -3,7 +3,7 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Sessions.McpServer.Content;
 using Sessions.McpServer.Storage;
-using Sessions.Redis;
+using StackExchange.Redis;
 
 namespace Sessions.McpServer.Mcp.Tools;
 

@@ -1,7 +1,7 @@
 using McpServer.Tests.Support;
 using Sessions.McpServer.Storage;
-using Sessions.Redis;
 using Sessions.Testing;
+using StackExchange.Redis;
 
 namespace McpServer.Tests.Storage;
 
@@ -418,7 +418,8 @@ public sealed class InMemoryPayerStoreBehaviour : PayerStoreBehaviour
 
 public sealed class RedisPayerStoreBehaviour(InfrastructureFixture infrastructure) : PayerStoreBehaviour
 {
-    readonly RedisClient _redis = new(RedisOptions.Parse(infrastructure.RedisConnectionString));
+    readonly ConnectionMultiplexer _connection = ConnectionMultiplexer.Connect(infrastructure.RedisConnectionString);
+    IDatabase _redis => _connection.GetDatabase();
 
     protected override IPayerStore CreateStore(TimeSpan? defaultTtl = null) =>
         new RedisPayerStore(_redis, Accessor, new RedisPayerStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.Zero });
@@ -434,7 +435,7 @@ public sealed class RedisPayerStoreBehaviour(InfrastructureFixture infrastructur
 
     public override async ValueTask DisposeAsync()
     {
-        await _redis.DisposeAsync();
+        await _connection.DisposeAsync();
         await base.DisposeAsync();
     }
 }

@@ -1,7 +1,7 @@
 using McpServer.Tests.Support;
 using Sessions.McpServer.Storage;
-using Sessions.Redis;
 using Sessions.Testing;
+using StackExchange.Redis;
 
 namespace McpServer.Tests.Storage;
 
@@ -11,7 +11,8 @@ public sealed class RedisPayerStoreTests(InfrastructureFixture infrastructure) :
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    readonly RedisClient _redis = new(RedisOptions.Parse(infrastructure.RedisConnectionString));
+    readonly ConnectionMultiplexer _connection = ConnectionMultiplexer.Connect(infrastructure.RedisConnectionString);
+    IDatabase _redis => _connection.GetDatabase();
     readonly TestPayerAccessor _payers = new();
 
     RedisPayerStore Store(TimeSpan? defaultTtl = null) => new(_redis, _payers, new RedisPayerStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.Zero });
@@ -46,14 +47,14 @@ public sealed class RedisPayerStoreTests(InfrastructureFixture infrastructure) :
         var entry = await store.SetAsync("notes/today", "hello", cancellationToken: Ct);
         Assert.Equal(new PayerEntry("notes/today", "hello", 5, null), entry);
         Assert.Equal(entry, await store.GetAsync("notes/today", Ct));
-        Assert.Equal("hello", (string?)await _redis.GetAsync($"kv:{{{payer}}}:notes/today", Ct));
-        Assert.Equal(0, await _redis.SortedSetScoreAsync($"idx:{{{payer}}}", "notes/today", Ct));
-        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "notes/today", Ct));
+        Assert.Equal("hello", (string?)await _redis.StringGetAsync($"kv:{{{payer}}}:notes/today"));
+        Assert.Equal(0, await _redis.SortedSetScoreAsync($"idx:{{{payer}}}", "notes/today"));
+        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "notes/today"));
 
         Assert.True(await store.DeleteAsync("notes/today", Ct));
         Assert.False(await store.DeleteAsync("notes/today", Ct));
         Assert.Null(await store.GetAsync("notes/today", Ct));
-        Assert.Equal(0, await _redis.SortedSetLengthAsync($"idx:{{{payer}}}", Ct));
+        Assert.Equal(0, await _redis.SortedSetLengthAsync($"idx:{{{payer}}}"));
     }
 
     [Fact]
@@ -63,27 +64,27 @@ public sealed class RedisPayerStoreTests(InfrastructureFixture infrastructure) :
         var store = Store();
 
         var set = await store.SetAsync("k", "v", TimeSpan.FromMinutes(10), Ct);
-        Assert.Equal("600000", (string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "k", Ct));
-        Assert.Equal((double)set.ExpiresAt!.Value.ToUnixTimeMilliseconds(), await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k", Ct));
+        Assert.Equal("600000", (string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "k"));
+        Assert.Equal((double)set.ExpiresAt!.Value.ToUnixTimeMilliseconds(), await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k"));
 
         await Task.Delay(50, Ct);
         var read = await store.GetAsync("k", Ct);
         Assert.True(read!.ExpiresAt > set.ExpiresAt);
         // Redis's own expiry and the listing index moved with it.
-        Assert.Equal((double)read.ExpiresAt!.Value.ToUnixTimeMilliseconds(), await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k", Ct));
-        var remaining = await _redis.TimeToLiveAsync($"kv:{{{payer}}}:k", Ct);
+        Assert.Equal((double)read.ExpiresAt!.Value.ToUnixTimeMilliseconds(), await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k"));
+        var remaining = await _redis.KeyTimeToLiveAsync($"kv:{{{payer}}}:k");
         Assert.InRange(remaining!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
 
         // Overwritten without expiry: no TTL left anywhere.
         await store.SetAsync("k", "v2", TimeSpan.Zero, Ct);
-        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "k", Ct));
-        Assert.Null(await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k", Ct));
+        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "k"));
+        Assert.Null(await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k"));
         Assert.Null((await store.GetAsync("k", Ct))!.ExpiresAt);
 
         await store.SetAsync("k", "v3", TimeSpan.FromMinutes(1), Ct);
         await store.DeleteAsync("k", Ct);
-        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "k", Ct));
-        Assert.Null(await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k", Ct));
+        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "k"));
+        Assert.Null(await _redis.SortedSetScoreAsync($"exp:{{{payer}}}", "k"));
     }
 
     [Fact]
@@ -92,14 +93,14 @@ public sealed class RedisPayerStoreTests(InfrastructureFixture infrastructure) :
         // Values written by the store before sliding expiry existed have a PEXPIRE but no ttl hash entry.
         var payer = NewPayer();
         var store = Store();
-        await _redis.SetAsync($"kv:{{{payer}}}:old", "v", TimeSpan.FromMinutes(5), cancellationToken: Ct);
-        var before = await _redis.TimeToLiveAsync($"kv:{{{payer}}}:old", Ct);
+        await _redis.StringSetAsync($"kv:{{{payer}}}:old", "v", TimeSpan.FromMinutes(5));
+        var before = await _redis.KeyTimeToLiveAsync($"kv:{{{payer}}}:old");
 
         var read = await store.GetAsync("old", Ct);
 
         Assert.Equal("v", read?.Value);
         Assert.NotNull(read!.ExpiresAt);
-        Assert.True(await _redis.TimeToLiveAsync($"kv:{{{payer}}}:old", Ct) <= before);
+        Assert.True(await _redis.KeyTimeToLiveAsync($"kv:{{{payer}}}:old") <= before);
     }
 
     [Fact]
@@ -116,9 +117,9 @@ public sealed class RedisPayerStoreTests(InfrastructureFixture infrastructure) :
         Assert.Null(await store.GetAsync("a", Ct));
         Assert.Equal(new PayerEntry("b", "2 again", 7, null), await store.GetAsync("b", Ct));
         Assert.Equal(["b"], (await store.ListAsync(new(), Ct)).Items.Select(i => i.Key));
-        Assert.Equal(1, await _redis.SortedSetLengthAsync($"idx:{{{payer}}}", Ct));
-        Assert.Equal(0, await _redis.SortedSetLengthAsync($"exp:{{{payer}}}", Ct));
-        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "a", Ct));
+        Assert.Equal(1, await _redis.SortedSetLengthAsync($"idx:{{{payer}}}"));
+        Assert.Equal(0, await _redis.SortedSetLengthAsync($"exp:{{{payer}}}"));
+        Assert.Null((string?)await _redis.HashGetAsync($"ttl:{{{payer}}}", "a"));
     }
 
     [Fact]
@@ -128,7 +129,7 @@ public sealed class RedisPayerStoreTests(InfrastructureFixture infrastructure) :
         var store = Store();
         foreach (var key in new[] { "a", "b", "c", "d" }) await store.SetAsync(key, key, cancellationToken: Ct);
         // Values lost behind the index's back (maxmemory eviction, manual DEL): the listing must not show them.
-        await _redis.DeleteAsync([$"kv:{{{payer}}}:a", $"kv:{{{payer}}}:b"], Ct);
+        await _redis.KeyDeleteAsync([$"kv:{{{payer}}}:a", $"kv:{{{payer}}}:b"]);
 
         var page = await store.ListAsync(new(Limit: 1), Ct);
         Assert.Equal([new PayerListItem("c", "c")], page.Items);
@@ -136,7 +137,7 @@ public sealed class RedisPayerStoreTests(InfrastructureFixture infrastructure) :
         page = await store.ListAsync(new(Cursor: "c", Limit: 1), Ct);
         Assert.Equal([new PayerListItem("d", "d")], page.Items);
         Assert.Null(page.NextCursor);
-        Assert.Equal(2, await _redis.SortedSetLengthAsync($"idx:{{{payer}}}", Ct));
+        Assert.Equal(2, await _redis.SortedSetLengthAsync($"idx:{{{payer}}}"));
     }
 
     [Fact]
@@ -181,5 +182,5 @@ public sealed class RedisPayerStoreTests(InfrastructureFixture infrastructure) :
     [InlineData("a%20b", false)]
     public void Key_rules(string key, bool valid) => Assert.Equal(valid, PayerStoreLimits.IsValidKey(key, out _));
 
-    public ValueTask DisposeAsync() => _redis.DisposeAsync();
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

@@ -1,1 +1,0 @@
-[assembly: AssemblyFixture(typeof(Sessions.Testing.InfrastructureFixture))]
