@@ -32,7 +32,7 @@ public static class PayerStoreExtensions
         }
         else if (provider.Equals(PayerStoreOptions.RedisProvider, StringComparison.OrdinalIgnoreCase))
         {
-            builder.AddRedisClient(redisConnectionName, configureOptions: RedisFailFast.Configure);
+            builder.AddFailFastRedisClient(redisConnectionName);
             builder.Services.AddSingleton<IPayerStore>(services => new RedisPayerStore(services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase(),
                 services.GetRequiredService<IPayerContextAccessor>(), services.GetRequiredService<IOptions<PayerStoreOptions>>().Value.Redis));
         }

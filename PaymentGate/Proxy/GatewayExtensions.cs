@@ -38,7 +38,7 @@ public static class GatewayExtensions
 
         // Without Redis the gate still serves free routes; paid ones answer 503 (fail closed), its health Unhealthy (the log says why).
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))
-            builder.AddRedisClient("redis", configureOptions: RedisFailFast.Configure);
+            builder.AddFailFastRedisClient("redis");
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PaymentStore>();
         services.TryAddSingleton<PaywallStep>();

@@ -1,17 +1,26 @@
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// For Aspire's <c>AddRedisClient(name, configureOptions: RedisFailFast.Configure)</c>: while Redis is down a request
-/// fails within about a second (the callers answer 503) instead of stalling. The first resolution of the multiplexer
-/// connects synchronously for at most <see cref="ConnectTimeoutMs"/> and then keeps reconnecting in the background;
-/// commands issued while disconnected fail at once instead of waiting in the backlog.
+/// Aspire's Redis client as the services use it: while Redis is down a request fails at once (the callers answer 503)
+/// instead of stalling. The multiplexer connects while the host starts (a cold process on a busy machine may need
+/// seconds for that, which no request should wait for or fail on), then keeps reconnecting in the background; commands
+/// issued while it is disconnected fail at once instead of waiting in the backlog.
 /// </summary>
 public static class RedisFailFast
 {
-    public const int ConnectTimeoutMs = 1000;
+    public const int ConnectTimeoutMs = 5000;
     public const int CommandTimeoutMs = 2000;
+
+    /// <summary><c>AddRedisClient(connectionName)</c> with <see cref="Configure"/>, connected at start-up.</summary>
+    public static IHostApplicationBuilder AddFailFastRedisClient(this IHostApplicationBuilder builder, string connectionName)
+    {
+        builder.AddRedisClient(connectionName, configureOptions: Configure);
+        builder.Services.AddHostedService<ConnectAtStart>();
+        return builder;
+    }
 
     public static void Configure(ConfigurationOptions options)
     {
@@ -21,5 +30,17 @@ public static class RedisFailFast
         options.AsyncTimeout = CommandTimeoutMs;
         options.SyncTimeout = CommandTimeoutMs;
         options.BacklogPolicy = BacklogPolicy.FailFast;
+    }
+
+    /// <summary>Resolving the multiplexer connects it (synchronously, bounded by the connect timeout; refused at once when down).</summary>
+    sealed class ConnectAtStart(IServiceProvider services) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = services.GetRequiredService<IConnectionMultiplexer>();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
