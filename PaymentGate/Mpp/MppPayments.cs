@@ -25,7 +25,13 @@ namespace Sessions.PaymentGate.Mpp;
 public sealed class MppPayments(MppChallenger challenger)
 {
     /// <summary>True when an Authorization value uses the Payment scheme.</summary>
-    public static bool HasCredential(HttpRequest request) => request.Headers.Authorization.Any(v => v is not null && HasCredential(v));
+    public static bool HasCredential(HttpRequest request)
+    {
+        foreach (var value in request.Headers.Authorization)
+            if (value is not null && HasCredential(value))
+                return true;
+        return false;
+    }
 
     /// <summary>
     /// The attempt, or null after answering: 402 problem with a fresh challenge (and the x402 offer) for a credential that

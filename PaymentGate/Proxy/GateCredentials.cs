@@ -19,6 +19,8 @@ public static class GateCredentials
 {
     public const string MppCredential = "Authorization: Payment";
 
+    static readonly string[] X402Headers = [X402HeaderCodec.PaymentSignatureHeader, X402HeaderCodec.PaymentHeaderV1];
+
     static readonly string[] GateOnlyHeaders =
     [
         X402HeaderCodec.PaymentSignatureHeader, X402HeaderCodec.PaymentHeaderV1, SessionSpending.TokenHeader, MandateGuard.ApprovalHeader,
@@ -30,13 +32,14 @@ public static class GateCredentials
     /// </summary>
     public static IReadOnlyList<string> PaymentCredentialsIn(HttpRequest request)
     {
-        var sent = new List<string>(3);
-        foreach (var name in new[] { X402HeaderCodec.PaymentSignatureHeader, X402HeaderCodec.PaymentHeaderV1 })
+        // Every request asks this: the list is made only when the request carries a credential.
+        List<string>? sent = null;
+        foreach (var name in X402Headers)
             if (!StringValues.IsNullOrEmpty(request.Headers[name]))
-                sent.Add(name);
+                (sent ??= new(3)).Add(name);
         if (MppPayments.HasCredential(request))
-            sent.Add(MppCredential);
-        return sent;
+            (sent ??= new(1)).Add(MppCredential);
+        return sent is null ? [] : sent;
     }
 
     /// <summary>Adds the transform that strips the gate's credentials from every proxied request (all routes).</summary>

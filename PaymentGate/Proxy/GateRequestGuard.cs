@@ -43,16 +43,33 @@ internal sealed class GateRequestGuard : IStartupFilter
     /// </summary>
     static string? DisguisedPath(HttpContext context)
     {
+        // Runs on every request, free routes included: spans, no allocation unless the path is refused.
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(raw))
-            raw = context.Request.Path.Value ?? "";
-        if (raw.IndexOfAny(['?', '#']) is var end and >= 0)
-            raw = raw[..end];
-        var decoded = context.Request.Path.Value ?? "";
-        var disguised = raw.Split('/').Any(segment => segment is "." or "..")
-            || new[] { raw, decoded }.Any(path => path.Contains('\\')
-                || EncodedSeparators.Any(encoded => path.Contains(encoded, StringComparison.OrdinalIgnoreCase)));
-        return disguised ? raw : null;
+        var target = (string.IsNullOrEmpty(raw) ? context.Request.Path.Value ?? "" : raw).AsSpan();
+        if (target.IndexOfAny('?', '#') is var end and >= 0)
+            target = target[..end];
+        var disguised = HasDotSegment(target) || HasEncodedSeparator(target) || HasEncodedSeparator(context.Request.Path.Value);
+        return disguised ? target.ToString() : null;
+    }
+
+    static bool HasDotSegment(ReadOnlySpan<char> path)
+    {
+        foreach (var segment in path.Split('/'))
+            if (path[segment] is "." or "..")
+                return true;
+        return false;
+    }
+
+    static bool HasEncodedSeparator(ReadOnlySpan<char> path)
+    {
+        if (path.Contains('\\'))
+            return true;
+        if (!path.Contains('%'))
+            return false;
+        foreach (var encoded in EncodedSeparators)
+            if (path.Contains(encoded, StringComparison.OrdinalIgnoreCase))
+                return true;
+        return false;
     }
 
     static Task RefuseAsync(HttpContext context, string code, string title, string detail) =>
