@@ -1,17 +1,16 @@
 using Microsoft.Extensions.Primitives;
 using Sessions.PaymentGate.Pricing;
-using System.Net;
-using Microsoft.Extensions.ServiceDiscovery;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Sessions.PaymentGate.Proxy;
 
 /// <summary>
 /// YARP routes and clusters built in code from <see cref="PricingCatalog"/> (one route per gate route, same id)
-/// and service discovery (Microsoft.Extensions.ServiceDiscovery: one cluster per service, destination = <c>services:&lt;name&gt;:http:0</c>).
-/// Built once: the AppHost injects endpoints before start-up. No session affinity: any destination can serve any request.
+/// one cluster per service whose destination <c>http://&lt;name&gt;</c> the service-discovery destination resolver
+/// (Microsoft.Extensions.ServiceDiscovery.Yarp) expands into every configured endpoint, <c>services:&lt;name&gt;:http:0</c>, <c>:1</c>...
+/// No session affinity: any destination can serve any request.
 /// </summary>
-public sealed class GateProxyConfigProvider(PricingCatalog catalog, ServiceEndpointResolver resolver, ILogger<GateProxyConfigProvider> logger)
+public sealed class GateProxyConfigProvider(PricingCatalog catalog, IConfiguration configuration, ILogger<GateProxyConfigProvider> logger)
     : IProxyConfigProvider
 {
     IProxyConfig? _config;
@@ -36,28 +35,15 @@ public sealed class GateProxyConfigProvider(PricingCatalog catalog, ServiceEndpo
         foreach (var service in catalog.Routes.Select(r => r.Service).Distinct(StringComparer.Ordinal))
         {
             var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
-            if (Resolve(service) is { } address)
-                destinations[service] = new DestinationConfig { Address = address };
+            // Only configured services: the resolver's pass-through would turn an unconfigured name into a DNS lookup and a 502.
+            if (configuration.GetSection($"services:{service}").Exists())
+                destinations[service] = new DestinationConfig { Address = $"http://{service}" };
             else
                 // The gate still starts (health, pricing, other services); this service's routes answer 503.
                 logger.LogWarning("No endpoint for service {Service} (services:{Service}:http:0): its routes answer 503.", service, service);
             clusters.Add(new ClusterConfig { ClusterId = ClusterId(service), Destinations = destinations });
         }
         return new StaticProxyConfig(routes, clusters);
-    }
-
-    // Resolved once, at start-up (YARP loads the configuration before the first request). A service that is not
-    // configured comes back from the pass-through provider as its bare name: that would be a DNS lookup and a 502.
-    string? Resolve(string service)
-    {
-        var source = resolver.GetEndpointsAsync($"http+https://{service}", CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        return source.Endpoints.Select(e => e.EndPoint).FirstOrDefault() switch
-        {
-            UriEndPoint uri => uri.Uri.ToString(),
-            DnsEndPoint dns when !string.Equals(dns.Host, service, StringComparison.OrdinalIgnoreCase) => $"http://{dns.Host}:{dns.Port}",
-            IPEndPoint ip => $"http://{ip}",
-            _ => null,
-        };
     }
 
     sealed class StaticProxyConfig(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters) : IProxyConfig

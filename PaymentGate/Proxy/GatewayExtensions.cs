@@ -34,7 +34,7 @@ public static class GatewayExtensions
         services.AddHostedService<GateStartupValidation>();
         services.AddSingleton<IProxyConfigProvider, GateProxyConfigProvider>();
         // Every route, one place: credentials meant for the gate never reach an upstream.
-        services.AddReverseProxy().AddTransforms(GateCredentials.StripFromUpstreamRequests);
+        services.AddReverseProxy().AddTransforms(GateCredentials.StripFromUpstreamRequests).AddServiceDiscoveryDestinationResolver();
 
         // Without Redis the gate still serves free routes; paid ones answer 503 (fail closed), its health Unhealthy (the log says why).
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))

@@ -37,6 +37,24 @@ public sealed class GatewayRoutingTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public async Task Every_endpoint_of_a_service_gets_requests()
+    {
+        // services:<name>:http:0, :1, ... are replicas (the YARP destination resolver of Microsoft.Extensions.ServiceDiscovery.Yarp).
+        await using var second = await FakeUpstream.StartAsync();
+        await using var gate = await PaywallHarness.StartAsync(infrastructure, new() { ["services:mcpserver:http:1"] = second.Url });
+
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await gate.Http.GetAsync("/api/ping", Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.NotEmpty(gate.Upstream.Calls);
+        Assert.NotEmpty(second.Calls);
+        Assert.Equal(20, gate.Upstream.Calls.Count + second.Calls.Count);
+    }
+
+    [Fact]
     public async Task Method_not_configured_for_a_paid_path_is_not_forwarded()
     {
         await using var gate = await PaywallHarness.StartAsync(infrastructure);
