@@ -1,15 +1,12 @@
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Sessions.Payments.Tests;
 
 /// <summary>A clock that stands still where the test puts it.</summary>
-internal sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
+internal static class FixedClock
 {
-    public DateTimeOffset Now { get; set; } = now;
-
-    public static FixedTimeProvider AtUnixSeconds(long seconds) => new(DateTimeOffset.FromUnixTimeSeconds(seconds));
-
-    public override DateTimeOffset GetUtcNow() => Now;
+    public static FakeTimeProvider AtUnixSeconds(long seconds) => new(DateTimeOffset.FromUnixTimeSeconds(seconds));
 }
 
 /// <summary>The committed cross-check fixtures (see Fixtures/generate-fixtures.mjs).</summary>

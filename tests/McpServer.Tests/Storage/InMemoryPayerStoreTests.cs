@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using McpServer.Tests.Support;
 using Sessions.McpServer.Storage;
 using Sessions.Testing;
@@ -11,7 +12,7 @@ public sealed class InMemoryPayerStoreTests
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     readonly TestPayerAccessor _payers = new();
-    readonly ManualTimeProvider _clock = new();
+    readonly FakeTimeProvider _clock = new();
 
     InMemoryPayerStore Store(int maxEntries = 10_000, TimeSpan? defaultTtl = null) =>
         new(_payers, new InMemoryPayerStoreOptions { MaxEntries = maxEntries, DefaultTtl = defaultTtl ?? TimeSpan.FromHours(1) }, _clock);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using McpServer.Tests.Support;
 using Sessions.McpServer.Storage;
 using Sessions.Testing;
@@ -399,7 +400,7 @@ public abstract class PayerStoreBehaviour : IAsyncDisposable
 
 public sealed class InMemoryPayerStoreBehaviour : PayerStoreBehaviour
 {
-    readonly ManualTimeProvider _clock = new();
+    readonly FakeTimeProvider _clock = new();
 
     protected override IPayerStore CreateStore(TimeSpan? defaultTtl = null) =>
         new InMemoryPayerStore(Accessor, new InMemoryPayerStoreOptions { DefaultTtl = defaultTtl ?? TimeSpan.FromHours(1) }, _clock);

@@ -14,7 +14,7 @@ namespace Sessions.Payments.Tests.Fuzz;
 public sealed class HeaderDecoderFuzzTests
 {
     const int Cases = 10_000;
-    static readonly FixedTimeProvider Clock = FixedTimeProvider.AtUnixSeconds(PaymentBuilder.Now);
+    static readonly TimeProvider Clock = FixedClock.AtUnixSeconds(PaymentBuilder.Now);
     static readonly ExactEvmVerifier Verifier = new(Clock);
     static readonly JsonElement MppFixtures = Fixtures.Load("mppx-challenges.json");
 

@@ -11,7 +11,7 @@ public sealed class ExactEvmVerifierTests
     private static readonly byte[] OtherKey = Keccak256.HashUtf8("someone else");
     private const string OtherAddress = "0x000000000000000000000000000000000000dEaD";
 
-    private readonly ExactEvmVerifier _verifier = new(FixedTimeProvider.AtUnixSeconds(Now));
+    private readonly ExactEvmVerifier _verifier = new(FixedClock.AtUnixSeconds(Now));
 
     private static void AssertInvalid(ExactEvmVerification result, string reason)
     {
@@ -52,7 +52,7 @@ public sealed class ExactEvmVerifierTests
                 ValidAfter = TestVectors.ValidAfter.ToString(), ValidBefore = TestVectors.ValidBefore.ToString(), Nonce = TestVectors.Nonce,
             },
         };
-        var verifier = new ExactEvmVerifier(FixedTimeProvider.AtUnixSeconds(TestVectors.ValidAfter + 10));
+        var verifier = new ExactEvmVerifier(FixedClock.AtUnixSeconds(TestVectors.ValidAfter + 10));
 
         var v2 = verifier.Verify(PayloadV2(exact), Requirements());
         Assert.True(v2.IsValid, v2.InvalidMessage);
@@ -237,11 +237,11 @@ public sealed class ExactEvmVerifierTests
     [Fact]
     public void The_clock_comes_from_the_time_provider()
     {
-        var clock = FixedTimeProvider.AtUnixSeconds(Now);
+        var clock = FixedClock.AtUnixSeconds(Now);
         var verifier = new ExactEvmVerifier(clock);
         var payload = PayloadV2(Sign(validBefore: Now + 60));
         Assert.True(verifier.Verify(payload, Requirements()).IsValid);
-        clock.Now = clock.Now.AddSeconds(55);
+        clock.Advance(TimeSpan.FromSeconds(55));
         AssertInvalid(verifier.Verify(payload, Requirements()), ReasonCodes.ValidBeforeExpired);
     }
 

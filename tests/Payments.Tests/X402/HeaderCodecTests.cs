@@ -54,7 +54,7 @@ public sealed class HeaderCodecTests
     {
         var header = X402HeaderCodec.Encode(PayloadV2(Sign()));
         var payload = X402HeaderCodec.DecodePaymentPayload(header).Value!.V2!;
-        Assert.True(new ExactEvmVerifier(FixedTimeProvider.AtUnixSeconds(Now)).Verify(payload, Requirements()).IsValid);
+        Assert.True(new ExactEvmVerifier(FixedClock.AtUnixSeconds(Now)).Verify(payload, Requirements()).IsValid);
     }
 
     /// <summary>A valid header whose base64 ends in padding and uses '+' and '/' (so the mutations below bite).</summary>

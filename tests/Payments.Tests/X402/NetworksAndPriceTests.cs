@@ -62,7 +62,7 @@ public sealed class ExactEvmRequirementsTests
         var requirements = ExactEvmRequirements.For(KnownAssets.UsdcBaseSepolia, "$0.01", PaymentBuilder.PayTo.ToLowerInvariant());
         Assert.True(RequirementsMatcher.JsonEquals(PaymentBuilder.Requirements(), requirements));
         var payload = PaymentBuilder.PayloadV2(PaymentBuilder.Sign(), requirements);
-        Assert.True(new ExactEvmVerifier(FixedTimeProvider.AtUnixSeconds(PaymentBuilder.Now)).Verify(payload, requirements).IsValid);
+        Assert.True(new ExactEvmVerifier(FixedClock.AtUnixSeconds(PaymentBuilder.Now)).Verify(payload, requirements).IsValid);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -21,9 +22,9 @@ public sealed class SessionHarness : ServiceHarness<Program>
 
     readonly PayerContextSigner _signer;
 
-    public ManualTimeProvider Clock { get; }
+    public FakeTimeProvider Clock { get; }
 
-    SessionHarness(string connectionString, TimeSpan sweepInterval, ManualTimeProvider clock) : base(connectionString, new Dictionary<string, string?>
+    SessionHarness(string connectionString, TimeSpan sweepInterval, FakeTimeProvider clock) : base(connectionString, new Dictionary<string, string?>
     {
         ["ConnectionStrings:sessionsdb"] = connectionString,
         ["PayerContext:SigningKey"] = SigningKey,
@@ -38,7 +39,7 @@ public sealed class SessionHarness : ServiceHarness<Program>
     public static async Task<SessionHarness> StartAsync(InfrastructureFixture infrastructure, TimeSpan? sweepInterval = null)
     {
         var connectionString = await infrastructure.CreateDatabaseAsync("sessionsdb");
-        return new SessionHarness(connectionString, sweepInterval ?? TimeSpan.FromHours(1), new ManualTimeProvider());
+        return new SessionHarness(connectionString, sweepInterval ?? TimeSpan.FromHours(1), new FakeTimeProvider());
     }
 
     /// <summary>The gate's signed header for this payer (and organisation).</summary>

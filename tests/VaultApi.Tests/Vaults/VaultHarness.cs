@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -21,9 +22,9 @@ public sealed class VaultHarness : ServiceHarness<Program>
 
     readonly PayerContextSigner _signer;
 
-    public ManualTimeProvider Clock { get; }
+    public FakeTimeProvider Clock { get; }
 
-    VaultHarness(string connectionString, ManualTimeProvider clock) : base(connectionString, new Dictionary<string, string?>
+    VaultHarness(string connectionString, FakeTimeProvider clock) : base(connectionString, new Dictionary<string, string?>
     {
         ["ConnectionStrings:vaultsdb"] = connectionString,
         ["PayerContext:SigningKey"] = SigningKey,
@@ -38,7 +39,7 @@ public sealed class VaultHarness : ServiceHarness<Program>
     }
 
     public static async Task<VaultHarness> StartAsync(InfrastructureFixture infrastructure) =>
-        new(await infrastructure.CreateDatabaseAsync("vaultsdb"), new ManualTimeProvider());
+        new(await infrastructure.CreateDatabaseAsync("vaultsdb"), new FakeTimeProvider());
 
     public static string NewSessionId() => "ses_" + Guid.NewGuid().ToString("N");
 
