@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
 using Sessions.Testing;
 
 namespace McpServer.Tests.Mcp;
@@ -218,6 +220,33 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
         request.Headers.Add("Mcp-Session-Id", "some-session");
         var error = await JsonRpcErrorAsync(await SendAsync(request), HttpStatusCode.BadRequest);
         Assert.Contains("Mcp-Session-Id", error.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    // Why /mcp answers the SDK's own error bodies (docs/mcp-server.md, "Errors"): the official C# client reads a 400's JSON-RPC
+    // error back into an McpProtocolException with its code and message; a problem+json body would be a bare HttpRequestException.
+    [Fact]
+    public async Task The_official_client_reads_an_http_error_as_the_servers_JSON_RPC_error()
+    {
+        var http = _host.Factory.CreateDefaultClient(new HeaderHandler("Mcp-Session-Id", "from-a-stateful-server"));
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri("http://localhost/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+        }, http, ownsHttpClient: true);
+
+        var error = await Assert.ThrowsAsync<McpProtocolException>(() =>
+            McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: Ct));
+
+        Assert.Contains("Mcp-Session-Id header is not supported in stateless mode", error.Message);
+    }
+
+    sealed class HeaderHandler(string name, string value) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     [Fact]
