@@ -12,6 +12,6 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapPingApi();
 app.MapContentApi();
-app.MapMcp();
+app.MapMcpTools();
 
 app.Run();

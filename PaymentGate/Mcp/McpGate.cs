@@ -41,15 +41,15 @@ public sealed partial class McpGate(McpPricing pricing, PaywallStep paywall, Ses
         {
             // Which of two same-named members counts is the reader's choice: refused here, so no price is looked up for one
             // tool while the server runs another (McpServer refuses such a message too).
-            await WriteJsonRpcErrorAsync(context, StatusCodes.Status400BadRequest, null, -32600, "invalid-json-rpc", "Invalid Request",
-                "A member name is repeated (member names must be unique, also ignoring case); nothing was forwarded or charged.");
+            await WriteJsonRpcErrorAsync(context, StatusCodes.Status400BadRequest, InvalidRequestCode,
+                "Bad Request: The POST body did not contain a valid JSON-RPC message: a member name is repeated (member names must be unique, also ignoring case); nothing was forwarded or charged.");
             return;
         }
         if (isBatch)
         {
             // One message per POST (the server says so too); the gate will not price a batch it would have to split.
-            await WriteJsonRpcErrorAsync(context, StatusCodes.Status400BadRequest, null, -32600, "batch-not-supported", "Invalid Request",
-                "Batches are not supported: send one JSON-RPC message per POST.");
+            await WriteJsonRpcErrorAsync(context, StatusCodes.Status400BadRequest, InvalidRequestCode,
+                "Bad Request: Batches are not supported: send one JSON-RPC message per POST.");
             return;
         }
         if (request?.ToolName is not { } toolName)
@@ -74,8 +74,7 @@ public sealed partial class McpGate(McpPricing pricing, PaywallStep paywall, Ses
             // Fail closed: without its price a tool call is neither forwarded unpaid nor guessed at.
             LogPricesUnknown(route.Service, toolName);
             context.Response.Headers.RetryAfter = "5";
-            await WriteJsonRpcErrorAsync(context, StatusCodes.Status503ServiceUnavailable, request.Id, -32603, "tool-prices-unavailable",
-                "Tool prices unavailable",
+            await WriteUnavailableAsync(context, request.Id, "Tool prices unavailable",
                 $"The gate cannot learn the price of '{toolName}' from {route.Service} right now; nothing was forwarded or charged. Retry later.");
             return;
         }
@@ -204,8 +203,8 @@ public sealed partial class McpGate(McpPricing pricing, PaywallStep paywall, Ses
     }
 
     static Task TooLargeAsync(HttpContext context, int max) =>
-        WriteJsonRpcErrorAsync(context, StatusCodes.Status413PayloadTooLarge, null, -32600, "mcp-request-too-large", "MCP request too large",
-            $"The gate reads MCP requests of at most {max} bytes.");
+        WriteJsonRpcErrorAsync(context, StatusCodes.Status413PayloadTooLarge, InvalidRequestCode,
+            $"Payload Too Large: the gate reads MCP requests of at most {max} bytes.");
 
     /// <summary>What YARP forwards from now on: exactly these bytes.</summary>
     static void SetBody(HttpContext context, byte[] body)
@@ -223,11 +222,24 @@ public sealed partial class McpGate(McpPricing pricing, PaywallStep paywall, Ses
             && !accept.Contains("application/json", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>problem+json that is also the JSON-RPC error (as McpServer answers), so both kinds of client understand it.</summary>
-    static Task WriteJsonRpcErrorAsync(HttpContext context, int status, JsonNode? id, int code, string problemCode, string title, string detail)
+    const int InvalidRequestCode = -32600;
+
+    /// <summary>
+    /// A message the gate will not read, as McpServer (the MCP SDK's Streamable HTTP handler) answers one: the JSON-RPC error
+    /// alone, <c>application/json</c>, <c>id</c> null (docs/mcp-server.md, "Errors").
+    /// </summary>
+    static Task WriteJsonRpcErrorAsync(HttpContext context, int status, int code, string message)
     {
         context.Response.Headers.CacheControl = "no-store";
-        return Problems.WriteAsync(context, status, problemCode, title, detail, McpToolCall.JsonRpcError(id, code, $"{title}: {detail}"));
+        return Results.Json(McpToolCall.JsonRpcError(null, code, message), statusCode: status).ExecuteAsync(context);
+    }
+
+    /// <summary>503 as the paywall answers a paid call it cannot serve: problem+json that also carries the call's JSON-RPC error.</summary>
+    static Task WriteUnavailableAsync(HttpContext context, JsonNode? id, string title, string detail)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        return Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, title.ToLowerInvariant().Replace(' ', '-'), title, detail,
+            McpToolCall.JsonRpcError(id, McpToolCall.InternalErrorCode, $"{title}: {detail}"));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "tools/call {Tool} refused with 503: the tool prices of {Service} are unknown")]

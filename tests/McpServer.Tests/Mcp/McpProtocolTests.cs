@@ -2,11 +2,14 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
 using Sessions.Testing;
 
 namespace McpServer.Tests.Mcp;
 
-// Streamable HTTP details a client relies on, over raw HTTP: what the SDK's AspNetCore handler answers, for a stateless server.
+// Streamable HTTP details a client relies on, over raw HTTP: what the SDK's AspNetCore handler (and McpRequestGuard in front of
+// it) answers, for a stateless server.
 public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAsyncDisposable
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -30,17 +33,32 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
 
     Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _host.Http().SendAsync(request, Ct);
 
+    // The SDK's HTTP-level error (docs/mcp-server.md, "Errors"): a JSON-RPC error as application/json, which the C# SDK's
+    // client reads back into an McpProtocolException; never a stack trace or an internal name.
+    static async Task<JsonElement> JsonRpcErrorAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        foreach (var internals in new[] { "   at ", "Exception", "System.", "ModelContextProtocol.", "LineNumber" })
+            Assert.DoesNotContain(internals, body);
+        var message = JsonDocument.Parse(body).RootElement.Clone();
+        Assert.Equal("2.0", message.GetProperty("jsonrpc").GetString());
+        Assert.Equal(JsonValueKind.Number, message.GetProperty("error").GetProperty("code").ValueKind);
+        Assert.False(string.IsNullOrEmpty(message.GetProperty("error").GetProperty("message").GetString()));
+        return message;
+    }
+
+    // What routing decides before the SDK runs (415) is the service's usual problem+json with a code.
     static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
     {
         Assert.Equal(status, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var body = await response.Content.ReadAsStringAsync(Ct);
-        Assert.DoesNotContain("   at ", body); // no stack trace
+        Assert.DoesNotContain("   at ", body);
         var problem = JsonDocument.Parse(body).RootElement.Clone();
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
-        // Also the JSON-RPC error an SDK client looks for.
-        Assert.Equal("2.0", problem.GetProperty("jsonrpc").GetString());
-        Assert.Equal(JsonValueKind.Number, problem.GetProperty("error").GetProperty("code").ValueKind);
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("code").GetString()));
         return problem;
     }
 
@@ -65,8 +83,8 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
     [InlineData("text/html")]
     public async Task Post_must_accept_json_and_event_stream(string accept)
     {
-        var problem = await ProblemAsync(await SendAsync(Post(Initialize, accept)), HttpStatusCode.NotAcceptable);
-        Assert.Contains("application/json and text/event-stream", problem.GetProperty("detail").GetString());
+        var error = await JsonRpcErrorAsync(await SendAsync(Post(Initialize, accept)), HttpStatusCode.NotAcceptable);
+        Assert.Contains("application/json and text/event-stream", error.GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]
@@ -92,8 +110,9 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
     [InlineData("null")]
     public async Task A_body_that_is_no_json_rpc_message_is_400(string body)
     {
-        var problem = await ProblemAsync(await SendAsync(Post(body)), HttpStatusCode.BadRequest);
-        Assert.StartsWith("Bad Request: The POST body did not contain a valid JSON-RPC message", problem.GetProperty("detail").GetString());
+        var error = (await JsonRpcErrorAsync(await SendAsync(Post(body)), HttpStatusCode.BadRequest)).GetProperty("error");
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidRequest, error.GetProperty("code").GetInt32());
+        Assert.StartsWith("Bad Request: The POST body did not contain a valid JSON-RPC message", error.GetProperty("message").GetString());
     }
 
     // Issue 13 defect 3: repeated member names (exact or case variants, at any depth) made the SDK's reader throw, a 500
@@ -110,12 +129,10 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
         var payer = McpTestHost.Payer();
         using var response = await _host.Http(payer).SendAsync(Post(body, version: "2025-11-25"), Ct);
 
-        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
-        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidRequest, problem.GetProperty("error").GetProperty("code").GetInt32());
-        Assert.Equal("invalid-json-rpc", problem.GetProperty("code").GetString());
-        var text = problem.GetRawText();
-        foreach (var internals in new[] { "Exception", "System.", "same key", "ModelContextProtocol", "LineNumber" })
-            Assert.DoesNotContain(internals, text);
+        var error = await JsonRpcErrorAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidRequest, error.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Contains("a member name is repeated", error.GetProperty("error").GetProperty("message").GetString());
+        Assert.DoesNotContain("same key", error.GetRawText());
         // Nothing ran: the payer's storage is still empty.
         await using var client = await _host.ConnectAsync(payer, "2025-11-25");
         var list = await client.CallToolAsync("list-content", cancellationToken: Ct);
@@ -128,13 +145,12 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
     [Fact]
     public async Task Initialize_without_capabilities_is_invalid_params()
     {
-        var problem = await ProblemAsync(await SendAsync(Post(
+        var error = await JsonRpcErrorAsync(await SendAsync(Post(
             """{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":"2025-11-25","clientInfo":{"name":"raw","version":"1"}}}""")),
             HttpStatusCode.BadRequest);
 
-        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidParams, problem.GetProperty("error").GetProperty("code").GetInt32());
-        Assert.Equal(3, problem.GetProperty("id").GetInt32());
-        Assert.DoesNotContain("ModelContextProtocol", problem.GetRawText());
+        Assert.Equal((int)ModelContextProtocol.McpErrorCode.InvalidParams, error.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(3, error.GetProperty("id").GetInt32());
     }
 
     [Fact]
@@ -142,31 +158,33 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
     {
         var request = Post(Initialize);
         request.Content = new StringContent(Initialize, Encoding.UTF8, "text/plain");
-        await ProblemAsync(await SendAsync(request), HttpStatusCode.UnsupportedMediaType);
+        var problem = await ProblemAsync(await SendAsync(request), HttpStatusCode.UnsupportedMediaType);
+        Assert.Equal("unsupported-media-type", problem.GetProperty("code").GetString());
     }
 
     [Fact]
     public async Task Unsupported_protocol_version_is_400_with_the_supported_ones()
     {
-        var problem = await ProblemAsync(await SendAsync(Post(Initialize, version: "1999-01-01")), HttpStatusCode.BadRequest);
-        Assert.Equal(-32022, problem.GetProperty("error").GetProperty("code").GetInt32());
-        Assert.Equal(1, problem.GetProperty("id").GetInt32());
-        var supported = problem.GetProperty("error").GetProperty("data").GetProperty("supported").EnumerateArray().Select(v => v.GetString()).ToArray();
-        Assert.Contains("2025-11-25", supported);
-        Assert.Contains("2026-07-28", supported);
+        var error = await JsonRpcErrorAsync(await SendAsync(Post(Initialize, version: "1999-01-01")), HttpStatusCode.BadRequest);
+        Assert.Equal(-32022, error.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(1, error.GetProperty("id").GetInt32());
+        // A stateless server advertises the per-request revision only (what server/discover lists); the older ones still answer.
+        var data = error.GetProperty("error").GetProperty("data");
+        Assert.Equal(["2026-07-28"], data.GetProperty("supported").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal("1999-01-01", data.GetProperty("requested").GetString());
 
         // Each supported version is accepted (a header that disagrees with initialize's own version is a mismatch).
         using (var ok = await SendAsync(Post(Initialize, version: "2025-11-25")))
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-        await ProblemAsync(await SendAsync(Post(Initialize, version: "2025-06-18")), HttpStatusCode.BadRequest);
+        await JsonRpcErrorAsync(await SendAsync(Post(Initialize, version: "2025-06-18")), HttpStatusCode.BadRequest);
     }
 
     [Fact]
     public async Task Per_request_metadata_revision_needs_its_headers_and_has_no_initialize()
     {
         const string list = """{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}""";
-        var missingMethod = await ProblemAsync(await SendAsync(Post(list, version: "2026-07-28")), HttpStatusCode.BadRequest);
-        Assert.Contains("Mcp-Method", missingMethod.GetProperty("detail").GetString());
+        var missingMethod = await JsonRpcErrorAsync(await SendAsync(Post(list, version: "2026-07-28")), HttpStatusCode.BadRequest);
+        Assert.Contains("Mcp-Method", missingMethod.GetProperty("error").GetProperty("message").GetString());
 
         var request = Post(list, version: "2026-07-28");
         request.Headers.Add("Mcp-Method", "tools/list");
@@ -178,7 +196,7 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
 
         var initialize = Post(Initialize.Replace("2025-11-25", "2026-07-28"), version: "2026-07-28");
         initialize.Headers.Add("Mcp-Method", "initialize");
-        await ProblemAsync(await SendAsync(initialize), HttpStatusCode.BadRequest); // no _meta protocol version
+        await JsonRpcErrorAsync(await SendAsync(initialize), HttpStatusCode.BadRequest); // no _meta protocol version
     }
 
     [Theory]
@@ -190,7 +208,8 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         request.Headers.Add("Mcp-Session-Id", "abc");
         using var response = await SendAsync(request);
-        await ProblemAsync(response, HttpStatusCode.MethodNotAllowed);
+        var error = await JsonRpcErrorAsync(response, HttpStatusCode.MethodNotAllowed);
+        Assert.Contains("stateless", error.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal(["POST"], response.Content.Headers.Allow);
     }
 
@@ -199,8 +218,35 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
     {
         var request = Post("""{"jsonrpc":"2.0","id":3,"method":"tools/list"}""", version: "2025-11-25");
         request.Headers.Add("Mcp-Session-Id", "some-session");
-        var problem = await ProblemAsync(await SendAsync(request), HttpStatusCode.BadRequest);
-        Assert.Contains("Mcp-Session-Id", problem.GetProperty("detail").GetString());
+        var error = await JsonRpcErrorAsync(await SendAsync(request), HttpStatusCode.BadRequest);
+        Assert.Contains("Mcp-Session-Id", error.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    // Why /mcp answers the SDK's own error bodies (docs/mcp-server.md, "Errors"): the official C# client reads a 400's JSON-RPC
+    // error back into an McpProtocolException with its code and message; a problem+json body would be a bare HttpRequestException.
+    [Fact]
+    public async Task The_official_client_reads_an_http_error_as_the_servers_JSON_RPC_error()
+    {
+        var http = _host.Factory.CreateDefaultClient(new HeaderHandler("Mcp-Session-Id", "from-a-stateful-server"));
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri("http://localhost/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+        }, http, ownsHttpClient: true);
+
+        var error = await Assert.ThrowsAsync<McpProtocolException>(() =>
+            McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: Ct));
+
+        Assert.Contains("Mcp-Session-Id header is not supported in stateless mode", error.Message);
+    }
+
+    sealed class HeaderHandler(string name, string value) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     [Fact]
@@ -224,7 +270,7 @@ public sealed class McpProtocolTests(InfrastructureFixture infrastructure) : IAs
         request.Headers.Add("Origin", origin);
         using var response = await SendAsync(request);
         if (expected == HttpStatusCode.OK) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        else await ProblemAsync(response, expected);
+        else Assert.Contains("may not call this MCP server", (await JsonRpcErrorAsync(response, expected)).GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]

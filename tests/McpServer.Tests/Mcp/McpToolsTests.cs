@@ -8,7 +8,7 @@ using Sessions.Testing;
 
 namespace McpServer.Tests.Mcp;
 
-// The official C# client (ModelContextProtocol 2.3.1) against /mcp: tools, schemas, prices, the content tools on real Redis.
+// The official C# client (ModelContextProtocol 2.4.0) against /mcp: tools, schemas, prices, the content tools on real Redis.
 public sealed class McpToolsTests(InfrastructureFixture infrastructure) : IAsyncDisposable
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -71,10 +71,13 @@ public sealed class FakeMcpServer : LoopbackServer
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
         {
-            // What McpServer answers a body that is no JSON-RPC message (the gate forwards such bodies unpriced).
+            // What McpServer answers a body that is no JSON-RPC message (the gate forwards such bodies unpriced): the SDK's JSON-RPC error.
             Calls.Enqueue(new Call(null, null, null, context.Request.Headers["X-Payer-Context"].FirstOrDefault()));
-            await Results.Problem(statusCode: 400, title: "Invalid JSON-RPC message", extensions: new Dictionary<string, object?> { ["code"] = "invalid-json-rpc" })
-                .ExecuteAsync(context);
+            await Results.Json(new JsonObject
+            {
+                ["jsonrpc"] = "2.0", ["id"] = null,
+                ["error"] = new JsonObject { ["code"] = -32600, ["message"] = "Bad Request: The POST body did not contain a valid JSON-RPC message." },
+            }, statusCode: 400).ExecuteAsync(context);
             return;
         }
         Calls.Enqueue(new Call(method, tool, body, context.Request.Headers["X-Payer-Context"].FirstOrDefault()));

@@ -7,7 +7,7 @@ namespace PaymentGate.Tests.Mcp;
 
 // Issue 13 fuzzing: the gate's JSON-RPC reader for MCP routes. 10,000 seeded cases straight through McpRequest (parse, then
 // everything the gate reads of it), and a sample over HTTP in front of the fake MCP server: never a 5xx from the gate, every
-// error coded, no payment row, no tool call forwarded with a payer.
+// error coded (a problem's code, or a JSON-RPC error's as McpServer answers), no payment row, no tool call forwarded with a payer.
 public sealed class McpGateFuzzTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
     PaywallHarness _gate = null!;
@@ -61,7 +61,7 @@ public sealed class McpGateFuzzTests(InfrastructureFixture infrastructure) : IAs
         // Without payments in _meta: the payment decoders' own fuzz is PaymentGate.Tests' header fuzz (their messages quote the
         // JSON reader's error, "LineNumber: …", which this oracle refuses: reported, not changed here).
         await JsonBodyHttpFuzz.RunAsync(_gate.Http, HttpMethod.Post, "/mcp", UnpaidMessages, 13_0402, 300,
-            request => request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream"));
+            request => request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream"), jsonRpcErrors: true);
 
         Assert.Equal(rows, await JsonFuzzOracle.RowsAsync(_gate.Database));
         Assert.All(_mcp.Calls, call => Assert.Null(call.PayerContext));

@@ -181,7 +181,12 @@ public sealed class McpGateTests(InfrastructureFixture infrastructure) : IAsyncL
         using var response = await _gate.Http.SendAsync(request, Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("invalid-json-rpc", JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("code").GetString());
+        // As McpServer answers an unreadable message: the JSON-RPC error alone, which the C# SDK's client reads back.
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+        Assert.Equal(("2.0", JsonValueKind.Null, -32600), (error.GetProperty("jsonrpc").GetString(), error.GetProperty("id").ValueKind,
+            error.GetProperty("error").GetProperty("code").GetInt32()));
+        Assert.Contains("a member name is repeated", error.GetProperty("error").GetProperty("message").GetString());
         Assert.Empty(_mcp.ToolCalls("put-content"));
         Assert.All(_mcp.Calls, call => Assert.Null(call.PayerContext));
         Assert.Empty(await _gate.PaymentsAsync());

@@ -86,9 +86,10 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
         using var response = await _gate.Http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
-        Assert.Equal("invalid-json-rpc", problem.GetProperty("code").GetString());
-        Assert.Equal(-32600, problem.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var error = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal(-32600, error.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Contains("a member name is repeated", error.GetProperty("error").GetProperty("message").GetString());
         Assert.DoesNotContain(_mcp.Calls, call => call.Method == "tools/call");
         Assert.Equal(0, await _gate.LedgerCountAsync(id, "debit"));
     }

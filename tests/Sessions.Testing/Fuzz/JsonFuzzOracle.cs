@@ -6,15 +6,16 @@ using Xunit;
 namespace Sessions.Testing.Fuzz;
 
 /// <summary>
-/// What every answer to a fuzzed body must be: never a 5xx; an error is problem+json with a stable <c>code</c> and nothing
-/// internal (no exception or type name, no stack trace); and nothing written: <see cref="RowsAsync"/> before and after.
+/// What every answer to a fuzzed body must be: never a 5xx; an error is problem+json with a stable <c>code</c> (on an MCP
+/// endpoint also the SDK's JSON-RPC error with its numeric <c>error.code</c>) and nothing internal (no exception or type name, no
+/// stack trace); and nothing written: <see cref="RowsAsync"/> before and after.
 /// </summary>
 public static class JsonFuzzOracle
 {
     static readonly string[] Internals = ["Exception", "System.", "Microsoft.", "   at ", ".cs:line", "LineNumber", "BytePosition"];
 
     /// <summary>Asserts the answer to case <paramref name="index"/> of <paramref name="fuzz"/> (the message names the seed and body).</summary>
-    public static async Task AssertSafeAsync(HttpResponseMessage response, JsonFuzz fuzz, int index, string body)
+    public static async Task AssertSafeAsync(HttpResponseMessage response, JsonFuzz fuzz, int index, string body, bool jsonRpcErrors = false)
     {
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         var status = (int)response.StatusCode;
@@ -24,6 +25,13 @@ public static class JsonFuzzOracle
             Assert.False(text.Contains(internals, StringComparison.Ordinal), where);
         if (status < 400 || response.StatusCode == HttpStatusCode.PaymentRequired && response.Content.Headers.ContentType?.MediaType == "application/json")
             return;
+        if (jsonRpcErrors && response.Content.Headers.ContentType?.MediaType == "application/json")
+        {
+            using var message = JsonDocument.Parse(text);
+            Assert.True(message.RootElement.TryGetProperty("error", out var error) && error.TryGetProperty("code", out var number)
+                && number.ValueKind == JsonValueKind.Number, where);
+            return;
+        }
         Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", where);
         using var problem = JsonDocument.Parse(text);
         Assert.True(problem.RootElement.TryGetProperty("code", out var code) && code.GetString() is { Length: > 0 }, where);
