@@ -1,138 +1,187 @@
 #!/usr/bin/env bash
-# What the payment gate costs, measured with wrk on loopback, side by side in one run:
+# What the payment gate costs, measured with wrk on loopback, side by side in one run (issue 16's instrument):
 #   (a) upstream direct   GET /api/ping on mcpserver's own URL (no gate)
-#   (b) free via gate     GET /api/ping through the gate (YARP + pricing lookup, no payment)
+#   (b) free via gate     GET /api/ping through the gate (YARP + pricing lookup, no payment); every ratio is to (b)
 #   (c) paid via gate     GET /api/content/bench through the gate with a FRESH x402 v2 payment per request:
 #                         decode, verify (EIP-712 + secp256k1 recovery), replay claim, forward, settle on the
 #                         local facilitator's Postgres ledger, PAYMENT-RESPONSE. Payments are pre-signed with the
-#                         official client code (@x402/evm + viem, tests/Benchmarks/Gate/presign.mjs), so the load
-#                         generator only replays bytes and no header is ever sent twice.
-# Prints requests/s, p50 and p99 per scenario and the ratios to (b).
+#                         official client code (@x402/evm + viem, Gate/presign.mjs), so the load generator only
+#                         replays bytes and no header is ever sent twice.
+#   (d) session, 16       the same GET paid with `Payment-Session: st_...`, tokens of SESSIONS (16) prepaid sessions
+#                         opened before the measurement (Gate/open-sessions.mjs, @x402/fetch pays each deposit, funded
+#                         for the whole run), picked round-robin per request by wrk (Gate/wrk-report.lua, CYCLE=1)
+#   (e) session, 1        the same with one session shared by all connections
+#   (f) peer, paid        the official @x402/express paywall (Peer/express-app.mjs), GET /premium ($0.001), fresh
+#                         pre-signed payments as in (c), signed against the peer's own 402 offer; its facilitator
+#                         answers yes at once (Peer/instant-facilitator.mjs: /verify, /settle, /supported, loopback)
+#   (g) peer, free        the same express app's GET /free
+#   (h) paid via gate,    (c) on a second stack whose gate has Facilitator:Url on the same instant facilitator (no
+#       instant fac.      ledger): the gate's own cost per payment. Needs a stack started by this script.
+# Prints requests/s, p50 and p99 per scenario, the ratios to (b), then issue 16's goals with PASS/MISS (a measuring aid:
+# the exit code is 0 whenever the measurements ran).
 #
-# Stack: by default a fresh one is started from the AppHost (Release build, its own state folder, free ports) and
-# stopped at the end. To measure a running stack instead, give both URLs:
+# Stack: by default a fresh one is started from the AppHost (Gate/stack.sh: Release build, its own state folder, free
+# ports) and stopped at the end; (h) then starts a second one. To measure a running stack instead, give both URLs
+# ((h) is then not measured):
 #   GATE_URL=http://localhost:8402 UPSTREAM_URL=http://localhost:<mcpserver port> tests/Benchmarks/gate-benchmark.sh
 # (the gate must run in Development: the benchmark funds its wallets with POST /dev/faucet).
+# The peer and the signers use tests/Benchmarks/Peer's packages (package.json + lock, installed with npm ci).
 #
 # Settings (environment): DURATION (s per scenario, default 10), CONNECTIONS (default 16), THREADS (wrk threads,
-# default 1), WARMUP (s, default 3), WALLETS (payers signing the paid requests, default 4), EPHEMERAL=1 (started
-# stack only: Postgres without fsync, as in the tests; default is the durable set-up of AppHost/run.sh).
-# The machine has 2 cores shared by wrk, the gate, mcpserver, Redis and Postgres: figures are relative, not absolute.
+# default 1), WARMUP (s, default 3), WALLETS (payers signing the paid requests, default 4), SESSIONS (for (d), default
+# 16), EPHEMERAL=1 (started stacks only: Postgres without fsync, as in the tests; default is the durable set-up of
+# AppHost/run.sh). The machine has 2 cores shared by wrk, the gate, mcpserver, SessionApi, Redis, Postgres and node:
+# figures are relative, not absolute.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/tests/Benchmarks/Gate"
+peer_dir="$repo/tests/Benchmarks/Peer"
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-16}"
 threads="${THREADS:-1}"
 warmup="${WARMUP:-3}"
+sessions="${SESSIONS:-16}"
 export WALLETS="${WALLETS:-4}"
 
 # shellcheck source=AppHost/prerequisites.sh
 source "$repo/AppHost/prerequisites.sh"
+# shellcheck source=tests/Benchmarks/Gate/stack.sh
+source "$here/stack.sh"
+# shellcheck source=tests/Benchmarks/Gate/report.sh
+source "$here/report.sh"
 command -v wrk >/dev/null 2>&1 || prereq_apt_install wrk
 install_node_prerequisites
-interop="$repo/tests/Interop"
-if [ ! -e "$interop/node_modules/.package-lock.json" ] || [ "$interop/package-lock.json" -nt "$interop/node_modules/.package-lock.json" ]; then
-    (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error) >&2
+if [ ! -e "$peer_dir/node_modules/.package-lock.json" ] || [ "$peer_dir/package-lock.json" -nt "$peer_dir/node_modules/.package-lock.json" ]; then
+    (cd "$peer_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/gate-benchmark.XXXXXX")"
 chmod 755 "$work"   # the postgres user must reach its data folder
-apphost_pid=""
+node_pids=()
 cleanup() {
-    if [ -n "$apphost_pid" ] && kill -0 "$apphost_pid" 2>/dev/null; then
-        echo "== stopping the stack" >&2
-        kill -TERM "$apphost_pid" 2>/dev/null || true
-        wait "$apphost_pid" 2>/dev/null || true
-    fi
+    stop_stack
+    for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A node server of the peer on a free loopback port; sets server_url from its "listening <url>" line.
+start_node_server() {   # name script [NAME=value...]
+    local name="$1" script="$2" log="$work/$1.log"
+    shift 2
+    env "$@" node "$script" >"$log" 2>&1 &
+    node_pids+=($!)
+    for _ in $(seq 100); do
+        server_url="$(grep -oE 'listening https?://[^ ]+' "$log" | cut -d' ' -f2 || true)"
+        [ -n "$server_url" ] && return
+        kill -0 "${node_pids[-1]}" 2>/dev/null || break
+        sleep 0.2
+    done
+    cat "$log" >&2; echo "error: $script did not start" >&2; exit 1
+}
+start_node_server facilitator "$peer_dir/instant-facilitator.mjs"
+facilitator="$server_url"
+start_node_server peer "$peer_dir/express-app.mjs" FACILITATOR_URL="$facilitator"
+peer="$server_url"
+echo "== instant facilitator $facilitator, peer (@x402/express) $peer" >&2
+
+own_stack=""
 if [ -n "${GATE_URL:-}" ] && [ -n "${UPSTREAM_URL:-}" ]; then
     gate="${GATE_URL%/}"
     upstream="${UPSTREAM_URL%/}"
     echo "== using the running stack: gate $gate, upstream $upstream" >&2
 else
-    install_prerequisites
-    echo "== build (Release)" >&2
-    dotnet build "$repo/AppHost/AppHost.csproj" -c Release -nologo -v q -clp:NoSummary >&2
-    echo "== starting the stack (state in $work/state)" >&2
-    # The AppHost itself (not `dotnet run`), so SIGTERM reaches it and it stops its children.
-    (cd "$repo/AppHost" && exec dotnet "bin/Release/net10.0/AppHost.dll" --state-dir "$work/state" --randomize-ports \
-        ${EPHEMERAL:+--AppHost:EphemeralState=true}) >"$work/apphost.log" 2>&1 &
-    apphost_pid=$!
-    for _ in $(seq 360); do
-        grep -q "Stack is up" "$work/apphost.log" && break
-        kill -0 "$apphost_pid" 2>/dev/null || { tail -40 "$work/apphost.log" >&2; echo "error: the AppHost exited" >&2; exit 1; }
-        sleep 0.5
-    done
-    grep -q "Stack is up" "$work/apphost.log" || { tail -40 "$work/apphost.log" >&2; echo "error: the stack did not come up in 180 s" >&2; exit 1; }
-    # The resource table: "  <name>  Project  Running  Healthy  http://localhost:<port>  <pid>".
-    endpoint_of() { grep -E "^\s+$1\s+Project\s" "$work/apphost.log" | tail -1 | grep -oE 'https?://[^ ]+'; }
-    gate="$(endpoint_of paymentgate)"
-    upstream="$(endpoint_of mcpserver)"
-    echo "== stack up: gate $gate, upstream (mcpserver) $upstream" >&2
+    own_stack=1
+    build_stack
+    start_stack "$work/stack"
 fi
 
-for url in "$upstream/api/ping" "$gate/api/ping"; do
+for url in "$upstream/api/ping" "$gate/api/ping" "$peer/free"; do
     status="$(curl -s -o /dev/null -w '%{http_code}' "$url")"
     [ "$status" = 200 ] || { echo "error: GET $url answered $status (expected 200)" >&2; exit 1; }
 done
 
 # wrk with the reporting script; prints "requests seconds p50_us p99_us non2xx socket_errors".
-measure() {   # url seconds [headers file]
+measure() {   # url seconds [headers file [header name [cycle]]]
     local out
-    out="$(HEADERS_FILE="${3:-}" WRK_THREADS="$threads" wrk -t"$threads" -c"$connections" -d"$2"s --timeout 10s \
-        -s "$here/wrk-report.lua" "$1" 2>&1)" || { echo "$out" >&2; return 1; }
+    out="$(HEADERS_FILE="${3:-}" HEADER_NAME="${4:-}" CYCLE="${5:-}" WRK_THREADS="$threads" \
+        wrk -t"$threads" -c"$connections" -d"$2"s --timeout 10s -s "$here/wrk-report.lua" "$1" 2>&1)" || { echo "$out" >&2; return 1; }
     echo "$out" | grep '^RESULT ' | cut -d' ' -f2- || { echo "$out" >&2; return 1; }
 }
-# ES modules ignore NODE_PATH: the signer runs from the work folder, next to a link to tests/Interop's packages.
-ln -s "$interop/node_modules" "$work/node_modules"
-cp "$here/presign.mjs" "$work/presign.mjs"
-presign() {   # count file
-    (cd "$work" && GATE_URL="$gate" COUNT="$1" OUT="$2" CONTENT_KEY=bench node presign.mjs) >&2
+# ES modules ignore NODE_PATH: the signers run from the work folder, next to a link to the peer's packages.
+ln -s "$peer_dir/node_modules" "$work/node_modules"
+cp "$here/presign.mjs" "$here/open-sessions.mjs" "$work/"
+presign() {   # count file [NAME=value...]: payments for the gate's paid route (GATE_URL=...) or a PAY_URL
+    local count="$1" file="$2"
+    shift 2
+    (cd "$work" && env COUNT="$count" OUT="$file" CONTENT_KEY=bench "$@" node presign.mjs) >&2
 }
+# Enough payments for a measured run: 1.5x the warm-up rate (a run that runs out would understate req/s).
+enough() {   # "requests seconds ..." of a warm-up
+    awk -v w="$1" -v d="$duration" 'BEGIN { split(w, x, " "); n = int(x[1] / x[2] * d * 1.5) + 200; print (n < 1000 ? 1000 : n) }'
+}
+# Warm-up of a paid route with fresh payments, then enough payments for its measured run in <file>.
+warm_paid() {   # url file [NAME=value...]
+    local url="$1" file="$2" warm
+    shift 2
+    presign "$((connections * 40))" "$work/warm.txt" "$@"
+    warm="$(measure "$url" "$warmup" "$work/warm.txt")"
+    read -r w_requests _ _ _ w_non2xx _ <<<"$warm"
+    [ "$w_non2xx" = 0 ] || echo "warning: $w_non2xx of $w_requests warm-up payments to $url were not served" >&2
+    presign "$(enough "$warm")" "$file" "$@"
+}
+declare -A result label skipped
+label=([a]="(a) upstream direct   GET /api/ping" [b]="(b) gate, free        GET /api/ping"
+    [c]="(c) gate, paid x402   local facilitator" [d]="(d) gate, session     $sessions sessions round-robin"
+    [e]="(e) gate, session     one session, shared" [f]="(f) peer, paid x402   instant facilitator"
+    [g]="(g) peer, free        @x402/express" [h]="(h) gate, paid x402   instant facilitator")
 
-echo "== warm-up (${warmup} s each)" >&2
+echo "== warm-up (${warmup} s each) and preparation" >&2
 measure "$upstream/api/ping" "$warmup" >/dev/null
-measure "$gate/api/ping" "$warmup" >/dev/null
-warm_count=$((connections * 40))
-presign "$warm_count" "$work/warm.txt"
-read -r w_requests w_seconds _ _ w_non2xx _ < <(measure "$gate/api/content/bench" "$warmup" "$work/warm.txt")
-[ "$w_non2xx" = 0 ] || echo "warning: $w_non2xx of $w_requests warm-up payments were not served" >&2
-# Enough fresh payments for the measured run: 1.5x the warm-up rate (a run that runs out would understate req/s).
-paid_count=$(awk -v r="$w_requests" -v s="$w_seconds" -v d="$duration" 'BEGIN { n = int(r / s * d * 1.5) + 200; print (n < 1000 ? 1000 : n) }')
-echo "== pre-signing $paid_count payments" >&2
-presign "$paid_count" "$work/paid.txt"
+free_warm="$(measure "$gate/api/ping" "$warmup")"
+measure "$peer/free" "$warmup" >/dev/null
+# Sessions funded for the whole run: the free route's rate bounds a session's, for warm-up and measurement, x1.5.
+session_reads="$(awk -v w="$free_warm" -v t="$((warmup + duration))" 'BEGIN { split(w, x, " "); print int(x[1] / x[2] * t * 1.5) + 1000 }')"
+(cd "$work" && GATE_URL="$gate" COUNT="$sessions" REQUESTS="$session_reads" OUT="$work/sessions.txt" node open-sessions.mjs) >&2
+(cd "$work" && GATE_URL="$gate" COUNT=1 REQUESTS="$session_reads" OUT="$work/session.txt" node open-sessions.mjs) >&2
+measure "$gate/api/content/bench" "$warmup" "$work/sessions.txt" Payment-Session 1 >/dev/null
+measure "$gate/api/content/bench" "$warmup" "$work/session.txt" Payment-Session 1 >/dev/null
+warm_paid "$gate/api/content/bench" "$work/paid.txt" GATE_URL="$gate"
+warm_paid "$peer/premium" "$work/peer-paid.txt" PAY_URL="$peer/premium"
 
 echo "== measuring (${duration} s each, $connections connections, $threads wrk thread(s))" >&2
-declare -A result
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 result[a]="$(measure "$upstream/api/ping" "$duration")"
 result[b]="$(measure "$gate/api/ping" "$duration")"
 result[c]="$(measure "$gate/api/content/bench" "$duration" "$work/paid.txt")"
-read -r c_requests _ < <(echo "${result[c]}")
-if [ "$c_requests" -ge "$paid_count" ]; then
-    echo "warning: the paid run used all $paid_count pre-signed payments: its req/s is understated" >&2
+result[d]="$(measure "$gate/api/content/bench" "$duration" "$work/sessions.txt" Payment-Session 1)"
+result[e]="$(measure "$gate/api/content/bench" "$duration" "$work/session.txt" Payment-Session 1)"
+result[f]="$(measure "$peer/premium" "$duration" "$work/peer-paid.txt")"
+result[g]="$(measure "$peer/free" "$duration")"
+for key in c f; do
+    file="$work/paid.txt"; [ "$key" = f ] && file="$work/peer-paid.txt"
+    [ "${result[$key]%% *}" -lt "$(grep -c . "$file")" ] || echo "warning: ${label[$key]%% *} used all its pre-signed payments: its req/s is understated" >&2
+done
+
+if [ -n "$own_stack" ]; then
+    # (h): the same paid route with the instant facilitator behind the gate, on a stack of its own (the facilitator is
+    # chosen at start-up); the first stack is stopped first so both never share the cores.
+    stop_stack
+    start_stack "$work/stack-instant" Facilitator__Url="$facilitator"
+    measure "$gate/api/ping" "$warmup" >/dev/null
+    warm_paid "$gate/api/content/bench" "$work/paid-instant.txt" GATE_URL="$gate"
+    result[h]="$(measure "$gate/api/content/bench" "$duration" "$work/paid-instant.txt")"
+    [ "${result[h]%% *}" -lt "$(grep -c . "$work/paid-instant.txt")" ] || echo "warning: (h) used all its pre-signed payments: its req/s is understated" >&2
+else
+    skipped[h]="needs a stack started by the script (a second one, with Facilitator:Url on the instant facilitator)"
 fi
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
-printf '%-34s %10s %9s %9s %8s %11s %11s %11s\n' scenario "req/s" "p50 ms" "p99 ms" "non-2xx" "req/s÷(b)" "p50÷(b)" "p99÷(b)"
-read -r _ b_seconds b_p50 b_p99 _ _ < <(echo "${result[b]}")
-read -r b_requests _ < <(echo "${result[b]}")
-for key in a b c; do
-    case $key in
-        a) label="(a) upstream direct  GET /api/ping" ;;
-        b) label="(b) gate, free       GET /api/ping" ;;
-        c) label="(c) gate, paid x402  GET content" ;;
-    esac
-    read -r requests seconds p50 p99 non2xx errors < <(echo "${result[$key]}")
-    awk -v l="$label" -v n="$requests" -v s="$seconds" -v p50="$p50" -v p99="$p99" -v bad="$((non2xx + errors))" \
-        -v bn="$b_requests" -v bs="$b_seconds" -v b50="$b_p50" -v b99="$b_p99" 'BEGIN {
-        rps = n / s; brps = bn / bs
-        printf "%-34s %10.0f %9.2f %9.2f %8d %11.2f %11.2f %11.2f\n", l, rps, p50 / 1000, p99 / 1000, bad, rps / brps, p50 / b50, p99 / b99
-    }'
-done
+print_table a b c d e f g h
 echo
-echo "$(nproc) cores shared by wrk, the gate, mcpserver, Redis and Postgres; $connections connections, ${duration} s per scenario, $WALLETS paying wallets."
+print_goals
+echo
+echo "$(nproc) cores shared by wrk, the stack and node; $connections connections, ${duration} s per scenario, $WALLETS paying wallets," \
+    "$sessions sessions for (d); load average $load_before before, $load_after after; commit $(git -C "$repo" rev-parse --short HEAD)."

@@ -1,9 +1,13 @@
 -- wrk script for tests/Benchmarks/gate-benchmark.sh.
--- HEADERS_FILE (optional): one pre-signed PAYMENT-SIGNATURE per line; each request uses the next one, threads
--- interleave so that no header is sent twice while the file lasts. When it runs out, the thread stops.
+-- HEADERS_FILE (optional): one header value per line, sent as HEADER_NAME (default PAYMENT-SIGNATURE).
+--   Default (fresh payments): each request uses the next line, threads interleave so that no value is sent twice while
+--   the file lasts; when it runs out, the thread stops.
+--   CYCLE=1 (session tokens): each request uses the next line round-robin, starting over at the end (tokens are reused).
 -- done() prints one machine-readable line: RESULT <requests> <seconds> <p50 us> <p99 us> <non-2xx/3xx> <socket errors>
 local headers = nil
-local index, step, sent = 0, 1, 0
+local name = "PAYMENT-SIGNATURE"
+local cycle = false
+local index, step = 0, 1
 local threads = {}
 local counter = 0
 
@@ -22,20 +26,23 @@ function init(args)
     end
     index = id
     step = tonumber(os.getenv("WRK_THREADS") or "1")
+    name = os.getenv("HEADER_NAME") or name
+    if name == "" then name = "PAYMENT-SIGNATURE" end
+    cycle = os.getenv("CYCLE") == "1"
   end
 end
 
 function request()
   if headers == nil then return wrk.format(nil, nil) end
+  if cycle then index = (index - 1) % #headers + 1 end
   local header = headers[index]
   if header == nil then header = headers[#headers] end -- exhausted: stopped in response(); a replay meanwhile
   index = index + step
-  return wrk.format("GET", nil, { ["PAYMENT-SIGNATURE"] = header })
+  return wrk.format("GET", nil, { [name] = header })
 end
 
 function response(status, headers_, body)
-  sent = sent + 1
-  if headers ~= nil and index > #headers then wrk.thread:stop() end
+  if headers ~= nil and not cycle and index > #headers then wrk.thread:stop() end
 end
 
 function done(summary, latency, requests)
