@@ -1,0 +1,169 @@
+using System.Numerics;
+using Sessions.PaymentGate.Sessions;
+using Sessions.Testing;
+using StackExchange.Redis;
+
+namespace PaymentGate.Tests.Sessions;
+
+// The gate's Redis side of session debits (docs/design/session-debits.md) on a real redis-server: holds never overspend,
+// whatever the concurrency; a confirm is a debit with its stream entry; releases and the sweeper give holds back.
+public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) : IAsyncDisposable
+{
+    readonly ConnectionMultiplexer _connection = ConnectionMultiplexer.Connect(infrastructure.RedisConnectionString);
+
+    SessionBalances Balances => new(_connection);
+
+    static string NewTokenHash() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+
+    static SessionBalance Session(BigInteger credited, BigInteger? spent = null, TimeSpan? expiresIn = null, string kind = "prepaid") =>
+        new("ses_" + Guid.NewGuid().ToString("N"), "0x1111111111111111111111111111111111111111", "demo", kind,
+            DateTimeOffset.UtcNow + (expiresIn ?? TimeSpan.FromHours(1)), credited, spent ?? BigInteger.Zero);
+
+    async Task<string> InstalledAsync(SessionBalance session)
+    {
+        var tokenHash = NewTokenHash();
+        Assert.True(await Balances.InstallAsync(tokenHash, session));
+        return tokenHash;
+    }
+
+    [Fact]
+    public async Task A_confirmed_hold_is_a_debit_with_its_stream_entry()
+    {
+        var session = Session(credited: 1000, spent: 100);
+        var tokenHash = await InstalledAsync(session);
+
+        var hold = await Balances.HoldAsync(tokenHash, "req_1", 250);
+        var confirm = await Balances.ConfirmAsync(tokenHash, "req_1", "content");
+
+        Assert.Equal(new HoldResult(HoldStatus.Held, session.Id, 650), hold);
+        Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 650), confirm);
+        var entry = (await _connection.GetDatabase().StreamRangeAsync(SessionBalances.StreamKey, "-", "+"))
+            .Last(e => e["key"] == "req_1" && e["session"] == session.Id);
+        Assert.Equal("250", (string?)entry["amount"]);
+        Assert.Equal("content", (string?)entry["route"]);
+        Assert.True(long.Parse((string)entry["at"]!) > 0);
+        // Settled once: a second confirm or a release finds no hold.
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(tokenHash, "req_1", "content")).Status);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ReleaseAsync(tokenHash, "req_1")).Status);
+    }
+
+    [Fact]
+    public async Task A_released_hold_gives_the_price_back_and_writes_no_debit()
+    {
+        var session = Session(credited: 1000);
+        var tokenHash = await InstalledAsync(session);
+        var before = await _connection.GetDatabase().StreamLengthAsync(SessionBalances.StreamKey);
+
+        await Balances.HoldAsync(tokenHash, "req_1", 400);
+        var release = await Balances.ReleaseAsync(tokenHash, "req_1");
+
+        Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 1000), release);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(tokenHash, "req_1", "content")).Status);
+        Assert.Equal(before, await _connection.GetDatabase().StreamLengthAsync(SessionBalances.StreamKey));
+    }
+
+    [Fact]
+    public async Task Five_hundred_concurrent_holds_on_fifty_prices_hold_exactly_fifty()
+    {
+        var tokenHash = await InstalledAsync(Session(credited: 50 * 1000));
+
+        var holds = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Balances.HoldAsync(tokenHash, $"req_{i}", 1000)));
+
+        Assert.Equal(50, holds.Count(h => h.Status == HoldStatus.Held));
+        Assert.Equal(450, holds.Count(h => h.Status == HoldStatus.Insufficient));
+        Assert.All(holds.Where(h => h.Status == HoldStatus.Insufficient), h => Assert.Equal(BigInteger.Zero, h.Balance));
+        // Half confirmed, half released: the released half can be held again, and only it.
+        var held = Enumerable.Range(0, 500).Where(i => holds[i].Status == HoldStatus.Held).ToList();
+        await Task.WhenAll(held.Select((i, n) => n % 2 == 0 ? Balances.ConfirmAsync(tokenHash, $"req_{i}", "r") : Balances.ReleaseAsync(tokenHash, $"req_{i}")));
+        var again = await Task.WhenAll(Enumerable.Range(500, 100).Select(i => Balances.HoldAsync(tokenHash, $"req_{i}", 1000)));
+        Assert.Equal(25, again.Count(h => h.Status == HoldStatus.Held));
+    }
+
+    [Fact]
+    public async Task The_same_request_cannot_hold_twice()
+    {
+        var tokenHash = await InstalledAsync(Session(credited: 1000));
+
+        await Balances.HoldAsync(tokenHash, "req_1", 100);
+        var second = await Balances.HoldAsync(tokenHash, "req_1", 100);
+
+        Assert.Equal(HoldStatus.Duplicate, second.Status);
+        Assert.Equal(900, second.Balance);
+    }
+
+    [Fact]
+    public async Task Unknown_expired_and_closed_sessions_hold_nothing()
+    {
+        var expired = await InstalledAsync(Session(credited: 1000, expiresIn: TimeSpan.FromSeconds(-1)));
+        var closing = Session(credited: 1000);
+        var closed = await InstalledAsync(closing);
+        await Balances.HoldAsync(closed, "req_in_flight", 300);
+
+        var close = await Balances.CloseAsync(closed);
+
+        Assert.Equal(HoldStatus.Unknown, (await Balances.HoldAsync(NewTokenHash(), "req_1", 1)).Status);
+        Assert.Equal(HoldStatus.Expired, (await Balances.HoldAsync(expired, "req_1", 1)).Status);
+        Assert.Equal(HoldStatus.Closed, (await Balances.HoldAsync(closed, "req_1", 1)).Status);
+        Assert.Equal((BigInteger.Parse("300"), BigInteger.Zero), close);
+        // A request held before the close still settles: it was accepted while the session was open.
+        Assert.Equal(new SettleResult(SettleStatus.Done, closing.Id, 700), await Balances.ConfirmAsync(closed, "req_in_flight", "r"));
+        Assert.Null(await Balances.CloseAsync(NewTokenHash()));
+    }
+
+    [Fact]
+    public async Task The_sweeper_releases_holds_nobody_settled()
+    {
+        var session = Session(credited: 1000);
+        var tokenHash = await InstalledAsync(session);
+        await Balances.HoldAsync(tokenHash, "req_dead_gate", 600);
+
+        Assert.Equal(0, await Balances.SweepAsync(TimeSpan.FromMinutes(1)));   // too young
+        await Task.Delay(20, TestContext.Current.CancellationToken);
+        var swept = await Balances.SweepAsync(TimeSpan.FromMilliseconds(10));
+
+        Assert.True(swept >= 1);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(tokenHash, "req_dead_gate", "r")).Status);
+        Assert.Equal(1000, (await Balances.HoldAsync(tokenHash, "req_next", 0)).Balance);
+    }
+
+    [Fact]
+    public async Task A_pass_request_holds_and_confirms_zero()
+    {
+        var tokenHash = await InstalledAsync(Session(credited: 0, kind: "pass"));
+
+        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "req_1", 0)).Status);
+        Assert.Equal(SettleStatus.Done, (await Balances.ConfirmAsync(tokenHash, "req_1", "r")).Status);
+        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "req_2", 0)).Status);
+        Assert.Equal(SettleStatus.Done, (await Balances.ReleaseAsync(tokenHash, "req_2")).Status);
+    }
+
+    [Fact]
+    public async Task Credited_only_grows_and_a_second_install_keeps_the_gates_copy()
+    {
+        var session = Session(credited: 1000);
+        var tokenHash = await InstalledAsync(session);
+        await Balances.HoldAsync(tokenHash, "req_1", 1000);
+        await Balances.ConfirmAsync(tokenHash, "req_1", "r");
+
+        Assert.False(await Balances.InstallAsync(tokenHash, session));   // SessionApi's older view: ignored
+        Assert.True(await Balances.RaiseCreditedAsync(tokenHash, 1500));   // a top-up of 500
+        Assert.False(await Balances.RaiseCreditedAsync(tokenHash, 1200));  // an older answer
+        Assert.Equal(500, (await Balances.HoldAsync(tokenHash, "req_2", 0)).Balance);
+        Assert.False(await Balances.RaiseCreditedAsync(NewTokenHash(), 1));
+    }
+
+    [Fact]
+    public async Task Amounts_beyond_exact_doubles_are_refused_and_big_ones_stay_exact()
+    {
+        var max = SessionBalances.MaxAmount;
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Balances.InstallAsync(NewTokenHash(), Session(credited: max + 1)));
+        var tokenHash = await InstalledAsync(Session(credited: max));
+
+        var hold = await Balances.HoldAsync(tokenHash, "req_1", max - 1);
+
+        Assert.Equal(new BigInteger(1), hold.Balance);
+        Assert.Equal(new SettleResult(SettleStatus.Done, hold.SessionId, 1), await Balances.ConfirmAsync(tokenHash, "req_1", "r"));
+    }
+
+    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+}
