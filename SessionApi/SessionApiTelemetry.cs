@@ -17,7 +17,7 @@ public static class SessionApiTelemetry
     /// <summary>Sessions opened, topped up, closed, expired, by kind of change.</summary>
     static readonly Counter<long> Changes = Meter.CreateCounter<long>("sessions.changes", description: "Session lifecycle changes");
 
-    public static void CountDebit(string outcome) => Debits.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    public static void CountDebit(string outcome, long count = 1) => Debits.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
 
     public static void CountChange(string change, long count = 1) => Changes.Add(count, new KeyValuePair<string, object?>("change", change));
 }

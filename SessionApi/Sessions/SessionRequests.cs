@@ -15,6 +15,12 @@ public sealed record DebitRequest(string? Amount, string? IdempotencyKey, string
 
 public sealed record CreditRequest(string? DebitIdempotencyKey);
 
+/// <summary>A batch of the gate's debits from Redis, all of the payer context's payer (docs/design/session-debits.md).</summary>
+public sealed record FoldDebitsRequest(IReadOnlyList<FoldDebitItem>? Debits);
+
+/// <param name="At">When the gate confirmed it, unix milliseconds.</param>
+public sealed record FoldDebitItem(string? SessionId, string? Key, string? Amount, string? Route, long? At);
+
 public sealed record TopUpRequest(string? Amount, string? PaymentId);
 
 public sealed record CloseSessionRequest(string? Method);
@@ -67,6 +73,29 @@ public static partial class SessionRequests
         if (request.Route is { Length: > 300 }) errors["route"] = ["At most 300 characters."];
         if (request.ApprovalId is not null && !Mandates.MandateIds.IsApprovalId(request.ApprovalId))
             errors["approvalId"] = ["An approval id (apr_ and 32 hex digits), as in the approval-required problem."];
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> Validate(FoldDebitsRequest request, out List<Ledger.FoldedDebit> debits)
+    {
+        var errors = new Dictionary<string, string[]>();
+        debits = [];
+        if (request.Debits is not { Count: > 0 and <= Ledger.DebitFold.MaxBatch })
+        {
+            errors["debits"] = [$"Required: 1 to {Ledger.DebitFold.MaxBatch} debits."];
+            return errors;
+        }
+        for (var i = 0; i < request.Debits.Count; i++)
+        {
+            var item = request.Debits[i];
+            if (item is null || !SessionTokens.IsSessionId(item.SessionId)) errors[$"debits[{i}].sessionId"] = ["Required: a session id."];
+            else if (!IsKey(item.Key)) errors[$"debits[{i}].key"] = [KeyRule];
+            // Zero is a pass's request.
+            else if (!AtomicAmount.TryParse(item.Amount, out var amount)) errors[$"debits[{i}].amount"] = ["Required: a whole number of atomic units as a decimal string."];
+            else if (item.Route is { Length: > 300 }) errors[$"debits[{i}].route"] = ["At most 300 characters."];
+            else if (item.At is not > 0) errors[$"debits[{i}].at"] = ["Required: unix milliseconds."];
+            else debits.Add(new Ledger.FoldedDebit(item.SessionId!, item.Key!, amount, item.Route, DateTimeOffset.FromUnixTimeMilliseconds(item.At.Value)));
+        }
         return errors;
     }
 

@@ -21,6 +21,7 @@ public static class SessionsApi
         var gate = app.MapGroup("/internal/sessions").RequirePayer();
         gate.MapPost("", OpenAsync);
         gate.MapPost("/resolve", ResolveAsync);
+        gate.MapPost("/debits", FoldDebitsAsync);
         gate.MapPost("/{id}/debits", DebitAsync);
         gate.MapPost("/{id}/credits", CreditAsync);
         gate.MapPost("/{id}/topups", TopUpAsync);
@@ -33,6 +34,8 @@ public static class SessionsApi
     }
 
     public sealed record DebitResponse(string Charged, string Balance, string State, long RequestCount, bool Replayed);
+
+    public sealed record FoldResponse(int Applied, int Replayed, IReadOnlyList<string> Refused);
 
     public sealed record CreditResponse(string Credited, string Balance, string State, long RequestCount, bool AlreadyCredited);
 
@@ -87,6 +90,17 @@ public static class SessionsApi
             DebitStatus.MandateRefused => Mandates.MandateProblems.Refused(result.Mandate!, price),
             _ => SessionProblems.NotFound(id),
         };
+    }
+
+    /// <summary>The gate's batch of debits decided in Redis, written in one transaction; a batch sent again changes nothing.</summary>
+    static async Task<Results<Ok<FoldResponse>, ValidationProblem>> FoldDebitsAsync(
+        FoldDebitsRequest request, HttpContext http, DebitFold fold, CancellationToken cancellationToken)
+    {
+        var errors = SessionRequests.Validate(request, out var debits);
+        if (errors.Count > 0) return Invalid(errors);
+        var payer = http.GetPayerContext()!;
+        var result = await fold.ApplyAsync(payer.Payer, payer.Organization, debits, cancellationToken);
+        return TypedResults.Ok(new FoldResponse(result.Applied, result.Replayed, result.Refused));
     }
 
     static async Task<Results<Ok<CreditResponse>, ValidationProblem, ProblemHttpResult>> CreditAsync(

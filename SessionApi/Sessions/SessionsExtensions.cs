@@ -14,6 +14,7 @@ public static class SessionsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<SessionLedger>();
+        builder.Services.AddSingleton<DebitFold>();
         builder.Services.AddSingleton<LedgerAudit>();
         builder.Services.AddSingleton<ExpirySweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ExpirySweeper>());
