@@ -45,6 +45,13 @@ public sealed class SessionGateOptions
     /// Default: on whenever SessionApi is configured (<c>services:sessionapi</c>); a gate without SessionApi has no mandates.
     /// </summary>
     public bool? CheckMandates { get; set; }
+    /// <summary>How often each gate writes the session debits decided in Redis to SessionApi's ledger (docs/design/session-debits.md).</summary>
+    public TimeSpan FoldInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// A hold nobody confirmed or released for this long belongs to a gate that died: it is released (the request was not
+    /// answered, so it is not charged). Longer than the longest upstream call.
+    /// </summary>
+    public TimeSpan HoldTimeout { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>A merchant: the address that receives payments, on one network, in one asset.</summary>

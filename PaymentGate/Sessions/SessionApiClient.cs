@@ -38,6 +38,10 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/debits", Context(session.Payer, session.Organization, session.Id, requestId),
             new { amount, idempotencyKey = requestId, route, approvalId }, cancellationToken);
 
+    /// <summary>Debits decided in Redis, all of <paramref name="payer"/>, for SessionApi's ledger (a batch sent again writes nothing twice).</summary>
+    public Task<ServiceAnswer> FoldDebitsAsync(string organization, string payer, object[] debits, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "/internal/sessions/debits", Context(payer, organization), new { debits }, cancellationToken);
+
     public Task<ServiceAnswer> CreditAsync(SessionRef session, string requestId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/credits", Context(session.Payer, session.Organization, session.Id, requestId),
             new { debitIdempotencyKey = requestId }, cancellationToken);

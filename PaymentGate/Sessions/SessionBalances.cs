@@ -17,6 +17,13 @@ public readonly record struct HoldResult(HoldStatus Status, string? SessionId, B
 
 public enum SettleStatus { Done, Unknown }
 
+/// <summary>A debit on the stream, on its way to SessionApi's ledger (<see cref="SessionBalances.ReadForFoldAsync"/>).</summary>
+public sealed record ConfirmedDebit(string EntryId, string SessionId, string Payer, string Organization, string Key, BigInteger Amount,
+    string? Route, long At);
+
+/// <summary>In flight, debited (folded or not) and already in SessionApi's ledger, atomic units.</summary>
+public sealed record SessionTotals(BigInteger Held, BigInteger Spent, BigInteger Folded);
+
 /// <summary>A confirm's or release's outcome; <see cref="SettleStatus.Unknown"/>: no such hold (swept, or settled already).</summary>
 public readonly record struct SettleResult(SettleStatus Status, string? SessionId, BigInteger Balance);
 
@@ -26,15 +33,17 @@ public readonly record struct SettleResult(SettleStatus Status, string? SessionI
 /// the answer is ready, or <b>releases</b> it when it is not served. Holds of a gate that died are released by
 /// <see cref="SweepAsync"/>. Every change is one Lua script on Redis, so concurrent requests on any number of gates can never
 /// overspend; with <c>appendfsync always</c> a reply leaves Redis only after its change is on disk.
-/// <para>Layout: <c>gate:session:&lt;token hash&gt;</c> hash (id, payer, organization, kind, expiresAt unix ms, credited,
-/// spent, held, state); <c>gate:session-holds</c> hash (&lt;token hash&gt;|&lt;request id&gt; → price) and
-/// <c>gate:session-hold-times</c> sorted set (same member, score = when held, unix ms, Redis's clock). Single Redis instance:
-/// the scripts derive session keys from hold members, which a cluster would not allow.</para>
+/// <para>Layout: <c>gate:session:&lt;id&gt;</c> hash (id, payer, organization, kind, expiresAt unix ms, credited, spent,
+/// held, folded, state); <c>gate:session-token:&lt;token hash&gt;</c> → id; <c>gate:session-holds</c> hash
+/// (&lt;id&gt;|&lt;request id&gt; → price) and <c>gate:session-hold-times</c> sorted set (same member, score = when held, unix
+/// ms, Redis's clock). Single Redis instance: the scripts derive session keys from the token index and hold members, which
+/// a cluster would not allow.</para>
 /// </summary>
 public sealed class SessionBalances(IConnectionMultiplexer redis)
 {
     public const string StreamKey = "gate:session-debits";
     const string RecordPrefix = "gate:session:";
+    const string TokenPrefix = "gate:session-token:";
     const string HoldsKey = "gate:session-holds";
     const string HoldTimesKey = "gate:session-hold-times";
 
@@ -48,28 +57,43 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
     const string Balance = "local function balance(key) local v = redis.call('HMGET', key, 'credited', 'spent', 'held') "
         + "return string.format('%.0f', tonumber(v[1]) - tonumber(v[2]) - tonumber(v[3])) end";
 
-    // KEYS: record; ARGV: id, payer, organization, kind, expiresAt, credited, spent. 1 installed, 0 there already.
+    // KEYS: record, token index; ARGV: id, payer, organization, kind, expiresAt, credited, spent. 1 installed, 0 there already.
     const string InstallScript = """
-        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        if redis.call('EXISTS', KEYS[1]) == 1 then
+          redis.call('SET', KEYS[2], ARGV[1], 'PXAT', string.format('%.0f', redis.call('PEXPIRETIME', KEYS[1])))
+          return 0
+        end
+        redis.call('SET', KEYS[2], ARGV[1])
         redis.call('HSET', KEYS[1], 'id', ARGV[1], 'payer', ARGV[2], 'organization', ARGV[3], 'kind', ARGV[4],
-          'expiresAt', ARGV[5], 'credited', ARGV[6], 'spent', ARGV[7], 'held', 0, 'state', 'active')
+          'expiresAt', ARGV[5], 'credited', ARGV[6], 'spent', ARGV[7], 'held', 0, 'folded', ARGV[7], 'state', 'active')
+        -- Gone a day after the session expires (its debits are folded long before; a later request finds it EXPIRED in SessionApi).
+        local gone = string.format('%.0f', tonumber(ARGV[5]) + 86400000)
+        redis.call('PEXPIREAT', KEYS[1], gone)
+        redis.call('PEXPIREAT', KEYS[2], gone)
         return 1
         """;
 
-    // KEYS: record, holds, hold-times; ARGV: member, price. {status, id, balance}.
+    // KEYS: token index, holds, hold-times; ARGV: request id, price, record prefix. {status, id, balance}.
     const string HoldScript = Now + "\n" + Balance + """
 
-        local r = redis.call('HMGET', KEYS[1], 'id', 'state', 'expiresAt', 'credited', 'spent', 'held')
+        local id = redis.call('GET', KEYS[1])
+        if not id then return {'unknown'} end
+        local record = ARGV[3] .. id
+        local r = redis.call('HMGET', record, 'id', 'state', 'expiresAt', 'credited', 'spent', 'held', 'kind')
         if not r[1] then return {'unknown'} end
-        if r[2] ~= 'active' then return {'closed', r[1], balance(KEYS[1])} end
-        if tonumber(now) >= tonumber(r[3]) then return {'expired', r[1], balance(KEYS[1])} end
-        if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return {'duplicate', r[1], balance(KEYS[1])} end
+        local member = id .. '|' .. ARGV[1]
+        -- A pass was paid for outright: its requests hold (and debit) nothing, they are only counted.
+        local price = ARGV[2]
+        if r[7] == 'pass' then price = '0' end
+        if r[2] ~= 'active' then return {'closed', id, balance(record)} end
+        if tonumber(now) >= tonumber(r[3]) then return {'expired', id, balance(record)} end
+        if redis.call('HEXISTS', KEYS[2], member) == 1 then return {'duplicate', id, balance(record)} end
         local left = tonumber(r[4]) - tonumber(r[5]) - tonumber(r[6])
-        if left < tonumber(ARGV[2]) then return {'insufficient', r[1], string.format('%.0f', left)} end
-        redis.call('HINCRBY', KEYS[1], 'held', ARGV[2])
-        redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-        redis.call('ZADD', KEYS[3], now, ARGV[1])
-        return {'held', r[1], balance(KEYS[1])}
+        if left < tonumber(price) then return {'insufficient', id, string.format('%.0f', left)} end
+        redis.call('HINCRBY', record, 'held', price)
+        redis.call('HSET', KEYS[2], member, price)
+        redis.call('ZADD', KEYS[3], now, member)
+        return {'held', id, balance(record)}
         """;
 
     // KEYS: record, holds, hold-times, stream; ARGV: member, request id, route. The debit and its stream entry together.
@@ -81,9 +105,10 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
         redis.call('ZREM', KEYS[3], ARGV[1])
         redis.call('HINCRBY', KEYS[1], 'held', negative(price))
         redis.call('HINCRBY', KEYS[1], 'spent', price)
-        local id = redis.call('HGET', KEYS[1], 'id')
-        redis.call('XADD', KEYS[4], '*', 'session', id, 'key', ARGV[2], 'amount', price, 'route', ARGV[3], 'at', now)
-        return {'done', id, balance(KEYS[1])}
+        local r = redis.call('HMGET', KEYS[1], 'id', 'payer', 'organization')
+        redis.call('XADD', KEYS[4], '*', 'session', r[1], 'payer', r[2], 'organization', r[3], 'key', ARGV[2], 'amount', price,
+          'route', ARGV[3], 'at', now)
+        return {'done', r[1], balance(KEYS[1])}
         """;
 
     // KEYS: record, holds, hold-times; ARGV: member.
@@ -118,13 +143,35 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
         return 1
         """;
 
-    // KEYS: record. No new holds from now on; {held, spent} (unknown: empty).
+    // KEYS: record. No new holds from now on; {held, spent, folded} (unknown: empty).
     const string CloseScript = """
         if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
         redis.call('HSET', KEYS[1], 'state', 'closed')
-        local v = redis.call('HMGET', KEYS[1], 'held', 'spent')
-        return {v[1], v[2]}
+        return redis.call('HMGET', KEYS[1], 'held', 'spent', 'folded')
         """;
+
+    // KEYS: record. {held, spent, folded} (unknown: empty).
+    const string ReadScript = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+        return redis.call('HMGET', KEYS[1], 'held', 'spent', 'folded')
+        """;
+
+    // KEYS: stream; ARGV: group, record prefix, then (entry id, session id, amount) triples. Acks and deletes entries SessionApi
+    // has written; a session's folded total rises once per entry (XACK answers 1 only to the call that acked it).
+    const string AckScript = """
+        local acked = 0
+        for i = 3, #ARGV, 3 do
+          if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 and redis.call('EXISTS', ARGV[2] .. ARGV[i + 1]) == 1 then
+            redis.call('HINCRBY', ARGV[2] .. ARGV[i + 1], 'folded', ARGV[i + 2])
+            acked = acked + 1
+          end
+          redis.call('XDEL', KEYS[1], ARGV[i])
+        end
+        return acked
+        """;
+
+    /// <summary>The consumer group of every gate's <see cref="SessionDebitFolder"/>.</summary>
+    public const string FoldGroup = "session-debit-folders";
 
     IDatabase Db => redis.GetDatabase();
 
@@ -133,16 +180,18 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
     {
         CheckAmount(session.Credited);
         CheckAmount(session.Spent);
-        return (long)await Db.ScriptEvaluateAsync(InstallScript, [Record(tokenHash)],
+        return (long)await Db.ScriptEvaluateAsync(InstallScript, [Record(session.Id), TokenPrefix + tokenHash],
             [session.Id, session.Payer, session.Organization, session.Kind, session.ExpiresAt.ToUnixTimeMilliseconds(),
              Text(session.Credited), Text(session.Spent)]) == 1;
     }
 
+    /// <summary>Holds <paramref name="price"/> on the session of this token; <see cref="HoldStatus.Unknown"/>: not loaded yet.</summary>
     public async Task<HoldResult> HoldAsync(string tokenHash, string requestId, BigInteger price)
     {
         CheckAmount(price);
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(HoldScript, [Record(tokenHash), HoldsKey, HoldTimesKey],
-            [Member(tokenHash, requestId), Text(price)]))!;
+        CheckRequestId(requestId);
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(HoldScript, [TokenPrefix + tokenHash, HoldsKey, HoldTimesKey],
+            [requestId, Text(price), RecordPrefix]))!;
         var status = (string)reply[0]! switch
         {
             "held" => HoldStatus.Held,
@@ -156,14 +205,14 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
     }
 
     /// <summary>The hold becomes a debit (and its stream entry for SessionApi's ledger).</summary>
-    public async Task<SettleResult> ConfirmAsync(string tokenHash, string requestId, string route) =>
-        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ConfirmScript, [Record(tokenHash), HoldsKey, HoldTimesKey, StreamKey],
-            [Member(tokenHash, requestId), requestId, route]))!);
+    public async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route) =>
+        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ConfirmScript, [Record(sessionId), HoldsKey, HoldTimesKey, StreamKey],
+            [Member(sessionId, requestId), requestId, route]))!);
 
     /// <summary>The hold is given back: the request was not served.</summary>
-    public async Task<SettleResult> ReleaseAsync(string tokenHash, string requestId) =>
-        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ReleaseScript, [Record(tokenHash), HoldsKey, HoldTimesKey],
-            [Member(tokenHash, requestId)]))!);
+    public async Task<SettleResult> ReleaseAsync(string sessionId, string requestId) =>
+        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ReleaseScript, [Record(sessionId), HoldsKey, HoldTimesKey],
+            [Member(sessionId, requestId)]))!);
 
     /// <summary>Releases holds older than <paramref name="olderThan"/> (their gate died or hung); returns how many.</summary>
     public async Task<int> SweepAsync(TimeSpan olderThan, int max = 500) =>
@@ -171,29 +220,79 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
             [(long)olderThan.TotalMilliseconds, max, RecordPrefix]);
 
     /// <summary>Raises what the session was credited (deposit + top-ups, as SessionApi answered); never lowers it.</summary>
-    public async Task<bool> RaiseCreditedAsync(string tokenHash, BigInteger credited)
+    public async Task<bool> RaiseCreditedAsync(string sessionId, BigInteger credited)
     {
         CheckAmount(credited);
-        return (long)await Db.ScriptEvaluateAsync(CreditScript, [Record(tokenHash)], [Text(credited)]) == 1;
+        return (long)await Db.ScriptEvaluateAsync(CreditScript, [Record(sessionId)], [Text(credited)]) == 1;
     }
 
-    /// <summary>Stops new holds; what is still held and what was spent, or null when the gate does not have the session.</summary>
-    public async Task<(BigInteger Held, BigInteger Spent)?> CloseAsync(string tokenHash)
+    /// <summary>Stops new holds; the session's totals, or null when the gate does not have it.</summary>
+    public async Task<SessionTotals?> CloseAsync(string sessionId) =>
+        Totals((RedisResult[])(await Db.ScriptEvaluateAsync(CloseScript, [Record(sessionId)]))!);
+
+    /// <summary>The session's totals, or null when the gate does not have it.</summary>
+    public async Task<SessionTotals?> TotalsAsync(string sessionId) =>
+        Totals((RedisResult[])(await Db.ScriptEvaluateAsync(ReadScript, [Record(sessionId)]))!);
+
+    /// <summary>
+    /// Debits to write to SessionApi's ledger, for <paramref name="consumer"/> (one gate): its own unacknowledged ones first (a
+    /// pass that failed), then those another gate took and left for <paramref name="claimIdle"/> (it died), then new ones.
+    /// </summary>
+    public async Task<IReadOnlyList<ConfirmedDebit>> ReadForFoldAsync(string consumer, int count, TimeSpan claimIdle)
     {
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(CloseScript, [Record(tokenHash)]))!;
-        return reply.Length == 0 ? null : (Amount(reply[0]), Amount(reply[1]));
+        var db = Db;
+        try
+        {
+            await db.StreamCreateConsumerGroupAsync(StreamKey, FoldGroup, StreamPosition.Beginning, createStream: true);
+        }
+        catch (RedisServerException exception) when (exception.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+        }
+        var entries = await db.StreamReadGroupAsync(StreamKey, FoldGroup, consumer, "0", count);
+        if (entries.Length == 0)
+            entries = (await db.StreamAutoClaimAsync(StreamKey, FoldGroup, consumer, (long)claimIdle.TotalMilliseconds, "0-0", count)).ClaimedEntries;
+        if (entries.Length == 0)
+            entries = await db.StreamReadGroupAsync(StreamKey, FoldGroup, consumer, StreamPosition.NewMessages, count);
+        return [.. entries.Where(e => !e.IsNull && e.Values.Length > 0).Select(e => new ConfirmedDebit(e.Id!, e["session"]!, e["payer"]!, e["organization"]!,
+            e["key"]!, Amount(e["amount"]), e["route"], long.Parse((string)e["at"]!, CultureInfo.InvariantCulture)))];
     }
+
+    /// <summary>Where debits SessionApi refused for good wait for an operator (with the reason): they never block the stream.</summary>
+    public const string RefusedStreamKey = "gate:session-debits-refused";
+
+    /// <summary>Moves debits SessionApi will not take to <see cref="RefusedStreamKey"/> and acknowledges them.</summary>
+    public async Task SetAsideAsync(IReadOnlyCollection<ConfirmedDebit> debits, string reason)
+    {
+        var db = Db;
+        foreach (var d in debits)
+            await db.StreamAddAsync(RefusedStreamKey, [new("session", d.SessionId), new("payer", d.Payer), new("organization", d.Organization),
+                new("key", d.Key), new("amount", Text(d.Amount)), new("route", d.Route), new("at", d.At), new("reason", reason)]);
+        await AckFoldedAsync(debits);
+    }
+
+    /// <summary>Acknowledges debits SessionApi has written (or refused for good); returns how many this call acknowledged.</summary>
+    public async Task<int> AckFoldedAsync(IReadOnlyCollection<ConfirmedDebit> debits) =>
+        debits.Count == 0 ? 0 : (int)(long)await Db.ScriptEvaluateAsync(AckScript, [StreamKey],
+            [FoldGroup, RecordPrefix, .. debits.SelectMany(d => new RedisValue[] { d.EntryId, d.SessionId, Text(d.Amount) })]);
+
+    static SessionTotals? Totals(RedisResult[] reply) =>
+        reply.Length == 0 ? null : new SessionTotals(Amount(reply[0]), Amount(reply[1]), Amount(reply[2]));
 
     static SettleResult Settled(RedisResult[] reply) =>
         (string)reply[0]! == "done" ? new(SettleStatus.Done, (string)reply[1]!, Amount(reply[2])) : new(SettleStatus.Unknown, null, BigInteger.Zero);
 
-    static RedisKey Record(string tokenHash) => RecordPrefix + tokenHash;
+    static RedisKey Record(string sessionId) => RecordPrefix + sessionId;
 
-    static string Member(string tokenHash, string requestId)
+    static string Member(string sessionId, string requestId)
     {
-        if (tokenHash.Contains('|') || requestId.Contains('|'))
-            throw new ArgumentException("Token hashes and request ids never contain '|'.");
-        return tokenHash + "|" + requestId;
+        CheckRequestId(requestId);
+        return sessionId + "|" + requestId;
+    }
+
+    static void CheckRequestId(string requestId)
+    {
+        if (requestId.Contains('|'))
+            throw new ArgumentException("Request ids never contain '|'.", nameof(requestId));
     }
 
     static void CheckAmount(BigInteger amount)
@@ -205,4 +304,6 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
     static string Text(BigInteger amount) => amount.ToString(CultureInfo.InvariantCulture);
 
     static BigInteger Amount(RedisResult value) => BigInteger.Parse((string)value!, CultureInfo.InvariantCulture);
+
+    static BigInteger Amount(RedisValue value) => BigInteger.Parse((string)value!, CultureInfo.InvariantCulture);
 }

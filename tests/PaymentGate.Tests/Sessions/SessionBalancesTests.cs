@@ -19,21 +19,22 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         new("ses_" + Guid.NewGuid().ToString("N"), "0x1111111111111111111111111111111111111111", "demo", kind,
             DateTimeOffset.UtcNow + (expiresIn ?? TimeSpan.FromHours(1)), credited, spent ?? BigInteger.Zero);
 
-    async Task<string> InstalledAsync(SessionBalance session)
+    // The token hash a hold names the session by; confirm, release, close and totals use the session id.
+    async Task<(string TokenHash, string Id)> InstalledAsync(SessionBalance session)
     {
         var tokenHash = NewTokenHash();
         Assert.True(await Balances.InstallAsync(tokenHash, session));
-        return tokenHash;
+        return (tokenHash, session.Id);
     }
 
     [Fact]
     public async Task A_confirmed_hold_is_a_debit_with_its_stream_entry()
     {
         var session = Session(credited: 1000, spent: 100);
-        var tokenHash = await InstalledAsync(session);
+        var (tokenHash, id) = await InstalledAsync(session);
 
         var hold = await Balances.HoldAsync(tokenHash, "req_1", 250);
-        var confirm = await Balances.ConfirmAsync(tokenHash, "req_1", "content");
+        var confirm = await Balances.ConfirmAsync(id, "req_1", "content");
 
         Assert.Equal(new HoldResult(HoldStatus.Held, session.Id, 650), hold);
         Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 650), confirm);
@@ -43,29 +44,29 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         Assert.Equal("content", (string?)entry["route"]);
         Assert.True(long.Parse((string)entry["at"]!) > 0);
         // Settled once: a second confirm or a release finds no hold.
-        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(tokenHash, "req_1", "content")).Status);
-        Assert.Equal(SettleStatus.Unknown, (await Balances.ReleaseAsync(tokenHash, "req_1")).Status);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_1", "content")).Status);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ReleaseAsync(id, "req_1")).Status);
     }
 
     [Fact]
     public async Task A_released_hold_gives_the_price_back_and_writes_no_debit()
     {
         var session = Session(credited: 1000);
-        var tokenHash = await InstalledAsync(session);
+        var (tokenHash, id) = await InstalledAsync(session);
         var before = await _connection.GetDatabase().StreamLengthAsync(SessionBalances.StreamKey);
 
         await Balances.HoldAsync(tokenHash, "req_1", 400);
-        var release = await Balances.ReleaseAsync(tokenHash, "req_1");
+        var release = await Balances.ReleaseAsync(id, "req_1");
 
         Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 1000), release);
-        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(tokenHash, "req_1", "content")).Status);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_1", "content")).Status);
         Assert.Equal(before, await _connection.GetDatabase().StreamLengthAsync(SessionBalances.StreamKey));
     }
 
     [Fact]
     public async Task Five_hundred_concurrent_holds_on_fifty_prices_hold_exactly_fifty()
     {
-        var tokenHash = await InstalledAsync(Session(credited: 50 * 1000));
+        var (tokenHash, id) = await InstalledAsync(Session(credited: 50 * 1000));
 
         var holds = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Balances.HoldAsync(tokenHash, $"req_{i}", 1000)));
 
@@ -74,7 +75,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         Assert.All(holds.Where(h => h.Status == HoldStatus.Insufficient), h => Assert.Equal(BigInteger.Zero, h.Balance));
         // Half confirmed, half released: the released half can be held again, and only it.
         var held = Enumerable.Range(0, 500).Where(i => holds[i].Status == HoldStatus.Held).ToList();
-        await Task.WhenAll(held.Select((i, n) => n % 2 == 0 ? Balances.ConfirmAsync(tokenHash, $"req_{i}", "r") : Balances.ReleaseAsync(tokenHash, $"req_{i}")));
+        await Task.WhenAll(held.Select((i, n) => n % 2 == 0 ? Balances.ConfirmAsync(id, $"req_{i}", "r") : Balances.ReleaseAsync(id, $"req_{i}")));
         var again = await Task.WhenAll(Enumerable.Range(500, 100).Select(i => Balances.HoldAsync(tokenHash, $"req_{i}", 1000)));
         Assert.Equal(25, again.Count(h => h.Status == HoldStatus.Held));
     }
@@ -82,7 +83,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     [Fact]
     public async Task The_same_request_cannot_hold_twice()
     {
-        var tokenHash = await InstalledAsync(Session(credited: 1000));
+        var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
 
         await Balances.HoldAsync(tokenHash, "req_1", 100);
         var second = await Balances.HoldAsync(tokenHash, "req_1", 100);
@@ -94,27 +95,27 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     [Fact]
     public async Task Unknown_expired_and_closed_sessions_hold_nothing()
     {
-        var expired = await InstalledAsync(Session(credited: 1000, expiresIn: TimeSpan.FromSeconds(-1)));
-        var closing = Session(credited: 1000);
-        var closed = await InstalledAsync(closing);
+        var (expired, _) = await InstalledAsync(Session(credited: 1000, expiresIn: TimeSpan.FromSeconds(-1)));
+        var (closed, closedId) = await InstalledAsync(Session(credited: 1000, spent: 100));
         await Balances.HoldAsync(closed, "req_in_flight", 300);
 
-        var close = await Balances.CloseAsync(closed);
+        var close = await Balances.CloseAsync(closedId);
 
         Assert.Equal(HoldStatus.Unknown, (await Balances.HoldAsync(NewTokenHash(), "req_1", 1)).Status);
         Assert.Equal(HoldStatus.Expired, (await Balances.HoldAsync(expired, "req_1", 1)).Status);
         Assert.Equal(HoldStatus.Closed, (await Balances.HoldAsync(closed, "req_1", 1)).Status);
-        Assert.Equal((BigInteger.Parse("300"), BigInteger.Zero), close);
+        Assert.Equal(new SessionTotals(300, 100, 100), close);
         // A request held before the close still settles: it was accepted while the session was open.
-        Assert.Equal(new SettleResult(SettleStatus.Done, closing.Id, 700), await Balances.ConfirmAsync(closed, "req_in_flight", "r"));
-        Assert.Null(await Balances.CloseAsync(NewTokenHash()));
+        Assert.Equal(new SettleResult(SettleStatus.Done, closedId, 600), await Balances.ConfirmAsync(closedId, "req_in_flight", "r"));
+        Assert.Equal(new SessionTotals(0, 400, 100), await Balances.TotalsAsync(closedId));
+        Assert.Null(await Balances.CloseAsync("ses_unknown"));
     }
 
     [Fact]
     public async Task The_sweeper_releases_holds_nobody_settled()
     {
         var session = Session(credited: 1000);
-        var tokenHash = await InstalledAsync(session);
+        var (tokenHash, id) = await InstalledAsync(session);
         await Balances.HoldAsync(tokenHash, "req_dead_gate", 600);
 
         Assert.Equal(0, await Balances.SweepAsync(TimeSpan.FromMinutes(1)));   // too young
@@ -122,34 +123,34 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var swept = await Balances.SweepAsync(TimeSpan.FromMilliseconds(10));
 
         Assert.True(swept >= 1);
-        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(tokenHash, "req_dead_gate", "r")).Status);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_dead_gate", "r")).Status);
         Assert.Equal(1000, (await Balances.HoldAsync(tokenHash, "req_next", 0)).Balance);
     }
 
     [Fact]
     public async Task A_pass_request_holds_and_confirms_zero()
     {
-        var tokenHash = await InstalledAsync(Session(credited: 0, kind: "pass"));
+        var (tokenHash, id) = await InstalledAsync(Session(credited: 0, kind: "pass"));
 
         Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "req_1", 0)).Status);
-        Assert.Equal(SettleStatus.Done, (await Balances.ConfirmAsync(tokenHash, "req_1", "r")).Status);
+        Assert.Equal(SettleStatus.Done, (await Balances.ConfirmAsync(id, "req_1", "r")).Status);
         Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "req_2", 0)).Status);
-        Assert.Equal(SettleStatus.Done, (await Balances.ReleaseAsync(tokenHash, "req_2")).Status);
+        Assert.Equal(SettleStatus.Done, (await Balances.ReleaseAsync(id, "req_2")).Status);
     }
 
     [Fact]
     public async Task Credited_only_grows_and_a_second_install_keeps_the_gates_copy()
     {
         var session = Session(credited: 1000);
-        var tokenHash = await InstalledAsync(session);
+        var (tokenHash, id) = await InstalledAsync(session);
         await Balances.HoldAsync(tokenHash, "req_1", 1000);
-        await Balances.ConfirmAsync(tokenHash, "req_1", "r");
+        await Balances.ConfirmAsync(id, "req_1", "r");
 
         Assert.False(await Balances.InstallAsync(tokenHash, session));   // SessionApi's older view: ignored
-        Assert.True(await Balances.RaiseCreditedAsync(tokenHash, 1500));   // a top-up of 500
-        Assert.False(await Balances.RaiseCreditedAsync(tokenHash, 1200));  // an older answer
+        Assert.True(await Balances.RaiseCreditedAsync(id, 1500));   // a top-up of 500
+        Assert.False(await Balances.RaiseCreditedAsync(id, 1200));  // an older answer
         Assert.Equal(500, (await Balances.HoldAsync(tokenHash, "req_2", 0)).Balance);
-        Assert.False(await Balances.RaiseCreditedAsync(NewTokenHash(), 1));
+        Assert.False(await Balances.RaiseCreditedAsync("ses_unknown", 1));
     }
 
     [Fact]
@@ -157,12 +158,52 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var max = SessionBalances.MaxAmount;
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Balances.InstallAsync(NewTokenHash(), Session(credited: max + 1)));
-        var tokenHash = await InstalledAsync(Session(credited: max));
+        var (tokenHash, id) = await InstalledAsync(Session(credited: max));
 
         var hold = await Balances.HoldAsync(tokenHash, "req_1", max - 1);
 
         Assert.Equal(new BigInteger(1), hold.Balance);
-        Assert.Equal(new SettleResult(SettleStatus.Done, hold.SessionId, 1), await Balances.ConfirmAsync(tokenHash, "req_1", "r"));
+        Assert.Equal(new SettleResult(SettleStatus.Done, hold.SessionId, 1), await Balances.ConfirmAsync(id, "req_1", "r"));
+    }
+
+    [Fact]
+    public async Task Folded_debits_are_read_once_per_consumer_group_and_acknowledged_once()
+    {
+        var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
+        foreach (var key in new[] { "req_f1", "req_f2" })
+        {
+            await Balances.HoldAsync(tokenHash, key, 100);
+            await Balances.ConfirmAsync(id, key, "r");
+        }
+
+        var read = await Balances.ReadForFoldAsync("gate-a", 10_000, TimeSpan.FromMinutes(1));
+        var mine = read.Where(d => d.SessionId == id).ToList();
+        var again = await Balances.ReadForFoldAsync("gate-a", 10_000, TimeSpan.FromMinutes(1));   // own pending, not acked yet
+        var other = await Balances.ReadForFoldAsync("gate-b", 10_000, TimeSpan.FromMinutes(1));   // not idle long enough to claim
+
+        Assert.Equal(["req_f1", "req_f2"], mine.Select(d => d.Key));
+        Assert.All(mine, d => Assert.Equal((BigInteger)100, d.Amount));
+        Assert.Equal(2, again.Count(d => d.SessionId == id));
+        Assert.DoesNotContain(other, d => d.SessionId == id);
+        Assert.Equal(2, await Balances.AckFoldedAsync(mine));
+        Assert.Equal(0, await Balances.AckFoldedAsync(mine));   // a second ack raises nothing
+        Assert.Equal(new SessionTotals(0, 200, 200), await Balances.TotalsAsync(id));
+        Assert.DoesNotContain(await Balances.ReadForFoldAsync("gate-a", 10_000, TimeSpan.FromMinutes(1)), d => d.SessionId == id);
+    }
+
+    [Fact]
+    public async Task A_dead_gates_unacknowledged_debits_are_claimed_by_another()
+    {
+        var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
+        await Balances.HoldAsync(tokenHash, "req_dead", 100);
+        await Balances.ConfirmAsync(id, "req_dead", "r");
+        Assert.Contains(await Balances.ReadForFoldAsync("gate-dead", 10_000, TimeSpan.FromMinutes(1)), d => d.SessionId == id);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+
+        var claimed = await Balances.ReadForFoldAsync("gate-alive", 10_000, TimeSpan.FromMilliseconds(20));
+
+        var debit = Assert.Single(claimed, d => d.SessionId == id);
+        Assert.Equal(1, await Balances.AckFoldedAsync([debit]));
     }
 
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync();

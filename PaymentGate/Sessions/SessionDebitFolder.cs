@@ -1,0 +1,71 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Pricing;
+using Sessions.ServiceDefaults.Hosting;
+
+namespace Sessions.PaymentGate.Sessions;
+
+/// <summary>
+/// Writes the session debits every gate decided in Redis to SessionApi's ledger (docs/design/session-debits.md): a pass
+/// takes up to <see cref="BatchSize"/> entries of the stream through the consumer group, posts them per payer in one call
+/// each (SessionApi writes a call in one transaction, and a call sent again writes nothing twice), then acknowledges them.
+/// Entries another gate took and never acknowledged (it died) are claimed after <see cref="ClaimIdle"/>. Each pass also
+/// releases holds older than <c>Gate:Sessions:HoldTimeout</c>: requests of a gate that died mid-request, never charged.
+/// </summary>
+public sealed partial class SessionDebitFolder(SessionBalances balances, SessionApiClient api, IConfiguration configuration,
+    IOptions<GateOptions> options, ILogger<SessionDebitFolder> logger) : PeriodicWorker(logger)
+{
+    public const int BatchSize = 500;
+    static readonly TimeSpan ClaimIdle = TimeSpan.FromSeconds(10);
+
+    readonly string _consumer = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+
+    protected override TimeSpan Interval => options.Value.Sessions.FoldInterval;
+    protected override string PassName => "Session debit fold";
+    protected override bool RunsAtStart => true;
+    protected override bool Enabled => configuration.GetSection("services:sessionapi").Exists()
+        && !string.IsNullOrWhiteSpace(configuration.GetConnectionString("redis"));
+
+    protected override async Task RunPassAsync(CancellationToken cancellationToken)
+    {
+        await balances.SweepAsync(options.Value.Sessions.HoldTimeout);
+        while (await FoldAsync(cancellationToken) == BatchSize && !cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One batch; returns how many debits it read (what SessionApi could not take stays for the next pass).</summary>
+    public async Task<int> FoldAsync(CancellationToken cancellationToken)
+    {
+        var debits = await balances.ReadForFoldAsync(_consumer, BatchSize, ClaimIdle);
+        if (debits.Count == 0)
+            return 0;
+        using var activity = Paywall.PaywallTelemetry.ActivitySource.StartActivity("gate.session_debits.fold");
+        activity?.SetTag("gate.session_debits.count", debits.Count);
+        foreach (var payer in debits.GroupBy(d => (d.Organization, d.Payer)))
+        {
+            var batch = payer.ToList();
+            var answer = await api.FoldDebitsAsync(payer.Key.Organization, payer.Key.Payer,
+                batch.Select(d => new { sessionId = d.SessionId, key = d.Key, amount = d.Amount.ToString(), route = d.Route, at = d.At }).ToArray(),
+                cancellationToken);
+            if (answer.Status != HttpStatusCode.OK)
+            {
+                // Not a transient failure (those throw): a batch SessionApi will never take is a defect; set aside for an operator
+                // rather than blocking every debit behind it.
+                LogRefusedBatch(payer.Key.Payer, batch.Count, (int)answer.Status, answer.Code);
+                await balances.SetAsideAsync(batch, $"SessionApi answered {(int)answer.Status} {answer.Code}");
+                continue;
+            }
+            if (answer.Body.TryGetProperty("refused", out var refused) && refused.GetArrayLength() > 0)
+                LogRefusedDebits(payer.Key.Payer, string.Join(", ", refused.EnumerateArray().Select(k => k.GetString())));
+            await balances.AckFoldedAsync(batch);
+        }
+        return debits.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "SessionApi refused a batch of {Count} session debits of {Payer}: {Status} {Code}; set aside on gate:session-debits-refused")]
+    partial void LogRefusedBatch(string payer, int count, int status, string? code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "SessionApi could not apply session debits of {Payer}: {Keys} (see its log)")]
+    partial void LogRefusedDebits(string payer, string keys);
+}
