@@ -13,7 +13,9 @@ public sealed record SessionBalance(string Id, string Payer, string Organization
 public enum HoldStatus { Held, Unknown, Closed, Expired, Insufficient, Duplicate }
 
 /// <summary>A hold's outcome; <see cref="Balance"/> is what is left after it (or, when insufficient, what there is).</summary>
-public readonly record struct HoldResult(HoldStatus Status, string? SessionId, BigInteger Balance);
+/// <param name="Mandated">The payer is an agent bound by a mandate (<see cref="SessionBalances.MandatedAgentsKey"/>): its debits
+/// are also charged against the mandate in SessionApi.</param>
+public readonly record struct HoldResult(HoldStatus Status, string? SessionId, BigInteger Balance, string? Payer = null, bool Mandated = false);
 
 public enum SettleStatus { Done, Unknown }
 
@@ -44,6 +46,12 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
     public const string StreamKey = "gate:session-debits";
     const string RecordPrefix = "gate:session:";
     const string TokenPrefix = "gate:session-token:";
+
+    /// <summary>
+    /// Agents bound by a mandate (SessionApi adds each when it stores a mandate, and all of them at start; an agent once
+    /// mandated stays bound): the only payers whose session debits cost a SessionApi call.
+    /// </summary>
+    public const string MandatedAgentsKey = "gate:mandated-agents";
     const string HoldsKey = "gate:session-holds";
     const string HoldTimesKey = "gate:session-hold-times";
 
@@ -73,27 +81,30 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
         return 1
         """;
 
-    // KEYS: token index, holds, hold-times; ARGV: request id, price, record prefix. {status, id, balance}.
+    // KEYS: token index, holds, hold-times, mandated agents; ARGV: request id, price, record prefix, organization.
+    // {status, id, balance, payer, mandated (1/0)}; a token of another organisation is unknown here.
     const string HoldScript = Now + "\n" + Balance + """
 
         local id = redis.call('GET', KEYS[1])
         if not id then return {'unknown'} end
         local record = ARGV[3] .. id
-        local r = redis.call('HMGET', record, 'id', 'state', 'expiresAt', 'credited', 'spent', 'held', 'kind')
-        if not r[1] then return {'unknown'} end
+        local r = redis.call('HMGET', record, 'id', 'state', 'expiresAt', 'credited', 'spent', 'held', 'kind', 'payer', 'organization')
+        if not r[1] or r[9] ~= ARGV[4] then return {'unknown'} end
+        local mandated = redis.call('SISMEMBER', KEYS[4], r[8])
+        local function answer(status, amount) return {status, id, amount, r[8], mandated} end
         local member = id .. '|' .. ARGV[1]
         -- A pass was paid for outright: its requests hold (and debit) nothing, they are only counted.
         local price = ARGV[2]
         if r[7] == 'pass' then price = '0' end
-        if r[2] ~= 'active' then return {'closed', id, balance(record)} end
-        if tonumber(now) >= tonumber(r[3]) then return {'expired', id, balance(record)} end
-        if redis.call('HEXISTS', KEYS[2], member) == 1 then return {'duplicate', id, balance(record)} end
+        if r[2] ~= 'active' then return answer('closed', balance(record)) end
+        if tonumber(now) >= tonumber(r[3]) then return answer('expired', balance(record)) end
+        if redis.call('HEXISTS', KEYS[2], member) == 1 then return answer('duplicate', balance(record)) end
         local left = tonumber(r[4]) - tonumber(r[5]) - tonumber(r[6])
-        if left < tonumber(price) then return {'insufficient', id, string.format('%.0f', left)} end
+        if left < tonumber(price) then return answer('insufficient', string.format('%.0f', left)) end
         redis.call('HINCRBY', record, 'held', price)
         redis.call('HSET', KEYS[2], member, price)
         redis.call('ZADD', KEYS[3], now, member)
-        return {'held', id, balance(record)}
+        return answer('held', balance(record))
         """;
 
     // KEYS: record, holds, hold-times, stream; ARGV: member, request id, route. The debit and its stream entry together.
@@ -186,12 +197,12 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
     }
 
     /// <summary>Holds <paramref name="price"/> on the session of this token; <see cref="HoldStatus.Unknown"/>: not loaded yet.</summary>
-    public async Task<HoldResult> HoldAsync(string tokenHash, string requestId, BigInteger price)
+    public async Task<HoldResult> HoldAsync(string tokenHash, string organization, string requestId, BigInteger price)
     {
         CheckAmount(price);
         CheckRequestId(requestId);
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(HoldScript, [TokenPrefix + tokenHash, HoldsKey, HoldTimesKey],
-            [requestId, Text(price), RecordPrefix]))!;
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(HoldScript, [TokenPrefix + tokenHash, HoldsKey, HoldTimesKey, MandatedAgentsKey],
+            [requestId, Text(price), RecordPrefix, organization]))!;
         var status = (string)reply[0]! switch
         {
             "held" => HoldStatus.Held,
@@ -201,7 +212,8 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
             "insufficient" => HoldStatus.Insufficient,
             _ => HoldStatus.Unknown,
         };
-        return status == HoldStatus.Unknown ? new(status, null, BigInteger.Zero) : new(status, (string)reply[1]!, Amount(reply[2]));
+        return status == HoldStatus.Unknown ? new(status, null, BigInteger.Zero)
+            : new(status, (string)reply[1]!, Amount(reply[2]), (string)reply[3]!, (long)reply[4] == 1);
     }
 
     /// <summary>The hold becomes a debit (and its stream entry for SessionApi's ledger).</summary>

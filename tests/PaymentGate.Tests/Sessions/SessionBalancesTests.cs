@@ -33,10 +33,10 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var session = Session(credited: 1000, spent: 100);
         var (tokenHash, id) = await InstalledAsync(session);
 
-        var hold = await Balances.HoldAsync(tokenHash, "req_1", 250);
+        var hold = await Balances.HoldAsync(tokenHash, "demo", "req_1", 250);
         var confirm = await Balances.ConfirmAsync(id, "req_1", "content");
 
-        Assert.Equal(new HoldResult(HoldStatus.Held, session.Id, 650), hold);
+        Assert.Equal(new HoldResult(HoldStatus.Held, session.Id, 650, session.Payer), hold);
         Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 650), confirm);
         var entry = (await _connection.GetDatabase().StreamRangeAsync(SessionBalances.StreamKey, "-", "+"))
             .Last(e => e["key"] == "req_1" && e["session"] == session.Id);
@@ -55,7 +55,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var (tokenHash, id) = await InstalledAsync(session);
         var before = await _connection.GetDatabase().StreamLengthAsync(SessionBalances.StreamKey);
 
-        await Balances.HoldAsync(tokenHash, "req_1", 400);
+        await Balances.HoldAsync(tokenHash, "demo", "req_1", 400);
         var release = await Balances.ReleaseAsync(id, "req_1");
 
         Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 1000), release);
@@ -68,7 +68,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var (tokenHash, id) = await InstalledAsync(Session(credited: 50 * 1000));
 
-        var holds = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Balances.HoldAsync(tokenHash, $"req_{i}", 1000)));
+        var holds = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Balances.HoldAsync(tokenHash, "demo", $"req_{i}", 1000)));
 
         Assert.Equal(50, holds.Count(h => h.Status == HoldStatus.Held));
         Assert.Equal(450, holds.Count(h => h.Status == HoldStatus.Insufficient));
@@ -76,8 +76,20 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         // Half confirmed, half released: the released half can be held again, and only it.
         var held = Enumerable.Range(0, 500).Where(i => holds[i].Status == HoldStatus.Held).ToList();
         await Task.WhenAll(held.Select((i, n) => n % 2 == 0 ? Balances.ConfirmAsync(id, $"req_{i}", "r") : Balances.ReleaseAsync(id, $"req_{i}")));
-        var again = await Task.WhenAll(Enumerable.Range(500, 100).Select(i => Balances.HoldAsync(tokenHash, $"req_{i}", 1000)));
+        var again = await Task.WhenAll(Enumerable.Range(500, 100).Select(i => Balances.HoldAsync(tokenHash, "demo", $"req_{i}", 1000)));
         Assert.Equal(25, again.Count(h => h.Status == HoldStatus.Held));
+    }
+
+    [Fact]
+    public async Task A_hold_says_whether_the_payer_is_a_mandated_agent()
+    {
+        var agent = "0x" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + "00000000";
+        var (tokenHash, _) = await InstalledAsync(Session(credited: 1000) with { Payer = agent });
+        Assert.False((await Balances.HoldAsync(tokenHash, "demo", "req_1", 1)).Mandated);
+
+        await _connection.GetDatabase().SetAddAsync(SessionBalances.MandatedAgentsKey, agent);
+
+        Assert.True((await Balances.HoldAsync(tokenHash, "demo", "req_2", 1)).Mandated);
     }
 
     [Fact]
@@ -85,8 +97,8 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
 
-        await Balances.HoldAsync(tokenHash, "req_1", 100);
-        var second = await Balances.HoldAsync(tokenHash, "req_1", 100);
+        await Balances.HoldAsync(tokenHash, "demo", "req_1", 100);
+        var second = await Balances.HoldAsync(tokenHash, "demo", "req_1", 100);
 
         Assert.Equal(HoldStatus.Duplicate, second.Status);
         Assert.Equal(900, second.Balance);
@@ -97,13 +109,14 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var (expired, _) = await InstalledAsync(Session(credited: 1000, expiresIn: TimeSpan.FromSeconds(-1)));
         var (closed, closedId) = await InstalledAsync(Session(credited: 1000, spent: 100));
-        await Balances.HoldAsync(closed, "req_in_flight", 300);
+        await Balances.HoldAsync(closed, "demo", "req_in_flight", 300);
 
         var close = await Balances.CloseAsync(closedId);
 
-        Assert.Equal(HoldStatus.Unknown, (await Balances.HoldAsync(NewTokenHash(), "req_1", 1)).Status);
-        Assert.Equal(HoldStatus.Expired, (await Balances.HoldAsync(expired, "req_1", 1)).Status);
-        Assert.Equal(HoldStatus.Closed, (await Balances.HoldAsync(closed, "req_1", 1)).Status);
+        Assert.Equal(HoldStatus.Unknown, (await Balances.HoldAsync(NewTokenHash(), "demo", "req_1", 1)).Status);
+        Assert.Equal(HoldStatus.Unknown, (await Balances.HoldAsync(expired, "another-org", "req_1", 1)).Status);
+        Assert.Equal(HoldStatus.Expired, (await Balances.HoldAsync(expired, "demo", "req_1", 1)).Status);
+        Assert.Equal(HoldStatus.Closed, (await Balances.HoldAsync(closed, "demo", "req_1", 1)).Status);
         Assert.Equal(new SessionTotals(300, 100, 100), close);
         // A request held before the close still settles: it was accepted while the session was open.
         Assert.Equal(new SettleResult(SettleStatus.Done, closedId, 600), await Balances.ConfirmAsync(closedId, "req_in_flight", "r"));
@@ -116,7 +129,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var session = Session(credited: 1000);
         var (tokenHash, id) = await InstalledAsync(session);
-        await Balances.HoldAsync(tokenHash, "req_dead_gate", 600);
+        await Balances.HoldAsync(tokenHash, "demo", "req_dead_gate", 600);
 
         Assert.Equal(0, await Balances.SweepAsync(TimeSpan.FromMinutes(1)));   // too young
         await Task.Delay(20, TestContext.Current.CancellationToken);
@@ -124,7 +137,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
 
         Assert.True(swept >= 1);
         Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_dead_gate", "r")).Status);
-        Assert.Equal(1000, (await Balances.HoldAsync(tokenHash, "req_next", 0)).Balance);
+        Assert.Equal(1000, (await Balances.HoldAsync(tokenHash, "demo", "req_next", 0)).Balance);
     }
 
     [Fact]
@@ -132,9 +145,9 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var (tokenHash, id) = await InstalledAsync(Session(credited: 0, kind: "pass"));
 
-        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "req_1", 0)).Status);
+        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "demo", "req_1", 0)).Status);
         Assert.Equal(SettleStatus.Done, (await Balances.ConfirmAsync(id, "req_1", "r")).Status);
-        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "req_2", 0)).Status);
+        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "demo", "req_2", 0)).Status);
         Assert.Equal(SettleStatus.Done, (await Balances.ReleaseAsync(id, "req_2")).Status);
     }
 
@@ -143,13 +156,13 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var session = Session(credited: 1000);
         var (tokenHash, id) = await InstalledAsync(session);
-        await Balances.HoldAsync(tokenHash, "req_1", 1000);
+        await Balances.HoldAsync(tokenHash, "demo", "req_1", 1000);
         await Balances.ConfirmAsync(id, "req_1", "r");
 
         Assert.False(await Balances.InstallAsync(tokenHash, session));   // SessionApi's older view: ignored
         Assert.True(await Balances.RaiseCreditedAsync(id, 1500));   // a top-up of 500
         Assert.False(await Balances.RaiseCreditedAsync(id, 1200));  // an older answer
-        Assert.Equal(500, (await Balances.HoldAsync(tokenHash, "req_2", 0)).Balance);
+        Assert.Equal(500, (await Balances.HoldAsync(tokenHash, "demo", "req_2", 0)).Balance);
         Assert.False(await Balances.RaiseCreditedAsync("ses_unknown", 1));
     }
 
@@ -160,7 +173,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Balances.InstallAsync(NewTokenHash(), Session(credited: max + 1)));
         var (tokenHash, id) = await InstalledAsync(Session(credited: max));
 
-        var hold = await Balances.HoldAsync(tokenHash, "req_1", max - 1);
+        var hold = await Balances.HoldAsync(tokenHash, "demo", "req_1", max - 1);
 
         Assert.Equal(new BigInteger(1), hold.Balance);
         Assert.Equal(new SettleResult(SettleStatus.Done, hold.SessionId, 1), await Balances.ConfirmAsync(id, "req_1", "r"));
@@ -172,7 +185,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
         foreach (var key in new[] { "req_f1", "req_f2" })
         {
-            await Balances.HoldAsync(tokenHash, key, 100);
+            await Balances.HoldAsync(tokenHash, "demo", key, 100);
             await Balances.ConfirmAsync(id, key, "r");
         }
 
@@ -195,7 +208,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     public async Task A_dead_gates_unacknowledged_debits_are_claimed_by_another()
     {
         var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
-        await Balances.HoldAsync(tokenHash, "req_dead", 100);
+        await Balances.HoldAsync(tokenHash, "demo", "req_dead", 100);
         await Balances.ConfirmAsync(id, "req_dead", "r");
         Assert.Contains(await Balances.ReadForFoldAsync("gate-dead", 10_000, TimeSpan.FromMinutes(1)), d => d.SessionId == id);
         await Task.Delay(50, TestContext.Current.CancellationToken);
