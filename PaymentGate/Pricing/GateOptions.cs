@@ -38,8 +38,6 @@ public sealed class SessionGateOptions
     public string? MinimumDeposit { get; set; }
     /// <summary>Largest deposit or top-up (atomic units); default 1,000 USDC.</summary>
     public string MaximumDeposit { get; set; } = "1000000000";
-    /// <summary>How long the gate remembers token → session in Redis (0 = always resolve). Never needed for correctness.</summary>
-    public int TokenCacheSeconds { get; set; } = 30;
     /// <summary>
     /// Charge agents' x402 payments against their mandates in SessionApi (fail closed: 503 when it cannot answer).
     /// Default: on whenever SessionApi is configured (<c>services:sessionapi</c>); a gate without SessionApi has no mandates.

@@ -53,6 +53,10 @@ public static class GatewayExtensions
         services.AddHttpClient(SessionApiClient.HttpClientName, client => client.BaseAddress = new Uri("http://sessionapi"));
         services.TryAddSingleton<SessionApiClient>();
         services.TryAddSingleton<SessionSpending>();
+        // Session debits in Redis (hold, confirm, release), folded into SessionApi's ledger: docs/design/session-debits.md.
+        services.TryAddSingleton<SessionBalances>();
+        services.TryAddSingleton<SessionDebitFolder>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionDebitFolder>());
         services.TryAddSingleton<MandateGuard>();
         // What the gate owes back after a SessionApi outage is recorded in gatedb and retried until applied.
         services.TryAddSingleton<CompensationStore>();

@@ -19,8 +19,9 @@ public enum MandateOutcome
 /// Agent mandates on x402 payments at the gate: after verify and claim, before forwarding, the payment is charged against
 /// the payer's mandate in SessionApi (<c>POST /internal/mandates/charge</c>, idempotency key = the gate's payment id, the
 /// approval id from the <c>Mandate-Approval</c> header). A refusal is SessionApi's problem+json passed to the client as is,
-/// deliberately without a payment challenge: paying again would not help. Session debits are charged by SessionApi itself
-/// in the debit transaction, and a session's deposit is not charged (its debits are: charging both would count twice).
+/// deliberately without a payment challenge: paying again would not help. A session debit of a mandated agent is charged the
+/// same way, keyed by the gate's request id, while its hold is taken (<see cref="SessionSpending"/>); a session's deposit is
+/// not charged (its debits are: charging both would count twice).
 /// </summary>
 public sealed partial class MandateGuard(SessionApiClient api, CompensationStore compensations, IOptions<GateOptions> options, IConfiguration configuration,
     ILogger<MandateGuard> logger)
@@ -38,33 +39,38 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
     }
 
     /// <summary>Charges the payment of <paramref name="attempt"/>; on <see cref="MandateOutcome.Answered"/> the caller releases its claim.</summary>
-    public async Task<MandateOutcome> ChargeAsync(HttpContext context, PaymentAttempt attempt, string paymentId)
+    public Task<MandateOutcome> ChargeAsync(HttpContext context, PaymentAttempt attempt, string paymentId) =>
+        ChargeAsync(context, attempt.Route.Organization!.Id, attempt.Payer, attempt.Route.Amount!.Value.ToString(), paymentId,
+            TakeApprovalId(context.Request));
+
+    /// <summary>
+    /// Charges <paramref name="amount"/> spent by <paramref name="payer"/> under <paramref name="key"/> (a payment id, or a session
+    /// request's id); on <see cref="MandateOutcome.Answered"/> the refusal or 503 is written.
+    /// </summary>
+    public async Task<MandateOutcome> ChargeAsync(HttpContext context, string organization, string payer, string amount, string paymentId,
+        string? approvalId)
     {
-        var approvalId = TakeApprovalId(context.Request);
         if (!Enabled)
             return MandateOutcome.NoMandate;
-
-        var organization = attempt.Route.Organization!.Id;
-        var amount = attempt.Route.Amount!.Value.ToString();
         ServiceAnswer answer;
         try
         {
             // Not the client's token, and asked again once with the same key when the outcome is unknown (a charge is idempotent).
             try
             {
-                answer = await api.ChargeMandateAsync(organization, attempt.Payer, amount, paymentId, approvalId, CancellationToken.None);
+                answer = await api.ChargeMandateAsync(organization, payer, amount, paymentId, approvalId, CancellationToken.None);
             }
             catch (SessionApiUnavailableException first)
             {
                 LogChargeRetry(first, paymentId);
-                answer = await api.ChargeMandateAsync(organization, attempt.Payer, amount, paymentId, approvalId, CancellationToken.None);
+                answer = await api.ChargeMandateAsync(organization, payer, amount, paymentId, approvalId, CancellationToken.None);
             }
         }
         catch (SessionApiUnavailableException exception)
         {
             LogUnavailable(exception, paymentId);
             // The charge may have happened: undo it (a no-op when it did not); if SessionApi is still away, the release is owed.
-            await ReleaseAsync(attempt, paymentId, chargeOutcomeUnknown: true);
+            await ReleaseAsync(organization, payer, paymentId, chargeOutcomeUnknown: true);
             await PaywallResponses.WriteUnavailableAsync(context, "Mandates unavailable",
                 "The payment could not be checked against the agent's mandate right now; nothing was charged. Retry the same payment later.");
             return MandateOutcome.Answered;
@@ -76,7 +82,7 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
                 LogCharged(paymentId, id.GetString()!, amount);
             return mandated ? MandateOutcome.Charged : MandateOutcome.NoMandate;
         }
-        LogRefused(paymentId, attempt.Payer, (int)answer.Status, answer.Code);
+        LogRefused(paymentId, payer, (int)answer.Status, answer.Code);
         await PaywallResponses.WriteRefusalAsync(context, (int)answer.Status, answer.Body);
         return MandateOutcome.Answered;
     }
@@ -86,17 +92,20 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
     /// here, then recorded as owed for <see cref="CompensationRetrier"/>. <paramref name="chargeOutcomeUnknown"/>: the charge
     /// was never answered, so "no such charge" may be one still on its way, and the release is owed anyway.
     /// </summary>
-    public async Task ReleaseAsync(PaymentAttempt attempt, string paymentId, bool chargeOutcomeUnknown = false)
+    public Task ReleaseAsync(PaymentAttempt attempt, string paymentId) => ReleaseAsync(attempt.Route.Organization!.Id, attempt.Payer, paymentId);
+
+    /// <inheritdoc cref="ReleaseAsync(PaymentAttempt, string)"/>
+    public async Task ReleaseAsync(string organization, string payer, string paymentId, bool chargeOutcomeUnknown = false)
     {
         for (var attemptNo = 1; ; attemptNo++)
         {
             try
             {
-                var answer = await api.ReleaseMandateChargeAsync(attempt.Route.Organization!.Id, attempt.Payer, paymentId, CancellationToken.None);
+                var answer = await api.ReleaseMandateChargeAsync(organization, payer, paymentId, CancellationToken.None);
                 if (answer.IsSuccess)
                     LogReleased(paymentId);
                 else if (answer.Status == System.Net.HttpStatusCode.NotFound && chargeOutcomeUnknown)
-                    await OweReleaseAsync(attempt, paymentId, "no such charge yet: the unanswered charge may still land");
+                    await OweReleaseAsync(organization, payer, paymentId, "no such charge yet: the unanswered charge may still land");
                 return;
             }
             catch (SessionApiUnavailableException exception)
@@ -104,14 +113,14 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
                 LogReleaseFailed(exception, paymentId, attemptNo);
                 if (attemptNo < 2)
                     continue;
-                await OweReleaseAsync(attempt, paymentId, exception.Message);
+                await OweReleaseAsync(organization, payer, paymentId, exception.Message);
                 return;
             }
         }
     }
 
-    Task OweReleaseAsync(PaymentAttempt attempt, string paymentId, string reason) =>
-        compensations.RecordAsync(new Compensation(CompensationKinds.MandateRelease, attempt.Route.Organization!.Id, attempt.Payer, null, paymentId), reason);
+    Task OweReleaseAsync(string organization, string payer, string paymentId, string reason) =>
+        compensations.RecordAsync(new Compensation(CompensationKinds.MandateRelease, organization, payer, null, paymentId), reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} charged against mandate {MandateId} ({Amount} atomic units)")]
     partial void LogCharged(string paymentId, string mandateId, string amount);

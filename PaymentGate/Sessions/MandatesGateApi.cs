@@ -28,9 +28,9 @@ public static class MandatesGateApi
     public static IEndpointRouteBuilder MapGateMandates(this IEndpointRouteBuilder app)
     {
         var mandates = app.MapGroup("/api/mandates");
-        mandates.MapPost("", (HttpContext context, SessionApiClient api) => SignedActionAsync(context, api, "/api/mandates"));
-        mandates.MapPost("/{id}/revoke", (HttpContext context, string id, SessionApiClient api) =>
-            SignedActionAsync(context, api, $"/api/mandates/{Uri.EscapeDataString(id)}/revoke"));
+        mandates.MapPost("", (HttpContext context, SessionApiClient api, SessionBalances balances) => SignedActionAsync(context, api, balances, "/api/mandates"));
+        mandates.MapPost("/{id}/revoke", (HttpContext context, string id, SessionApiClient api, SessionBalances balances) =>
+            SignedActionAsync(context, api, balances, $"/api/mandates/{Uri.EscapeDataString(id)}/revoke"));
         mandates.MapGet("", (HttpContext context, SessionApiClient api) =>
             SignedReadAsync(context, api, "/api/mandates" + context.Request.QueryString.ToUriComponent()));
         mandates.MapGet("/{id}", (HttpContext context, string id, SessionApiClient api) =>
@@ -39,15 +39,15 @@ public static class MandatesGateApi
             SignedReadAsync(context, api, $"/api/mandates/{Uri.EscapeDataString(id)}/approvals"));
 
         var approvals = app.MapGroup("/api/approvals");
-        approvals.MapPost("/{id}/approve", (HttpContext context, string id, SessionApiClient api) =>
-            SignedActionAsync(context, api, $"/api/approvals/{Uri.EscapeDataString(id)}/approve"));
-        approvals.MapPost("/{id}/deny", (HttpContext context, string id, SessionApiClient api) =>
-            SignedActionAsync(context, api, $"/api/approvals/{Uri.EscapeDataString(id)}/deny"));
+        approvals.MapPost("/{id}/approve", (HttpContext context, string id, SessionApiClient api, SessionBalances balances) =>
+            SignedActionAsync(context, api, balances, $"/api/approvals/{Uri.EscapeDataString(id)}/approve"));
+        approvals.MapPost("/{id}/deny", (HttpContext context, string id, SessionApiClient api, SessionBalances balances) =>
+            SignedActionAsync(context, api, balances, $"/api/approvals/{Uri.EscapeDataString(id)}/deny"));
         return app;
     }
 
     /// <summary>Create, revoke, approve, deny: the JSON body carries the user's signature, which SessionApi checks.</summary>
-    static async Task SignedActionAsync(HttpContext context, SessionApiClient api, string path)
+    static async Task SignedActionAsync(HttpContext context, SessionApiClient api, SessionBalances balances, string path)
     {
         if (!context.Request.HasJsonContentType())
         {
@@ -80,7 +80,7 @@ public static class MandatesGateApi
             await TooLargeAsync(context);
             return;
         }
-        await RelayAsync(context, api, HttpMethod.Post, path, body, null);
+        await RelayAsync(context, api, balances, HttpMethod.Post, path, body, null);
     }
 
     /// <summary>Reads: signed by the user in two headers, or refused here (an unsigned read would list anyone's mandates).</summary>
@@ -94,11 +94,11 @@ public static class MandatesGateApi
                 "(EIP-712 ReadMandates(user, timestamp)) once each.");
             return;
         }
-        await RelayAsync(context, api, HttpMethod.Get, pathAndQuery, null, [new(ReadTimestampHeader, ts), new(ReadSignatureHeader, sig)]);
+        await RelayAsync(context, api, null, HttpMethod.Get, pathAndQuery, null, [new(ReadTimestampHeader, ts), new(ReadSignatureHeader, sig)]);
     }
 
-    static async Task RelayAsync(HttpContext context, SessionApiClient api, HttpMethod method, string pathAndQuery, JsonElement? body,
-        KeyValuePair<string, string>[]? headers)
+    static async Task RelayAsync(HttpContext context, SessionApiClient api, SessionBalances? balances, HttpMethod method, string pathAndQuery,
+        JsonElement? body, KeyValuePair<string, string>[]? headers)
     {
         ServiceAnswer answer;
         try
@@ -111,7 +111,24 @@ public static class MandatesGateApi
             return;
         }
         if (answer.Status == HttpStatusCode.Created && answer.Text("id") is { } id)
+        {
             context.Response.Headers.Location = $"/api/mandates/{id}";
+            // The agent's session debits are charged against its mandate from now on, on every gate.
+            if (balances is not null && answer.Text("agent") is { } agent)
+            {
+                try
+                {
+                    await balances.MarkMandatedAsync(agent);
+                }
+                catch (StackExchange.Redis.RedisException exception)
+                {
+                    // Stored, but not yet binding the agent's session spending: the same request again finishes it (create is idempotent).
+                    await PaywallResponses.WriteUnavailableAsync(context, "Mandate not effective yet",
+                        $"The mandate {id} is stored, but the gate could not record it ({exception.Message}); send the same request again.");
+                    return;
+                }
+            }
+        }
         await Results.Json(answer.Body, statusCode: (int)answer.Status, contentType: answer.IsSuccess ? null : "application/problem+json")
             .ExecuteAsync(context);
     }

@@ -36,13 +36,17 @@ public readonly record struct SettleResult(SettleStatus Status, string? SessionI
 /// <see cref="SweepAsync"/>. Every change is one Lua script on Redis, so concurrent requests on any number of gates can never
 /// overspend; with <c>appendfsync always</c> a reply leaves Redis only after its change is on disk.
 /// <para>Layout: <c>gate:session:&lt;id&gt;</c> hash (id, payer, organization, kind, expiresAt unix ms, credited, spent,
-/// held, folded, state); <c>gate:session-token:&lt;token hash&gt;</c> → id; <c>gate:session-holds</c> hash
+/// held, folded, state); <c>gate:session-token:&lt;token hash&gt;</c> → id; <c>gate:session-credited:&lt;id&gt;</c> the highest
+/// deposit + top-ups a top-up reported (for a load that read SessionApi before it); <c>gate:session-holds</c> hash
 /// (&lt;id&gt;|&lt;request id&gt; → price) and <c>gate:session-hold-times</c> sorted set (same member, score = when held, unix
 /// ms, Redis's clock). Single Redis instance: the scripts derive session keys from the token index and hold members, which
 /// a cluster would not allow.</para>
 /// </summary>
-public sealed class SessionBalances(IConnectionMultiplexer redis)
+public sealed class SessionBalances(IServiceProvider services)
 {
+    // Optional: a gate without Redis serves free routes, and session requests fail closed (503) like paid ones.
+    readonly Lazy<IConnectionMultiplexer?> _redis = new(services.GetService<IConnectionMultiplexer>);
+
     public const string StreamKey = "gate:session-debits";
     const string RecordPrefix = "gate:session:";
     const string TokenPrefix = "gate:session-token:";
@@ -65,15 +69,20 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
     const string Balance = "local function balance(key) local v = redis.call('HMGET', key, 'credited', 'spent', 'held') "
         + "return string.format('%.0f', tonumber(v[1]) - tonumber(v[2]) - tonumber(v[3])) end";
 
-    // KEYS: record, token index; ARGV: id, payer, organization, kind, expiresAt, credited, spent. 1 installed, 0 there already.
+    // KEYS: record, token index, credited floor; ARGV: id, payer, organization, kind, expiresAt, credited, spent.
+    // 1 installed, 0 there already. A top-up that raced the load (SessionApi read before it, installed after it) left its
+    // total in the floor key: the larger one counts.
     const string InstallScript = """
         if redis.call('EXISTS', KEYS[1]) == 1 then
           redis.call('SET', KEYS[2], ARGV[1], 'PXAT', string.format('%.0f', redis.call('PEXPIRETIME', KEYS[1])))
           return 0
         end
         redis.call('SET', KEYS[2], ARGV[1])
+        local credited = ARGV[6]
+        local floor = redis.call('GET', KEYS[3])
+        if floor and tonumber(floor) > tonumber(credited) then credited = floor end
         redis.call('HSET', KEYS[1], 'id', ARGV[1], 'payer', ARGV[2], 'organization', ARGV[3], 'kind', ARGV[4],
-          'expiresAt', ARGV[5], 'credited', ARGV[6], 'spent', ARGV[7], 'held', 0, 'folded', ARGV[7], 'state', 'active')
+          'expiresAt', ARGV[5], 'credited', credited, 'spent', ARGV[7], 'held', 0, 'folded', ARGV[7], 'state', 'active')
         -- Gone a day after the session expires (its debits are folded long before; a later request finds it EXPIRED in SessionApi).
         local gone = string.format('%.0f', tonumber(ARGV[5]) + 86400000)
         redis.call('PEXPIREAT', KEYS[1], gone)
@@ -146,8 +155,11 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
         return #members
         """;
 
-    // KEYS: record; ARGV: credited. Only ever raises it (top-ups), so repeats and races are harmless. 1 raised, 0 not.
+    // KEYS: record, credited floor; ARGV: credited. Only ever raises it (top-ups), so repeats and races are harmless; the
+    // floor (kept 8 days, longer than any session) covers a record installed from an older read. 1 raised, 0 not.
     const string CreditScript = """
+        local floor = redis.call('GET', KEYS[2])
+        if not floor or tonumber(ARGV[1]) > tonumber(floor) then redis.call('SET', KEYS[2], ARGV[1], 'PX', 691200000) end
         local credited = redis.call('HGET', KEYS[1], 'credited')
         if not credited or tonumber(ARGV[1]) <= tonumber(credited) then return 0 end
         redis.call('HSET', KEYS[1], 'credited', ARGV[1])
@@ -184,14 +196,15 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
     /// <summary>The consumer group of every gate's <see cref="SessionDebitFolder"/>.</summary>
     public const string FoldGroup = "session-debit-folders";
 
-    IDatabase Db => redis.GetDatabase();
+    IDatabase Db => (_redis.Value ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect,
+        "Redis is not configured (ConnectionStrings:redis): sessions cannot be spent.")).GetDatabase();
 
     /// <summary>Loads a session SessionApi answered for; false when the gate has it already (Redis's copy is newer).</summary>
     public async Task<bool> InstallAsync(string tokenHash, SessionBalance session)
     {
         CheckAmount(session.Credited);
         CheckAmount(session.Spent);
-        return (long)await Db.ScriptEvaluateAsync(InstallScript, [Record(session.Id), TokenPrefix + tokenHash],
+        return (long)await Db.ScriptEvaluateAsync(InstallScript, [Record(session.Id), TokenPrefix + tokenHash, Floor(session.Id)],
             [session.Id, session.Payer, session.Organization, session.Kind, session.ExpiresAt.ToUnixTimeMilliseconds(),
              Text(session.Credited), Text(session.Spent)]) == 1;
     }
@@ -231,16 +244,36 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
         (int)(long)await Db.ScriptEvaluateAsync(SweepScript, [HoldsKey, HoldTimesKey],
             [(long)olderThan.TotalMilliseconds, max, RecordPrefix]);
 
+    /// <summary>From now on the session debits of <paramref name="agent"/> are also charged against its mandate (never undone).</summary>
+    public Task MarkMandatedAsync(string agent) => Db.SetAddAsync(MandatedAgentsKey, agent);
+
+    /// <summary>The session of this token as the gate has it (id, payer, organization), or null when not loaded.</summary>
+    public async Task<SessionRef?> FindAsync(string tokenHash)
+    {
+        var db = Db;
+        if (await db.StringGetAsync(TokenPrefix + tokenHash) is not { IsNull: false } id)
+            return null;
+        var fields = await db.HashGetAsync(Record(id!), ["id", "payer", "organization"]);
+        return fields[0].IsNull ? null : new SessionRef(fields[0]!, fields[1]!, fields[2]!);
+    }
+
     /// <summary>Raises what the session was credited (deposit + top-ups, as SessionApi answered); never lowers it.</summary>
     public async Task<bool> RaiseCreditedAsync(string sessionId, BigInteger credited)
     {
         CheckAmount(credited);
-        return (long)await Db.ScriptEvaluateAsync(CreditScript, [Record(sessionId)], [Text(credited)]) == 1;
+        return (long)await Db.ScriptEvaluateAsync(CreditScript, [Record(sessionId), Floor(sessionId)], [Text(credited)]) == 1;
     }
 
     /// <summary>Stops new holds; the session's totals, or null when the gate does not have it.</summary>
     public async Task<SessionTotals?> CloseAsync(string sessionId) =>
         Totals((RedisResult[])(await Db.ScriptEvaluateAsync(CloseScript, [Record(sessionId)]))!);
+
+    /// <summary>What the session has left to spend now (credited − spent − held), or null when the gate does not have it.</summary>
+    public async Task<BigInteger?> BalanceAsync(string sessionId)
+    {
+        var fields = await Db.HashGetAsync(Record(sessionId), ["credited", "spent", "held"]);
+        return fields[0].IsNull ? null : Amount(fields[0]) - Amount(fields[1]) - Amount(fields[2]);
+    }
 
     /// <summary>The session's totals, or null when the gate does not have it.</summary>
     public async Task<SessionTotals?> TotalsAsync(string sessionId) =>
@@ -294,6 +327,8 @@ public sealed class SessionBalances(IConnectionMultiplexer redis)
         (string)reply[0]! == "done" ? new(SettleStatus.Done, (string)reply[1]!, Amount(reply[2])) : new(SettleStatus.Unknown, null, BigInteger.Zero);
 
     static RedisKey Record(string sessionId) => RecordPrefix + sessionId;
+
+    static RedisKey Floor(string sessionId) => "gate:session-credited:" + sessionId;
 
     static string Member(string sessionId, string requestId)
     {

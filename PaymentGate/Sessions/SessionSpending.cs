@@ -1,4 +1,7 @@
 using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -12,15 +15,17 @@ using Sessions.ServiceDefaults.Errors;
 namespace Sessions.PaymentGate.Sessions;
 
 /// <summary>
-/// Requests paid by a session instead of a payment (header <c>Payment-Session: st_…</c>), a step of the paywall:
-/// resolve the token (Redis remembers token → session briefly; SessionApi decides every time anyway), debit the route's
-/// price in SessionApi with the gate's request id as idempotency key, forward with a payer context carrying the session,
-/// and credit the debit back when the upstream fails. Every answer carries <c>Payment-Session-Balance</c>.
-/// An unknown, expired or closed token is no payment at all: the caller answers the plain 402.
+/// Requests paid by a session instead of a payment (header <c>Payment-Session: st_…</c>), a step of the paywall
+/// (docs/design/session-debits.md): the route's price is <b>held</b> on the session in Redis (loaded from SessionApi on first
+/// use), a mandated agent's debit is charged against its mandate, the request is forwarded with a payer context carrying the
+/// session, and the hold is <b>confirmed</b> (the debit, durable in Redis and on its way to SessionApi's ledger through
+/// <see cref="SessionDebitFolder"/>) before the answer is written, or <b>released</b> when the upstream failed. Every answer
+/// carries <c>Payment-Session-Balance</c>. An unknown, expired or closed token is no payment at all: the caller answers the
+/// plain 402.
 /// </summary>
 public sealed partial class SessionSpending(
-    SessionApiClient api, VaultApiClient vaults, PaywallStep paywall, PayerContextSigner signer, CompensationStore compensations,
-    IServiceProvider services, IOptions<GateOptions> options, ILogger<SessionSpending> logger)
+    SessionApiClient api, SessionBalances balances, MandateGuard mandates, VaultApiClient vaults, PaywallStep paywall,
+    PayerContextSigner signer, ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";
     public const string BalanceHeader = "Payment-Session-Balance";
@@ -43,6 +48,9 @@ public sealed partial class SessionSpending(
         && token.AsSpan(3).IndexOfAnyExcept("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") < 0;
 
     public static string NewRequestId() => "req_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
+
+    /// <summary>The token's SHA-256, hex: how SessionApi stores it and how Redis indexes the session.</summary>
+    public static string TokenHash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
 
     /// <summary>Adds the session headers whenever the response starts (they survive the paywall's Response.Clear()).</summary>
     public static void AddSessionHeaders(HttpContext context, string sessionId, Func<string?> balance)
@@ -67,32 +75,34 @@ public sealed partial class SessionSpending(
         var organization = route.Organization!.Id;
         var requestId = NewRequestId();
         var approvalId = MandateGuard.TakeApprovalId(context.Request);
-        var cancellationToken = context.RequestAborted;
+        var price = route.Amount!.Value;
         try
         {
-            var session = await FindAsync(organization, token, cancellationToken);
-            if (session is null)
-                return Unusable(context, route, "the Payment-Session token is unknown");
-            // An expired or closed session is refused by SessionApi's debit below, with the precise reason.
-            var debit = await DebitAsync(session, route, requestId, approvalId);
-            switch (debit.Status)
+            var hold = await HoldAsync(organization, token, requestId, price, context.RequestAborted);
+            switch (hold.Status)
             {
-                case HttpStatusCode.OK:
-                    await ForwardAsync(context, next, session, requestId, debit.Text("balance"), debit.Text("charged"));
+                case HoldStatus.Held:
+                    break;
+                case HoldStatus.Insufficient:
+                    await InsufficientAsync(context, route, resourceUrl, hold);
                     return true;
-                case HttpStatusCode.PaymentRequired:
-                    await InsufficientAsync(context, route, resourceUrl, session, debit);
-                    return true;
-                case HttpStatusCode.Gone or HttpStatusCode.NotFound or HttpStatusCode.Conflict when debit.Code is "session-expired" or "session-not-active" or "session-not-found":
-                    await ForgetAsync(token);
-                    return Unusable(context, route, debit.Code == "session-expired" ? "the session has expired" : $"the session is not usable ({debit.Code})");
+                case HoldStatus.Expired:
+                    return Unusable(context, route, "the session has expired");
+                case HoldStatus.Closed:
+                    return Unusable(context, route, "the session is not usable (session-not-active)");
                 default:
-                    // A mandate limit (403 limit-exceeded, approval-required...) or another refusal: SessionApi's problem, as is.
-                    LogRefused(session.Id, (int)debit.Status, debit.Code);
-                    AddSessionHeaders(context, session.Id, () => null);
-                    await PaywallResponses.WriteRefusalAsync(context, (int)debit.Status, debit.Body);
-                    return true;
+                    return Unusable(context, route, "the Payment-Session token is unknown");
             }
+            var session = new SessionRef(hold.SessionId!, hold.Payer!, organization);
+            if (hold.Mandated && await mandates.ChargeAsync(context, organization, session.Payer, price.ToString(), requestId, approvalId) == MandateOutcome.Answered)
+            {
+                // Refused by the mandate (or SessionApi could not say): nothing forwarded, nothing debited.
+                await balances.ReleaseAsync(session.Id, requestId);
+                AddSessionHeaders(context, session.Id, () => null);
+                return true;
+            }
+            await ForwardAsync(context, next, session, route, requestId, hold);
+            return true;
         }
         catch (SessionApiUnavailableException exception)
         {
@@ -101,6 +111,42 @@ public sealed partial class SessionSpending(
                 "The session could not be charged right now; nothing was forwarded or charged. Retry later.");
             return true;
         }
+        catch (RedisException exception)
+        {
+            LogUnavailable(exception, route.Name);
+            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable",
+                "The session balance could not be reached right now; nothing was forwarded or charged. Retry later.");
+            return true;
+        }
+    }
+
+    /// <summary>Holds the price, loading the session from SessionApi into Redis on its first use at any gate.</summary>
+    async Task<HoldResult> HoldAsync(string organization, string token, string requestId, BigInteger price, CancellationToken cancellationToken)
+    {
+        var tokenHash = TokenHash(token);
+        var hold = await balances.HoldAsync(tokenHash, organization, requestId, price);
+        if (hold.Status != HoldStatus.Unknown)
+            return hold;
+        var resolved = await api.ResolveAsync(organization, token, cancellationToken);
+        if (resolved.Status is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
+            return hold;
+        if (!resolved.IsSuccess)
+            throw new SessionApiUnavailableException($"SessionApi answered {(int)resolved.Status} to resolve");
+        switch (resolved.Text("state"))
+        {
+            case "EXPIRED":
+                return hold with { Status = HoldStatus.Expired };
+            case "ACTIVE" or "DEPLETED":
+                break;
+            default:
+                return hold with { Status = HoldStatus.Closed };
+        }
+        var credited = BigInteger.Parse(resolved.Text("deposit")!) + BigInteger.Parse(resolved.Text("toppedUp")!);
+        if (resolved.Body.TryGetProperty("mandated", out var mandated) && mandated.ValueKind == JsonValueKind.True)
+            await balances.MarkMandatedAsync(resolved.Text("payer")!);
+        await balances.InstallAsync(tokenHash, new SessionBalance(resolved.Text("id")!, resolved.Text("payer")!, resolved.Text("organization")!,
+            resolved.Text("kind")!, resolved.Body.GetProperty("expiresAt").GetDateTimeOffset(), credited, BigInteger.Parse(resolved.Text("spent")!)));
+        return await balances.HoldAsync(tokenHash, organization, requestId, price);
     }
 
     bool Unusable(HttpContext context, GateRoute route, string reason)
@@ -141,39 +187,34 @@ public sealed partial class SessionSpending(
     }
 
     /// <summary>
-    /// The debit, never abandoned half-way: not the client's token (a debit that happened must be served or credited), and
-    /// when its outcome is unknown it is asked again with the same key: SessionApi answers the original result if it went
-    /// through. Still unknown: credited back (a no-op if it never happened) and 503.
+    /// Forwards with the answer buffered; a served answer is debited (the hold confirmed) before it is written, so every answer
+    /// a client receives is charged, and a failed one releases the hold (and the mandate charge), so nothing unserved is.
     /// </summary>
-    async Task<ServiceAnswer> DebitAsync(SessionRef session, GateRoute route, string requestId, string? approvalId)
+    async Task ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, GateRoute route, string requestId, HoldResult hold)
     {
-        var amount = route.Amount!.Value.ToString();
-        try
-        {
-            return await api.DebitAsync(session, amount, requestId, route.Name, approvalId, CancellationToken.None);
-        }
-        catch (SessionApiUnavailableException first)
-        {
-            LogDebitRetry(first, session.Id, requestId);
-            try
-            {
-                return await api.DebitAsync(session, amount, requestId, route.Name, approvalId, CancellationToken.None);
-            }
-            catch (SessionApiUnavailableException)
-            {
-                await CreditBackAsync(session, requestId, debitOutcomeUnknown: true);
-                throw;
-            }
-        }
-    }
-
-    async Task ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, string requestId, string? balance, string? charged)
-    {
+        var balance = hold.Balance.ToString();
         AddSessionHeaders(context, session.Id, () => balance);
         var upstream = await paywall.ForwardBufferedAsync(context, next, await ContextForAsync(session, requestId, identifiedOnly: false), requestId);
-        // No debit without a served request: a failed upstream is credited back (a pass charged nothing, so nothing to credit).
-        if (upstream.Failed && charged is not (null or "0"))
-            balance = await CreditBackAsync(session, requestId) ?? balance;
+        if (upstream.Failed)
+        {
+            balance = (await balances.ReleaseAsync(session.Id, requestId)).Balance.ToString();
+            if (hold.Mandated)
+                await mandates.ReleaseAsync(session.Organization, session.Payer, requestId);
+            LogReleased(session.Id, requestId, context.Response.StatusCode);
+            await upstream.SendAsync();
+            return;
+        }
+        var debit = await balances.ConfirmAsync(session.Id, requestId, route.Name);
+        if (debit.Status != SettleStatus.Done)
+        {
+            // Swept: this request outlived Gate:Sessions:HoldTimeout and counts as abandoned; its answer is not given unpaid.
+            LogHoldLost(session.Id, requestId);
+            context.Response.Clear();
+            await PaywallResponses.WriteUnavailableAsync(context, "Session debit expired",
+                "The request took longer than the gate holds a session's price; nothing was charged. Retry.");
+            return;
+        }
+        balance = debit.Balance.ToString();
         await upstream.SendAsync();
     }
 
@@ -189,146 +230,92 @@ public sealed partial class SessionSpending(
         ExpiresAt = signer.NewExpiry(),
     };
 
-    /// <summary>
-    /// Gives the debit back; the balance after it, or null. Tried twice here, then durably owed (CompensationRetrier): a credit
-    /// is idempotent on the debit's key, so repeats are harmless. <paramref name="debitOutcomeUnknown"/>: the debit itself was
-    /// never answered, so "no such debit" may be one still on its way, and the credit is owed anyway.
-    /// </summary>
-    async Task<string?> CreditBackAsync(SessionRef session, string requestId, bool debitOutcomeUnknown = false)
+    Task InsufficientAsync(HttpContext context, GateRoute route, string resourceUrl, HoldResult hold)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var credit = await api.CreditAsync(session, requestId, CancellationToken.None);
-                if (credit.IsSuccess)
-                {
-                    LogCredited(session.Id, requestId);
-                    // Closed meanwhile: SessionApi added it to the refund; the retrier moves it on the ledger (one place does that).
-                    if (credit.Text("state") == "REFUNDED")
-                        await OweCreditAsync(session, requestId, "credited to a closed session: its payout is the retrier's");
-                    return credit.Text("balance");
-                }
-                if (credit.Code == "debit-not-found" && debitOutcomeUnknown)
-                    await OweCreditAsync(session, requestId, "no such debit yet: the unanswered debit may still land");
-                else
-                    LogCreditFailed(null, session.Id, requestId, $"SessionApi answered {(int)credit.Status} {credit.Code}");
-                return null;
-            }
-            catch (SessionApiUnavailableException exception) when (attempt < 2)
-            {
-                LogCreditFailed(exception, session.Id, requestId, "retrying");
-            }
-            catch (SessionApiUnavailableException exception)
-            {
-                LogCreditFailed(exception, session.Id, requestId, "recorded for the compensation retrier");
-                await OweCreditAsync(session, requestId, exception.Message);
-                return null;
-            }
-        }
-    }
-
-    Task OweCreditAsync(SessionRef session, string requestId, string reason) =>
-        compensations.RecordAsync(new Compensation(CompensationKinds.SessionCredit, session.Organization, session.Payer, session.Id, requestId), reason);
-
-    Task InsufficientAsync(HttpContext context, GateRoute route, string resourceUrl, SessionRef session, ServiceAnswer debit)
-    {
-        var balance = debit.Text("balance") ?? "0";
-        var hint = debit.Body.TryGetProperty("topUpHint", out var h) ? h : default;
-        var minimum = hint.ValueKind == System.Text.Json.JsonValueKind.Object && hint.TryGetProperty("minimum", out var m) ? m.GetString() : null;
-        var path = $"/api/sessions/{session.Id}/topup";
-        AddSessionHeaders(context, session.Id, () => balance);
+        var balance = hold.Balance.ToString();
+        var path = $"/api/sessions/{hold.SessionId}/topup";
+        AddSessionHeaders(context, hold.SessionId!, () => balance);
         // The same challenge as an unpaid request (pay this one request), plus where to top the session up instead.
         return paywall.PaymentRequiredAsync(context, route, resourceUrl, "session_insufficient_balance",
             $"insufficient session balance: {balance} does not cover {route.Amount}; pay this request or top the session up at {path}",
-            session.Payer, extra: new Dictionary<string, object?>
+            hold.Payer, extra: new Dictionary<string, object?>
             {
-                ["topUp"] = new { path, minimum = minimum ?? route.Amount!.Value.ToString() },
-                ["session"] = new { id = session.Id, balance, state = debit.Text("state") },
+                ["topUp"] = new { path, minimum = (route.Amount!.Value - hold.Balance).ToString() },
+                ["session"] = new { id = hold.SessionId, balance, state = hold.Balance.IsZero ? "DEPLETED" : "ACTIVE" },
             });
     }
 
     /// <summary>
-    /// The session of this token in this organisation, in any state (null: unknown token). Whether it can pay is SessionApi's
-    /// call at the debit, which also says why not (expired, closed).
+    /// The session of this token in this organisation, in any state (null: unknown token): the gate's copy in Redis when it has
+    /// one, else SessionApi's answer. Whether it can pay is decided by the hold.
     /// </summary>
     async Task<SessionRef?> FindAsync(string organization, string token, CancellationToken cancellationToken)
     {
-        var cacheKey = CacheKey(token);
-        if (await CacheGetAsync(cacheKey) is { } cached && cached.Split('|') is [var id, var payer, var org] && org == organization)
-            return new SessionRef(id, payer, org);
+        if (await balances.FindAsync(TokenHash(token)) is { } loaded)
+            return loaded.Organization == organization ? loaded : null;
         var resolved = await api.ResolveAsync(organization, token, cancellationToken);
         if (resolved.Status == HttpStatusCode.NotFound || resolved.Status == HttpStatusCode.BadRequest)
             return null;
         if (!resolved.IsSuccess)
             throw new SessionApiUnavailableException($"SessionApi answered {(int)resolved.Status} to resolve");
-        var session = new SessionRef(resolved.Text("id")!, resolved.Text("payer")!, resolved.Text("organization")!);
-        await CacheSetAsync(cacheKey, $"{session.Id}|{session.Payer}|{session.Organization}");
-        return session;
+        return new SessionRef(resolved.Text("id")!, resolved.Text("payer")!, resolved.Text("organization")!);
     }
 
-    static string CacheKey(string token) => "gate:session-token:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
-
-    IDatabase? Redis => options.Value.Sessions.TokenCacheSeconds > 0 ? services.GetService<IConnectionMultiplexer>()?.GetDatabase() : null;
-
-    // The cache only saves a resolve: every debit is checked by SessionApi, so a Redis failure just means resolving again.
-    async Task<string?> CacheGetAsync(string key)
+    /// <summary>
+    /// Before SessionApi closes a session: no new debits, then wait until every request in flight is settled and every debit
+    /// is in SessionApi's ledger (this gate folds meanwhile), so the refund SessionApi computes is the final one. False when
+    /// that takes longer than <paramref name="patience"/> (the session stays closed to spending; a retried close waits again).
+    /// </summary>
+    public async Task<bool> StopSpendingAsync(string sessionId, SessionDebitFolder folder, TimeSpan patience, CancellationToken cancellationToken)
     {
-        try
+        var totals = await balances.CloseAsync(sessionId);
+        var deadline = DateTime.UtcNow + patience;
+        while (totals is not null && (totals.Held > 0 || totals.Folded < totals.Spent))
         {
-            return Redis is { } redis && await redis.StringGetAsync(key) is { IsNull: false } value ? value.ToString() : null;
+            if (DateTime.UtcNow > deadline)
+                return false;
+            if (totals.Held == 0)
+                await folder.FoldAsync(cancellationToken);
+            else
+                await Task.Delay(20, cancellationToken);
+            totals = await balances.TotalsAsync(sessionId);
         }
-        catch (Exception exception)
-        {
-            LogCacheError(exception);
-            return null;
-        }
+        return true;
     }
 
-    async Task CacheSetAsync(string key, string value)
+    /// <summary>
+    /// SessionApi's session JSON with the live <c>balance</c> and <c>spent</c> from Redis when the gate has the session: SessionApi's
+    /// own figures trail by the debits not folded yet (docs/design/session-debits.md).
+    /// </summary>
+    public async Task<JsonNode?> LiveAsync(JsonElement session)
     {
-        try
+        var node = JsonNode.Parse(session.GetRawText());
+        if (node is JsonObject json && json["id"]?.GetValue<string>() is { } id && await balances.BalanceAsync(id) is { } balance
+            && json["balance"]?.GetValue<string>() is { } stored && json["spent"]?.GetValue<string>() is { } spent)
         {
-            if (Redis is { } redis)
-                await redis.StringSetAsync(key, value, TimeSpan.FromSeconds(options.Value.Sessions.TokenCacheSeconds));
+            // Moved from balance to spent by the debits not in SessionApi's ledger yet, held ones included.
+            var unfolded = BigInteger.Parse(stored) - balance;
+            json["balance"] = balance.ToString();
+            json["spent"] = (BigInteger.Parse(spent) + unfolded).ToString();
         }
-        catch (Exception exception)
-        {
-            LogCacheError(exception);
-        }
+        return node;
     }
 
-    public async Task ForgetAsync(string token)
-    {
-        try
-        {
-            if (Redis is { } redis)
-                await redis.KeyDeleteAsync(CacheKey(token));
-        }
-        catch (Exception exception)
-        {
-            LogCacheError(exception);
-        }
-    }
+    /// <summary>After a top-up SessionApi applied: what it now credits the session with (deposit + top-ups) becomes spendable.</summary>
+    public Task CreditAsync(string sessionId, ServiceAnswer session) =>
+        balances.RaiseCreditedAsync(sessionId, BigInteger.Parse(session.Text("deposit")!) + BigInteger.Parse(session.Text("toppedUp")!));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment-Session not usable for {Route}: {Reason}; plain 402")]
     partial void LogUnusable(string route, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} refused the debit: {Status} {Code}")]
-    partial void LogRefused(string sessionId, int status, string? code);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "SessionApi unavailable for {Route}: 503, nothing forwarded")]
     partial void LogUnavailable(Exception exception, string route);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId}: upstream failed, debit {RequestId} credited back")]
-    partial void LogCredited(string sessionId, string requestId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId}: upstream answered {Status}, hold {RequestId} released, nothing debited")]
+    partial void LogReleased(string sessionId, string requestId, int status);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: credit-back of {RequestId} failed: {Detail}")]
-    partial void LogCreditFailed(Exception? exception, string sessionId, string requestId, string detail);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: hold {RequestId} was swept before the answer was ready; 503, nothing debited")]
+    partial void LogHoldLost(string sessionId, string requestId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Debit {RequestId} of session {SessionId} has an unknown outcome; asking again with the same key")]
-    partial void LogDebitRetry(Exception exception, string sessionId, string requestId);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Session token cache unavailable; resolving instead")]
-    partial void LogCacheError(Exception exception);
 }

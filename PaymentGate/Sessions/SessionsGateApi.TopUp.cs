@@ -1,3 +1,4 @@
+using StackExchange.Redis;
 using System.Globalization;
 using System.Numerics;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,7 @@ namespace Sessions.PaymentGate.Sessions;
 public static partial class SessionsGateApi
 {
     static async Task TopUpAsync(HttpContext context, string id, TopUpBody body, PaywallStep paywall, SessionApiClient api,
-        PricingCatalog catalog, PaymentStore store, SessionRefunds refunds, IOptions<GateOptions> options, TimeProvider time)
+        PricingCatalog catalog, PaymentStore store, SessionRefunds refunds, SessionSpending spending, IOptions<GateOptions> options, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
         // No token needed: whoever pays can only top up their own session (checked against the payment's payer below).
@@ -72,6 +73,20 @@ public static partial class SessionsGateApi
                 await NotCompletedAsync(context, payment, "Top-up not applied yet", exception.Message);
                 return;
             }
+            if (answer.IsSuccess)
+            {
+                try
+                {
+                    // Spendable at once on every gate (the session's balance lives in Redis while it is in use).
+                    await spending.CreditAsync(id, answer);
+                }
+                catch (RedisException exception)
+                {
+                    await paywall.CompleteSettledAsync(payment, done: false);
+                    await NotCompletedAsync(context, payment, "Top-up not applied yet", exception.Message);
+                    return;
+                }
+            }
             await paywall.CompleteSettledAsync(payment, done: answer.IsSuccess);
             if (answer.Code is "session-expired" or "session-not-active")
             {
@@ -85,8 +100,9 @@ public static partial class SessionsGateApi
                 return;
             }
             PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
-            SessionSpending.AddSessionHeaders(context, id, () => answer.Text("balance"));
-            await Results.Json(answer.Body).ExecuteAsync(context);
+            var live = await spending.LiveAsync(answer.Body);
+            SessionSpending.AddSessionHeaders(context, id, () => live?["balance"]?.GetValue<string>());
+            await Results.Json(live).ExecuteAsync(context);
         }
         catch (SessionApiUnavailableException exception)
         {

@@ -26,6 +26,9 @@ public sealed record TopUpBody(string? Amount, string? Organization);
 /// </summary>
 public static partial class SessionsGateApi
 {
+    /// <summary>How long a close waits for requests in flight and unwritten debits before answering 503 close-pending.</summary>
+    static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(10);
+
     public static IEndpointRouteBuilder MapGateSessions(this IEndpointRouteBuilder app)
     {
         // Literal endpoints win over the proxy's /api/sessions/{**rest} route (order 100): clients never reach SessionApi directly.
@@ -129,7 +132,7 @@ public static partial class SessionsGateApi
     }
 
     static async Task CloseAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog, SessionRefunds refunds,
-        SessionSpending spending, VaultApiClient vaults)
+        SessionSpending spending, SessionDebitFolder folder, VaultApiClient vaults)
     {
         var token = SessionSpending.TakeToken(context.Request);
         try
@@ -137,13 +140,20 @@ public static partial class SessionsGateApi
             if (await ResolveOwnAsync(context, api, catalog, id, token) is not { } owned)
                 return;
             var method = refunds.Method;
+            // The refund is what is left once every request in flight is settled and every debit is in SessionApi's ledger.
+            if (!await spending.StopSpendingAsync(id, folder, CloseWait, CancellationToken.None))
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "close-pending", "Close pending",
+                    $"Session {id} takes no more requests, but some are still being answered or recorded; close again in a moment to get the refund.");
+                return;
+            }
             var closed = await api.CloseAsync(owned.Session, method, CancellationToken.None);
             if (!closed.IsSuccess)
             {
                 await Results.Json(closed.Body, statusCode: (int)closed.Status, contentType: "application/problem+json").ExecuteAsync(context);
                 return;
             }
-            await spending.ForgetAsync(token!);
             await vaults.SealAsync(owned.Session);
             BigInteger refunded = AtomicAmount.Parse(closed.Text("refunded") ?? "0");
             // A repeated close answers the method recorded first; the ledger transfer is idempotent on the session.
@@ -171,15 +181,16 @@ public static partial class SessionsGateApi
         }
     }
 
-    static async Task GetAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog)
+    static async Task GetAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog, SessionSpending spending)
     {
         var token = SessionSpending.TakeToken(context.Request);
         try
         {
             if (await ResolveOwnAsync(context, api, catalog, id, token) is not { } owned)
                 return;
-            SessionSpending.AddSessionHeaders(context, id, () => owned.Body.Text("balance"));
-            await Results.Json(owned.Body.Body).ExecuteAsync(context);
+            var session = await spending.LiveAsync(owned.Body.Body);
+            SessionSpending.AddSessionHeaders(context, id, () => session?["balance"]?.GetValue<string>());
+            await Results.Json(session).ExecuteAsync(context);
         }
         catch (SessionApiUnavailableException exception)
         {

@@ -180,6 +180,14 @@ public sealed class MandateStore(NpgsqlDataSource dataSource, TimeProvider time,
     }
 
     /// <summary>The charge endpoint: one transaction around <see cref="MandateCharges.TryChargeAsync"/>, committed either way.</summary>
+    /// <summary>Whether <paramref name="agent"/> has ever been given a mandate (once mandated, an agent stays bound).</summary>
+    public async Task<bool> IsMandatedAsync(string agent, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = Command("SELECT EXISTS (SELECT 1 FROM mandates WHERE agent = $1)", connection, null, agent);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     public async Task<ChargeResult> ChargeAsync(string agent, string organization, BigInteger amount, string key, string? approvalId,
         CancellationToken cancellationToken)
     {

@@ -55,6 +55,10 @@ public sealed record SessionResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RefundMethod,
     DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt)
 {
+    /// <summary>Resolve only: the payer is an agent bound by a mandate, so the gate charges its session debits against it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Mandated { get; init; }
+
     public static SessionResponse From(Session session, string? token = null) => new(
         session.Id, token, session.Payer, session.Organization, session.Kind, session.Deposit.ToString(), session.ToppedUp.ToString(),
         session.Spent.ToString(), session.Balance.ToString(), session.Refunded.ToString(), session.State, session.RequestCount,

@@ -61,13 +61,14 @@ public static class SessionsApi
     }
 
     static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> ResolveAsync(
-        ResolveSessionRequest request, HttpContext http, SessionStore store, CancellationToken cancellationToken)
+        ResolveSessionRequest request, HttpContext http, SessionStore store, Mandates.MandateStore mandates, CancellationToken cancellationToken)
     {
         var errors = SessionRequests.Validate(request);
         if (errors.Count > 0) return Invalid(errors);
         // The gate learns the payer from the answer, so only the organisation is checked: a token works where it was bought.
         var session = await store.ResolveAsync(request.Token!, http.GetPayerContext()!.Organization, cancellationToken);
-        return session is null ? SessionProblems.UnknownToken() : TypedResults.Ok(SessionResponse.From(session));
+        return session is null ? SessionProblems.UnknownToken()
+            : TypedResults.Ok(SessionResponse.From(session) with { Mandated = await mandates.IsMandatedAsync(session.Payer, cancellationToken) });
     }
 
     static async Task<Results<Ok<DebitResponse>, ValidationProblem, ProblemHttpResult>> DebitAsync(

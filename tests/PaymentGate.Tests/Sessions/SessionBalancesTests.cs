@@ -1,6 +1,7 @@
 using System.Numerics;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
 namespace PaymentGate.Tests.Sessions;
@@ -11,7 +12,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
 {
     readonly ConnectionMultiplexer _connection = ConnectionMultiplexer.Connect(infrastructure.RedisConnectionString);
 
-    SessionBalances Balances => new(_connection);
+    SessionBalances Balances => new(new ServiceCollection().AddSingleton<IConnectionMultiplexer>(_connection).BuildServiceProvider());
 
     static string NewTokenHash() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
 
@@ -164,6 +165,19 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         Assert.False(await Balances.RaiseCreditedAsync(id, 1200));  // an older answer
         Assert.Equal(500, (await Balances.HoldAsync(tokenHash, "demo", "req_2", 0)).Balance);
         Assert.False(await Balances.RaiseCreditedAsync("ses_unknown", 1));
+    }
+
+    [Fact]
+    public async Task A_top_up_reported_before_the_session_was_loaded_still_counts()
+    {
+        // The load read SessionApi before the top-up committed and installs after the gate reported it.
+        var session = Session(credited: 1000);
+        Assert.False(await Balances.RaiseCreditedAsync(session.Id, 1500));
+        var (tokenHash, _) = await InstalledAsync(session);
+
+        Assert.Equal(1500, (await Balances.HoldAsync(tokenHash, "demo", "req_1", 0)).Balance);
+        Assert.Equal(new SessionRef(session.Id, session.Payer, "demo"), await Balances.FindAsync(tokenHash));
+        Assert.Null(await Balances.FindAsync(NewTokenHash()));
     }
 
     [Fact]
