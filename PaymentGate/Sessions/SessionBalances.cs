@@ -34,7 +34,8 @@ public readonly record struct SettleResult(SettleStatus Status, string? SessionI
 /// forwarded, and <b>confirms</b> it (the debit, with its entry on the <c>gate:session-debits</c> stream, in one script) once
 /// the answer is ready, or <b>releases</b> it when it is not served. Holds of a gate that died are released by
 /// <see cref="SweepAsync"/>. Every change is one Lua script on Redis, so concurrent requests on any number of gates can never
-/// overspend; with <c>appendfsync always</c> a reply leaves Redis only after its change is on disk.
+/// overspend; with <c>appendfsync always</c> a reply leaves Redis only after its change is on disk. Times (expiry, when a hold
+/// was taken) are the gate's clock, passed in.
 /// <para>Layout: <c>gate:session:&lt;id&gt;</c> hash (id, payer, organization, kind, expiresAt unix ms, credited, spent,
 /// held, folded, state); <c>gate:session-token:&lt;token hash&gt;</c> → id; <c>gate:session-credited:&lt;id&gt;</c> the highest
 /// deposit + top-ups a top-up reported (for a load that read SessionApi before it); <c>gate:session-holds</c> hash
@@ -62,10 +63,8 @@ public sealed class SessionBalances(IServiceProvider services)
     /// <summary>Lua numbers are doubles: amounts stay exact up to 2^53 - 1 atomic units (9,007,199,254 USDC).</summary>
     public static readonly BigInteger MaxAmount = (BigInteger.One << 53) - 1;
 
-    // Now in unix ms from Redis's own clock: one clock for every gate.
     // Amounts go back to Redis as the strings they came as (a Lua number would be formatted, "-0" is no integer to HINCRBY).
-    const string Now = "local t = redis.call('TIME') local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) "
-        + "local function negative(amount) if amount == '0' then return '0' end return '-' .. amount end";
+    const string Negative = "local function negative(amount) if amount == '0' then return '0' end return '-' .. amount end";
     const string Balance = "local function balance(key) local v = redis.call('HMGET', key, 'credited', 'spent', 'held') "
         + "return string.format('%.0f', tonumber(v[1]) - tonumber(v[2]) - tonumber(v[3])) end";
 
@@ -90,10 +89,11 @@ public sealed class SessionBalances(IServiceProvider services)
         return 1
         """;
 
-    // KEYS: token index, holds, hold-times, mandated agents; ARGV: request id, price, record prefix, organization.
+    // KEYS: token index, holds, hold-times, mandated agents; ARGV: request id, price, record prefix, organization, now (unix ms).
     // {status, id, balance, payer, mandated (1/0)}; a token of another organisation is unknown here.
-    const string HoldScript = Now + "\n" + Balance + """
+    const string HoldScript = Balance + """
 
+        local now = ARGV[5]
         local id = redis.call('GET', KEYS[1])
         if not id then return {'unknown'} end
         local record = ARGV[3] .. id
@@ -116,8 +116,8 @@ public sealed class SessionBalances(IServiceProvider services)
         return answer('held', balance(record))
         """;
 
-    // KEYS: record, holds, hold-times, stream; ARGV: member, request id, route. The debit and its stream entry together.
-    const string ConfirmScript = Now + "\n" + Balance + """
+    // KEYS: record, holds, hold-times, stream; ARGV: member, request id, route, now (unix ms). The debit and its stream entry together.
+    const string ConfirmScript = Negative + "\n" + Balance + """
 
         local price = redis.call('HGET', KEYS[2], ARGV[1])
         if not price then return {'unknown'} end
@@ -127,12 +127,12 @@ public sealed class SessionBalances(IServiceProvider services)
         redis.call('HINCRBY', KEYS[1], 'spent', price)
         local r = redis.call('HMGET', KEYS[1], 'id', 'payer', 'organization')
         redis.call('XADD', KEYS[4], '*', 'session', r[1], 'payer', r[2], 'organization', r[3], 'key', ARGV[2], 'amount', price,
-          'route', ARGV[3], 'at', now)
+          'route', ARGV[3], 'at', ARGV[4])
         return {'done', r[1], balance(KEYS[1])}
         """;
 
     // KEYS: record, holds, hold-times; ARGV: member.
-    const string ReleaseScript = Now + "\n" + Balance + """
+    const string ReleaseScript = Negative + "\n" + Balance + """
 
         local price = redis.call('HGET', KEYS[2], ARGV[1])
         if not price then return {'unknown'} end
@@ -142,10 +142,10 @@ public sealed class SessionBalances(IServiceProvider services)
         return {'done', redis.call('HGET', KEYS[1], 'id'), balance(KEYS[1])}
         """;
 
-    // KEYS: holds, hold-times; ARGV: older than (ms), at most, record prefix. Releases holds nobody settled; returns how many.
-    const string SweepScript = Now + """
+    // KEYS: holds, hold-times; ARGV: cut-off (unix ms), at most, record prefix. Releases holds taken before it; returns how many.
+    const string SweepScript = Negative + """
 
-        local members = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', tonumber(now) - tonumber(ARGV[1])), 'LIMIT', 0, ARGV[2])
+        local members = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
         for _, member in ipairs(members) do
           local price = redis.call('HGET', KEYS[1], member)
           redis.call('HDEL', KEYS[1], member)
@@ -210,12 +210,13 @@ public sealed class SessionBalances(IServiceProvider services)
     }
 
     /// <summary>Holds <paramref name="price"/> on the session of this token; <see cref="HoldStatus.Unknown"/>: not loaded yet.</summary>
-    public async Task<HoldResult> HoldAsync(string tokenHash, string organization, string requestId, BigInteger price)
+    /// <param name="now">The gate's clock (every gate's clock is kept right, as SessionApi's is: expiry is decided by it).</param>
+    public async Task<HoldResult> HoldAsync(string tokenHash, string organization, string requestId, BigInteger price, DateTimeOffset now)
     {
         CheckAmount(price);
         CheckRequestId(requestId);
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(HoldScript, [TokenPrefix + tokenHash, HoldsKey, HoldTimesKey, MandatedAgentsKey],
-            [requestId, Text(price), RecordPrefix, organization]))!;
+            [requestId, Text(price), RecordPrefix, organization, now.ToUnixTimeMilliseconds()]))!;
         var status = (string)reply[0]! switch
         {
             "held" => HoldStatus.Held,
@@ -230,19 +231,18 @@ public sealed class SessionBalances(IServiceProvider services)
     }
 
     /// <summary>The hold becomes a debit (and its stream entry for SessionApi's ledger).</summary>
-    public async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route) =>
+    public async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route, DateTimeOffset now) =>
         Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ConfirmScript, [Record(sessionId), HoldsKey, HoldTimesKey, StreamKey],
-            [Member(sessionId, requestId), requestId, route]))!);
+            [Member(sessionId, requestId), requestId, route, now.ToUnixTimeMilliseconds()]))!);
 
     /// <summary>The hold is given back: the request was not served.</summary>
     public async Task<SettleResult> ReleaseAsync(string sessionId, string requestId) =>
         Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ReleaseScript, [Record(sessionId), HoldsKey, HoldTimesKey],
             [Member(sessionId, requestId)]))!);
 
-    /// <summary>Releases holds older than <paramref name="olderThan"/> (their gate died or hung); returns how many.</summary>
-    public async Task<int> SweepAsync(TimeSpan olderThan, int max = 500) =>
-        (int)(long)await Db.ScriptEvaluateAsync(SweepScript, [HoldsKey, HoldTimesKey],
-            [(long)olderThan.TotalMilliseconds, max, RecordPrefix]);
+    /// <summary>Releases holds taken before <paramref name="cutOff"/> (their gate died or hung); returns how many.</summary>
+    public async Task<int> SweepAsync(DateTimeOffset cutOff, int max = 500) =>
+        (int)(long)await Db.ScriptEvaluateAsync(SweepScript, [HoldsKey, HoldTimesKey], [cutOff.ToUnixTimeMilliseconds(), max, RecordPrefix]);
 
     /// <summary>From now on the session debits of <paramref name="agent"/> are also charged against its mandate (never undone).</summary>
     public Task MarkMandatedAsync(string agent) => Db.SetAddAsync(MandatedAgentsKey, agent);

@@ -13,7 +13,7 @@ namespace Sessions.PaymentGate.Sessions;
 /// releases holds older than <c>Gate:Sessions:HoldTimeout</c>: requests of a gate that died mid-request, never charged.
 /// </summary>
 public sealed partial class SessionDebitFolder(SessionBalances balances, SessionApiClient api, IConfiguration configuration,
-    IOptions<GateOptions> options, ILogger<SessionDebitFolder> logger) : PeriodicWorker(logger)
+    IOptions<GateOptions> options, TimeProvider time, ILogger<SessionDebitFolder> logger) : PeriodicWorker(logger)
 {
     public const int BatchSize = 500;
     static readonly TimeSpan ClaimIdle = TimeSpan.FromSeconds(10);
@@ -28,7 +28,7 @@ public sealed partial class SessionDebitFolder(SessionBalances balances, Session
 
     protected override async Task RunPassAsync(CancellationToken cancellationToken)
     {
-        await balances.SweepAsync(options.Value.Sessions.HoldTimeout);
+        await balances.SweepAsync(time.GetUtcNow() - options.Value.Sessions.HoldTimeout);
         while (await FoldAsync(cancellationToken) == BatchSize && !cancellationToken.IsCancellationRequested)
         {
         }

@@ -24,8 +24,8 @@ namespace Sessions.PaymentGate.Sessions;
 /// plain 402.
 /// </summary>
 public sealed partial class SessionSpending(
-    SessionApiClient api, SessionBalances balances, MandateGuard mandates, VaultApiClient vaults, PaywallStep paywall,
-    PayerContextSigner signer, ILogger<SessionSpending> logger)
+    SessionApiClient api, SessionBalances balances, SessionDebitFolder folder, MandateGuard mandates, VaultApiClient vaults, PaywallStep paywall,
+    PayerContextSigner signer, TimeProvider time, ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";
     public const string BalanceHeader = "Payment-Session-Balance";
@@ -124,7 +124,7 @@ public sealed partial class SessionSpending(
     async Task<HoldResult> HoldAsync(string organization, string token, string requestId, BigInteger price, CancellationToken cancellationToken)
     {
         var tokenHash = TokenHash(token);
-        var hold = await balances.HoldAsync(tokenHash, organization, requestId, price);
+        var hold = await balances.HoldAsync(tokenHash, organization, requestId, price, time.GetUtcNow());
         if (hold.Status != HoldStatus.Unknown)
             return hold;
         var resolved = await api.ResolveAsync(organization, token, cancellationToken);
@@ -146,7 +146,7 @@ public sealed partial class SessionSpending(
             await balances.MarkMandatedAsync(resolved.Text("payer")!);
         await balances.InstallAsync(tokenHash, new SessionBalance(resolved.Text("id")!, resolved.Text("payer")!, resolved.Text("organization")!,
             resolved.Text("kind")!, resolved.Body.GetProperty("expiresAt").GetDateTimeOffset(), credited, BigInteger.Parse(resolved.Text("spent")!)));
-        return await balances.HoldAsync(tokenHash, organization, requestId, price);
+        return await balances.HoldAsync(tokenHash, organization, requestId, price, time.GetUtcNow());
     }
 
     bool Unusable(HttpContext context, GateRoute route, string reason)
@@ -204,7 +204,7 @@ public sealed partial class SessionSpending(
             await upstream.SendAsync();
             return;
         }
-        var debit = await balances.ConfirmAsync(session.Id, requestId, route.Name);
+        var debit = await balances.ConfirmAsync(session.Id, requestId, route.Name, time.GetUtcNow());
         if (debit.Status != SettleStatus.Done)
         {
             // Swept: this request outlived Gate:Sessions:HoldTimeout and counts as abandoned; its answer is not given unpaid.
@@ -262,43 +262,26 @@ public sealed partial class SessionSpending(
     }
 
     /// <summary>
-    /// Before SessionApi closes a session: no new debits, then wait until every request in flight is settled and every debit
-    /// is in SessionApi's ledger (this gate folds meanwhile), so the refund SessionApi computes is the final one. False when
-    /// that takes longer than <paramref name="patience"/> (the session stays closed to spending; a retried close waits again).
+    /// Waits until every debit of the session is in SessionApi's ledger (folding meanwhile), so what SessionApi answers next
+    /// (the session, a top-up, a close's refund) counts them all; with <paramref name="close"/> no new debits are taken first,
+    /// and requests in flight are waited for too. False when that takes longer than <paramref name="patience"/> (a closed
+    /// session stays closed to spending; a retried close waits again).
     /// </summary>
-    public async Task<bool> StopSpendingAsync(string sessionId, SessionDebitFolder folder, TimeSpan patience, CancellationToken cancellationToken)
+    public async Task<bool> WaitForLedgerAsync(string sessionId, bool close, TimeSpan patience, CancellationToken cancellationToken)
     {
-        var totals = await balances.CloseAsync(sessionId);
+        var totals = close ? await balances.CloseAsync(sessionId) : await balances.TotalsAsync(sessionId);
         var deadline = DateTime.UtcNow + patience;
-        while (totals is not null && (totals.Held > 0 || totals.Folded < totals.Spent))
+        while (totals is not null && ((close && totals.Held > 0) || totals.Folded < totals.Spent))
         {
             if (DateTime.UtcNow > deadline)
                 return false;
-            if (totals.Held == 0)
+            if (totals.Folded < totals.Spent)
                 await folder.FoldAsync(cancellationToken);
             else
                 await Task.Delay(20, cancellationToken);
             totals = await balances.TotalsAsync(sessionId);
         }
         return true;
-    }
-
-    /// <summary>
-    /// SessionApi's session JSON with the live <c>balance</c> and <c>spent</c> from Redis when the gate has the session: SessionApi's
-    /// own figures trail by the debits not folded yet (docs/design/session-debits.md).
-    /// </summary>
-    public async Task<JsonNode?> LiveAsync(JsonElement session)
-    {
-        var node = JsonNode.Parse(session.GetRawText());
-        if (node is JsonObject json && json["id"]?.GetValue<string>() is { } id && await balances.BalanceAsync(id) is { } balance
-            && json["balance"]?.GetValue<string>() is { } stored && json["spent"]?.GetValue<string>() is { } spent)
-        {
-            // Moved from balance to spent by the debits not in SessionApi's ledger yet, held ones included.
-            var unfolded = BigInteger.Parse(stored) - balance;
-            json["balance"] = balance.ToString();
-            json["spent"] = (BigInteger.Parse(spent) + unfolded).ToString();
-        }
-        return node;
     }
 
     /// <summary>After a top-up SessionApi applied: what it now credits the session with (deposit + top-ups) becomes spendable.</summary>

@@ -65,6 +65,8 @@ public static partial class SessionsGateApi
             ServiceAnswer answer;
             try
             {
+                // The answer (the session as this top-up left it) counts every debit before it.
+                await spending.WaitForLedgerAsync(id, close: false, ReadWait, CancellationToken.None);
                 answer = await api.TopUpAsync(session, amount.ToString(), payment.PaymentId, CancellationToken.None);
             }
             catch (SessionApiUnavailableException exception)
@@ -100,9 +102,8 @@ public static partial class SessionsGateApi
                 return;
             }
             PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
-            var live = await spending.LiveAsync(answer.Body);
-            SessionSpending.AddSessionHeaders(context, id, () => live?["balance"]?.GetValue<string>());
-            await Results.Json(live).ExecuteAsync(context);
+            SessionSpending.AddSessionHeaders(context, id, () => answer.Text("balance"));
+            await Results.Json(answer.Body).ExecuteAsync(context);
         }
         catch (SessionApiUnavailableException exception)
         {

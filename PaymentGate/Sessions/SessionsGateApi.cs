@@ -29,6 +29,9 @@ public static partial class SessionsGateApi
     /// <summary>How long a close waits for requests in flight and unwritten debits before answering 503 close-pending.</summary>
     static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a read of a session waits for its debits to reach SessionApi's ledger before answering what it has.</summary>
+    static readonly TimeSpan ReadWait = TimeSpan.FromSeconds(2);
+
     public static IEndpointRouteBuilder MapGateSessions(this IEndpointRouteBuilder app)
     {
         // Literal endpoints win over the proxy's /api/sessions/{**rest} route (order 100): clients never reach SessionApi directly.
@@ -132,7 +135,7 @@ public static partial class SessionsGateApi
     }
 
     static async Task CloseAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog, SessionRefunds refunds,
-        SessionSpending spending, SessionDebitFolder folder, VaultApiClient vaults)
+        SessionSpending spending, VaultApiClient vaults)
     {
         var token = SessionSpending.TakeToken(context.Request);
         try
@@ -141,7 +144,7 @@ public static partial class SessionsGateApi
                 return;
             var method = refunds.Method;
             // The refund is what is left once every request in flight is settled and every debit is in SessionApi's ledger.
-            if (!await spending.StopSpendingAsync(id, folder, CloseWait, CancellationToken.None))
+            if (!await spending.WaitForLedgerAsync(id, close: true, CloseWait, CancellationToken.None))
             {
                 context.Response.Headers.RetryAfter = "1";
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "close-pending", "Close pending",
@@ -186,11 +189,12 @@ public static partial class SessionsGateApi
         var token = SessionSpending.TakeToken(context.Request);
         try
         {
+            // SessionApi's figures count every debit once the gate's are in its ledger (a moment; else they may trail).
+            await spending.WaitForLedgerAsync(id, close: false, ReadWait, context.RequestAborted);
             if (await ResolveOwnAsync(context, api, catalog, id, token) is not { } owned)
                 return;
-            var session = await spending.LiveAsync(owned.Body.Body);
-            SessionSpending.AddSessionHeaders(context, id, () => session?["balance"]?.GetValue<string>());
-            await Results.Json(session).ExecuteAsync(context);
+            SessionSpending.AddSessionHeaders(context, id, () => owned.Body.Text("balance"));
+            await Results.Json(owned.Body.Body).ExecuteAsync(context);
         }
         catch (SessionApiUnavailableException exception)
         {

@@ -14,6 +14,8 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
 
     SessionBalances Balances => new(new ServiceCollection().AddSingleton<IConnectionMultiplexer>(_connection).BuildServiceProvider());
 
+    static DateTimeOffset Now => DateTimeOffset.UtcNow;
+
     static string NewTokenHash() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
 
     static SessionBalance Session(BigInteger credited, BigInteger? spent = null, TimeSpan? expiresIn = null, string kind = "prepaid") =>
@@ -34,8 +36,8 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var session = Session(credited: 1000, spent: 100);
         var (tokenHash, id) = await InstalledAsync(session);
 
-        var hold = await Balances.HoldAsync(tokenHash, "demo", "req_1", 250);
-        var confirm = await Balances.ConfirmAsync(id, "req_1", "content");
+        var hold = await Balances.HoldAsync(tokenHash, "demo", "req_1", 250, Now);
+        var confirm = await Balances.ConfirmAsync(id, "req_1", "content", Now);
 
         Assert.Equal(new HoldResult(HoldStatus.Held, session.Id, 650, session.Payer), hold);
         Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 650), confirm);
@@ -45,7 +47,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         Assert.Equal("content", (string?)entry["route"]);
         Assert.True(long.Parse((string)entry["at"]!) > 0);
         // Settled once: a second confirm or a release finds no hold.
-        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_1", "content")).Status);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_1", "content", Now)).Status);
         Assert.Equal(SettleStatus.Unknown, (await Balances.ReleaseAsync(id, "req_1")).Status);
     }
 
@@ -56,11 +58,11 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var (tokenHash, id) = await InstalledAsync(session);
         var before = await _connection.GetDatabase().StreamLengthAsync(SessionBalances.StreamKey);
 
-        await Balances.HoldAsync(tokenHash, "demo", "req_1", 400);
+        await Balances.HoldAsync(tokenHash, "demo", "req_1", 400, Now);
         var release = await Balances.ReleaseAsync(id, "req_1");
 
         Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 1000), release);
-        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_1", "content")).Status);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_1", "content", Now)).Status);
         Assert.Equal(before, await _connection.GetDatabase().StreamLengthAsync(SessionBalances.StreamKey));
     }
 
@@ -69,15 +71,15 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var (tokenHash, id) = await InstalledAsync(Session(credited: 50 * 1000));
 
-        var holds = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Balances.HoldAsync(tokenHash, "demo", $"req_{i}", 1000)));
+        var holds = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Balances.HoldAsync(tokenHash, "demo", $"req_{i}", 1000, Now)));
 
         Assert.Equal(50, holds.Count(h => h.Status == HoldStatus.Held));
         Assert.Equal(450, holds.Count(h => h.Status == HoldStatus.Insufficient));
         Assert.All(holds.Where(h => h.Status == HoldStatus.Insufficient), h => Assert.Equal(BigInteger.Zero, h.Balance));
         // Half confirmed, half released: the released half can be held again, and only it.
         var held = Enumerable.Range(0, 500).Where(i => holds[i].Status == HoldStatus.Held).ToList();
-        await Task.WhenAll(held.Select((i, n) => n % 2 == 0 ? Balances.ConfirmAsync(id, $"req_{i}", "r") : Balances.ReleaseAsync(id, $"req_{i}")));
-        var again = await Task.WhenAll(Enumerable.Range(500, 100).Select(i => Balances.HoldAsync(tokenHash, "demo", $"req_{i}", 1000)));
+        await Task.WhenAll(held.Select((i, n) => n % 2 == 0 ? Balances.ConfirmAsync(id, $"req_{i}", "r", Now) : Balances.ReleaseAsync(id, $"req_{i}")));
+        var again = await Task.WhenAll(Enumerable.Range(500, 100).Select(i => Balances.HoldAsync(tokenHash, "demo", $"req_{i}", 1000, Now)));
         Assert.Equal(25, again.Count(h => h.Status == HoldStatus.Held));
     }
 
@@ -86,11 +88,11 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var agent = "0x" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + "00000000";
         var (tokenHash, _) = await InstalledAsync(Session(credited: 1000) with { Payer = agent });
-        Assert.False((await Balances.HoldAsync(tokenHash, "demo", "req_1", 1)).Mandated);
+        Assert.False((await Balances.HoldAsync(tokenHash, "demo", "req_1", 1, Now)).Mandated);
 
         await _connection.GetDatabase().SetAddAsync(SessionBalances.MandatedAgentsKey, agent);
 
-        Assert.True((await Balances.HoldAsync(tokenHash, "demo", "req_2", 1)).Mandated);
+        Assert.True((await Balances.HoldAsync(tokenHash, "demo", "req_2", 1, Now)).Mandated);
     }
 
     [Fact]
@@ -98,8 +100,8 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
 
-        await Balances.HoldAsync(tokenHash, "demo", "req_1", 100);
-        var second = await Balances.HoldAsync(tokenHash, "demo", "req_1", 100);
+        await Balances.HoldAsync(tokenHash, "demo", "req_1", 100, Now);
+        var second = await Balances.HoldAsync(tokenHash, "demo", "req_1", 100, Now);
 
         Assert.Equal(HoldStatus.Duplicate, second.Status);
         Assert.Equal(900, second.Balance);
@@ -110,17 +112,17 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var (expired, _) = await InstalledAsync(Session(credited: 1000, expiresIn: TimeSpan.FromSeconds(-1)));
         var (closed, closedId) = await InstalledAsync(Session(credited: 1000, spent: 100));
-        await Balances.HoldAsync(closed, "demo", "req_in_flight", 300);
+        await Balances.HoldAsync(closed, "demo", "req_in_flight", 300, Now);
 
         var close = await Balances.CloseAsync(closedId);
 
-        Assert.Equal(HoldStatus.Unknown, (await Balances.HoldAsync(NewTokenHash(), "demo", "req_1", 1)).Status);
-        Assert.Equal(HoldStatus.Unknown, (await Balances.HoldAsync(expired, "another-org", "req_1", 1)).Status);
-        Assert.Equal(HoldStatus.Expired, (await Balances.HoldAsync(expired, "demo", "req_1", 1)).Status);
-        Assert.Equal(HoldStatus.Closed, (await Balances.HoldAsync(closed, "demo", "req_1", 1)).Status);
+        Assert.Equal(HoldStatus.Unknown, (await Balances.HoldAsync(NewTokenHash(), "demo", "req_1", 1, Now)).Status);
+        Assert.Equal(HoldStatus.Unknown, (await Balances.HoldAsync(expired, "another-org", "req_1", 1, Now)).Status);
+        Assert.Equal(HoldStatus.Expired, (await Balances.HoldAsync(expired, "demo", "req_1", 1, Now)).Status);
+        Assert.Equal(HoldStatus.Closed, (await Balances.HoldAsync(closed, "demo", "req_1", 1, Now)).Status);
         Assert.Equal(new SessionTotals(300, 100, 100), close);
         // A request held before the close still settles: it was accepted while the session was open.
-        Assert.Equal(new SettleResult(SettleStatus.Done, closedId, 600), await Balances.ConfirmAsync(closedId, "req_in_flight", "r"));
+        Assert.Equal(new SettleResult(SettleStatus.Done, closedId, 600), await Balances.ConfirmAsync(closedId, "req_in_flight", "r", Now));
         Assert.Equal(new SessionTotals(0, 400, 100), await Balances.TotalsAsync(closedId));
         Assert.Null(await Balances.CloseAsync("ses_unknown"));
     }
@@ -130,15 +132,14 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var session = Session(credited: 1000);
         var (tokenHash, id) = await InstalledAsync(session);
-        await Balances.HoldAsync(tokenHash, "demo", "req_dead_gate", 600);
+        await Balances.HoldAsync(tokenHash, "demo", "req_dead_gate", 600, Now);
 
-        Assert.Equal(0, await Balances.SweepAsync(TimeSpan.FromMinutes(1)));   // too young
-        await Task.Delay(20, TestContext.Current.CancellationToken);
-        var swept = await Balances.SweepAsync(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(0, await Balances.SweepAsync(Now - TimeSpan.FromMinutes(1)));   // too young
+        var swept = await Balances.SweepAsync(Now + TimeSpan.FromMilliseconds(1));
 
         Assert.True(swept >= 1);
-        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_dead_gate", "r")).Status);
-        Assert.Equal(1000, (await Balances.HoldAsync(tokenHash, "demo", "req_next", 0)).Balance);
+        Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_dead_gate", "r", Now)).Status);
+        Assert.Equal(1000, (await Balances.HoldAsync(tokenHash, "demo", "req_next", 0, Now)).Balance);
     }
 
     [Fact]
@@ -146,9 +147,9 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var (tokenHash, id) = await InstalledAsync(Session(credited: 0, kind: "pass"));
 
-        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "demo", "req_1", 0)).Status);
-        Assert.Equal(SettleStatus.Done, (await Balances.ConfirmAsync(id, "req_1", "r")).Status);
-        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "demo", "req_2", 0)).Status);
+        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "demo", "req_1", 0, Now)).Status);
+        Assert.Equal(SettleStatus.Done, (await Balances.ConfirmAsync(id, "req_1", "r", Now)).Status);
+        Assert.Equal(HoldStatus.Held, (await Balances.HoldAsync(tokenHash, "demo", "req_2", 0, Now)).Status);
         Assert.Equal(SettleStatus.Done, (await Balances.ReleaseAsync(id, "req_2")).Status);
     }
 
@@ -157,13 +158,13 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var session = Session(credited: 1000);
         var (tokenHash, id) = await InstalledAsync(session);
-        await Balances.HoldAsync(tokenHash, "demo", "req_1", 1000);
-        await Balances.ConfirmAsync(id, "req_1", "r");
+        await Balances.HoldAsync(tokenHash, "demo", "req_1", 1000, Now);
+        await Balances.ConfirmAsync(id, "req_1", "r", Now);
 
         Assert.False(await Balances.InstallAsync(tokenHash, session));   // SessionApi's older view: ignored
         Assert.True(await Balances.RaiseCreditedAsync(id, 1500));   // a top-up of 500
         Assert.False(await Balances.RaiseCreditedAsync(id, 1200));  // an older answer
-        Assert.Equal(500, (await Balances.HoldAsync(tokenHash, "demo", "req_2", 0)).Balance);
+        Assert.Equal(500, (await Balances.HoldAsync(tokenHash, "demo", "req_2", 0, Now)).Balance);
         Assert.False(await Balances.RaiseCreditedAsync("ses_unknown", 1));
     }
 
@@ -175,7 +176,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         Assert.False(await Balances.RaiseCreditedAsync(session.Id, 1500));
         var (tokenHash, _) = await InstalledAsync(session);
 
-        Assert.Equal(1500, (await Balances.HoldAsync(tokenHash, "demo", "req_1", 0)).Balance);
+        Assert.Equal(1500, (await Balances.HoldAsync(tokenHash, "demo", "req_1", 0, Now)).Balance);
         Assert.Equal(new SessionRef(session.Id, session.Payer, "demo"), await Balances.FindAsync(tokenHash));
         Assert.Null(await Balances.FindAsync(NewTokenHash()));
     }
@@ -187,10 +188,10 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Balances.InstallAsync(NewTokenHash(), Session(credited: max + 1)));
         var (tokenHash, id) = await InstalledAsync(Session(credited: max));
 
-        var hold = await Balances.HoldAsync(tokenHash, "demo", "req_1", max - 1);
+        var hold = await Balances.HoldAsync(tokenHash, "demo", "req_1", max - 1, Now);
 
         Assert.Equal(new BigInteger(1), hold.Balance);
-        Assert.Equal(new SettleResult(SettleStatus.Done, hold.SessionId, 1), await Balances.ConfirmAsync(id, "req_1", "r"));
+        Assert.Equal(new SettleResult(SettleStatus.Done, hold.SessionId, 1), await Balances.ConfirmAsync(id, "req_1", "r", Now));
     }
 
     [Fact]
@@ -199,8 +200,8 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
         foreach (var key in new[] { "req_f1", "req_f2" })
         {
-            await Balances.HoldAsync(tokenHash, "demo", key, 100);
-            await Balances.ConfirmAsync(id, key, "r");
+            await Balances.HoldAsync(tokenHash, "demo", key, 100, Now);
+            await Balances.ConfirmAsync(id, key, "r", Now);
         }
 
         var read = await Balances.ReadForFoldAsync("gate-a", 10_000, TimeSpan.FromMinutes(1));
@@ -222,8 +223,8 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     public async Task A_dead_gates_unacknowledged_debits_are_claimed_by_another()
     {
         var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
-        await Balances.HoldAsync(tokenHash, "demo", "req_dead", 100);
-        await Balances.ConfirmAsync(id, "req_dead", "r");
+        await Balances.HoldAsync(tokenHash, "demo", "req_dead", 100, Now);
+        await Balances.ConfirmAsync(id, "req_dead", "r", Now);
         Assert.Contains(await Balances.ReadForFoldAsync("gate-dead", 10_000, TimeSpan.FromMinutes(1)), d => d.SessionId == id);
         await Task.Delay(50, TestContext.Current.CancellationToken);
 
