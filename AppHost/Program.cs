@@ -73,5 +73,6 @@ builder.AddProject<Projects.PaymentGate>("paymentgate")
     .WithHttpHealthCheck("/health");
 
 builder.AddStackReporter(entryPoint: "paymentgate");
+builder.AddOrderedStop();
 
 builder.Build().Run();

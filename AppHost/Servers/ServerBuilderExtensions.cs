@@ -16,8 +16,7 @@ public static class ServerBuilderExtensions
         if (ServerMode.Of(builder).UseContainers)
         {
             var container = builder.AddRedis(name).WithDataVolume();
-            if (builder.Configuration["AppHost:RedisImageTag"] is { Length: > 0 } tag) container.WithImageTag(tag);
-            return container;
+            return builder.Configuration["AppHost:RedisImage"] is { Length: > 0 } image ? container.WithImage(ImageName(image), ImageTag(image)) : container;
         }
 
         var state = StateFolder.Of(builder);
@@ -53,8 +52,7 @@ public static class ServerBuilderExtensions
         if (ServerMode.Of(builder).UseContainers)
         {
             var container = builder.AddPostgres(name).WithDataVolume();
-            if (builder.Configuration["AppHost:PostgresImageTag"] is { Length: > 0 } tag) container.WithImageTag(tag);
-            return container;
+            return builder.Configuration["AppHost:PostgresImage"] is { Length: > 0 } image ? container.WithImage(ImageName(image), ImageTag(image)) : container;
         }
 
         var state = StateFolder.Of(builder);
@@ -92,6 +90,11 @@ public static class ServerBuilderExtensions
             .WithHealthCheck($"{name}_check")
             .WithIconName("DatabaseMultiple");
     }
+
+    // "name:tag" (AppHost:RedisImage=sessions-local/redis:7): an image built locally, or another version than Aspire's.
+    static string ImageName(string image) => image.LastIndexOf(':') is var colon and > 0 && !image[colon..].Contains('/') ? image[..colon] : image;
+
+    static string? ImageTag(string image) => ImageName(image) is var name && name.Length < image.Length ? image[(name.Length + 1)..] : null;
 
     /// <summary>A database on the server (created when the server is ready), its own health check, like Aspire's AddDatabase.</summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddDatabase(this IResourceBuilder<IResourceWithConnectionString> server, string name)
