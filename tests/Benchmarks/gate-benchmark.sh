@@ -59,8 +59,14 @@ else
     echo "== build (Release)" >&2
     dotnet build "$repo/AppHost/AppHost.csproj" -c Release -nologo -v q -clp:NoSummary >&2
     echo "== starting the stack (state in $work/state)" >&2
-    # The AppHost itself (not `dotnet run`), so SIGTERM reaches it and it stops its children.
-    (cd "$repo/AppHost" && exec dotnet "bin/Release/net10.0/AppHost.dll" --state-dir "$work/state" --randomize-ports \
+    # The AppHost itself (not `dotnet run`), so SIGTERM reaches it and it stops its children. Without the launch profile
+    # it needs the profile's dashboard settings (http, no dev certificate), here on ports of its own.
+    dashboard_ports=($(shuf -i 40000-49999 -n 3))
+    (cd "$repo/AppHost" && ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development ASPIRE_ALLOW_UNSECURED_TRANSPORT=true \
+        ASPNETCORE_URLS="http://localhost:${dashboard_ports[0]}" \
+        ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://localhost:${dashboard_ports[1]}" \
+        ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://localhost:${dashboard_ports[2]}" \
+        exec dotnet "bin/Release/net10.0/AppHost.dll" --state-dir "$work/state" --randomize-ports \
         ${EPHEMERAL:+--AppHost:EphemeralState=true}) >"$work/apphost.log" 2>&1 &
     apphost_pid=$!
     for _ in $(seq 360); do
