@@ -8,7 +8,7 @@ using Sessions.AppHost.State;
 var builder = DistributedApplication.CreateBuilder(AppHostArguments.Normalize(args));
 
 // .state/: the data of Redis and Postgres and the generated parameters below, kept across runs (--reset-state wipes it).
-builder.AddStateFolder();
+var state = builder.AddStateFolder();
 
 // Aspire's Redis and Postgres containers where a container runtime answers, local redis-server/postgres processes
 // otherwise (this machine, CI); same connection strings either way, data kept in .state/ or in volumes.
@@ -44,7 +44,9 @@ var sessionApi = builder.AddProject<Projects.SessionApi>("sessionapi")
     .WithReference(vaultApi)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithEnvironment("SessionApi__AdminKey", adminKey)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithAuditLedgerCommand(adminKey)
+    .WithShowAdminKeyCommand(state);
 
 // VaultApi reports vault.expiring/vault.expired into SessionApi's webhook outbox. Only its URL, not a reference:
 // a reference both ways would be a dependency cycle (stop order), and VaultApi retries reports anyway.
@@ -70,7 +72,11 @@ builder.AddProject<Projects.PaymentGate>("paymentgate")
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithEnvironment("Gate__Mpp__ChallengeKey", mppChallengeKey)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithFundTestWalletCommand();
+
+// Dashboard commands on the servers: wipe every row and key (the services stop and start around it).
+postgres.WithResetDataCommand(redis, sessionsDb, vaultsDb, gateDb);
 
 builder.AddStackReporter(entryPoint: "paymentgate");
 builder.AddOrderedStop();

@@ -56,8 +56,9 @@ public static class StackReporter
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
+            // the AppHost is stopping
         }
     }
 
@@ -69,8 +70,9 @@ public static class StackReporter
                 foreach (var line in batch)
                     Console.WriteLine($"{resource.Name.PadRight(width)}| {line.Content}");
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
+            // the AppHost is stopping
         }
     }
 

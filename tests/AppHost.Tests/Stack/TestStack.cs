@@ -112,8 +112,9 @@ public sealed class TestStack : IAsyncDisposable
                     while (queue.Count > 400) queue.TryDequeue(out _);
                 }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
+            // the stack is being disposed
         }
     }
 
