@@ -42,11 +42,12 @@ public sealed class StateFolder
             ? Path.Combine(builder.AppHostDirectory, "..", ".state")
             : Path.Combine(Environment.CurrentDirectory, configured));
         var folder = new StateFolder(root, builder.Configuration.GetValue<bool>("AppHost:EphemeralState"));
+        Folders.AddOrUpdate(builder, folder);
+        if (!builder.ExecutionContext.IsRunMode) return folder;   // the manifest touches no state
         if (builder.Configuration.GetValue<bool>("AppHost:ResetState")) folder.Reset();
         Directory.CreateDirectory(root);
         // Others must traverse it: as root, Postgres runs as the postgres user inside it.
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
-        Folders.AddOrUpdate(builder, folder);
         return folder;
     }
 
