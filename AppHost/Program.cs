@@ -1,18 +1,25 @@
 // The wiring diagram of the system (see README.md in this folder). Each line reads as Aspire's API does:
 // WithReference injects connection strings and service URLs, WaitFor holds a resource back until its
 // dependency is Running and Healthy, WithHttpHealthCheck says what healthy means for a service.
-var builder = DistributedApplication.CreateBuilder(args);
+using Sessions.AppHost;
+using Sessions.AppHost.Servers;
+using Sessions.AppHost.State;
 
-var redis = builder.AddRedis("redis")
-    .WithDataVolume();
+var builder = DistributedApplication.CreateBuilder(AppHostArguments.Normalize(args));
 
-var postgres = builder.AddPostgres("postgres")
-    .WithDataVolume();
+// .state/: the data of Redis and Postgres and the generated parameters below, kept across runs (--reset-state wipes it).
+var state = builder.AddStateFolder();
+
+// Aspire's Redis and Postgres containers where a container runtime answers, local redis-server/postgres processes
+// otherwise (this machine, CI); same connection strings either way, data kept in .state/ or in volumes.
+var redis = builder.AddRedisServer("redis");
+
+var postgres = builder.AddPostgresServer("postgres");
 var sessionsDb = postgres.AddDatabase("sessionsdb");
 var vaultsDb = postgres.AddDatabase("vaultsdb");
 var gateDb = postgres.AddDatabase("gatedb");
 
-// Signs the payer context the gate forwards to the services (and they verify); generated once, kept in .state/.
+// Signs the payer context the gate forwards to the services (and they verify); generated once, kept in .state/parameters.json.
 var payerContextKey = builder.AddParameter("payer-context-key",
     new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
@@ -37,7 +44,9 @@ var sessionApi = builder.AddProject<Projects.SessionApi>("sessionapi")
     .WithReference(vaultApi)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithEnvironment("SessionApi__AdminKey", adminKey)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithAuditLedgerCommand(adminKey)
+    .WithShowAdminKeyCommand(state);
 
 // VaultApi reports vault.expiring/vault.expired into SessionApi's webhook outbox. Only its URL, not a reference:
 // a reference both ways would be a dependency cycle (stop order), and VaultApi retries reports anyway.
@@ -63,6 +72,13 @@ builder.AddProject<Projects.PaymentGate>("paymentgate")
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithEnvironment("Gate__Mpp__ChallengeKey", mppChallengeKey)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithFundTestWalletCommand();
+
+// Dashboard commands on the servers: wipe every row and key (the services stop and start around it).
+postgres.WithResetDataCommand(redis, sessionsDb, vaultsDb, gateDb);
+
+builder.AddStackReporter(entryPoint: "paymentgate");
+builder.AddOrderedStop();
 
 builder.Build().Run();

@@ -52,8 +52,20 @@ stop_leftover_servers() {
         fi
     done
 }
+# The stacks AppHost.Tests and Interop.Tests start run under DCP (Aspire's orchestrator), which stops them when the test
+# host disposes them, or reaps them on its own within ~20 s when a test host died: wait for that, then kill what is left.
+# Their state folders (and so their command lines) are under $run_root.
+stop_leftover_stacks() {
+    local waited=0
+    while pgrep -f "$run_root" >/dev/null && [ $waited -lt 30 ]; do sleep 1; waited=$((waited + 1)); done
+    pgrep -af "$run_root" | while read -r pid command; do
+        echo "stopping leftover ${command%% *} (pid $pid)" >&2
+        kill -9 "$pid" 2>/dev/null
+    done
+}
 cleanup() {
     stop_leftover_servers
+    stop_leftover_stacks
     rm -rf "$run_root"
 }
 trap cleanup EXIT

@@ -16,24 +16,43 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>
+    /// <c>dotnet AppHost.dll</c> from the AppHost's own build output, with the http launch profile's dashboard settings on
+    /// free ports (what <c>dotnet run --project AppHost</c> reads from Properties/launchSettings.json).
+    /// </summary>
     public static AppHostProcess Start(params string[] args)
     {
-        var appHost = new Projects.AppHost();
-        var startInfo = new ProcessStartInfo(Sessions.Hosting.Orchestration.ProjectRunner.DotnetHost())
+        // The generated class names the AppHost project folder (other projects: their .csproj).
+        var project = Projects.AppHost.ProjectPath.EndsWith(".csproj", StringComparison.Ordinal) ? Path.GetDirectoryName(Projects.AppHost.ProjectPath)! : Projects.AppHost.ProjectPath;
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var startInfo = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(appHost.ProjectPath),
+            WorkingDirectory = project,
         };
-        startInfo.ArgumentList.Add(appHost.TargetPath);
+        startInfo.ArgumentList.Add(Path.Combine(project, "bin", configuration, "net10.0", "AppHost.dll"));
         foreach (var arg in args) startInfo.ArgumentList.Add(arg);
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        startInfo.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+        startInfo.Environment["ASPNETCORE_URLS"] = $"http://localhost:{FreePort()}";
+        startInfo.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        startInfo.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
         var process = new AppHostProcess(Process.Start(startInfo)!);
         process._process.OutputDataReceived += (_, e) => process.Add(e.Data);
         process._process.ErrorDataReceived += (_, e) => process.Add(e.Data);
         process._process.BeginOutputReadLine();
         process._process.BeginErrorReadLine();
         return process;
+    }
+
+    static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     void Add(string? line)

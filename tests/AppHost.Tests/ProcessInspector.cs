@@ -35,6 +35,24 @@ internal static class ProcessInspector
         return pids;
     }
 
+    /// <summary>Direct children (e.g. the service a <c>dotnet run</c> started).</summary>
+    public static IReadOnlyList<int> ChildrenOf(int parent)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                if (stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1] == parent.ToString(System.Globalization.CultureInfo.InvariantCulture)) children.Add(pid);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return children;
+    }
+
     /// <summary>The environment the process was started with.</summary>
     public static IReadOnlyDictionary<string, string> EnvironmentOf(int pid)
     {

@@ -1,14 +1,15 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Sessions.Hosting;
-using Sessions.Hosting.ApplicationModel;
-using Sessions.Hosting.Testing;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Sessions.AppHost.Testing;
 
 namespace Interop.Tests;
 
 /// <summary>
 /// The whole stack (Redis, Postgres, the services and the gate), started once for the assembly from the AppHost's
-/// Program.cs on random ports. Set <c>SESSIONS_INTEROP_GATE_URL</c> to run against a stack that is already running
+/// Program.cs through Aspire.Hosting.Testing, on random ports with a temporary state folder (<see cref="TestStack"/>). Set <c>SESSIONS_INTEROP_GATE_URL</c> to run against a stack that is already running
 /// (e.g. <c>AppHost/run.sh</c>, gate at http://localhost:8402) instead.
 /// Node.js is checked first: without it every test fails with the reason, nothing is skipped silently.
 /// </summary>
@@ -16,9 +17,8 @@ public sealed class StackFixture : IAsyncLifetime
 {
     static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(60);
     static readonly TimeSpan ServiceTimeout = TimeSpan.FromSeconds(120);
-    static readonly string[] Services = ["sessionapi", "vaultapi", "mcpserver", "paymentgate"];
 
-    IDistributedApplicationTestingBuilder? _builder;
+    TestStack? _stack;
     DistributedApplication? _app;
 
     /// <summary>The gate's real base URL (no trailing slash), to hand to the Node scripts.</summary>
@@ -38,10 +38,11 @@ public sealed class StackFixture : IAsyncLifetime
     public async Task KillAsync(string resource, CancellationToken cancellationToken)
     {
         var app = _app ?? throw new InvalidOperationException("Killing a service needs the stack started by the test.");
-        Assert.True(app.ResourceNotifications.TryGetCurrentState(resource, out var current) && current.Snapshot.Pid is int, $"{resource} has no process");
-        using (var process = System.Diagnostics.Process.GetProcessById(current.Snapshot.Pid!.Value))
+        // A project runs as `dotnet run` with the service as its child: the whole tree goes, as in a crash of the machine's service.
+        var pid = _stack!.Pid(resource) ?? throw new InvalidOperationException($"{resource} has no process");
+        using (var process = System.Diagnostics.Process.GetProcessById(pid))
             process.Kill(entireProcessTree: true);
-        await app.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.State == KnownResourceStates.Exited, cancellationToken)
+        await app.ResourceNotifications.WaitForResourceAsync(resource, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), cancellationToken)
             .WaitAsync(ServerTimeout, cancellationToken);
     }
 
@@ -50,11 +51,11 @@ public sealed class StackFixture : IAsyncLifetime
     {
         var app = _app ?? throw new InvalidOperationException("Starting a service needs the stack started by the test.");
         var started = await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, cancellationToken);
-        Assert.True(started.Success, started.ErrorMessage);
+        Assert.True(started.Success, started.Message);
         // Past the old Exited state first: waiting for "healthy" on a terminal state gives up at once.
-        await app.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.State == KnownResourceStates.Running, cancellationToken)
+        await app.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.Running, cancellationToken)
             .WaitAsync(ServiceTimeout, cancellationToken);
-        await app.WaitForResourceHealthyAsync(resource, ServiceTimeout, cancellationToken);
+        await _stack!.WaitForHealthyAsync(resource, ServiceTimeout, cancellationToken);
     }
 
     /// <summary>A database's connection string, for direct checks (null when the stack is external).</summary>
@@ -71,19 +72,12 @@ public sealed class StackFixture : IAsyncLifetime
         }
         else
         {
-            var ct = TestContext.Current.CancellationToken;
-            _builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(ct);
             // Vault retention in seconds, so that VaultsTests sees a vault reported and deleted within the run.
-            _builder.CreateResourceBuilder((ProjectResource)_builder.Resources.Single(r => r.Name == "vaultapi"))
+            _stack = await TestStack.StartAsync(builder => builder.CreateResourceBuilder<ProjectResource>("vaultapi")
                 .WithEnvironment("VaultApi__DefaultRetention", VaultRetention.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
                 .WithEnvironment("VaultApi__ExpiringNotice", "00:00:05")
-                .WithEnvironment("VaultApi__SweepInterval", "00:00:01");
-            _app = await _builder.BuildAsync(ct);
-            await _app.StartAsync(ct);
-            await _app.WaitForResourceHealthyAsync("redis", ServerTimeout, ct);
-            await _app.WaitForResourceHealthyAsync("postgres", ServerTimeout, ct);
-            foreach (var service in Services)
-                await _app.WaitForResourceHealthyAsync(service, ServiceTimeout, ct);
+                .WithEnvironment("VaultApi__SweepInterval", "00:00:01"), ServiceTimeout, TestContext.Current.CancellationToken);
+            _app = _stack.App;
             GateUrl = _app.GetEndpoint("paymentgate").ToString().TrimEnd('/');
         }
         Gate = new HttpClient { BaseAddress = new Uri(GateUrl + "/"), Timeout = TimeSpan.FromSeconds(30) };
@@ -125,22 +119,12 @@ public sealed class StackFixture : IAsyncLifetime
     }
 
     /// <summary>Output of a resource (for failure messages); empty when the stack is external.</summary>
-    public string TailOfLogs(string resource, int lines = 40)
-    {
-        if (_app is null) return "";
-        var state = _app.ResourceNotifications.TryGetCurrentState(resource, out var e) ? $" (state {e.Snapshot.State})" : "";
-        // A crash prints a long stack: its first lines (the exception) matter more than the tail.
-        var all = _app.ResourceLogs.GetLines(resource).Select(l => l.Content).ToList();
-        var crash = all.FindIndex(l => l.Contains("Unhandled exception", StringComparison.Ordinal));
-        var head = crash < 0 ? "" : $"{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", all.Skip(crash).Take(12))}{Environment.NewLine}  ...";
-        return $"{Environment.NewLine}{resource}{state}:{head}{_app.TailOfLogs(resource, crash < 0 ? lines : 5)}";
-    }
+    public string TailOfLogs(string resource, int lines = 40) => _stack?.TailOfLogs(resource, lines) ?? "";
 
     public async ValueTask DisposeAsync()
     {
         Gate.Dispose();
-        if (_app is not null) await _app.DisposeAsync();
-        if (_builder is not null) await _builder.DisposeAsync();
+        if (_stack is not null) await _stack.DisposeAsync();
     }
 }
 

@@ -1,5 +1,5 @@
 using Npgsql;
-using Sessions.Hosting.Local;
+using Sessions.Testing.Local;
 using Sessions.Testing;
 
 namespace ServiceDefaults.Tests;

@@ -1,4 +1,4 @@
-using Sessions.Hosting.Local;
+using Sessions.Testing.Local;
 using Xunit;
 
 namespace Sessions.Testing;

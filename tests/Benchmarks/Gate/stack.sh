@@ -1,5 +1,5 @@
 # The stack the gate benchmark measures, started from the AppHost: the one place that knows how (sourced by
-# gate-benchmark.sh; swap these functions when the AppHost changes, e.g. onto real Aspire).
+# gate-benchmark.sh; swap these functions when the AppHost changes).
 #   build_stack                          Release build of the AppHost and everything it runs
 #   start_stack <folder> [NAME=value...] a fresh stack (state in <folder>, free ports; NAME=value reach every service's
 #                                        environment, e.g. Facilitator__Url=...); sets stack_pid, gate and upstream (URLs)
@@ -19,7 +19,14 @@ start_stack() {   # folder [NAME=value...]
     mkdir -p "$folder"
     echo "== starting the stack (state in $folder${*:+, $*})" >&2
     # The AppHost itself (not `dotnet run`), so SIGTERM reaches it and it stops its children; they inherit its environment.
-    (cd "$repo/AppHost" && exec env "$@" dotnet "bin/Release/net10.0/AppHost.dll" --state-dir "$folder/state" --randomize-ports \
+    # Without the launch profile it needs the profile's dashboard settings (http, no dev certificate), on ports of its own.
+    local dashboard_ports
+    dashboard_ports=($(shuf -i 40000-49999 -n 3))
+    (cd "$repo/AppHost" && exec env ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development ASPIRE_ALLOW_UNSECURED_TRANSPORT=true \
+        ASPNETCORE_URLS="http://localhost:${dashboard_ports[0]}" \
+        ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://localhost:${dashboard_ports[1]}" \
+        ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://localhost:${dashboard_ports[2]}" \
+        "$@" dotnet "bin/Release/net10.0/AppHost.dll" --state-dir "$folder/state" --randomize-ports \
         ${EPHEMERAL:+--AppHost:EphemeralState=true}) >"$log" 2>&1 &
     stack_pid=$!
     for _ in $(seq 360); do

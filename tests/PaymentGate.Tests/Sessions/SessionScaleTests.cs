@@ -1,5 +1,5 @@
 using System.Net;
-using Sessions.Hosting.Local;
+using Sessions.Testing.Local;
 using Sessions.Testing;
 using static PaymentGate.Tests.Sessions.SessionGateHarness;
 
