@@ -50,6 +50,11 @@ public sealed class SessionGateOptions
     /// answered, so it is not charged). Longer than the longest upstream call.
     /// </summary>
     public TimeSpan HoldTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// Prefix of the session keys in Redis (balances, holds, the debit stream): one per stack, so that stacks sharing a Redis
+    /// (the test suite does) never fold each other's debits. Every gate of one stack uses the same.
+    /// </summary>
+    public string RedisKeyPrefix { get; set; } = "gate:";
 }
 
 /// <summary>A merchant: the address that receives payments, on one network, in one asset.</summary>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Pricing;
 using System.Globalization;
 using System.Numerics;
 using StackExchange.Redis;
@@ -23,8 +25,13 @@ public enum SettleStatus { Done, Unknown }
 public sealed record ConfirmedDebit(string EntryId, string SessionId, string Payer, string Organization, string Key, BigInteger Amount,
     string? Route, long At);
 
-/// <summary>In flight, debited (folded or not) and already in SessionApi's ledger, atomic units.</summary>
-public sealed record SessionTotals(BigInteger Held, BigInteger Spent, BigInteger Folded);
+/// <summary>In flight, debited (folded or not) and already in SessionApi's ledger, atomic units; debits confirmed and folded, counted
+/// (a pass's requests debit nothing but are counted).</summary>
+public sealed record SessionTotals(BigInteger Held, BigInteger Spent, BigInteger Folded, long Debits = 0, long FoldedDebits = 0)
+{
+    /// <summary>Every confirmed debit is in SessionApi's ledger.</summary>
+    public bool AllFolded => FoldedDebits >= Debits;
+}
 
 /// <summary>A confirm's or release's outcome; <see cref="SettleStatus.Unknown"/>: no such hold (swept, or settled already).</summary>
 public readonly record struct SettleResult(SettleStatus Status, string? SessionId, BigInteger Balance);
@@ -43,22 +50,25 @@ public readonly record struct SettleResult(SettleStatus Status, string? SessionI
 /// ms, Redis's clock). Single Redis instance: the scripts derive session keys from the token index and hold members, which
 /// a cluster would not allow.</para>
 /// </summary>
-public sealed class SessionBalances(IServiceProvider services)
+public sealed class SessionBalances(IServiceProvider services, IOptions<GateOptions> options)
 {
     // Optional: a gate without Redis serves free routes, and session requests fail closed (503) like paid ones.
     readonly Lazy<IConnectionMultiplexer?> _redis = new(services.GetService<IConnectionMultiplexer>);
 
-    public const string StreamKey = "gate:session-debits";
-    const string RecordPrefix = "gate:session:";
-    const string TokenPrefix = "gate:session-token:";
+    // Gate:Sessions:RedisKeyPrefix, "gate:" by default.
+    static string Prefix(IOptions<GateOptions> options) => options.Value.Sessions.RedisKeyPrefix;
+    public string StreamKey { get; } = Prefix(options) + "session-debits";
+    readonly string RecordPrefix = Prefix(options) + "session:";
+    readonly string TokenPrefix = Prefix(options) + "session-token:";
+    readonly string FloorPrefix = Prefix(options) + "session-credited:";
 
     /// <summary>
     /// Agents bound by a mandate (SessionApi adds each when it stores a mandate, and all of them at start; an agent once
     /// mandated stays bound): the only payers whose session debits cost a SessionApi call.
     /// </summary>
-    public const string MandatedAgentsKey = "gate:mandated-agents";
-    const string HoldsKey = "gate:session-holds";
-    const string HoldTimesKey = "gate:session-hold-times";
+    public string MandatedAgentsKey { get; } = Prefix(options) + "mandated-agents";
+    readonly string HoldsKey = Prefix(options) + "session-holds";
+    readonly string HoldTimesKey = Prefix(options) + "session-hold-times";
 
     /// <summary>Lua numbers are doubles: amounts stay exact up to 2^53 - 1 atomic units (9,007,199,254 USDC).</summary>
     public static readonly BigInteger MaxAmount = (BigInteger.One << 53) - 1;
@@ -81,7 +91,7 @@ public sealed class SessionBalances(IServiceProvider services)
         local floor = redis.call('GET', KEYS[3])
         if floor and tonumber(floor) > tonumber(credited) then credited = floor end
         redis.call('HSET', KEYS[1], 'id', ARGV[1], 'payer', ARGV[2], 'organization', ARGV[3], 'kind', ARGV[4],
-          'expiresAt', ARGV[5], 'credited', credited, 'spent', ARGV[7], 'held', 0, 'folded', ARGV[7], 'state', 'active')
+          'expiresAt', ARGV[5], 'credited', credited, 'spent', ARGV[7], 'held', 0, 'folded', ARGV[7], 'debits', 0, 'foldedDebits', 0, 'state', 'active')
         -- Gone a day after the session expires (its debits are folded long before; a later request finds it EXPIRED in SessionApi).
         local gone = string.format('%.0f', tonumber(ARGV[5]) + 86400000)
         redis.call('PEXPIREAT', KEYS[1], gone)
@@ -125,6 +135,7 @@ public sealed class SessionBalances(IServiceProvider services)
         redis.call('ZREM', KEYS[3], ARGV[1])
         redis.call('HINCRBY', KEYS[1], 'held', negative(price))
         redis.call('HINCRBY', KEYS[1], 'spent', price)
+        redis.call('HINCRBY', KEYS[1], 'debits', 1)
         local r = redis.call('HMGET', KEYS[1], 'id', 'payer', 'organization')
         redis.call('XADD', KEYS[4], '*', 'session', r[1], 'payer', r[2], 'organization', r[3], 'key', ARGV[2], 'amount', price,
           'route', ARGV[3], 'at', ARGV[4])
@@ -166,17 +177,17 @@ public sealed class SessionBalances(IServiceProvider services)
         return 1
         """;
 
-    // KEYS: record. No new holds from now on; {held, spent, folded} (unknown: empty).
+    // KEYS: record. No new holds from now on; {held, spent, folded, debits, foldedDebits} (unknown: empty).
     const string CloseScript = """
         if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
         redis.call('HSET', KEYS[1], 'state', 'closed')
-        return redis.call('HMGET', KEYS[1], 'held', 'spent', 'folded')
+        return redis.call('HMGET', KEYS[1], 'held', 'spent', 'folded', 'debits', 'foldedDebits')
         """;
 
-    // KEYS: record. {held, spent, folded} (unknown: empty).
+    // KEYS: record. {held, spent, folded, debits, foldedDebits} (unknown: empty).
     const string ReadScript = """
         if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
-        return redis.call('HMGET', KEYS[1], 'held', 'spent', 'folded')
+        return redis.call('HMGET', KEYS[1], 'held', 'spent', 'folded', 'debits', 'foldedDebits')
         """;
 
     // KEYS: stream; ARGV: group, record prefix, then (entry id, session id, amount) triples. Acks and deletes entries SessionApi
@@ -186,6 +197,7 @@ public sealed class SessionBalances(IServiceProvider services)
         for i = 3, #ARGV, 3 do
           if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 and redis.call('EXISTS', ARGV[2] .. ARGV[i + 1]) == 1 then
             redis.call('HINCRBY', ARGV[2] .. ARGV[i + 1], 'folded', ARGV[i + 2])
+            redis.call('HINCRBY', ARGV[2] .. ARGV[i + 1], 'foldedDebits', 1)
             acked = acked + 1
           end
           redis.call('XDEL', KEYS[1], ARGV[i])
@@ -303,7 +315,7 @@ public sealed class SessionBalances(IServiceProvider services)
     }
 
     /// <summary>Where debits SessionApi refused for good wait for an operator (with the reason): they never block the stream.</summary>
-    public const string RefusedStreamKey = "gate:session-debits-refused";
+    public string RefusedStreamKey { get; } = Prefix(options) + "session-debits-refused";
 
     /// <summary>Moves debits SessionApi will not take to <see cref="RefusedStreamKey"/> and acknowledges them.</summary>
     public async Task SetAsideAsync(IReadOnlyCollection<ConfirmedDebit> debits, string reason)
@@ -321,14 +333,14 @@ public sealed class SessionBalances(IServiceProvider services)
             [FoldGroup, RecordPrefix, .. debits.SelectMany(d => new RedisValue[] { d.EntryId, d.SessionId, Text(d.Amount) })]);
 
     static SessionTotals? Totals(RedisResult[] reply) =>
-        reply.Length == 0 ? null : new SessionTotals(Amount(reply[0]), Amount(reply[1]), Amount(reply[2]));
+        reply.Length == 0 ? null : new SessionTotals(Amount(reply[0]), Amount(reply[1]), Amount(reply[2]), (long)reply[3], (long)reply[4]);
 
     static SettleResult Settled(RedisResult[] reply) =>
         (string)reply[0]! == "done" ? new(SettleStatus.Done, (string)reply[1]!, Amount(reply[2])) : new(SettleStatus.Unknown, null, BigInteger.Zero);
 
-    static RedisKey Record(string sessionId) => RecordPrefix + sessionId;
+    RedisKey Record(string sessionId) => RecordPrefix + sessionId;
 
-    static RedisKey Floor(string sessionId) => "gate:session-credited:" + sessionId;
+    RedisKey Floor(string sessionId) => FloorPrefix + sessionId;
 
     static string Member(string sessionId, string requestId)
     {

@@ -271,11 +271,11 @@ public sealed partial class SessionSpending(
     {
         var totals = close ? await balances.CloseAsync(sessionId) : await balances.TotalsAsync(sessionId);
         var deadline = DateTime.UtcNow + patience;
-        while (totals is not null && ((close && totals.Held > 0) || totals.Folded < totals.Spent))
+        while (totals is not null && ((close && totals.Held > 0) || !totals.AllFolded))
         {
             if (DateTime.UtcNow > deadline)
                 return false;
-            if (totals.Folded < totals.Spent)
+            if (!totals.AllFolded)
                 await folder.FoldAsync(cancellationToken);
             else
                 await Task.Delay(20, cancellationToken);

@@ -37,6 +37,8 @@ public sealed class PaywallHarness : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:gatedb"] = database,
+            // One stack per harness in the suite's shared Redis.
+            ["Gate:Sessions:RedisKeyPrefix"] = $"gate-{Guid.NewGuid():N}:",
             ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
             ["services:mcpserver:http:0"] = upstream.Url,
             ["PayerContext:SigningKey"] = SigningKey,

@@ -2,6 +2,8 @@ using System.Numerics;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Pricing;
 using StackExchange.Redis;
 
 namespace PaymentGate.Tests.Sessions;
@@ -12,7 +14,11 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
 {
     readonly ConnectionMultiplexer _connection = ConnectionMultiplexer.Connect(infrastructure.RedisConnectionString);
 
-    SessionBalances Balances => new(new ServiceCollection().AddSingleton<IConnectionMultiplexer>(_connection).BuildServiceProvider());
+    SessionBalances Balances => new(new ServiceCollection().AddSingleton<IConnectionMultiplexer>(_connection).BuildServiceProvider(),
+        Options.Create(new GateOptions { Sessions = new() { RedisKeyPrefix = _prefix } }));
+
+    // Every test class has its own keys, as every stack does.
+    readonly string _prefix = $"gate-{Guid.NewGuid():N}:";
 
     static DateTimeOffset Now => DateTimeOffset.UtcNow;
 
@@ -41,7 +47,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
 
         Assert.Equal(new HoldResult(HoldStatus.Held, session.Id, 650, session.Payer), hold);
         Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 650), confirm);
-        var entry = (await _connection.GetDatabase().StreamRangeAsync(SessionBalances.StreamKey, "-", "+"))
+        var entry = (await _connection.GetDatabase().StreamRangeAsync(Balances.StreamKey, "-", "+"))
             .Last(e => e["key"] == "req_1" && e["session"] == session.Id);
         Assert.Equal("250", (string?)entry["amount"]);
         Assert.Equal("content", (string?)entry["route"]);
@@ -56,14 +62,14 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var session = Session(credited: 1000);
         var (tokenHash, id) = await InstalledAsync(session);
-        var before = await _connection.GetDatabase().StreamLengthAsync(SessionBalances.StreamKey);
+        var before = await _connection.GetDatabase().StreamLengthAsync(Balances.StreamKey);
 
         await Balances.HoldAsync(tokenHash, "demo", "req_1", 400, Now);
         var release = await Balances.ReleaseAsync(id, "req_1");
 
         Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 1000), release);
         Assert.Equal(SettleStatus.Unknown, (await Balances.ConfirmAsync(id, "req_1", "content", Now)).Status);
-        Assert.Equal(before, await _connection.GetDatabase().StreamLengthAsync(SessionBalances.StreamKey));
+        Assert.Equal(before, await _connection.GetDatabase().StreamLengthAsync(Balances.StreamKey));
     }
 
     [Fact]
@@ -90,7 +96,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var (tokenHash, _) = await InstalledAsync(Session(credited: 1000) with { Payer = agent });
         Assert.False((await Balances.HoldAsync(tokenHash, "demo", "req_1", 1, Now)).Mandated);
 
-        await _connection.GetDatabase().SetAddAsync(SessionBalances.MandatedAgentsKey, agent);
+        await _connection.GetDatabase().SetAddAsync(Balances.MandatedAgentsKey, agent);
 
         Assert.True((await Balances.HoldAsync(tokenHash, "demo", "req_2", 1, Now)).Mandated);
     }
@@ -123,7 +129,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         Assert.Equal(new SessionTotals(300, 100, 100), close);
         // A request held before the close still settles: it was accepted while the session was open.
         Assert.Equal(new SettleResult(SettleStatus.Done, closedId, 600), await Balances.ConfirmAsync(closedId, "req_in_flight", "r", Now));
-        Assert.Equal(new SessionTotals(0, 400, 100), await Balances.TotalsAsync(closedId));
+        Assert.Equal(new SessionTotals(0, 400, 100, 1, 0), await Balances.TotalsAsync(closedId));
         Assert.Null(await Balances.CloseAsync("ses_unknown"));
     }
 
@@ -215,7 +221,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         Assert.DoesNotContain(other, d => d.SessionId == id);
         Assert.Equal(2, await Balances.AckFoldedAsync(mine));
         Assert.Equal(0, await Balances.AckFoldedAsync(mine));   // a second ack raises nothing
-        Assert.Equal(new SessionTotals(0, 200, 200), await Balances.TotalsAsync(id));
+        Assert.Equal(new SessionTotals(0, 200, 200, 2, 2), await Balances.TotalsAsync(id));
         Assert.DoesNotContain(await Balances.ReadForFoldAsync("gate-a", 10_000, TimeSpan.FromMinutes(1)), d => d.SessionId == id);
     }
 

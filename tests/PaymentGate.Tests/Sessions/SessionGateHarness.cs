@@ -150,6 +150,8 @@ public sealed class SessionGateHarness : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:gatedb"] = harness.GateDatabase,
+            // One stack per harness in the suite's shared Redis (its gates share it: AddGate).
+            ["Gate:Sessions:RedisKeyPrefix"] = $"gate-{Guid.NewGuid():N}:",
             ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
             ["services:mcpserver:http:0"] = harness.Upstream.Url,
             // Any address: the transport is the test server's handler, which ignores it.
