@@ -37,10 +37,11 @@ public static class ServerBuilderExtensions
                 context.Args.Add("--port"); context.Args.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 foreach (var arg in new[] { "--bind", "127.0.0.1", "-::1", "--protected-mode", "no" }) context.Args.Add(arg);
                 context.Args.Add("--requirepass"); context.Args.Add(password.Resource);
-                // A data volume: the append-only file in .state/redis-data; ephemeral state keeps nothing.
+                // A data volume: the append-only file in .state/redis-data, fsync'd before each reply (session debits are decided in
+                // Redis: docs/design/session-debits.md); ephemeral state keeps nothing.
                 string[] persistence = state.Ephemeral
                     ? ["--save", "", "--appendonly", "no"]
-                    : ["--dir", Directory.CreateDirectory(dataDirectory).FullName, "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""];
+                    : ["--dir", Directory.CreateDirectory(dataDirectory).FullName, "--appendonly", "yes", "--appendfsync", "always", "--save", ""];
                 foreach (var arg in persistence) context.Args.Add(arg);
             })
             .WithHealthCheck($"{name}_check")

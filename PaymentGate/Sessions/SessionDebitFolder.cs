@@ -19,6 +19,9 @@ public sealed partial class SessionDebitFolder(SessionBalances balances, Session
     static readonly TimeSpan ClaimIdle = TimeSpan.FromSeconds(10);
 
     readonly string _consumer = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+    // One batch at a time per gate: the background pass and a close or read waiting for the ledger would otherwise post the
+    // same pending entries twice (harmless, SessionApi replays them, but wasted).
+    readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
     protected override TimeSpan Interval => options.Value.Sessions.FoldInterval;
     protected override string PassName => "Session debit fold";
@@ -28,14 +31,36 @@ public sealed partial class SessionDebitFolder(SessionBalances balances, Session
 
     protected override async Task RunPassAsync(CancellationToken cancellationToken)
     {
-        await balances.SweepAsync(time.GetUtcNow() - options.Value.Sessions.HoldTimeout);
+        await SweepAsync();
         while (await FoldAsync(cancellationToken) == BatchSize && !cancellationToken.IsCancellationRequested)
         {
         }
     }
 
+    /// <summary>Releases the holds older than <c>Gate:Sessions:HoldTimeout</c>; returns how many.</summary>
+    public async Task<int> SweepAsync()
+    {
+        var released = await balances.SweepAsync(time.GetUtcNow() - options.Value.Sessions.HoldTimeout);
+        if (released > 0)
+            LogSwept(released);
+        return released;
+    }
+
     /// <summary>One batch; returns how many debits it read (what SessionApi could not take stays for the next pass).</summary>
     public async Task<int> FoldAsync(CancellationToken cancellationToken)
+    {
+        await _oneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            return await FoldBatchAsync(cancellationToken);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    async Task<int> FoldBatchAsync(CancellationToken cancellationToken)
     {
         var debits = await balances.ReadForFoldAsync(_consumer, BatchSize, ClaimIdle);
         if (debits.Count == 0)
@@ -65,6 +90,9 @@ public sealed partial class SessionDebitFolder(SessionBalances balances, Session
 
     [LoggerMessage(Level = LogLevel.Error, Message = "SessionApi refused a batch of {Count} session debits of {Payer}: {Status} {Code}; set aside on gate:session-debits-refused")]
     partial void LogRefusedBatch(string payer, int count, int status, string? code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Released {Count} session hold(s) nobody settled within Gate:Sessions:HoldTimeout (a gate stopped mid-request)")]
+    partial void LogSwept(int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "SessionApi could not apply session debits of {Payer}: {Keys} (see its log)")]
     partial void LogRefusedDebits(string payer, string keys);

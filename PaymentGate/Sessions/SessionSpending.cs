@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -94,14 +95,17 @@ public sealed partial class SessionSpending(
                     return Unusable(context, route, "the Payment-Session token is unknown");
             }
             var session = new SessionRef(hold.SessionId!, hold.Payer!, organization);
+            // The balance header says what is left after this request, whichever way it ends (null: not shown).
+            var balance = new StrongBox<string?>(hold.Balance.ToString());
+            AddSessionHeaders(context, session.Id, () => balance.Value);
             if (hold.Mandated && await mandates.ChargeAsync(context, organization, session.Payer, price.ToString(), requestId, approvalId) == MandateOutcome.Answered)
             {
                 // Refused by the mandate (or SessionApi could not say): nothing forwarded, nothing debited.
+                balance.Value = null;
                 await balances.ReleaseAsync(session.Id, requestId);
-                AddSessionHeaders(context, session.Id, () => null);
                 return true;
             }
-            await ForwardAsync(context, next, session, route, requestId, hold);
+            await ForwardAsync(context, next, session, route, requestId, hold.Mandated, balance);
             return true;
         }
         catch (SessionApiUnavailableException exception)
@@ -190,15 +194,14 @@ public sealed partial class SessionSpending(
     /// Forwards with the answer buffered; a served answer is debited (the hold confirmed) before it is written, so every answer
     /// a client receives is charged, and a failed one releases the hold (and the mandate charge), so nothing unserved is.
     /// </summary>
-    async Task ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, GateRoute route, string requestId, HoldResult hold)
+    async Task ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, GateRoute route, string requestId, bool mandated,
+        StrongBox<string?> balance)
     {
-        var balance = hold.Balance.ToString();
-        AddSessionHeaders(context, session.Id, () => balance);
         var upstream = await paywall.ForwardBufferedAsync(context, next, await ContextForAsync(session, requestId, identifiedOnly: false), requestId);
         if (upstream.Failed)
         {
-            balance = (await balances.ReleaseAsync(session.Id, requestId)).Balance.ToString();
-            if (hold.Mandated)
+            balance.Value = (await balances.ReleaseAsync(session.Id, requestId)).Balance.ToString();
+            if (mandated)
                 await mandates.ReleaseAsync(session.Organization, session.Payer, requestId);
             LogReleased(session.Id, requestId, context.Response.StatusCode);
             await upstream.SendAsync();
@@ -214,7 +217,7 @@ public sealed partial class SessionSpending(
                 "The request took longer than the gate holds a session's price; nothing was charged. Retry.");
             return;
         }
-        balance = debit.Balance.ToString();
+        balance.Value = debit.Balance.ToString();
         await upstream.SendAsync();
     }
 

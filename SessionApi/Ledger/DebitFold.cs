@@ -11,7 +11,7 @@ namespace Sessions.SessionApi.Ledger;
 /// <param name="Key">The gate's request id: the ledger row's idempotency key is <c>debit:&lt;key&gt;</c>.</param>
 public sealed record FoldedDebit(string SessionId, string Key, BigInteger Amount, string? Route, DateTimeOffset At);
 
-/// <param name="Applied">New ledger rows (and pass requests counted).</param>
+/// <param name="Applied">New ledger rows (a pass's requests have rows of 0).</param>
 /// <param name="Replayed">Debits the ledger had already (a batch sent again after a lost answer).</param>
 /// <param name="Refused">Debits that cannot be applied (unknown session, another payer's, closed, more than its balance):
 /// by construction the gate never sends one; each is logged as an error.</param>
@@ -67,7 +67,6 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
         var ledger = new List<(FoldedDebit Debit, BigInteger BalanceAfter, long CountAfter)>();
         var refused = new List<string>();
         var replayed = 0;
-        var passRequests = 0;
         foreach (var debit in debits)
         {
             if (known.Contains("debit:" + debit.Key))
@@ -90,11 +89,8 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
             row.Changed = true;
             if (row.Kind == SessionKinds.Prepaid && row.Balance.IsZero && row.State == SessionStates.Active)
                 row.State = SessionStates.Depleted;
-            // A pass costs nothing per request: counted, no ledger row (as a debit through SessionApi).
-            if (debit.Amount.IsZero)
-                passRequests++;
-            else
-                ledger.Add((debit, row.Balance, row.RequestCount));
+            // A pass costs nothing per request: its row carries 0, and its key makes a batch sent again count it once.
+            ledger.Add((debit, row.Balance, row.RequestCount));
         }
 
         if (ledger.Count > 0)
@@ -138,9 +134,9 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
                 await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionDepleted, session, now, cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
-        SessionApiTelemetry.CountDebit("Folded", ledger.Count + passRequests);
+        SessionApiTelemetry.CountDebit("Folded", ledger.Count);
         if (refused.Count > 0) SessionApiTelemetry.CountDebit("FoldRefused", refused.Count);
-        return new FoldResult(ledger.Count + passRequests, replayed, refused);
+        return new FoldResult(ledger.Count, replayed, refused);
     }
 
     static NpgsqlParameter Array(IEnumerable<BigInteger> amounts) =>

@@ -29,7 +29,7 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
     }
 
     [Fact]
-    public async Task Session_token_pays_each_priced_call_credits_back_tool_errors_and_identifies_free_tools()
+    public async Task Session_token_pays_each_priced_call_charges_no_tool_error_and_identifies_free_tools()
     {
         var payer = await _gate.FundedPayerAsync();
         var (id, token, _) = await _gate.OpenAsync(payer, 100_000);
@@ -52,7 +52,9 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
             Assert.True((await ReadAsync(failed))["result"]!["isError"]!.GetValue<bool>());
             Assert.Equal("70000", Header(failed, SessionSpending.BalanceHeader));
         }
-        Assert.Equal(1, await _gate.LedgerCountAsync(id, "credit"));
+        // The failed call's hold was released: three debits, none for it, nothing to credit back.
+        Assert.Equal(3, await _gate.LedgerCountAsync(id, "debit"));
+        Assert.Equal(0, await _gate.LedgerCountAsync(id, "credit"));
 
         using (var status = await PostAsync(_gate.Http, ToolCall("session-status"), token))
         {
@@ -60,7 +62,7 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
             Assert.True(signer.TryVerify(_mcp.ToolCalls("session-status").Single().PayerContext, out var identified, out _));
             Assert.Equal((payer.Lower, id), (identified!.Payer, identified.SessionId));
         }
-        Assert.Equal(4, await _gate.LedgerCountAsync(id, "debit"));
+        Assert.Equal(3, await _gate.LedgerCountAsync(id, "debit"));   // the free tool was not charged
         // No token ever reaches the server.
         Assert.All(_mcp.Calls, c => Assert.DoesNotContain(token, c.Body!.ToJsonString()));
     }

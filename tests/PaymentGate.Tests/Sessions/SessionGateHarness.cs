@@ -180,9 +180,36 @@ public sealed class SessionGateHarness : IAsyncDisposable
         return gate.CreateClient();
     }
 
+    /// <summary>
+    /// Waits until every session debit the gates decided in Redis is in SessionApi's ledger (the stream is empty): the fold
+    /// runs in the background, so a test reading sessionsdb right after a request would see it trail.
+    /// </summary>
+    public async Task FoldedAsync()
+    {
+        var balances = GateServices.GetRequiredService<SessionBalances>();
+        var redis = GateServices.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase();
+        var folder = GateServices.GetRequiredService<SessionDebitFolder>();
+        for (var waited = TimeSpan.Zero; waited < TimeSpan.FromSeconds(30); waited += TimeSpan.FromMilliseconds(50))
+        {
+            try
+            {
+                await folder.FoldAsync(Ct);
+                if (await redis.StreamLengthAsync(balances.StreamKey) == 0)
+                    return;
+            }
+            catch (StackExchange.Redis.RedisConnectionException)
+            {
+                // Redis restarted by the test: the multiplexer reconnects in a moment.
+            }
+            await Task.Delay(50, Ct);
+        }
+        throw new TimeoutException("Session debits were not folded into SessionApi's ledger within 30 s.");
+    }
+
     /// <summary>Rows of <paramref name="kind"/> (debit, credit, ...) in the session's ledger in sessionsdb.</summary>
     public async Task<long> LedgerCountAsync(string sessionId, string kind)
     {
+        await FoldedAsync();
         await using var connection = new NpgsqlConnection(SessionsDatabase);
         await connection.OpenAsync(Ct);
         await using var command = new NpgsqlCommand("SELECT count(*) FROM session_ledger WHERE session_id = $1 AND kind = $2", connection);

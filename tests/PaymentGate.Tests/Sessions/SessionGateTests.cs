@@ -100,7 +100,7 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
-    public async Task Failed_upstream_is_credited_back()
+    public async Task Failed_upstream_is_not_charged()
     {
         var payer = await _gate.FundedPayerAsync();
         var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
@@ -121,123 +121,77 @@ public sealed class SessionGateTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
-    public async Task Credit_back_that_SessionApi_misses_is_owed_and_applied_once_it_answers()
+    public async Task Once_loaded_a_session_is_spent_while_SessionApi_is_away_and_every_debit_reaches_its_ledger_when_it_is_back()
     {
         var payer = await _gate.FundedPayerAsync();
         var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
-        // The debit goes through, then SessionApi stops answering before the gate can credit the failed request back.
-        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.EndsWith("/credits", StringComparison.Ordinal);
-        using (var failed = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/fail-1", token))
+        using (var first = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/a", token))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        _gate.SessionApiLink.Down = true;
+        for (var i = 0; i < 4; i++)
         {
-            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
-            Assert.Equal("9000", Header(failed, SessionSpending.BalanceHeader));
+            using var response = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/content/b{i}", token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(((9 - 1 - i) * GetPrice).ToString(), Header(response, SessionSpending.BalanceHeader));
         }
-        var owed = Assert.Single(await _gate.CompensationsAsync());
-        Assert.Equal(("session-credit", "pending"), (owed.Kind, owed.Status));
-        Assert.StartsWith("req_", owed.Key);
+        await Assert.ThrowsAsync<SessionApiUnavailableException>(() =>
+            _gate.GateServices.GetRequiredService<SessionDebitFolder>().FoldAsync(TestContext.Current.CancellationToken));
 
-        // Still unreachable: stays owed, the attempt and why are on the row.
-        Assert.Equal(0, await _gate.RetryCompensationsNowAsync());
-        var still = Assert.Single(await _gate.CompensationsAsync());
-        Assert.Equal(("pending", 1), (still.Status, still.Attempts));
-        Assert.Contains("connection refused", still.Outcome);
-
-        _gate.SessionApiLink.DownFor = null;
-        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
-        var done = Assert.Single(await _gate.CompensationsAsync());
-        Assert.Equal(("done", owed.Key), (done.Status, done.Key));
-        Assert.Contains("credited 1000", done.Outcome);
-        using (var get = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token))
-        {
-            var session = await JsonAsync(get, HttpStatusCode.OK);
-            Assert.Equal(("10000", "0"), (session.GetProperty("balance").GetString(), session.GetProperty("spent").GetString()));
-        }
-        Assert.Equal((1L, 1L), (await _gate.LedgerCountAsync(id, "debit"), await _gate.LedgerCountAsync(id, "credit")));
+        _gate.SessionApiLink.Down = false;
+        Assert.Equal(5L, await _gate.LedgerCountAsync(id, "debit"));
+        using var get = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
+        var session = await JsonAsync(get, HttpStatusCode.OK);
+        Assert.Equal(("5000", "5000", 5L), (session.GetProperty("balance").GetString(), session.GetProperty("spent").GetString(),
+            session.GetProperty("requestCount").GetInt64()));
+        Assert.Empty((await _gate.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]
-    public async Task Owed_credit_that_lands_after_the_session_was_closed_is_paid_out_on_the_ledger_once()
-    {
-        var payer = await _gate.FundedPayerAsync(100_000);
-        var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
-        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.EndsWith("/credits", StringComparison.Ordinal);
-        using (var failed = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/fail-1", token))
-            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
-        _gate.SessionApiLink.DownFor = null;
-        // Closed before the credit lands: the close refunds the 9000 left; the 1000 owed is not in it.
-        using (var closed = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token))
-            Assert.Equal("9000", (await JsonAsync(closed, HttpStatusCode.OK)).GetProperty("refunded").GetString());
-        Assert.Equal(100_000 - 1000, await _gate.BalanceAsync(payer.Lower));
-
-        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
-        var done = Assert.Single(await _gate.CompensationsAsync());
-        Assert.Equal("done", done.Status);
-        Assert.Contains("session REFUNDED", done.Outcome);
-        // The credit adds to the closed session's refund in SessionApi, and the tokens move on the ledger too.
-        Assert.Equal(100_000, await _gate.BalanceAsync(payer.Lower));
-        using (var get = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token))
-            Assert.Equal("10000", (await JsonAsync(get, HttpStatusCode.OK)).GetProperty("refunded").GetString());
-        var refunds = (await _gate.TransfersAsync(payer.Lower)).EnumerateArray().Where(t => t.GetProperty("kind").GetString() == "refund")
-            .Select(t => t.GetProperty("value").GetString()).Order().ToList();
-        Assert.Equal(["1000", "9000"], refunds);
-    }
-
-    [Fact]
-    public async Task Credit_back_that_lands_on_a_session_closed_during_the_request_is_paid_out_by_the_retrier()
-    {
-        var payer = await _gate.FundedPayerAsync(100_000);
-        var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
-        // The session is closed (9000 refunded) while its request is in flight, just before the failed request's credit.
-        var closedOnce = 0;
-        _gate.SessionApiLink.OnSend = request =>
-        {
-            if (request.RequestUri!.AbsolutePath.EndsWith("/credits", StringComparison.Ordinal) && Interlocked.Exchange(ref closedOnce, 1) == 0)
-            {
-                using var closed = _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token).GetAwaiter().GetResult();
-                Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
-            }
-        };
-        using (var failed = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/fail-1", token))
-            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
-        _gate.SessionApiLink.OnSend = null;
-        Assert.Equal(100_000 - 1000, await _gate.BalanceAsync(payer.Lower));
-        var owed = Assert.Single(await _gate.CompensationsAsync());
-        Assert.Equal("pending", owed.Status);
-        Assert.Contains("closed session", owed.Outcome);
-
-        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
-        Assert.Equal("done", Assert.Single(await _gate.CompensationsAsync()).Status);
-        Assert.Equal(100_000, await _gate.BalanceAsync(payer.Lower));
-        Assert.Equal(1L, await _gate.LedgerCountAsync(id, "credit"));
-    }
-
-    [Fact]
-    public async Task Owed_credit_of_a_debit_that_never_landed_is_settled_as_nothing_owed_only_after_the_in_flight_window()
+    public async Task A_hold_left_by_a_gate_that_stopped_mid_request_is_released_and_never_charged()
     {
         var payer = await _gate.FundedPayerAsync();
         var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
-        // The debit is never answered (both tries); the credit-back finds no such debit, but an unanswered debit may still
-        // land, so the credit is owed anyway: 503 for the request.
-        _gate.SessionApiLink.DownFor = request => request.RequestUri!.AbsolutePath.EndsWith("/debits", StringComparison.Ordinal);
-        using (var down = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/x", token))
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
-        _gate.SessionApiLink.DownFor = null;
-        var owed = Assert.Single(await _gate.CompensationsAsync());
-        Assert.Equal("pending", owed.Status);
-        Assert.Contains("may still land", owed.Outcome);
+        using (var first = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/a", token))
+            Assert.Equal("9000", Header(first, SessionSpending.BalanceHeader));
+        // What a gate leaves when it dies between forwarding and answering: a hold nobody confirms or releases.
+        var balances = _gate.GateServices.GetRequiredService<SessionBalances>();
+        var hold = await balances.HoldAsync(SessionSpending.TokenHash(token), "demo", "req_of_a_dead_gate", 3000, _gate.Clock.GetUtcNow());
+        Assert.Equal(HoldStatus.Held, hold.Status);
+        var folder = _gate.GateServices.GetRequiredService<SessionDebitFolder>();
 
-        // "No such debit" right away could be a debit still on its way: asked again later.
-        Assert.Equal(0, await _gate.RetryCompensationsNowAsync());
-        var early = Assert.Single(await _gate.CompensationsAsync());
-        Assert.Equal("pending", early.Status);
-        Assert.Contains("no such debit", early.Outcome);
+        Assert.Equal(0, await folder.SweepAsync());   // not old enough: it could still be answered
+        _gate.Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(1, await folder.SweepAsync());
 
-        await _gate.AgeCompensationsAsync(TimeSpan.FromMinutes(6));
-        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
-        var settled = Assert.Single(await _gate.CompensationsAsync());
-        Assert.Equal("done", settled.Status);
-        Assert.Contains("nothing was owed", settled.Outcome);
-        Assert.Equal((0L, 0L), (await _gate.LedgerCountAsync(id, "debit"), await _gate.LedgerCountAsync(id, "credit")));
+        Assert.Equal(9000, (await balances.BalanceAsync(id))!.Value);
+        Assert.Equal(SettleStatus.Unknown, (await balances.ConfirmAsync(id, "req_of_a_dead_gate", "r", _gate.Clock.GetUtcNow())).Status);
+        Assert.Equal(1L, await _gate.LedgerCountAsync(id, "debit"));
+    }
+
+    [Fact]
+    public async Task A_close_waits_for_the_request_in_flight_and_refunds_exactly_what_is_left_after_it()
+    {
+        var payer = await _gate.FundedPayerAsync(100_000);
+        var (id, token, _) = await _gate.OpenAsync(payer, 10 * GetPrice);
+        using (var first = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/a", token))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var balances = _gate.GateServices.GetRequiredService<SessionBalances>();
+        var now = _gate.Clock.GetUtcNow();
+        Assert.Equal(HoldStatus.Held, (await balances.HoldAsync(SessionSpending.TokenHash(token), "demo", "req_in_flight", 2000, now)).Status);
+
+        var close = _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token);
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        Assert.False(close.IsCompleted);   // waiting for the request in flight
+        using (var refused = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/late", token))
+            Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);   // no new spending once closing
+        Assert.Equal(SettleStatus.Done, (await balances.ConfirmAsync(id, "req_in_flight", "r", now)).Status);
+
+        using var closed = await close;
+        var body = await JsonAsync(closed, HttpStatusCode.OK);
+        Assert.Equal(("7000", "REFUNDED"), (body.GetProperty("refunded").GetString(), body.GetProperty("state").GetString()));
+        Assert.Equal(2L, await _gate.LedgerCountAsync(id, "debit"));
+        Assert.Empty((await _gate.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]

