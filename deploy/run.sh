@@ -2,7 +2,7 @@
 # The reference deployment, run for real on this machine (see deploy/README.md):
 #
 #   bash deploy/run.sh up          # docker + images + the stack of deploy/compose.yaml; waits until every container is healthy
-#   bash deploy/run.sh smoke       # the official clients of tests/Interop against the gate on http://localhost:8402
+#   bash deploy/run.sh smoke       # the official clients of tests/Interop against the gate on http://localhost:8402, then data-test
 #   bash deploy/run.sh data-test   # a session survives a restart of the Postgres container with its balance
 #   bash deploy/run.sh down        # removes the containers (volumes kept; --volumes drops them) and stops the dockerd `up` started
 #   bash deploy/run.sh status      # the containers and their health
