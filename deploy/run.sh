@@ -14,12 +14,12 @@ state="$deploy/.state"
 # shellcheck source=../AppHost/prerequisites.sh
 source "$root/AppHost/prerequisites.sh"
 
-# Loopback ports (host networking). The gate's is the documented one; the others stay clear of AppHost/run.sh's.
-export GATE_PORT="${GATE_PORT:-8402}" SESSIONAPI_PORT="${SESSIONAPI_PORT:-15101}" VAULTAPI_PORT="${VAULTAPI_PORT:-15102}" \
+# Loopback ports (host networking): compose.yaml's defaults (deploy/deployment.json), the gate's the documented one.
+export PAYMENTGATE_PORT="${PAYMENTGATE_PORT:-8402}" SESSIONAPI_PORT="${SESSIONAPI_PORT:-15101}" VAULTAPI_PORT="${VAULTAPI_PORT:-15102}" \
     MCPSERVER_PORT="${MCPSERVER_PORT:-15103}" REDIS_PORT="${REDIS_PORT:-16379}" POSTGRES_PORT="${POSTGRES_PORT:-15432}"
 export IMAGE_PREFIX="${IMAGE_PREFIX:-sessions}" IMAGE_TAG="${IMAGE_TAG:-latest}"
 services=(PaymentGate SessionApi VaultApi McpServer)
-gate="http://localhost:$GATE_PORT"
+gate="http://localhost:$PAYMENTGATE_PORT"
 
 log() { echo "==> $*" >&2; }
 fail() { echo "error: $*" >&2; exit 1; }
@@ -93,36 +93,28 @@ build_images() {
 
 secret() { openssl rand -hex 24; }
 
-# Generated once into deploy/.state/parameters.env (the data volumes were initialised with these passwords), then handed to
-# each container as its own env file: a service sees only the secrets the AppHost gives it.
+# Every parameter compose.yaml requires (${NAME:?...}: the AppHost's parameters, generated passwords and keys) is generated
+# once into deploy/.state/parameters.env (the data volumes were initialised with these passwords) and handed to compose
+# with the ports and images in deploy/.state/compose.env (mode 600). Nothing secret is in compose.yaml or an image.
 write_environment() {
-    mkdir -p "$state/secrets"; chmod 700 "$state" "$state/secrets"
-    if [ ! -s "$state/parameters.env" ]; then
-        (umask 077; {
-            echo "REDIS_PASSWORD=$(secret)"; echo "POSTGRES_PASSWORD=$(secret)"; echo "PAYER_CONTEXT_KEY=$(secret)"
-            echo "ADMIN_KEY=$(secret)"; echo "MPP_CHALLENGE_KEY=$(secret)"
-        } > "$state/parameters.env")
-    fi
-    # shellcheck disable=SC1091
-    source "$state/parameters.env"
-    local redis="ConnectionStrings__redis=127.0.0.1:$REDIS_PORT,password=$REDIS_PASSWORD"
-    local pg="Host=127.0.0.1;Port=$POSTGRES_PORT;Username=postgres;Password=$POSTGRES_PASSWORD;Database"
-    local signing="PayerContext__SigningKey=$PAYER_CONTEXT_KEY"
-    (umask 077
-        printf '%s\n' "REDIS_PASSWORD=$REDIS_PASSWORD" > "$state/secrets/redis.env"
-        printf '%s\n' "POSTGRES_PASSWORD=$POSTGRES_PASSWORD" > "$state/secrets/postgres.env"
-        printf '%s\n' "ConnectionStrings__vaultsdb=$pg=vaultsdb" "$signing" > "$state/secrets/vaultapi.env"
-        printf '%s\n' "ConnectionStrings__sessionsdb=$pg=sessionsdb" "$redis" "$signing" "SessionApi__AdminKey=$ADMIN_KEY" \
-            > "$state/secrets/sessionapi.env"
-        printf '%s\n' "$redis" "$signing" > "$state/secrets/mcpserver.env"
-        printf '%s\n' "ConnectionStrings__gatedb=$pg=gatedb" "$redis" "$signing" "Gate__Mpp__ChallengeKey=$MPP_CHALLENGE_KEY" \
-            > "$state/secrets/paymentgate.env"
-        # Not secret: what compose.yaml interpolates (ports, image names).
-        printf '%s\n' "GATE_PORT=$GATE_PORT" "SESSIONAPI_PORT=$SESSIONAPI_PORT" "VAULTAPI_PORT=$VAULTAPI_PORT" \
-            "MCPSERVER_PORT=$MCPSERVER_PORT" "REDIS_PORT=$REDIS_PORT" "POSTGRES_PORT=$POSTGRES_PORT" \
-            "IMAGE_PREFIX=$IMAGE_PREFIX" "IMAGE_TAG=$IMAGE_TAG" "REDIS_IMAGE=$REDIS_IMAGE" "POSTGRES_IMAGE=$POSTGRES_IMAGE" \
-            "OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_EXPORTER_OTLP_ENDPOINT:-}" > "$state/compose.env")
+    mkdir -p "$state"; chmod 700 "$state"
+    (umask 077; touch "$state/parameters.env")
+    local name
+    for name in $(grep -o '\${[A-Z0-9_]*:?' "$deploy/compose.yaml" | sed 's/^\${//; s/:?$//' | sort -u); do
+        grep -q "^$name=" "$state/parameters.env" || echo "$name=$(secret)" >> "$state/parameters.env"
+    done
+    (umask 077; {
+        cat "$state/parameters.env"
+        for name in PAYMENTGATE_PORT SESSIONAPI_PORT VAULTAPI_PORT MCPSERVER_PORT REDIS_PORT POSTGRES_PORT IMAGE_PREFIX IMAGE_TAG \
+            REDIS_IMAGE POSTGRES_IMAGE; do
+            echo "$name=${!name}"
+        done
+        echo "OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_EXPORTER_OTLP_ENDPOINT:-}"
+    } > "$state/compose.env")
 }
+
+# A value of deploy/.state/parameters.env (e.g. POSTGRES_PASSWORD for the smoke test's SQL).
+parameter() { sed -n "s/^$1=//p" "$state/parameters.env"; }
 
 # --- Stack ----------------------------------------------------------------------------------------------------------
 
@@ -151,10 +143,10 @@ wait_healthy() {
 
 ports_free() {
     local port busy=""
-    for port in "$GATE_PORT" "$SESSIONAPI_PORT" "$VAULTAPI_PORT" "$MCPSERVER_PORT" "$REDIS_PORT" "$POSTGRES_PORT"; do
+    for port in "$PAYMENTGATE_PORT" "$SESSIONAPI_PORT" "$VAULTAPI_PORT" "$MCPSERVER_PORT" "$REDIS_PORT" "$POSTGRES_PORT"; do
         ss -Hltn "sport = :$port" | grep -q . && busy+=" $port"
     done
-    [ -z "$busy" ] || fail "ports in use on this host:$busy (another stack running? set GATE_PORT etc. or stop it)"
+    [ -z "$busy" ] || fail "ports in use on this host:$busy (another stack running? set PAYMENTGATE_PORT etc. or stop it)"
 }
 
 cmd_up() {
@@ -176,11 +168,14 @@ cmd_up() {
 cmd_down() {
     local volumes=()
     [ "${1:-}" = --volumes ] && volumes=(--volumes)
-    if docker info >/dev/null 2>&1; then
-        [ -f "$state/compose.env" ] || touch "$state/compose.env"
+    if docker info >/dev/null 2>&1 && [ -s "$state/compose.env" ]; then
         ensure_docker
-        "${compose[@]}" down --remove-orphans "${volumes[@]}" 2>&1 | grep -v -e '^Removing' -e '^$' >&2 || true
-        [ -z "$(container_names)" ] || fail "containers left: $(container_names | tr '\n' ' ')"
+        "${compose[@]}" down --remove-orphans "${volumes[@]}" 2>&1 | grep -v -e '^Removing' -e '^Stopping' -e '^$' >&2 || true
+    fi
+    if docker info >/dev/null 2>&1 && [ -n "$(container_names)" ]; then
+        # Without compose.env (a removed .state/) compose cannot read its file: remove the project's containers directly.
+        docker rm -f $(container_names) >/dev/null
+        [ -z "${volumes[*]}" ] || docker volume rm $(docker volume ls -q --filter label=com.docker.compose.project=sessions) >/dev/null 2>&1 || true
     fi
     # The daemon `up` started (and its containerd) goes too: nothing keeps running after `down`.
     if [ -f "$state/dockerd.pid" ]; then

@@ -10,7 +10,8 @@ network="eip155:84532"
 
 psql_in() {
     local database="$1" sql="$2"
-    "${compose[@]}" exec -T postgres psql -v ON_ERROR_STOP=1 -qAt -p "$POSTGRES_PORT" -U postgres -d "$database" -c "$sql"
+    "${compose[@]}" exec -T -e PGPASSWORD="$(parameter POSTGRES_PASSWORD)" postgres \
+        psql -v ON_ERROR_STOP=1 -qAt -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d "$database" -c "$sql"
 }
 
 prepare_clients() {

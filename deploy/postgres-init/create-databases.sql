@@ -1,4 +1,4 @@
--- One database per service, as the AppHost's postgres.AddDatabase(...) lines say (run once, on an empty data volume).
-CREATE DATABASE sessionsdb;
-CREATE DATABASE vaultsdb;
-CREATE DATABASE gatedb;
+-- One database per postgres.AddDatabase(...) of the AppHost; run once, on an empty data volume.
+CREATE DATABASE "sessionsdb";
+CREATE DATABASE "vaultsdb";
+CREATE DATABASE "gatedb";
