@@ -66,9 +66,10 @@ choose_base_images() {
         bash "$deploy/images/build-local-bases.sh" >/dev/null
         RUNTIME_IMAGE=sessions-local/dotnet-aspnet:10.0 REDIS_IMAGE=sessions-local/redis:7 POSTGRES_IMAGE=sessions-local/postgres:15
     else
-        RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0 REDIS_IMAGE=redis:7 POSTGRES_IMAGE=postgres:15
+        # Empty: compose.yaml's defaults, the images the AppHost's model names (redis, postgres from docker.io).
+        RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0 REDIS_IMAGE="" POSTGRES_IMAGE=""
     fi
-    log "base images: $choice ($RUNTIME_IMAGE, $REDIS_IMAGE, $POSTGRES_IMAGE)"
+    log "base images: $choice ($RUNTIME_IMAGE, ${REDIS_IMAGE:-the model's redis}, ${POSTGRES_IMAGE:-the model's postgres})"
 }
 
 # --- Images ---------------------------------------------------------------------------------------------------------
