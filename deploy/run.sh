@@ -69,7 +69,7 @@ choose_base_images() {
         # Empty: compose.yaml's defaults, the images the AppHost's model names (redis, postgres from docker.io).
         RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0 REDIS_IMAGE="" POSTGRES_IMAGE=""
     fi
-    log "base images: $choice ($RUNTIME_IMAGE, ${REDIS_IMAGE:-the model's redis}, ${POSTGRES_IMAGE:-the model's postgres})"
+    log "base images: $choice ($RUNTIME_IMAGE, ${REDIS_IMAGE:-redis of the model}, ${POSTGRES_IMAGE:-postgres of the model})"
 }
 
 # --- Images ---------------------------------------------------------------------------------------------------------
@@ -99,6 +99,10 @@ secret() { openssl rand -hex 24; }
 # with the ports and images in deploy/.state/compose.env (mode 600). Nothing secret is in compose.yaml or an image.
 write_environment() {
     mkdir -p "$state"; chmod 700 "$state"
+    if [ ! -e "$state/parameters.env" ] && [ -n "$(docker volume ls -q --filter label=com.docker.compose.project=sessions)" ]; then
+        fail "the data volumes of an earlier deployment exist, initialised with passwords this clone does not have
+       (deploy/.state/parameters.env): remove them with 'bash deploy/run.sh down --volumes', or copy that file here"
+    fi
     (umask 077; touch "$state/parameters.env")
     local name
     for name in $(grep -o '\${[A-Z0-9_]*:?' "$deploy/compose.yaml" | sed 's/^\${//; s/:?$//' | sort -u); do
