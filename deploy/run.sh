@@ -84,10 +84,12 @@ build_images() {
         dotnet publish "$root/$service/$service.csproj" -c Release -o "$deploy/.publish/$service" -p:UseAppHost=false \
             -nologo -v q -clp:NoSummary >&2
         docker build -q -f "$deploy/images/Dockerfile" --target prebuilt --build-arg "SERVICE=$service" \
-            --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE" -t "$image" "$root" 2>&1 >/dev/null | grep -v -i -e deprecated -e buildx -e '^ *$' >&2 || true
+            --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE" --label sessions.deploy=service -t "$image" "$root" 2>&1 >/dev/null | grep -v -i -e deprecated -e buildx -e '^ *$' >&2 || true
         docker image inspect "$image" >/dev/null 2>&1 || fail "image $image was not built"
         log "$image built in $(since "$started") s ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
     done
+    # The images these tags pointed at before this build.
+    docker image prune -f --filter label=sessions.deploy=service >/dev/null
 }
 
 # --- Secrets and environment ----------------------------------------------------------------------------------------
