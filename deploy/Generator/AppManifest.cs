@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Sessions.Deploy;
 
-public enum ResourceKind { Project, Container, Parameter, Value }
+public enum ResourceKind { Project, Container, Parameter, Value, AnnotatedString }
 
 public sealed record Binding(string Name, string Scheme, int? Port, int? TargetPort, bool External);
 
@@ -19,7 +19,8 @@ public sealed record Resource(
     IReadOnlyList<Binding> Bindings,
     IReadOnlyList<Volume> Volumes,
     string? ConnectionString,
-    bool Secret)
+    bool Secret,
+    string? Value = null)
 {
     public Binding Binding(string name) =>
         Bindings.FirstOrDefault(b => b.Name == name) ?? throw new ManifestException($"{Name} has no binding '{name}'");
@@ -42,7 +43,7 @@ public sealed class ManifestException(string message) : Exception(message);
 /// whose strings hold <c>{resource.property}</c> expressions. Anything else is an error, so a model the generator does not
 /// understand never becomes a silently incomplete deployment.
 /// </summary>
-public sealed class AppManifest(IReadOnlyList<Resource> resources)
+public sealed partial class AppManifest(IReadOnlyList<Resource> resources)
 {
     public IReadOnlyList<Resource> Resources { get; } = resources;
 
@@ -66,16 +67,44 @@ public sealed class AppManifest(IReadOnlyList<Resource> resources)
             "container.v0" or "container.v1" => ResourceKind.Container,
             "parameter.v0" => ResourceKind.Parameter,
             "value.v0" => ResourceKind.Value,
+            // A parameter's value through a filter (Aspire 13: "uri" for the *-uri-encoded passwords in URIs).
+            "annotated.string" when (string?)json["filter"] == "uri" => ResourceKind.AnnotatedString,
             _ => throw new ManifestException($"{name}: resource type '{type}' is not supported"),
         };
         var env = json["env"]?.AsObject().Select(p => new KeyValuePair<string, string>(p.Key, (string)p.Value!)).ToList() ?? [];
         var bindings = json["bindings"]?.AsObject().Select(p => new Binding(p.Key, (string?)p.Value!["scheme"] ?? "tcp",
             (int?)p.Value["port"], (int?)p.Value["targetPort"], (bool?)p.Value["external"] ?? false)).ToList() ?? [];
-        var volumes = json["volumes"]?.AsArray().Select(v => new Volume((string)v!["name"]!, (string)v["target"]!,
+        var volumes = json["volumes"]?.AsArray().Select(v => new Volume(StableVolumeName((string)v!["name"]!), (string)v["target"]!,
             (bool?)v["readOnly"] ?? false)).ToList() ?? [];
         var args = json["args"]?.AsArray().Select(a => (string)a!).ToList() ?? [];
         return new Resource(name, kind, (string?)json["image"], (string?)json["entrypoint"], args, env, bindings, volumes,
-            (string?)json["connectionString"], (bool?)json["inputs"]?["value"]?["secret"] ?? false);
+            (string?)json["connectionString"], (bool?)json["inputs"]?["value"]?["secret"] ?? false,
+            kind == ResourceKind.AnnotatedString ? (string?)json["value"] : null);
+    }
+
+    /// <summary>
+    /// Aspire names volumes <c>{apphost}-{hash of the AppHost's path}-{resource}-data</c>: without that prefix, so the generated
+    /// files are the same in every clone.
+    /// </summary>
+    static string StableVolumeName(string name) => AppHostVolumePrefix().Replace(name, "");
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9.]+-[0-9a-f]{10}-")]
+    private static partial System.Text.RegularExpressions.Regex AppHostVolumePrefix();
+
+    /// <summary>
+    /// The model without the named bindings (e.g. https, when TLS ends in front of the deployment): the bindings go, and so
+    /// does every environment variable that names one of them (<c>services__x__https__0</c>).
+    /// </summary>
+    public AppManifest WithoutBindings(IReadOnlyCollection<string> names)
+    {
+        bool NamesOne(string template) => Expressions(template)
+            .Select(e => template[(e.Start + 1)..e.End].Split('.'))
+            .Any(parts => parts is [_, "bindings", var b, ..] && names.Contains(b));
+        return new AppManifest([.. Resources.Select(r => r with
+        {
+            Bindings = [.. r.Bindings.Where(b => !names.Contains(b.Name))],
+            Env = [.. r.Env.Where(e => !NamesOne(e.Value))],
+        })]);
     }
 
     /// <summary>The template with every expression replaced by <paramref name="target"/>'s value (connection strings recursively).</summary>
@@ -93,7 +122,7 @@ public sealed class AppManifest(IReadOnlyList<Resource> resources)
         return result.ToString();
     }
 
-    /// <summary>Every resource the template names, and those its <c>{x.connectionString}</c> expressions name (parameters included).</summary>
+    /// <summary>Every resource the template names, and those its connection strings and annotated strings name (parameters included).</summary>
     public IReadOnlySet<string> References(string template)
     {
         var found = new HashSet<string>();
@@ -103,7 +132,9 @@ public sealed class AppManifest(IReadOnlyList<Resource> resources)
             {
                 var parts = text[(start + 1)..end].Split('.');
                 found.Add(parts[0]);
-                if (parts is [_, "connectionString"] && this[parts[0]].ConnectionString is { } connectionString) Visit(connectionString);
+                var resource = this[parts[0]];
+                if (parts is [_, "connectionString"] && resource.ConnectionString is { } connectionString) Visit(connectionString);
+                if (parts is [_, "value"] && resource.Value is { } value) Visit(value);
             }
         }
         Visit(template);
@@ -127,6 +158,9 @@ public sealed class AppManifest(IReadOnlyList<Resource> resources)
         {
             ["connectionString"] when resource.ConnectionString is { } cs => Expand(cs, target),
             ["value"] when resource.Kind == ResourceKind.Parameter => target.Parameter(resource),
+            // The deployment generates URL-safe secrets (hex): the "uri" filter changes nothing, so it is the parameter itself.
+            ["value"] when resource.Kind == ResourceKind.AnnotatedString => Expand(resource.Value ?? "", target),
+            ["bindings", var b, "scheme"] => resource.Binding(b).Scheme,
             ["bindings", var b, "host"] => target.Host(resource, resource.Binding(b)),
             ["bindings", var b, "port"] => target.Port(resource, resource.Binding(b), target: false),
             ["bindings", var b, "targetPort"] => target.Port(resource, resource.Binding(b), target: true),

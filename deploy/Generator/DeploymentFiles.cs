@@ -5,8 +5,8 @@ public static class DeploymentFiles
     /// <summary>Every generated file, by path relative to the deploy folder.</summary>
     public static IReadOnlyDictionary<string, string> Generate(string manifestJson, string settingsJson)
     {
-        var manifest = AppManifest.Parse(manifestJson);
         var settings = DeploymentSettings.Parse(settingsJson);
+        var manifest = AppManifest.Parse(manifestJson).WithoutBindings(settings.OmitBindings);
         var unknown = settings.Resources.Keys.Where(name => manifest.Resources.All(r => r.Name != name)).ToList();
         if (unknown.Count > 0) throw new ManifestException($"deployment.json names resources the app model does not have: {string.Join(", ", unknown)}");
 

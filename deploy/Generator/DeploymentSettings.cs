@@ -18,6 +18,9 @@ public sealed class DeploymentSettings
 
     public Dictionary<string, ResourceSettings> Resources { get; init; } = [];
 
+    /// <summary>Bindings the deployment does not serve (https: TLS ends in front of it); variables naming them are left out.</summary>
+    public List<string> OmitBindings { get; init; } = [];
+
     /// <summary>Replicas of a project with an external binding (the gate), with a disruption budget in Kubernetes.</summary>
     public int ExternalReplicas { get; init; } = 3;
 
