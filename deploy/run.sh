@@ -29,6 +29,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # --- Docker ---------------------------------------------------------------------------------------------------------
 
 compose=()
+# Installs and starts what `up` needs; the other commands only use a daemon that answers (require_docker).
 ensure_docker() {
     command -v dockerd >/dev/null 2>&1 || prereq_apt_install docker.io
     command -v docker >/dev/null 2>&1 || fail "the docker CLI is still missing after installing docker.io"
@@ -41,6 +42,11 @@ ensure_docker() {
         for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
         docker info >/dev/null 2>&1 || { tail -20 "$state/dockerd.log" >&2; fail "dockerd did not start"; }
     fi
+    require_docker
+}
+
+require_docker() {
+    docker info >/dev/null 2>&1 || fail "no Docker daemon answers: the stack is not up (bash deploy/run.sh up)"
     if docker compose version >/dev/null 2>&1; then
         compose=(docker compose)
     else
@@ -101,9 +107,11 @@ secret() { openssl rand -hex 24; }
 # with the ports and images in deploy/.state/compose.env (mode 600). Nothing secret is in compose.yaml or an image.
 write_environment() {
     mkdir -p "$state"; chmod 700 "$state"
-    if [ ! -e "$state/parameters.env" ] && [ -n "$(docker volume ls -q --filter label=com.docker.compose.project=sessions)" ]; then
-        fail "the data volumes of an earlier deployment exist, initialised with passwords this clone does not have
-       (deploy/.state/parameters.env): remove them with 'bash deploy/run.sh down --volumes', or copy that file here"
+    local volumes
+    volumes="$(data_volumes)"
+    if [ -n "$volumes" ] && [ "$volumes" != "$(cat "$state/volumes" 2>/dev/null)" ]; then
+        fail "data volumes exist that this clone's 'up' did not create (their passwords are not in deploy/.state/parameters.env):
+       remove them with 'bash deploy/run.sh down --volumes', or run from the clone that made them"
     fi
     (umask 077; touch "$state/parameters.env")
     local name
@@ -118,6 +126,12 @@ write_environment() {
         done
         echo "OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_EXPORTER_OTLP_ENDPOINT:-}"
     } > "$state/compose.env")
+}
+
+# The project's volumes and when each was made: what deploy/.state/volumes records after `up`, to match them with these secrets.
+data_volumes() {
+    docker volume ls -q --filter label=com.docker.compose.project=sessions | sort \
+        | xargs -r docker volume inspect -f '{{.Name}} {{.CreatedAt}}'
 }
 
 # A value of deploy/.state/parameters.env (e.g. POSTGRES_PASSWORD for the smoke test's SQL).
@@ -168,6 +182,7 @@ cmd_up() {
     log "prepared (docker, base images, images) in $(since "$started") s"
     started="$(now)"
     "${compose[@]}" up -d --no-build 2>&1 | grep -v -e '^Creating' -e '^$' >&2 || true
+    data_volumes > "$state/volumes"
     wait_healthy 180
     log "the stack is up and healthy in $(since "$started") s: $gate"
 }
@@ -176,7 +191,7 @@ cmd_down() {
     local volumes=()
     [ "${1:-}" = --volumes ] && volumes=(--volumes)
     if docker info >/dev/null 2>&1 && [ -s "$state/compose.env" ]; then
-        ensure_docker
+        require_docker
         "${compose[@]}" down --remove-orphans "${volumes[@]}" 2>&1 | grep -v -e '^Removing' -e '^Stopping' -e '^$' >&2 || true
     fi
     if docker info >/dev/null 2>&1 && [ -n "$(container_names)" ]; then
@@ -200,14 +215,14 @@ cmd_down() {
 }
 
 cmd_status() {
-    ensure_docker
+    require_docker
     docker ps -a --filter label=com.docker.compose.project=sessions --format 'table {{.Names}}\t{{.Status}}\t{{.Image}}'
 }
 
 case "${1:-}" in
     up) cmd_up ;;
     down) shift; cmd_down "$@" ;;
-    smoke|data-test) source "$deploy/smoke.sh"; ensure_docker; "cmd_${1//-/_}" ;;
+    smoke|data-test) source "$deploy/smoke.sh"; require_docker; "cmd_${1//-/_}" ;;
     status) cmd_status ;;
     *) echo "usage: $0 up|smoke|data-test|down [--volumes]|status" >&2; exit 2 ;;
 esac
