@@ -120,7 +120,7 @@ public static class MandatesGateApi
                 {
                     await balances.MarkMandatedAsync(agent);
                 }
-                catch (StackExchange.Redis.RedisException exception)
+                catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
                 {
                     // Stored, but not yet binding the agent's session spending: the same request again finishes it (create is idempotent).
                     await PaywallResponses.WriteUnavailableAsync(context, "Mandate not effective yet",

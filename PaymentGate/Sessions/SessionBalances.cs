@@ -70,6 +70,9 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
     readonly string HoldsKey = Prefix(options) + "session-holds";
     readonly string HoldTimesKey = Prefix(options) + "session-hold-times";
 
+    /// <summary>Redis could not answer (down, restarting, a command timed out): the caller fails closed with a 503.</summary>
+    public static bool IsUnavailable(Exception exception) => exception is RedisException or TimeoutException;
+
     /// <summary>Lua numbers are doubles: amounts stay exact up to 2^53 - 1 atomic units (9,007,199,254 USDC).</summary>
     public static readonly BigInteger MaxAmount = (BigInteger.One << 53) - 1;
 

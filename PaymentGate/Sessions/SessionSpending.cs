@@ -115,7 +115,7 @@ public sealed partial class SessionSpending(
                 "The session could not be charged right now; nothing was forwarded or charged. Retry later.");
             return true;
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
         {
             LogUnavailable(exception, route.Name);
             await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable",
@@ -207,7 +207,7 @@ public sealed partial class SessionSpending(
             await upstream.SendAsync();
             return;
         }
-        var debit = await balances.ConfirmAsync(session.Id, requestId, route.Name, time.GetUtcNow());
+        var debit = await ConfirmAsync(session.Id, requestId, route.Name, balance.Value);
         if (debit.Status != SettleStatus.Done)
         {
             // Swept: this request outlived Gate:Sessions:HoldTimeout and counts as abandoned; its answer is not given unpaid.
@@ -220,6 +220,33 @@ public sealed partial class SessionSpending(
         balance.Value = debit.Balance.ToString();
         await upstream.SendAsync();
     }
+
+    /// <summary>
+    /// Confirms the hold. When Redis does not answer, the confirm may have happened (the reply was lost) or not: it is asked
+    /// again until Redis is back (for <see cref="ConfirmPatience"/>); a hold gone by then was confirmed by the first try, since
+    /// the sweeper takes minutes. Either way the answer is then charged exactly once and can be written.
+    /// </summary>
+    async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route, string? balance)
+    {
+        var started = time.GetUtcNow();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var result = await balances.ConfirmAsync(sessionId, requestId, route, time.GetUtcNow());
+                if (attempt == 1 || result.Status == SettleStatus.Done)
+                    return result;
+                return new SettleResult(SettleStatus.Done, sessionId, BigInteger.Parse(balance ?? "0"));
+            }
+            catch (Exception exception) when (SessionBalances.IsUnavailable(exception) && time.GetUtcNow() - started < ConfirmPatience)
+            {
+                LogConfirmRetry(exception, sessionId, requestId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200));
+            }
+        }
+    }
+
+    static readonly TimeSpan ConfirmPatience = TimeSpan.FromSeconds(10);
 
     /// <summary>The payer context of a request on <paramref name="session"/>: paid by it, or (<paramref name="identifiedOnly"/>) only naming it.</summary>
     async Task<PayerContext> ContextForAsync(SessionRef session, string requestId, bool identifiedOnly) => new()
@@ -272,6 +299,24 @@ public sealed partial class SessionSpending(
     /// </summary>
     public async Task<bool> WaitForLedgerAsync(string sessionId, bool close, TimeSpan patience, CancellationToken cancellationToken)
     {
+        if (!close)
+        {
+            try
+            {
+                return await WaitAsync(sessionId, close, patience, cancellationToken);
+            }
+            catch (Exception exception) when (SessionBalances.IsUnavailable(exception) || exception is SessionApiUnavailableException)
+            {
+                // Only a wait for fresher figures: SessionApi answers with what its ledger has.
+                LogLedgerWaitFailed(exception, sessionId);
+                return false;
+            }
+        }
+        return await WaitAsync(sessionId, close, patience, cancellationToken);
+    }
+
+    async Task<bool> WaitAsync(string sessionId, bool close, TimeSpan patience, CancellationToken cancellationToken)
+    {
         var totals = close ? await balances.CloseAsync(sessionId) : await balances.TotalsAsync(sessionId);
         var deadline = DateTime.UtcNow + patience;
         while (totals is not null && ((close && totals.Held > 0) || !totals.AllFolded))
@@ -300,6 +345,12 @@ public sealed partial class SessionSpending(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId}: upstream answered {Status}, hold {RequestId} released, nothing debited")]
     partial void LogReleased(string sessionId, string requestId, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: could not wait for its debits to reach SessionApi's ledger")]
+    partial void LogLedgerWaitFailed(Exception exception, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: confirm of {RequestId} unanswered (attempt {Attempt}); asking again")]
+    partial void LogConfirmRetry(Exception exception, string sessionId, string requestId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: hold {RequestId} was swept before the answer was ready; 503, nothing debited")]
     partial void LogHoldLost(string sessionId, string requestId);

@@ -82,7 +82,7 @@ public static partial class SessionsGateApi
                     // Spendable at once on every gate (the session's balance lives in Redis while it is in use).
                     await spending.CreditAsync(id, answer);
                 }
-                catch (RedisException exception)
+                catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
                 {
                     await paywall.CompleteSettledAsync(payment, done: false);
                     await NotCompletedAsync(context, payment, "Top-up not applied yet", exception.Message);

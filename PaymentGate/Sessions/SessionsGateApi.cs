@@ -144,7 +144,17 @@ public static partial class SessionsGateApi
                 return;
             var method = refunds.Method;
             // The refund is what is left once every request in flight is settled and every debit is in SessionApi's ledger.
-            if (!await spending.WaitForLedgerAsync(id, close: true, CloseWait, CancellationToken.None))
+            bool stopped;
+            try
+            {
+                stopped = await spending.WaitForLedgerAsync(id, close: true, CloseWait, CancellationToken.None);
+            }
+            catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
+            {
+                await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable", $"The session's balance could not be reached; it was not closed. Retry.");
+                return;
+            }
+            if (!stopped)
             {
                 context.Response.Headers.RetryAfter = "1";
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "close-pending", "Close pending",
