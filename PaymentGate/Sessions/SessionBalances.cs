@@ -208,6 +208,10 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
         return acked
         """;
 
+    // Created once per process (another gate may have made it first). A Redis that lost its data is durable state lost:
+    // its sessions cannot be trusted anyway (docs/design/session-debits.md).
+    bool _groupCreated;
+
     /// <summary>The consumer group of every gate's <see cref="SessionDebitFolder"/>.</summary>
     public const string FoldGroup = "session-debit-folders";
 
@@ -301,18 +305,31 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
     public async Task<IReadOnlyList<ConfirmedDebit>> ReadForFoldAsync(string consumer, int count, TimeSpan claimIdle)
     {
         var db = Db;
+        if (!_groupCreated)
+        {
+            try
+            {
+                await db.StreamCreateConsumerGroupAsync(StreamKey, FoldGroup, StreamPosition.Beginning, createStream: true);
+            }
+            catch (RedisServerException exception) when (exception.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+            {
+            }
+            _groupCreated = true;
+        }
+        StreamEntry[] entries;
         try
         {
-            await db.StreamCreateConsumerGroupAsync(StreamKey, FoldGroup, StreamPosition.Beginning, createStream: true);
+            entries = await db.StreamReadGroupAsync(StreamKey, FoldGroup, consumer, "0", count);
+            if (entries.Length == 0)
+                entries = (await db.StreamAutoClaimAsync(StreamKey, FoldGroup, consumer, (long)claimIdle.TotalMilliseconds, "0-0", count)).ClaimedEntries;
+            if (entries.Length == 0)
+                entries = await db.StreamReadGroupAsync(StreamKey, FoldGroup, consumer, StreamPosition.NewMessages, count);
         }
-        catch (RedisServerException exception) when (exception.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        catch (RedisServerException exception) when (exception.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
         {
+            _groupCreated = false;   // a Redis that started empty: made again on the next pass
+            throw;
         }
-        var entries = await db.StreamReadGroupAsync(StreamKey, FoldGroup, consumer, "0", count);
-        if (entries.Length == 0)
-            entries = (await db.StreamAutoClaimAsync(StreamKey, FoldGroup, consumer, (long)claimIdle.TotalMilliseconds, "0-0", count)).ClaimedEntries;
-        if (entries.Length == 0)
-            entries = await db.StreamReadGroupAsync(StreamKey, FoldGroup, consumer, StreamPosition.NewMessages, count);
         return [.. entries.Where(e => !e.IsNull && e.Values.Length > 0).Select(e => new ConfirmedDebit(e.Id!, e["session"]!, e["payer"]!, e["organization"]!,
             e["key"]!, Amount(e["amount"]), e["route"], long.Parse((string)e["at"]!, CultureInfo.InvariantCulture)))];
     }

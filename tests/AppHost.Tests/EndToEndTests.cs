@@ -109,6 +109,10 @@ public class EndToEndTests(StartedStack started) : IClassFixture<StartedStack>
     public async Task A_stopped_service_starts_again_with_the_resource_commands_while_the_rest_runs_on()
     {
         var stopped = await App.ResourceCommands.ExecuteCommandAsync("mcpserver", KnownResourceCommands.StopCommand, Ct);
+        // On a loaded machine DCP may report a stop that took longer than its own 10 s as failed while the process still
+        // goes: what matters is that it ends up stopped (asked once more), and starts again.
+        if (!stopped.Success)
+            stopped = await App.ResourceCommands.ExecuteCommandAsync("mcpserver", KnownResourceCommands.StopCommand, Ct);
         Assert.True(stopped.Success, stopped.Message);
         await App.ResourceNotifications.WaitForResourceAsync("mcpserver", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), Ct)
             .WaitAsync(ServiceTimeout, Ct);
