@@ -11,11 +11,16 @@ namespace Sessions.AppHost.Servers;
 /// </summary>
 public static class ServerBuilderExtensions
 {
+    const string RedisDurability = "--appendonly yes --appendfsync always";
+
     public static IResourceBuilder<IResourceWithConnectionString> AddRedisServer(this IDistributedApplicationBuilder builder, string name)
     {
         if (ServerMode.Of(builder).UseContainers)
         {
-            var container = builder.AddRedis(name).WithDataVolume();
+            // Aspire runs "/bin/sh -c 'redis-server ...'": the append-only file, fsync'd before each reply, goes on that line
+            // (session debits are decided in Redis: docs/design/session-debits.md).
+            var container = builder.AddRedis(name).WithDataVolume()
+                .WithArgs(context => context.Args[^1] = $"{context.Args[^1]} {RedisDurability}");
             return builder.Configuration["AppHost:RedisImage"] is { Length: > 0 } image ? container.WithImage(ImageName(image), ImageTag(image)) : container;
         }
 
@@ -41,7 +46,7 @@ public static class ServerBuilderExtensions
                 // Redis: docs/design/session-debits.md); ephemeral state keeps nothing.
                 string[] persistence = state.Ephemeral
                     ? ["--save", "", "--appendonly", "no"]
-                    : ["--dir", Directory.CreateDirectory(dataDirectory).FullName, "--appendonly", "yes", "--appendfsync", "always", "--save", ""];
+                    : ["--dir", Directory.CreateDirectory(dataDirectory).FullName, .. RedisDurability.Split(' '), "--save", ""];
                 foreach (var arg in persistence) context.Args.Add(arg);
             })
             .WithHealthCheck($"{name}_check")
