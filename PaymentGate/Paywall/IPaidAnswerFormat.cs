@@ -1,4 +1,4 @@
-using Sessions.PaymentGate.Pricing;
+using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Paywall;
@@ -13,12 +13,18 @@ public interface IPaidAnswerFormat
     /// <summary>The upstream answered below 400 but its answer is a failure (a tool result with isError): nothing is charged.</summary>
     bool IsFailure(HttpResponse response, ReadOnlyMemory<byte> body);
 
-    /// <summary>The served answer with the settlement inside it (MCP: <c>result._meta["x402/payment-response"]</c>).</summary>
-    ReadOnlyMemory<byte> WithSettlement(HttpResponse response, ReadOnlyMemory<byte> body, SettleResponse settlement);
+    /// <summary>
+    /// The served answer with the settlement inside it (MCP: <c>result._meta["x402/payment-response"]</c>, or MPP's
+    /// <paramref name="receipt"/> with the id of the challenge paid, <paramref name="challengeId"/>).
+    /// </summary>
+    ReadOnlyMemory<byte> WithSettlement(HttpResponse response, ReadOnlyMemory<byte> body, SettleResponse settlement, PaymentReceipt receipt,
+        string? challengeId);
 
-    /// <summary>"Payment required" in the protocol's own form (MCP: a tool result with isError and the PaymentRequired).</summary>
-    Task WritePaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string error, SettleResponse? settlement,
-        IReadOnlyDictionary<string, object?>? extra);
+    /// <summary>
+    /// "Payment required" in the protocol's own form (MCP: a tool result with isError and the PaymentRequired), with
+    /// <paramref name="challenge"/>, MPP's offer of the same route.
+    /// </summary>
+    Task WritePaymentRequiredAsync(HttpContext context, PaymentAnswer.PaymentRequired refusal, PaymentChallenge? challenge);
 
     /// <summary>
     /// Members added to the gate's own problem answers (503 unavailable, a mandate's refusal) so a protocol client can match

@@ -1,17 +1,18 @@
 using Sessions.PaymentGate.Proxy;
+using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Paywall;
 
 /// <summary>
 /// The buffered upstream answer; <see cref="SendAsync"/> writes it to the client unchanged, or with the settlement inside
-/// when the request's <see cref="IPaidAnswerFormat"/> carries it in the body.
+/// (and MPP's receipt) when the request's <see cref="IPaidAnswerFormat"/> carries it in the body.
 /// </summary>
 public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed)
 {
     public bool Failed => failed;
 
-    public async Task SendAsync(SettleResponse? settlement = null)
+    public async Task SendAsync(SettleResponse? settlement = null, PaymentReceipt? receipt = null, string? challengeId = null)
     {
         var response = context.Response;
         if (buffer.Overflowed)
@@ -27,7 +28,7 @@ public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buf
         if (buffer.Body.Length == 0 && response.StatusCode >= 400)
             return;
         var body = settlement is not null && context.Features.Get<IPaidAnswerFormat>() is { } format
-            ? format.WithSettlement(response, buffer.Body, settlement)
+            ? format.WithSettlement(response, buffer.Body, settlement, receipt!, challengeId)
             : buffer.Body;
         response.ContentLength = body.Length;
         await response.Body.WriteAsync(body, context.RequestAborted);
