@@ -74,16 +74,28 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
 
     async Task<PaymentAnswer> PayToolAsync(HttpContext context, Func<Task> next, McpRequest request, McpTool tool, string? token)
     {
-        var toolRoute = tool.Route!;
-        var resourceUrl = $"mcp://tool/{tool.Name}";
         var payment = request.TakeMeta(McpRequest.PaymentMetaKey, out var paymentPresent);
         var credential = request.TakeMeta(McpRequest.CredentialMetaKey, out var credentialPresent);
         // The client's transport: an MPP credential, or mppx's Accept-Payment header on an unpaid call, means MPP's answers.
         var mpp = credentialPresent || (!paymentPresent && context.Request.Headers.ContainsKey(MppResponses.AcceptPaymentHeader));
-        context.Features.Set<IPaidAnswerFormat>(new McpToolCall(request.Id!, tool.Name, AnswersAsSseOnly(context.Request), mpp));
+        var call = new McpToolCall(request.Id!, tool.Name, AnswersAsSseOnly(context.Request), mpp);
         SetBody(context, request.ToUtf8Bytes());
         // The gate must read the answer to know whether to charge: an encoded one would pass as "unreadable, not charged".
         context.Request.Headers.Remove(HeaderNames.AcceptEncoding);
+        // Every answer to a priced call is given in the call's own transport.
+        var answer = await ChargeToolAsync(context, next, tool, token, call, new ToolPayment(payment, paymentPresent, credential, credentialPresent));
+        return answer with { Format = call };
+    }
+
+    /// <summary>What the call's <c>_meta</c> carried: an x402 PaymentPayload, an MPP credential (each possibly sent but null).</summary>
+    sealed record ToolPayment(JsonNode? X402, bool X402Sent, JsonNode? Credential, bool CredentialSent);
+
+    /// <summary>The priced tool call, paid with the x402 payment or MPP credential of its <c>_meta</c>, or from the session.</summary>
+    async Task<PaymentAnswer> ChargeToolAsync(HttpContext context, Func<Task> next, McpTool tool, string? token, McpToolCall call, ToolPayment sent)
+    {
+        var (payment, paymentPresent, credential, credentialPresent) = sent;
+        var toolRoute = tool.Route!;
+        var resourceUrl = $"mcp://tool/{tool.Name}";
         if (context.GetReverseProxyFeature().AvailableDestinations.Count == 0)
             return new PaymentAnswer.Unavailable("Upstream unavailable", $"No endpoint of service '{toolRoute.Service}' is available.");
         var howToPay = $"put an x402 PaymentPayload in params._meta[\"{McpRequest.PaymentMetaKey}\"] or an MPP credential in params._meta[\"{McpRequest.CredentialMetaKey}\"]";
@@ -92,7 +104,7 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
             if (token is null)
                 return new PaymentAnswer.PaymentRequired(toolRoute, resourceUrl, "missing", $"Payment required: {howToPay}, or send a Payment-Session header");
             // A payment wins over a session token, as on every route.
-            var (answer, unusable) = await sessions.PayAsync(context, next, toolRoute, resourceUrl, token);
+            var (answer, unusable) = await sessions.PayAsync(context, next, toolRoute, resourceUrl, token, call);
             return answer ?? new PaymentAnswer.PaymentRequired(toolRoute, resourceUrl, "session_unusable",
                 $"{unusable}: pay this call ({howToPay}) or open a new session at /api/sessions");
         }
@@ -102,7 +114,7 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
         var (attempt, refusal) = credentialPresent
             ? mppPayments.ReadMcpAttempt(context, toolRoute, resourceUrl, credential)
             : ReadX402Attempt(toolRoute, resourceUrl, payment);
-        return attempt is null ? refusal! : await flow.PayAndForwardAsync(context, next, attempt);
+        return attempt is null ? refusal! : await flow.PayAndForwardAsync(context, next, attempt, call);
     }
 
     /// <summary>The x402 PaymentPayload object read like a PAYMENT-SIGNATURE header, or the payment required to answer.</summary>

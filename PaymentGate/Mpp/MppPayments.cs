@@ -55,7 +55,7 @@ public sealed class MppPayments(MppChallenger challenger, PaymentFlow flow)
             return (null, new PaymentAnswer.MppBadRequest(route, MppResponses.BadRequest, "Send one payment per request: several Payment credentials were sent."));
         // The credential's own text keys the replay guard's redemption of a payment whose settlement was pending.
         var key = decoded.Succeeded ? values.Single(v => v is not null && HasCredential(v))!.Trim() : "";
-        return CheckCredential(context, route, resourceUrl, decoded, key);
+        return CheckCredential(context, route, resourceUrl, decoded, key, inMcpCall: false);
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ public sealed class MppPayments(MppChallenger challenger, PaymentFlow flow)
         var decoded = token is null
             ? new CredentialDecodeResult(null, CredentialError.InvalidShape, shapeError)
             : PaymentCredentials.DecodeToken(token);
-        return CheckCredential(context, route, resourceUrl, decoded, $"{PaymentChallenge.Scheme} {token}");
+        return CheckCredential(context, route, resourceUrl, decoded, $"{PaymentChallenge.Scheme} {token}", inMcpCall: true);
     }
 
     static string? ToWireToken(JsonNode? value, out string? error)
@@ -98,14 +98,14 @@ public sealed class MppPayments(MppChallenger challenger, PaymentFlow flow)
     /// attempt. Refusals are MPP's problems, answered in the request's form (HTTP problem or MCP error).
     /// </summary>
     (PaymentAttempt? Attempt, PaymentAnswer? Refusal) CheckCredential(HttpContext context, GateRoute route, string resourceUrl,
-        CredentialDecodeResult decoded, string key)
+        CredentialDecodeResult decoded, string key, bool inMcpCall)
     {
         string? challengeId = null;
 
         (PaymentAttempt?, PaymentAnswer?) Refuse(string type, string detail, string? payer = null)
         {
             // Plain HTTP answers an unsupported method with 400; a transport with its own answer format says it there.
-            if (type == MppResponses.MethodUnsupported && context.Features.Get<IPaidAnswerFormat>() is null)
+            if (type == MppResponses.MethodUnsupported && !inMcpCall)
                 return (null, new PaymentAnswer.MppBadRequest(route, type, detail));
             return (null, new PaymentAnswer.PaymentRequired(route, resourceUrl, "mpp_" + type, detail, payer, ProblemType: type,
                 Mpp: new MppCredentialSeen(challengeId)));

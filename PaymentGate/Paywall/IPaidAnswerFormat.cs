@@ -5,8 +5,9 @@ namespace Sessions.PaymentGate.Paywall;
 
 /// <summary>
 /// How the paywall's answers look when the payment travels inside the protocol rather than in HTTP headers (MCP tool
-/// calls: PaymentGate/Mcp). Set as a request feature before the paywall runs; without one the paywall speaks plain HTTP
-/// (402, PAYMENT-RESPONSE). Verify, claim, forward, settle and the ledger stay the paywall's, whatever the format.
+/// calls: PaymentGate/Mcp). Chosen by the payment kind, passed to the forwarding and carried by the answer
+/// (<see cref="PaymentAnswer.Format"/>); without one the gate speaks plain HTTP (402, PAYMENT-RESPONSE). Verify, claim,
+/// forward, settle and the ledger stay <see cref="PaymentFlow"/>'s, whatever the format.
 /// </summary>
 public interface IPaidAnswerFormat
 {

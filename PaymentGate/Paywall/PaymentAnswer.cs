@@ -15,6 +15,9 @@ public abstract record PaymentAnswer
     /// <summary>The session that paid or was asked to (headers <c>Payment-Session-Id</c> / <c>-Balance</c> on the answer).</summary>
     public SessionShown? Session { get; init; }
 
+    /// <summary>The protocol the answer is given in when the payment travelled inside it (an MCP tool call); null: plain HTTP.</summary>
+    public IPaidAnswerFormat? Format { get; init; }
+
     /// <summary>Forwarded unpaid (free route, free tool): the upstream's answer has gone to the client as it came.</summary>
     public sealed record Forwarded : PaymentAnswer;
 

@@ -10,8 +10,8 @@ namespace Sessions.PaymentGate.Paywall;
 
 /// <summary>
 /// The one place a <see cref="PaymentAnswer"/> becomes the client's answer: 402 in x402 v1/v2 with MPP's
-/// <c>WWW-Authenticate</c> challenge (or MPP's problem, or the MCP transport's payment required when the request carries an
-/// <see cref="IPaidAnswerFormat"/>), the delivered upstream answer with <c>PAYMENT-RESPONSE</c> / <c>Payment-Receipt</c>,
+/// <c>WWW-Authenticate</c> challenge (or MPP's problem, or the MCP transport's payment required when the answer has an
+/// <see cref="PaymentAnswer.Format"/>), the delivered upstream answer with <c>PAYMENT-RESPONSE</c> / <c>Payment-Receipt</c>,
 /// problem+json with a stable <c>code</c>, and JSON-RPC errors. The bodies themselves are <see cref="PaywallResponses"/>,
 /// <see cref="MppResponses"/> and <see cref="McpToolCall"/>.
 /// </summary>
@@ -40,7 +40,7 @@ public sealed partial class PaymentAnswerWriter(MppChallenger challenger, TimePr
                 return;
             case PaymentAnswer.Unavailable unavailable:
                 await PaywallResponses.WriteUnavailableAsync(context, unavailable.Title, unavailable.Detail, unavailable.PaymentId,
-                    unavailable.RetryAfterSeconds);
+                    unavailable.RetryAfterSeconds, answer.Format);
                 return;
             case PaymentAnswer.Problem problem:
                 if (problem.RetryAfter is not null)
@@ -52,7 +52,7 @@ public sealed partial class PaymentAnswerWriter(MppChallenger challenger, TimePr
                 await PaywallResponses.WriteHeaderTooLargeAsync(context, tooLarge.HeaderName, tooLarge.Length, tooLarge.Limit);
                 return;
             case PaymentAnswer.Refused refused:
-                await PaywallResponses.WriteRefusalAsync(context, refused.Status, refused.Body);
+                await PaywallResponses.WriteRefusalAsync(context, refused.Status, refused.Body, answer.Format);
                 return;
             case PaymentAnswer.MppBadRequest bad:
                 await MppResponses.WriteBadRequestAsync(context, ChallengeFor(context, bad.Route), bad.Type, bad.Detail);
@@ -79,7 +79,7 @@ public sealed partial class PaymentAnswerWriter(MppChallenger challenger, TimePr
         PaywallTelemetry.CountPaymentRequired(refusal.Reason);
         LogRejected(refusal.Route.Name, refusal.Reason, refusal.Payer is null ? refusal.Error : $"{refusal.Error} (payer {refusal.Payer})");
         var challenge = ChallengeFor(context, refusal.Route);
-        if (context.Features.Get<IPaidAnswerFormat>() is { } format)
+        if (refusal.Format is { } format)
             return format.WritePaymentRequiredAsync(context, refusal, challenge);
         var mppAnswers = MppResponses.IsAnswering(context.Request, refusal.Mpp is not null);
         var receipt = refusal.Settlement is { } settlement && mppAnswers ? MppResponses.ReceiptFor(time, settlement) : null;

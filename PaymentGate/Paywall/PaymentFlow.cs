@@ -20,12 +20,15 @@ public sealed partial class PaymentFlow(
     /// <summary>How soon a client may retry after a 503 whose settlement is pending (the reconciler's pace).</summary>
     static readonly TimeSpan PendingRetry = TimeSpan.FromSeconds(5);
 
-    /// <summary>Verify → claim → mandate → forward buffered → settle → deliver, for an attempt read from the request.</summary>
-    public async Task<PaymentAnswer> PayAndForwardAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt)
+    /// <summary>
+    /// Verify → claim → mandate → forward buffered → settle → deliver, for an attempt read from the request; <paramref name="format"/>:
+    /// the protocol the payment travelled in (MCP), which decides what a failed answer is.
+    /// </summary>
+    public async Task<PaymentAnswer> PayAndForwardAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt, IPaidAnswerFormat? format = null)
     {
         var route = attempt.Route;
         if (attempt.ExpiredDetail is not null)
-            return await TryRedeemAsync(context, next, attempt) ?? RefuseExpired(attempt);
+            return await TryRedeemAsync(context, next, attempt, format) ?? RefuseExpired(attempt);
         var (verification, unverified) = await VerifyAsync(context, attempt);
         if (verification is null)
             return unverified!;
@@ -33,7 +36,7 @@ public sealed partial class PaymentFlow(
         {
             PaywallTelemetry.CountVerification("invalid");
             // A payment that was settled while its outcome was unknown verifies no more (nonce used): deliver it instead.
-            return await TryRedeemAsync(context, next, attempt) ?? RefuseInvalid(attempt, verification);
+            return await TryRedeemAsync(context, next, attempt, format) ?? RefuseInvalid(attempt, verification);
         }
         PaywallTelemetry.CountVerification("valid");
 
@@ -41,7 +44,7 @@ public sealed partial class PaymentFlow(
         if (unclaimed is not null)
             return unclaimed;
         if (paymentId is null)
-            return await TryRedeemAsync(context, next, attempt) ?? RefuseReplay(attempt);
+            return await TryRedeemAsync(context, next, attempt, format) ?? RefuseReplay(attempt);
         LogClaimed(paymentId, attempt.ToString());
 
         // An agent's payment counts against its mandate before anything is served or settled (refused: claim released).
@@ -52,7 +55,7 @@ public sealed partial class PaymentFlow(
             return refusal;
         }
 
-        var upstream = await ForwardBufferedAsync(context, next, attempt, paymentId);
+        var upstream = await ForwardBufferedAsync(context, next, attempt, paymentId, format);
         if (upstream.Failed)
         {
             if (mandate == MandateOutcome.Charged)
@@ -121,7 +124,7 @@ public sealed partial class PaymentFlow(
     /// Delivers a payment that was settled after the client got its 503 "pending": the identical header for the same route,
     /// served once, without a new settlement. A still-pending one answers 503 again. Null when there is nothing to redeem.
     /// </summary>
-    async Task<PaymentAnswer?> TryRedeemAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt)
+    async Task<PaymentAnswer?> TryRedeemAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt, IPaidAnswerFormat? format)
     {
         var (redeemable, pendingId) = await store.TryRedeemAsync(attempt.Payer, attempt.Nonce, attempt.HeaderSha256, attempt.Route.Name, context.RequestAborted);
         if (pendingId is not null)
@@ -130,7 +133,7 @@ public sealed partial class PaymentFlow(
             return null;
 
         LogRedeeming(redeemable.Id, attempt.ToString());
-        var upstream = await ForwardBufferedAsync(context, next, attempt, redeemable.Id);
+        var upstream = await ForwardBufferedAsync(context, next, attempt, redeemable.Id, format);
         await store.FinishRedeemAsync(redeemable.Id, served: !upstream.Failed);
         if (upstream.Failed)
             return new PaymentAnswer.Served(upstream);
@@ -147,7 +150,8 @@ public sealed partial class PaymentFlow(
             (int)PendingRetry.TotalSeconds);
 
     /// <summary>Forwards with a fresh signed payer context; the upstream answer stays in memory until the caller decides.</summary>
-    Task<UpstreamAnswer> ForwardBufferedAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt, string paymentId) =>
+    Task<UpstreamAnswer> ForwardBufferedAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt, string paymentId,
+        IPaidAnswerFormat? format) =>
         upstreams.ForwardBufferedAsync(context, next, new PayerContext
         {
             Payer = attempt.Payer,
@@ -155,7 +159,7 @@ public sealed partial class PaymentFlow(
             PaymentId = paymentId,
             RequestId = context.TraceIdentifier,
             ExpiresAt = upstreams.NewExpiry(),
-        }, paymentId);
+        }, paymentId, format);
 
     static void Tag(Activity? activity, PaymentAttempt attempt)
     {

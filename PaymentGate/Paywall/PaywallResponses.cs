@@ -71,9 +71,10 @@ public static class PaywallResponses
 
     /// <summary>
     /// 503 problem+json: the gate cannot take payments right now, nothing was forwarded (or delivered). For a paid MCP call
-    /// it is also the JSON-RPC error of that call (<see cref="IPaidAnswerFormat.ProblemEnvelope"/>).
+    /// it is also the JSON-RPC error of that call (<paramref name="format"/>, <see cref="IPaidAnswerFormat.ProblemEnvelope"/>).
     /// </summary>
-    public static Task WriteUnavailableAsync(HttpContext context, string title, string detail, string? paymentId = null, int retryAfterSeconds = 5)
+    public static Task WriteUnavailableAsync(HttpContext context, string title, string detail, string? paymentId = null, int retryAfterSeconds = 5,
+        IPaidAnswerFormat? format = null)
     {
         context.Response.Clear();
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
@@ -81,7 +82,7 @@ public static class PaywallResponses
         var extensions = new Dictionary<string, object?>();
         if (paymentId is not null)
             extensions["paymentId"] = paymentId;
-        if (context.Features.Get<IPaidAnswerFormat>() is { } format)
+        if (format is not null)
             foreach (var (name, value) in format.ProblemEnvelope(StatusCodes.Status503ServiceUnavailable, $"{title}: {detail}", null))
                 extensions[name] = value;
         // The code is the title's words ("Payment store unavailable" -> payment-store-unavailable): the titles are constants.
@@ -90,16 +91,16 @@ public static class PaywallResponses
 
     /// <summary>
     /// A refusal decided elsewhere (SessionApi's problem for a mandate or a session), passed to the client as is, without a
-    /// payment challenge; for a paid MCP call with the JSON-RPC error of that call beside the problem's members.
+    /// payment challenge; for a paid MCP call (<paramref name="format"/>) with the JSON-RPC error of that call beside the problem's members.
     /// </summary>
-    public static Task WriteRefusalAsync(HttpContext context, int status, JsonElement problem)
+    public static Task WriteRefusalAsync(HttpContext context, int status, JsonElement problem, IPaidAnswerFormat? format = null)
     {
         context.Response.Clear();
         context.Response.Headers.CacheControl = "no-store";
         var body = problem.ValueKind == JsonValueKind.Object ? JsonObject.Create(problem)! : new JsonObject();
         var message = Text(body["detail"]) ?? Text(body["title"]) ?? $"Refused ({status})";
         var code = Text(body["code"]);
-        if (context.Features.Get<IPaidAnswerFormat>() is { } format)
+        if (format is not null)
             foreach (var (name, member) in format.ProblemEnvelope(status, message, code))
                 body[name] = JsonSerializer.SerializeToNode(member, JsonSerializerOptions.Web);
         return Results.Json(body, statusCode: status, contentType: "application/problem+json").ExecuteAsync(context);

@@ -6,9 +6,9 @@ namespace Sessions.PaymentGate.Paywall;
 
 /// <summary>
 /// The buffered upstream answer; <see cref="SendAsync"/> writes it to the client unchanged, or with the settlement inside
-/// (and MPP's receipt) when the request's <see cref="IPaidAnswerFormat"/> carries it in the body.
+/// (and MPP's receipt) when the protocol of the call (<paramref name="format"/>: MCP) carries it in the body.
 /// </summary>
-public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed)
+public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed, IPaidAnswerFormat? format)
 {
     public bool Failed => failed;
 
@@ -18,7 +18,7 @@ public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buf
         if (buffer.Overflowed)
         {
             await PaywallResponses.WriteUnavailableAsync(context, "Upstream answer too large",
-                "The upstream answer exceeds what the gate buffers for paid routes; nothing was charged.");
+                "The upstream answer exceeds what the gate buffers for paid routes; nothing was charged.", format: format);
             return;
         }
         if (response.HasStarted)
@@ -27,7 +27,7 @@ public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buf
         // An empty error answer (e.g. YARP's 502) is left without a length so ServiceDefaults turns it into problem+json.
         if (buffer.Body.Length == 0 && response.StatusCode >= 400)
             return;
-        var body = settlement is not null && context.Features.Get<IPaidAnswerFormat>() is { } format
+        var body = settlement is not null && format is not null
             ? format.WithSettlement(response, buffer.Body, settlement, receipt!, challengeId)
             : buffer.Body;
         response.ContentLength = body.Length;

@@ -15,8 +15,12 @@ public sealed partial class UpstreamForwarder(PayerContextSigner signer, IOption
     /// <summary>When a payer context signed now expires.</summary>
     public long NewExpiry() => signer.NewExpiry();
 
-    /// <summary>Forwards with <paramref name="payer"/> signed as the payer context; the answer stays in memory until the caller decides.</summary>
-    public async Task<UpstreamAnswer> ForwardBufferedAsync(HttpContext context, Func<Task> next, PayerContext payer, string logId)
+    /// <summary>
+    /// Forwards with <paramref name="payer"/> signed as the payer context; the answer stays in memory until the caller decides.
+    /// <paramref name="format"/>: the protocol of the call (MCP), which also says when an answer below 400 is a failure.
+    /// </summary>
+    public async Task<UpstreamAnswer> ForwardBufferedAsync(HttpContext context, Func<Task> next, PayerContext payer, string logId,
+        IPaidAnswerFormat? format)
     {
         context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(payer);
         var buffer = new BufferedResponseBody(context, options.Value.MaxBufferedResponseBytes);
@@ -30,10 +34,10 @@ public sealed partial class UpstreamForwarder(PayerContextSigner signer, IOption
         }
         var error = context.Features.Get<IForwarderErrorFeature>();
         var failed = error is not null || buffer.Overflowed || context.Response.StatusCode >= 400
-            || context.Features.Get<IPaidAnswerFormat>()?.IsFailure(context.Response, buffer.Body) == true;
+            || format?.IsFailure(context.Response, buffer.Body) == true;
         if (error is not null)
             LogUpstreamError(error.Exception, logId, error.Error.ToString());
-        return new UpstreamAnswer(context, buffer, failed);
+        return new UpstreamAnswer(context, buffer, failed, format);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream error for {PaymentId}: {Error}")]

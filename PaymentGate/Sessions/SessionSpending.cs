@@ -67,9 +67,10 @@ public sealed partial class SessionSpending(
     /// <summary>
     /// Pays <paramref name="route"/> from the session of <paramref name="token"/>: the answer (served, 402 insufficient,
     /// 403 mandate, 503), or why the token cannot pay at all (unknown, expired, closed), for the plain 402 the caller answers.
+    /// <paramref name="format"/>: the protocol of the call (MCP), which decides what a failed answer is.
     /// </summary>
     public async Task<(PaymentAnswer? Answer, string? Unusable)> PayAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl,
-        string token)
+        string token, IPaidAnswerFormat? format = null)
     {
         if (!IsWellFormedToken(token))
             return Unusable(route, "the Payment-Session token is malformed");
@@ -108,7 +109,7 @@ public sealed partial class SessionSpending(
                     return (refusal with { Session = shown }, null);
                 }
             }
-            return (await ForwardAsync(context, next, session, route, requestId, hold.Mandated, shown), null);
+            return (await ForwardAsync(context, next, session, route, requestId, hold.Mandated, shown, format), null);
         }
         catch (SessionApiUnavailableException exception)
         {
@@ -194,9 +195,10 @@ public sealed partial class SessionSpending(
     /// a client receives is charged, and a failed one releases the hold (and the mandate charge), so nothing unserved is.
     /// </summary>
     async Task<PaymentAnswer> ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, GateRoute route, string requestId,
-        bool mandated, SessionShown shown)
+        bool mandated, SessionShown shown, IPaidAnswerFormat? format)
     {
-        var upstream = await upstreams.ForwardBufferedAsync(context, next, await ContextForAsync(session, requestId, identifiedOnly: false), requestId);
+        var upstream = await upstreams.ForwardBufferedAsync(context, next, await ContextForAsync(session, requestId, identifiedOnly: false), requestId,
+            format);
         if (upstream.Failed)
         {
             shown = shown with { Balance = (await balances.ReleaseAsync(session.Id, requestId)).Balance.ToString() };
