@@ -23,8 +23,11 @@ namespace Sessions.PaymentGate.Mcp;
 public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, SessionSpending sessions, MppPayments mppPayments,
     IOptions<GateOptions> options, ILogger<McpGate> logger)
 {
-    /// <summary>The answer to a request on an MCP route; <paramref name="token"/> is its <c>Payment-Session</c> token, if any.</summary>
-    public async Task<PaymentAnswer> AnswerAsync(HttpContext context, Func<Task> next, GateRoute route, string? token)
+    /// <summary>
+    /// The answer to a request on an MCP route; <paramref name="token"/> is its <c>Payment-Session</c> token and
+    /// <paramref name="approvalId"/> its <c>Mandate-Approval</c>, if any.
+    /// </summary>
+    public async Task<PaymentAnswer> AnswerAsync(HttpContext context, Func<Task> next, GateRoute route, string? token, string? approvalId)
     {
         if (!HttpMethods.IsPost(context.Request.Method))
         {
@@ -69,10 +72,10 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
             return await ForwardFreeAsync(context, next, route, request, body, token: null);
         if (tool.IsFree)
             return await ForwardFreeAsync(context, next, route, request, body, token);
-        return await PayToolAsync(context, next, request, tool, token);
+        return await PayToolAsync(context, next, request, tool, token, approvalId);
     }
 
-    async Task<PaymentAnswer> PayToolAsync(HttpContext context, Func<Task> next, McpRequest request, McpTool tool, string? token)
+    async Task<PaymentAnswer> PayToolAsync(HttpContext context, Func<Task> next, McpRequest request, McpTool tool, string? token, string? approvalId)
     {
         var payment = request.TakeMeta(McpRequest.PaymentMetaKey, out var paymentPresent);
         var credential = request.TakeMeta(McpRequest.CredentialMetaKey, out var credentialPresent);
@@ -83,17 +86,21 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
         // The gate must read the answer to know whether to charge: an encoded one would pass as "unreadable, not charged".
         context.Request.Headers.Remove(HeaderNames.AcceptEncoding);
         // Every answer to a priced call is given in the call's own transport.
-        var answer = await ChargeToolAsync(context, next, tool, token, call, new ToolPayment(payment, paymentPresent, credential, credentialPresent));
+        var sent = new ToolPayment(payment, paymentPresent, credential, credentialPresent, token, approvalId);
+        var answer = await ChargeToolAsync(context, next, tool, call, sent);
         return answer with { Format = call };
     }
 
-    /// <summary>What the call's <c>_meta</c> carried: an x402 PaymentPayload, an MPP credential (each possibly sent but null).</summary>
-    sealed record ToolPayment(JsonNode? X402, bool X402Sent, JsonNode? Credential, bool CredentialSent);
+    /// <summary>
+    /// What pays the call: its <c>_meta</c>'s x402 PaymentPayload or MPP credential (each possibly sent but null), else the
+    /// session token; with the request's <c>Mandate-Approval</c>.
+    /// </summary>
+    sealed record ToolPayment(JsonNode? X402, bool X402Sent, JsonNode? Credential, bool CredentialSent, string? Token, string? ApprovalId);
 
     /// <summary>The priced tool call, paid with the x402 payment or MPP credential of its <c>_meta</c>, or from the session.</summary>
-    async Task<PaymentAnswer> ChargeToolAsync(HttpContext context, Func<Task> next, McpTool tool, string? token, McpToolCall call, ToolPayment sent)
+    async Task<PaymentAnswer> ChargeToolAsync(HttpContext context, Func<Task> next, McpTool tool, McpToolCall call, ToolPayment sent)
     {
-        var (payment, paymentPresent, credential, credentialPresent) = sent;
+        var (payment, paymentPresent, credential, credentialPresent, token, approvalId) = sent;
         var toolRoute = tool.Route!;
         var resourceUrl = $"mcp://tool/{tool.Name}";
         if (context.GetReverseProxyFeature().AvailableDestinations.Count == 0)
@@ -104,7 +111,7 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
             if (token is null)
                 return new PaymentAnswer.PaymentRequired(toolRoute, resourceUrl, "missing", $"Payment required: {howToPay}, or send a Payment-Session header");
             // A payment wins over a session token, as on every route.
-            var (answer, unusable) = await sessions.PayAsync(context, next, toolRoute, resourceUrl, token, call);
+            var (answer, unusable) = await sessions.PayAsync(context, next, toolRoute, resourceUrl, token, approvalId, call);
             return answer ?? new PaymentAnswer.PaymentRequired(toolRoute, resourceUrl, "session_unusable",
                 $"{unusable}: pay this call ({howToPay}) or open a new session at /api/sessions");
         }
@@ -114,7 +121,7 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
         var (attempt, refusal) = credentialPresent
             ? mppPayments.ReadMcpAttempt(context, toolRoute, resourceUrl, credential)
             : ReadX402Attempt(toolRoute, resourceUrl, payment);
-        return attempt is null ? refusal! : await flow.PayAndForwardAsync(context, next, attempt, call);
+        return attempt is null ? refusal! : await flow.PayAndForwardAsync(context, next, attempt, approvalId, call);
     }
 
     /// <summary>The x402 PaymentPayload object read like a PAYMENT-SIGNATURE header, or the payment required to answer.</summary>

@@ -33,11 +33,14 @@ public sealed class MppPayments(MppChallenger challenger, PaymentFlow flow)
         return false;
     }
 
-    /// <summary>Pays <paramref name="route"/> with the request's <c>Authorization: Payment</c> credential; the answer to give.</summary>
-    public async Task<PaymentAnswer> PayAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl)
+    /// <summary>
+    /// Pays <paramref name="route"/> with the request's <c>Authorization: Payment</c> credential (<paramref name="approvalId"/>:
+    /// its <c>Mandate-Approval</c>); the answer to give.
+    /// </summary>
+    public async Task<PaymentAnswer> PayAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl, string? approvalId)
     {
         var (attempt, refusal) = ReadAttempt(context, route, resourceUrl);
-        return attempt is null ? refusal! : await flow.PayAndForwardAsync(context, next, attempt);
+        return attempt is null ? refusal! : await flow.PayAndForwardAsync(context, next, attempt, approvalId);
     }
 
     /// <summary>

@@ -8,16 +8,18 @@ using Yarp.ReverseProxy.Model;
 namespace Sessions.PaymentGate.Paywall;
 
 /// <summary>
-/// The payment credentials of a request, read once: the x402 header (removed), the <c>Payment-Session</c> token (removed),
-/// and whether an <c>Authorization: Payment</c> credential is there (MPP reads and removes it itself). Upstreams never see
-/// any of them (Proxy/GateCredentials strips them on every route as well).
+/// The payment credentials of a request, read once: the x402 header, the <c>Payment-Session</c> token and the
+/// <c>Mandate-Approval</c> id (all three removed), and whether an <c>Authorization: Payment</c> credential is there (MPP reads
+/// and removes it itself). Upstreams never see any of them (Proxy/GateCredentials strips them on every route as well).
 /// </summary>
-public sealed record RequestCredentials(string? Header, string? HeaderName, int HeaderCount, string? SessionToken, bool MppCredential)
+public sealed record RequestCredentials(string? Header, string? HeaderName, int HeaderCount, string? SessionToken, bool MppCredential,
+    string? ApprovalId)
 {
     public static RequestCredentials Take(HttpRequest request)
     {
         var (header, name, count) = X402Payment.TakePaymentHeader(request);
-        return new RequestCredentials(header, name, count, SessionSpending.TakeToken(request), MppPayments.HasCredential(request));
+        return new RequestCredentials(header, name, count, SessionSpending.TakeToken(request), MppPayments.HasCredential(request),
+            MandateGuard.TakeApprovalId(request));
     }
 }
 
@@ -50,7 +52,7 @@ public sealed class PaymentDispatcher(
         RequestCredentials credentials)
     {
         if (route is { Mcp: true })
-            return await mcp.AnswerAsync(context, next, route, credentials.SessionToken);
+            return await mcp.AnswerAsync(context, next, route, credentials.SessionToken, credentials.ApprovalId);
         if (route is null || route.IsFree)
         {
             // On an organisation's free routes a session token still says who is asking (vault reads): identified, not charged.
@@ -67,13 +69,13 @@ public sealed class PaymentDispatcher(
         // A payment wins over a session token (a client that got "insufficient balance" retries with a payment).
         if (credentials is { Header: null, SessionToken: { } sessionToken, MppCredential: false })
         {
-            var (answer, unusable) = await sessions.PayAsync(context, next, route, resourceUrl, sessionToken);
+            var (answer, unusable) = await sessions.PayAsync(context, next, route, resourceUrl, sessionToken, credentials.ApprovalId);
             // After a session token that could not pay, say why: "header required" alone would hide the expired session.
             return answer ?? new PaymentAnswer.PaymentRequired(route, resourceUrl, "session_unusable",
                 $"{unusable}: pay this request (X-PAYMENT or PAYMENT-SIGNATURE) or open a new session at /api/sessions");
         }
         if (credentials.MppCredential)
-            return await mpp.PayAsync(context, next, route, resourceUrl);
+            return await mpp.PayAsync(context, next, route, resourceUrl, credentials.ApprovalId);
         return await x402.PayAsync(context, next, route, resourceUrl, credentials);
     }
 

@@ -21,10 +21,12 @@ public sealed partial class PaymentFlow(
     static readonly TimeSpan PendingRetry = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Verify → claim → mandate → forward buffered → settle → deliver, for an attempt read from the request; <paramref name="format"/>:
-    /// the protocol the payment travelled in (MCP), which decides what a failed answer is.
+    /// Verify → claim → mandate → forward buffered → settle → deliver, for an attempt read from the request.
+    /// <paramref name="approvalId"/>: the request's <c>Mandate-Approval</c>; <paramref name="format"/>: the protocol the payment
+    /// travelled in (MCP), which decides what a failed answer is.
     /// </summary>
-    public async Task<PaymentAnswer> PayAndForwardAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt, IPaidAnswerFormat? format = null)
+    public async Task<PaymentAnswer> PayAndForwardAsync(HttpContext context, Func<Task> next, PaymentAttempt attempt, string? approvalId,
+        IPaidAnswerFormat? format = null)
     {
         var route = attempt.Route;
         if (attempt.ExpiredDetail is not null)
@@ -48,7 +50,7 @@ public sealed partial class PaymentFlow(
         LogClaimed(paymentId, attempt.ToString());
 
         // An agent's payment counts against its mandate before anything is served or settled (refused: claim released).
-        var (mandate, refusal) = await mandates.ChargeAsync(context, attempt, paymentId);
+        var (mandate, refusal) = await mandates.ChargeAsync(attempt, paymentId, approvalId);
         if (refusal is not null)
         {
             await store.ReleaseAsync(paymentId, attempt.Payer, attempt.Nonce, $"mandate answered {MandateGuard.StatusOf(refusal)}");

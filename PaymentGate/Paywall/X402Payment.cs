@@ -17,7 +17,7 @@ public sealed class X402Payment(PaymentFlow flow)
     public async Task<PaymentAnswer> PayAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl, RequestCredentials credentials)
     {
         var (attempt, refusal) = ReadAttempt(route, resourceUrl, credentials);
-        return attempt is null ? refusal! : await flow.PayAndForwardAsync(context, next, attempt);
+        return attempt is null ? refusal! : await flow.PayAndForwardAsync(context, next, attempt, credentials.ApprovalId);
     }
 
     /// <summary>

@@ -39,9 +39,8 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
     }
 
     /// <summary>Charges the payment of <paramref name="attempt"/>; on a refusal the caller releases its claim and answers it.</summary>
-    public Task<(MandateOutcome Outcome, PaymentAnswer? Refusal)> ChargeAsync(HttpContext context, PaymentAttempt attempt, string paymentId) =>
-        ChargeAsync(attempt.Route.Organization!.Id, attempt.Payer, attempt.Route.Amount!.Value.ToString(), paymentId,
-            TakeApprovalId(context.Request));
+    public Task<(MandateOutcome Outcome, PaymentAnswer? Refusal)> ChargeAsync(PaymentAttempt attempt, string paymentId, string? approvalId) =>
+        ChargeAsync(attempt.Route.Organization!.Id, attempt.Payer, attempt.Route.Amount!.Value.ToString(), paymentId, approvalId);
 
     /// <summary>
     /// Charges <paramref name="amount"/> spent by <paramref name="payer"/> under <paramref name="key"/> (a payment id, or a session

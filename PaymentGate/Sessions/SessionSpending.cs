@@ -67,16 +67,16 @@ public sealed partial class SessionSpending(
     /// <summary>
     /// Pays <paramref name="route"/> from the session of <paramref name="token"/>: the answer (served, 402 insufficient,
     /// 403 mandate, 503), or why the token cannot pay at all (unknown, expired, closed), for the plain 402 the caller answers.
-    /// <paramref name="format"/>: the protocol of the call (MCP), which decides what a failed answer is.
+    /// <paramref name="approvalId"/>: the request's <c>Mandate-Approval</c>; <paramref name="format"/>: the protocol of the call
+    /// (MCP), which decides what a failed answer is.
     /// </summary>
     public async Task<(PaymentAnswer? Answer, string? Unusable)> PayAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl,
-        string token, IPaidAnswerFormat? format = null)
+        string token, string? approvalId, IPaidAnswerFormat? format = null)
     {
         if (!IsWellFormedToken(token))
             return Unusable(route, "the Payment-Session token is malformed");
         var organization = route.Organization!.Id;
         var requestId = NewRequestId();
-        var approvalId = MandateGuard.TakeApprovalId(context.Request);
         var price = route.Amount!.Value;
         SessionShown? shown = null;
         try
