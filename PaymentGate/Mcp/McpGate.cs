@@ -85,9 +85,9 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
         SetBody(context, request.ToUtf8Bytes());
         // The gate must read the answer to know whether to charge: an encoded one would pass as "unreadable, not charged".
         context.Request.Headers.Remove(HeaderNames.AcceptEncoding);
-        // Every answer to a priced call is given in the call's own transport.
         var sent = new ToolPayment(payment, paymentPresent, credential, credentialPresent, token, approvalId);
         var answer = await ChargeToolAsync(context, next, tool, call, sent);
+        // Every answer to a priced call is given in the call's own transport.
         return answer with { Format = call };
     }
 
