@@ -38,7 +38,8 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse, bool
     public bool IsFailure(HttpResponse response, ReadOnlyMemory<byte> body) =>
         McpAnswer.Find(response.ContentType, body, id) is not { IsSuccessfulResult: true };
 
-    public ReadOnlyMemory<byte> WithSettlement(HttpResponse response, ReadOnlyMemory<byte> body, SettleResponse settlement)
+    public ReadOnlyMemory<byte> WithSettlement(HttpResponse response, ReadOnlyMemory<byte> body, SettleResponse settlement, PaymentReceipt receipt,
+        string? challengeId)
     {
         // Only called for an answer IsFailure accepted, so the result is there.
         var answer = McpAnswer.Find(response.ContentType, body, id)!;
@@ -48,21 +49,20 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse, bool
         if (mpp)
         {
             // mppx's receipt with the id of the challenge it paid (Transport.mcp().respondReceipt).
-            var receipt = JsonSerializer.SerializeToNode(MppResponses.ReceiptFor(response.HttpContext, settlement), MppJsonContext.Strict.PaymentReceipt)!;
-            receipt["challengeId"] = MppResponses.EchoedChallengeId(response.HttpContext);
-            meta[McpRequest.ReceiptMetaKey] = receipt;
+            var json = JsonSerializer.SerializeToNode(receipt, MppJsonContext.Strict.PaymentReceipt)!;
+            json["challengeId"] = challengeId;
+            meta[McpRequest.ReceiptMetaKey] = json;
         }
         else
             meta[McpRequest.PaymentResponseMetaKey] = JsonSerializer.SerializeToNode(settlement, X402JsonContext.Strict.SettleResponse);
         return answer.ToUtf8Bytes();
     }
 
-    public Task WritePaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string error, SettleResponse? settlement,
-        IReadOnlyDictionary<string, object?>? extra)
+    public Task WritePaymentRequiredAsync(HttpContext context, PaymentAnswer.PaymentRequired refusal, PaymentChallenge? challenge)
     {
-        var challenge = MppResponses.CreateChallenge(context, route);
+        var (route, resourceUrl, error, settlement, extra) = (refusal.Route, refusal.ResourceUrl, refusal.Error, refusal.Settlement, refusal.Extra);
         if (mpp && challenge is not null)
-            return WriteMppErrorAsync(context, challenge, error, extra);
+            return WriteMppErrorAsync(context, challenge, refusal);
 
         var required = JsonSerializer.SerializeToNode(new PaymentRequired
         {
@@ -108,9 +108,10 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse, bool
     }
 
     /// <summary>mppx's <c>respondChallenge</c>: the error code of the problem, a fresh challenge, the problem once a credential was read.</summary>
-    Task WriteMppErrorAsync(HttpContext context, PaymentChallenge challenge, string error, IReadOnlyDictionary<string, object?>? extra)
+    Task WriteMppErrorAsync(HttpContext context, PaymentChallenge challenge, PaymentAnswer.PaymentRequired refusal)
     {
-        var problem = MppResponses.ProblemJson(context, error, extra, challenge.Id);
+        var (error, extra) = (refusal.Error, refusal.Extra);
+        var problem = MppResponses.ProblemJson(refusal, challenge.Id);
         var type = problem["type"]!.GetValue<string>()[MppResponses.ProblemBase.Length..];
         var code = type switch
         {
@@ -120,7 +121,7 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse, bool
         };
         var data = new JsonObject { ["httpStatus"] = problem["status"]!.DeepClone(), ["challenges"] = new JsonArray(MppResponses.ToJson(challenge)) };
         // Like mppx, no problem for a call that simply has not paid yet; a session's hint (extra) still needs one.
-        if (context.Items[MppResponses.ReasonItem] is not "missing" || extra is { Count: > 0 })
+        if (refusal.Reason is not "missing" || extra is { Count: > 0 })
             data["problem"] = problem;
         var message = new JsonObject
         {

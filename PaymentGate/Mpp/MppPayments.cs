@@ -15,14 +15,14 @@ using Sessions.Payments.X402;
 namespace Sessions.PaymentGate.Mpp;
 
 /// <summary>
-/// Reads <c>Authorization: Payment &lt;credential&gt;</c> against a priced route, with the checks of the evm charge draft
-/// and mppx's <c>evm.charge</c> server in their order (challenge id, binding to this route, expiry, payload, signature,
-/// source), and turns it into the x402 v2 "exact" <see cref="PaymentAttempt"/> it is: an EIP-3009
-/// TransferWithAuthorization for the route's payTo and price. From there the paywall's one path (verify, claim with the
+/// The MPP payment kind: <c>Authorization: Payment &lt;credential&gt;</c> read against a priced route, with the checks of
+/// the evm charge draft and mppx's <c>evm.charge</c> server in their order (challenge id, binding to this route, expiry,
+/// payload, signature, source), and turned into the x402 v2 "exact" <see cref="PaymentAttempt"/> it is: an EIP-3009
+/// TransferWithAuthorization for the route's payTo and price. From there <see cref="PaymentFlow"/> (verify, claim with the
 /// replay guard, mandates, forward, settle on the ledger) runs unchanged; only the answers are MPP's (<see cref="MppResponses"/>).
-/// MCP clients send the same credential as an object in <c>params._meta</c> (<see cref="ReadMcpAttemptAsync"/>): same checks.
+/// MCP clients send the same credential as an object in <c>params._meta</c> (<see cref="ReadMcpAttempt"/>): same checks.
 /// </summary>
-public sealed class MppPayments(MppChallenger challenger)
+public sealed class MppPayments(MppChallenger challenger, PaymentFlow flow)
 {
     /// <summary>True when an Authorization value uses the Payment scheme.</summary>
     public static bool HasCredential(HttpRequest request)
@@ -34,26 +34,31 @@ public sealed class MppPayments(MppChallenger challenger)
     }
 
     /// <summary>
-    /// The attempt, or null after answering: 402 problem with a fresh challenge (and the x402 offer) for a credential that
-    /// cannot pay, 400 for an unsupported method or several Payment credentials (one beside an x402 header never gets here:
-    /// the gate refuses it as <c>ambiguous-payment</c>, Proxy/GateRequestGuard).
+    /// Pays <paramref name="route"/> with the request's <c>Authorization: Payment</c> credential (<paramref name="approvalId"/>:
+    /// its <c>Mandate-Approval</c>); the answer to give.
     /// </summary>
-    public async Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, PaywallStep paywall, GateRoute route, string resourceUrl)
+    public async Task<PaymentAnswer> PayAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl, string? approvalId)
+    {
+        var (attempt, refusal) = ReadAttempt(context, route, resourceUrl);
+        return attempt is null ? refusal! : await flow.PayAndForwardAsync(context, next, attempt, approvalId);
+    }
+
+    /// <summary>
+    /// The attempt, or the refusal: 402 problem with a fresh challenge (and the x402 offer) for a credential that cannot
+    /// pay, 400 for an unsupported method or several Payment credentials (one beside an x402 header never gets here: the
+    /// gate refuses it as <c>ambiguous-payment</c>, Proxy/GateRequestGuard).
+    /// </summary>
+    public (PaymentAttempt? Attempt, PaymentAnswer? Refusal) ReadAttempt(HttpContext context, GateRoute route, string resourceUrl)
     {
         var values = context.Request.Headers.Authorization.ToArray();
         // A payment proof never reaches an upstream (the same rule as PAYMENT-SIGNATURE).
         context.Request.Headers.Remove(HeaderNames.Authorization);
         var decoded = PaymentCredentials.Decode(values);
         if (decoded.Error == CredentialError.Multiple)
-        {
-            context.Items[MppResponses.AnsweringItem] = true;
-            await MppResponses.WriteBadRequestAsync(context, route, MppResponses.BadRequest,
-                "Send one payment per request: several Payment credentials were sent.");
-            return null;
-        }
+            return (null, new PaymentAnswer.MppBadRequest(route, MppResponses.BadRequest, "Send one payment per request: several Payment credentials were sent."));
         // The credential's own text keys the replay guard's redemption of a payment whose settlement was pending.
         var key = decoded.Succeeded ? values.Single(v => v is not null && HasCredential(v))!.Trim() : "";
-        return await CheckAsync(context, paywall, route, resourceUrl, decoded, key);
+        return CheckCredential(context, route, resourceUrl, decoded, key, inMcpCall: false);
     }
 
     /// <summary>
@@ -61,13 +66,13 @@ public sealed class MppPayments(MppChallenger challenger)
     /// credential object (<c>{challenge: {..., request: {decoded}}, payload, source?}</c>). It is put back into its wire
     /// form exactly as mppx's server does (request JCS + base64url, <c>meta</c> as the opaque) and checked like the header.
     /// </summary>
-    public Task<PaymentAttempt?> ReadMcpAttemptAsync(HttpContext context, PaywallStep paywall, GateRoute route, string resourceUrl, JsonNode? value)
+    public (PaymentAttempt? Attempt, PaymentAnswer? Refusal) ReadMcpAttempt(HttpContext context, GateRoute route, string resourceUrl, JsonNode? value)
     {
         var token = ToWireToken(value, out var shapeError);
         var decoded = token is null
             ? new CredentialDecodeResult(null, CredentialError.InvalidShape, shapeError)
             : PaymentCredentials.DecodeToken(token);
-        return CheckAsync(context, paywall, route, resourceUrl, decoded, $"{PaymentChallenge.Scheme} {token}");
+        return CheckCredential(context, route, resourceUrl, decoded, $"{PaymentChallenge.Scheme} {token}", inMcpCall: true);
     }
 
     static string? ToWireToken(JsonNode? value, out string? error)
@@ -93,64 +98,50 @@ public sealed class MppPayments(MppChallenger challenger)
 
     /// <summary>
     /// One check path for both transports: challenge id and binding, expiry, the evm authorization, then the exact-EVM
-    /// attempt. Refusals go through the paywall, which answers in the request's form (HTTP problem or MCP error).
+    /// attempt. Refusals are MPP's problems, answered in the request's form (HTTP problem or MCP error).
     /// </summary>
-    async Task<PaymentAttempt?> CheckAsync(HttpContext context, PaywallStep paywall, GateRoute route, string resourceUrl,
-        CredentialDecodeResult decoded, string key)
+    (PaymentAttempt? Attempt, PaymentAnswer? Refusal) CheckCredential(HttpContext context, GateRoute route, string resourceUrl,
+        CredentialDecodeResult decoded, string key, bool inMcpCall)
     {
-        context.Items[MppResponses.AnsweringItem] = true;
+        string? challengeId = null;
 
-        Task Refuse(string type, string detail, string? payer = null)
+        (PaymentAttempt?, PaymentAnswer?) Refuse(string type, string detail, string? payer = null)
         {
-            context.Items[MppResponses.ProblemTypeItem] = type;
             // Plain HTTP answers an unsupported method with 400; a transport with its own answer format says it there.
-            if (type == MppResponses.MethodUnsupported && context.Features.Get<IPaidAnswerFormat>() is null)
-                return MppResponses.WriteBadRequestAsync(context, route, type, detail);
-            return paywall.PaymentRequiredAsync(context, route, resourceUrl, "mpp_" + type, detail, payer);
+            if (type == MppResponses.MethodUnsupported && !inMcpCall)
+                return (null, new PaymentAnswer.MppBadRequest(route, type, detail));
+            return (null, new PaymentAnswer.PaymentRequired(route, resourceUrl, "mpp_" + type, detail, payer, ProblemType: type,
+                Mpp: new MppCredentialSeen(challengeId)));
         }
 
         if (!decoded.Succeeded)
-        {
-            await Refuse(MppResponses.MalformedCredential, $"Credential is malformed: {decoded.Message}.");
-            return null;
-        }
+            return Refuse(MppResponses.MalformedCredential, $"Credential is malformed: {decoded.Message}.");
         var credential = decoded.Credential!;
         var echoed = credential.Challenge;
         if (echoed.Method != MppChallenger.Method || echoed.Intent != MppChallenger.Intent)
         {
-            await Refuse(MppResponses.MethodUnsupported,
+            return Refuse(MppResponses.MethodUnsupported,
                 $"Method '{echoed.Method}' with intent '{echoed.Intent}' is not accepted here; pay with method \"evm\", intent \"charge\".");
-            return null;
         }
-        context.Items[MppResponses.ChallengeIdItem] = echoed.Id;
+        challengeId = echoed.Id;
         // 1. Issued by this gate with exactly these parameters (request, expires and realm included).
         if (!ChallengeId.Verify(challenger.Key, echoed))
-        {
-            await Refuse(MppResponses.InvalidChallenge, $"Challenge \"{echoed.Id}\" was not issued by this gate with these parameters.");
-            return null;
-        }
+            return Refuse(MppResponses.InvalidChallenge, $"Challenge \"{echoed.Id}\" was not issued by this gate with these parameters.");
         if (echoed.Realm != challenger.RealmOf(context))
-        {
-            await Refuse(MppResponses.InvalidChallenge, $"Challenge realm '{echoed.Realm}' is not this gate's ('{challenger.RealmOf(context)}').");
-            return null;
-        }
+            return Refuse(MppResponses.InvalidChallenge, $"Challenge realm '{echoed.Realm}' is not this gate's ('{challenger.RealmOf(context)}').");
         // 2. Bound to this route's price and recipient: a challenge of a cheaper route does not pay this one.
         var expected = Base64Url.Encode(Jcs.CanonicalizeToUtf8(MppChallenger.RequestFor(route)));
         if (!ChallengeId.TryCanonicalRequest(echoed.Request, out var echoedRequest) || echoedRequest != expected)
         {
             var insufficient = TryReadAmount(echoed.Request, out var amount) && amount < route.Amount!.Value;
-            await Refuse(insufficient ? MppResponses.PaymentInsufficient : MppResponses.InvalidChallenge, insufficient
+            return Refuse(insufficient ? MppResponses.PaymentInsufficient : MppResponses.InvalidChallenge, insufficient
                 ? $"The challenge asks for {amount} atomic units; {route.Name} costs {route.Amount}."
                 : $"The challenge's request does not match what {route.Name} asks for (amount, currency, recipient, chain).");
-            return null;
         }
         // 3. Not expired (and present: fail closed, as mppx does).
         var now = challenger.Time.GetUtcNow();
         if (!DateTimeOffset.TryParse(echoed.Expires, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expires))
-        {
-            await Refuse(MppResponses.InvalidChallenge, $"Challenge \"{echoed.Id}\" has no valid expires.");
-            return null;
-        }
+            return Refuse(MppResponses.InvalidChallenge, $"Challenge \"{echoed.Id}\" has no valid expires.");
         // Expired pays nothing new, but is not refused here: the paywall still redeems this credential's own payment if it was
         // settled while its answer could not be given (503 "retry the same payment later"), as it does for x402.
         string? expired = expires <= now ? $"Challenge \"{echoed.Id}\" expired at {echoed.Expires}." : null;
@@ -159,17 +150,13 @@ public sealed class MppPayments(MppChallenger challenger)
         if (payload is null)
         {
             // Another credential type (permit2, transaction, hash) is well-formed but not one this gate offered.
-            await Refuse(payloadType is null ? MppResponses.MalformedCredential : MppResponses.VerificationFailed, payloadError!);
-            return null;
+            return Refuse(payloadType is null ? MppResponses.MalformedCredential : MppResponses.VerificationFailed, payloadError!);
         }
         var (failureType, failure) = Check(payload!, credential, route, now);
         if (failureType == MppResponses.PaymentExpired)
             expired ??= failure;
         else if (failureType is not null)
-        {
-            await Refuse(failureType, failure!, payload!.From);
-            return null;
-        }
+            return Refuse(failureType, failure!, payload!.From);
 
         // 5. The x402 v2 exact payment this authorization is, accepted against the route's own offer.
         var exact = new ExactEvmPayload
@@ -189,8 +176,8 @@ public sealed class MppPayments(MppChallenger challenger)
         };
         var attempt = PaymentAttempt.TryCreate(route, resourceUrl, key, new DecodedPaymentPayload(2, null, v2), out var error);
         if (attempt is null)
-            await Refuse(MppResponses.VerificationFailed, error, payload.From);
-        return attempt is null || expired is null ? attempt : attempt with { ExpiredDetail = expired };
+            return Refuse(MppResponses.VerificationFailed, error, payload.From);
+        return (attempt with { ExpiredDetail = expired, Mpp = new MppCredentialSeen(echoed.Id) }, null);
     }
 
     /// <summary>mppx's checks in its order; (null, null) when the authorization pays this route.</summary>

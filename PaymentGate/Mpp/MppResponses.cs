@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Sessions.PaymentGate.Pricing;
+using Sessions.PaymentGate.Paywall;
 using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
 using Sessions.ServiceDefaults.Errors;
@@ -27,41 +27,28 @@ public static class MppResponses
     public const string BadRequest = "bad-request";
     public const string ReceiptHeader = "Payment-Receipt";
 
-    /// <summary>Set when the request carried a Payment credential: answers are MPP's.</summary>
-    internal const string AnsweringItem = "mpp.answering";
-    /// <summary>The problem type chosen by the MPP checks (otherwise derived from the paywall's reason).</summary>
-    internal const string ProblemTypeItem = "mpp.problem";
-    /// <summary>The paywall's reason for its 402 ("missing", "replay", an x402 reason code...).</summary>
-    public const string ReasonItem = "paywall.reason";
-    internal const string ChallengeIdItem = "mpp.challengeId";
-
     /// <summary><c>Accept-Payment</c>: the header mppx sends with every request, naming the methods it can pay with.</summary>
     public const string AcceptPaymentHeader = "Accept-Payment";
 
     /// <summary>
-    /// MPP answers for a request that carried a Payment credential, or that says it speaks MPP (<c>Accept-Payment</c>, or
-    /// <c>Accept: application/problem+json</c>): its 402 body is the problem; x402 1.x clients keep their v1 body.
+    /// MPP answers for a request that carried a Payment credential (<paramref name="credentialSent"/>), or that says it speaks
+    /// MPP (<c>Accept-Payment</c>, or <c>Accept: application/problem+json</c>): its 402 body is the problem; x402 1.x clients
+    /// keep their v1 body.
     /// </summary>
-    public static bool IsAnswering(HttpContext context) =>
-        context.Items.ContainsKey(AnsweringItem)
-        || context.Request.Headers.ContainsKey(AcceptPaymentHeader)
-        || context.Request.Headers.Accept.Any(a => a?.Contains("application/problem+json", StringComparison.OrdinalIgnoreCase) == true);
+    public static bool IsAnswering(HttpRequest request, bool credentialSent) =>
+        credentialSent
+        || request.Headers.ContainsKey(AcceptPaymentHeader)
+        || request.Headers.Accept.Any(a => a?.Contains("application/problem+json", StringComparison.OrdinalIgnoreCase) == true);
 
-    /// <summary>Adds a fresh challenge for <paramref name="route"/> (no-op when MPP is not registered).</summary>
-    public static void AddChallenge(HttpContext context, GateRoute route)
+    /// <summary>Adds <paramref name="challenge"/> (a fresh one for the route; null when MPP offers none) as <c>WWW-Authenticate</c>.</summary>
+    public static void AddChallenge(HttpResponse response, PaymentChallenge? challenge)
     {
-        if (CreateChallenge(context, route) is not { } challenge)
+        if (challenge is null)
             return;
-        context.Response.Headers.WWWAuthenticate = challenge.ToHeaderValue();
-        context.Response.Headers.CacheControl = "no-store";
-        ExposeHeader(context.Response, "WWW-Authenticate");
+        response.Headers.WWWAuthenticate = challenge.ToHeaderValue();
+        response.Headers.CacheControl = "no-store";
+        ExposeHeader(response, "WWW-Authenticate");
     }
-
-    /// <summary>A fresh challenge for <paramref name="route"/>; null when MPP is not registered or the route has no price.</summary>
-    public static PaymentChallenge? CreateChallenge(HttpContext context, GateRoute route) =>
-        route.Organization is null || route.Amount is null || context.RequestServices.GetService<MppChallenger>() is not { } challenger
-            ? null
-            : challenger.Create(context, route);
 
     /// <summary>
     /// A challenge as MPP's MCP transport carries it (<c>error.data.challenges[]</c>, mppx <c>Challenge.Schema</c>): the
@@ -83,53 +70,50 @@ public static class MppResponses
     }
 
     /// <summary>The 402 body for an MPP client (headers, challenge included, are already set by the paywall's writer).</summary>
-    public static Task WritePaymentProblemAsync(HttpContext context, string detail, IReadOnlyDictionary<string, object?>? extra)
+    public static Task WritePaymentProblemAsync(HttpContext context, PaymentAnswer.PaymentRequired refusal)
     {
-        var (type, status, extensions) = ProblemOf(context, extra, challengeId: null);
-        return Problems.WriteAsync(context, status, type, TitleOf(type), detail, extensions, type: ProblemBase + type);
+        var (type, status, extensions) = ProblemOf(refusal, challengeId: null);
+        return Problems.WriteAsync(context, status, type, TitleOf(type), refusal.Error, extensions, type: ProblemBase + type);
     }
 
     /// <summary>
-    /// The problem of the refusal being answered: its type (chosen by the MPP checks, else derived from the paywall's
-    /// reason), status (400 for a request the scheme calls bad, else 402) and extensions (<paramref name="extra"/>, the
+    /// The problem of <paramref name="refusal"/>: its type (chosen by the MPP checks, else derived from the paywall's
+    /// reason), status (400 for a request the scheme calls bad, else 402) and extensions (the refusal's extra members, the
     /// echoed challenge's id, else <paramref name="challengeId"/>).
     /// </summary>
-    public static (string Type, int Status, Dictionary<string, object?> Extensions) ProblemOf(HttpContext context,
-        IReadOnlyDictionary<string, object?>? extra, string? challengeId)
+    public static (string Type, int Status, Dictionary<string, object?> Extensions) ProblemOf(PaymentAnswer.PaymentRequired refusal, string? challengeId)
     {
-        var type = context.Items[ProblemTypeItem] as string ?? TypeOf(context.Items[ReasonItem] as string);
-        var extensions = new Dictionary<string, object?>(extra ?? new Dictionary<string, object?>());
-        if ((context.Items[ChallengeIdItem] as string ?? challengeId) is { } id)
+        var type = refusal.ProblemType ?? TypeOf(refusal.Reason);
+        var extensions = new Dictionary<string, object?>(refusal.Extra ?? new Dictionary<string, object?>());
+        if ((refusal.Mpp?.ChallengeId ?? challengeId) is { } id)
             extensions["challengeId"] = id;
         var status = type is MethodUnsupported or BadRequest ? StatusCodes.Status400BadRequest : StatusCodes.Status402PaymentRequired;
         return (type, status, extensions);
     }
 
     /// <summary>The problem as a JSON object (RFC 9457 members first), for transports that carry it inside their own message.</summary>
-    public static JsonObject ProblemJson(HttpContext context, string detail, IReadOnlyDictionary<string, object?>? extra, string? challengeId)
+    public static JsonObject ProblemJson(PaymentAnswer.PaymentRequired refusal, string? challengeId)
     {
-        var (type, status, extensions) = ProblemOf(context, extra, challengeId);
-        var problem = new JsonObject { ["type"] = ProblemBase + type, ["title"] = TitleOf(type), ["status"] = status, ["detail"] = detail };
+        var (type, status, extensions) = ProblemOf(refusal, challengeId);
+        var problem = new JsonObject { ["type"] = ProblemBase + type, ["title"] = TitleOf(type), ["status"] = status, ["detail"] = refusal.Error };
         foreach (var (name, value) in extensions)
             problem[name] = JsonSerializer.SerializeToNode(value, JsonSerializerOptions.Web);
         return problem;
     }
 
-    /// <summary>A 400 of the Payment scheme (method unsupported, several credentials), with a challenge that would work.</summary>
-    public static Task WriteBadRequestAsync(HttpContext context, GateRoute route, string type, string detail)
+    /// <summary>A 400 of the Payment scheme (method unsupported, several credentials), with <paramref name="challenge"/>, which would work.</summary>
+    public static Task WriteBadRequestAsync(HttpContext context, PaymentChallenge? challenge, string type, string detail)
     {
         context.Response.Clear();
-        AddChallenge(context, route);
+        AddChallenge(context.Response, challenge);
         context.Response.Headers.CacheControl = "no-store";
         return Problems.WriteAsync(context, StatusCodes.Status400BadRequest, type, TitleOf(type), detail, type: ProblemBase + type);
     }
 
-    /// <summary><c>Payment-Receipt</c> for a settled MPP payment; the reference is the settlement's transaction (ledger transfer id).</summary>
-    public static void AddReceipt(HttpResponse response, SettleResponse settlement)
+    /// <summary><c>Payment-Receipt</c> for a settled MPP payment, and <c>Cache-Control: private</c>.</summary>
+    public static void AddReceipt(HttpResponse response, PaymentReceipt receipt)
     {
-        if (!IsAnswering(response.HttpContext))
-            return;
-        response.Headers[ReceiptHeader] = ReceiptFor(response.HttpContext, settlement).ToHeaderValue();
+        response.Headers[ReceiptHeader] = receipt.ToHeaderValue();
         // A paid answer is the payer's alone: shared caches must not hand it to someone else.
         var cacheControl = response.Headers.CacheControl.ToString();
         if (!cacheControl.Split(',').Any(d => d.Trim().Equals("private", StringComparison.OrdinalIgnoreCase)))
@@ -138,14 +122,8 @@ public static class MppResponses
     }
 
     /// <summary>The receipt of a settled MPP payment; the reference is the settlement's transaction (ledger transfer id).</summary>
-    public static PaymentReceipt ReceiptFor(HttpContext context, SettleResponse settlement)
-    {
-        var time = context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
-        return new PaymentReceipt { Method = MppChallenger.Method, Timestamp = MppChallenger.FormatTime(time.GetUtcNow()), Reference = settlement.Transaction };
-    }
-
-    /// <summary>The id of the challenge the request's credential echoed (null before the MPP checks read one).</summary>
-    public static string? EchoedChallengeId(HttpContext context) => context.Items[ChallengeIdItem] as string;
+    public static PaymentReceipt ReceiptFor(TimeProvider time, SettleResponse settlement) =>
+        new() { Method = MppChallenger.Method, Timestamp = MppChallenger.FormatTime(time.GetUtcNow()), Reference = settlement.Transaction };
 
     /// <summary>The problem type for a reason of the shared x402 path (verify, claim, settle).</summary>
     public static string TypeOf(string? reason) => reason switch

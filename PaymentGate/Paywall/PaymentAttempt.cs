@@ -24,6 +24,9 @@ public sealed record PaymentAttempt(
     /// </summary>
     public string? ExpiredDetail { get; init; }
 
+    /// <summary>Set when the attempt is an MPP credential (PaymentGate/Mpp): the answers are MPP's, with its challenge id.</summary>
+    public MppCredentialSeen? Mpp { get; init; }
+
     public VerifyRequest VerifyRequest() => new() { X402Version = X402Version, PaymentPayload = Payload, PaymentRequirements = Requirements };
 
     public SettleRequest SettleRequest() => new() { X402Version = X402Version, PaymentPayload = Payload, PaymentRequirements = Requirements };

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Sessions.PaymentGate.Pricing;
+using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
 using Sessions.ServiceDefaults.Errors;
 
@@ -12,13 +12,15 @@ public static class PaywallResponses
 {
     /// <summary>
     /// 402 for both client generations at once: header <c>PAYMENT-REQUIRED</c> = base64 v2 PaymentRequired (read first by
-    /// @x402/fetch) and a v1 JSON body <c>{x402Version:1, error, accepts}</c> (read by x402-fetch 1.x).
+    /// @x402/fetch) and a v1 JSON body <c>{x402Version:1, error, accepts}</c> (read by x402-fetch 1.x); an MPP client gets
+    /// MPP's problem as the body instead. <paramref name="challenge"/>: MPP's offer of the same route (x402 clients ignore it).
     /// </summary>
-    /// <remarks><paramref name="extra"/> members go beside <c>accepts</c> in the v1 body (x402 clients ignore unknown members),
-    /// e.g. a session's <c>topUp</c> hint.</remarks>
-    public static async Task WritePaymentRequiredAsync(HttpContext context, GateRoute route, string resourceUrl, string error,
-        SettleResponse? settlement = null, IReadOnlyDictionary<string, object?>? extra = null)
+    /// <remarks>The refusal's <c>Extra</c> members go beside <c>accepts</c> in the v1 body (x402 clients ignore unknown
+    /// members), e.g. a session's <c>topUp</c> hint.</remarks>
+    public static async Task WritePaymentRequiredAsync(HttpContext context, PaymentAnswer.PaymentRequired refusal, PaymentChallenge? challenge,
+        bool mppAnswers, PaymentReceipt? receipt)
     {
+        var (route, resourceUrl, error, extra) = (refusal.Route, refusal.ResourceUrl, refusal.Error, refusal.Extra);
         var response = context.Response;
         response.Clear();
         response.StatusCode = StatusCodes.Status402PaymentRequired;
@@ -29,13 +31,12 @@ public static class PaywallResponses
             Resource = new ResourceInfo { Url = resourceUrl, Description = route.Description, MimeType = route.MimeType },
             Accepts = [route.Requirements!],
         });
-        // MPP clients pay the same route with this challenge (PaymentGate/Mpp); x402 clients ignore it.
-        Mpp.MppResponses.AddChallenge(context, route);
-        if (settlement is not null)
-            AddSettlementHeaders(response, settlement);
-        if (Mpp.MppResponses.IsAnswering(context))
+        Mpp.MppResponses.AddChallenge(response, challenge);
+        if (refusal.Settlement is { } settlement)
+            AddSettlementHeaders(response, settlement, receipt);
+        if (mppAnswers)
         {
-            await Mpp.MppResponses.WritePaymentProblemAsync(context, error, extra);
+            await Mpp.MppResponses.WritePaymentProblemAsync(context, refusal);
             return;
         }
 
@@ -53,22 +54,27 @@ public static class PaywallResponses
         await response.WriteAsync(json.ToJsonString(), context.RequestAborted);
     }
 
-    /// <summary>Both generations' settlement headers (@x402/fetch reads PAYMENT-RESPONSE, then X-PAYMENT-RESPONSE).</summary>
-    public static void AddSettlementHeaders(HttpResponse response, SettleResponse settlement)
+    /// <summary>
+    /// Both generations' settlement headers (@x402/fetch reads PAYMENT-RESPONSE, then X-PAYMENT-RESPONSE), and MPP's
+    /// <c>Payment-Receipt</c> when the client speaks MPP (<paramref name="receipt"/>).
+    /// </summary>
+    public static void AddSettlementHeaders(HttpResponse response, SettleResponse settlement, PaymentReceipt? receipt)
     {
         var encoded = X402HeaderCodec.Encode(settlement);
         response.Headers[X402HeaderCodec.PaymentResponseHeader] = encoded;
         response.Headers[X402HeaderCodec.PaymentResponseHeaderV1] = encoded;
         // Browsers' fetch only exposes these to scripts when listed.
         response.Headers.AccessControlExposeHeaders = $"{X402HeaderCodec.PaymentResponseHeader}, {X402HeaderCodec.PaymentResponseHeaderV1}";
-        Mpp.MppResponses.AddReceipt(response, settlement);
+        if (receipt is not null)
+            Mpp.MppResponses.AddReceipt(response, receipt);
     }
 
     /// <summary>
     /// 503 problem+json: the gate cannot take payments right now, nothing was forwarded (or delivered). For a paid MCP call
-    /// it is also the JSON-RPC error of that call (<see cref="IPaidAnswerFormat.ProblemEnvelope"/>).
+    /// it is also the JSON-RPC error of that call (<paramref name="format"/>, <see cref="IPaidAnswerFormat.ProblemEnvelope"/>).
     /// </summary>
-    public static Task WriteUnavailableAsync(HttpContext context, string title, string detail, string? paymentId = null, int retryAfterSeconds = 5)
+    public static Task WriteUnavailableAsync(HttpContext context, string title, string detail, string? paymentId = null, int retryAfterSeconds = 5,
+        IPaidAnswerFormat? format = null)
     {
         context.Response.Clear();
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
@@ -76,7 +82,7 @@ public static class PaywallResponses
         var extensions = new Dictionary<string, object?>();
         if (paymentId is not null)
             extensions["paymentId"] = paymentId;
-        if (context.Features.Get<IPaidAnswerFormat>() is { } format)
+        if (format is not null)
             foreach (var (name, value) in format.ProblemEnvelope(StatusCodes.Status503ServiceUnavailable, $"{title}: {detail}", null))
                 extensions[name] = value;
         // The code is the title's words ("Payment store unavailable" -> payment-store-unavailable): the titles are constants.
@@ -85,16 +91,16 @@ public static class PaywallResponses
 
     /// <summary>
     /// A refusal decided elsewhere (SessionApi's problem for a mandate or a session), passed to the client as is, without a
-    /// payment challenge; for a paid MCP call with the JSON-RPC error of that call beside the problem's members.
+    /// payment challenge; for a paid MCP call (<paramref name="format"/>) with the JSON-RPC error of that call beside the problem's members.
     /// </summary>
-    public static Task WriteRefusalAsync(HttpContext context, int status, JsonElement problem)
+    public static Task WriteRefusalAsync(HttpContext context, int status, JsonElement problem, IPaidAnswerFormat? format = null)
     {
         context.Response.Clear();
         context.Response.Headers.CacheControl = "no-store";
         var body = problem.ValueKind == JsonValueKind.Object ? JsonObject.Create(problem)! : new JsonObject();
         var message = Text(body["detail"]) ?? Text(body["title"]) ?? $"Refused ({status})";
         var code = Text(body["code"]);
-        if (context.Features.Get<IPaidAnswerFormat>() is { } format)
+        if (format is not null)
             foreach (var (name, member) in format.ProblemEnvelope(status, message, code))
                 body[name] = JsonSerializer.SerializeToNode(member, JsonSerializerOptions.Web);
         return Results.Json(body, statusCode: status, contentType: "application/problem+json").ExecuteAsync(context);

@@ -1,23 +1,24 @@
 using Sessions.PaymentGate.Proxy;
+using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Paywall;
 
 /// <summary>
 /// The buffered upstream answer; <see cref="SendAsync"/> writes it to the client unchanged, or with the settlement inside
-/// when the request's <see cref="IPaidAnswerFormat"/> carries it in the body.
+/// (and MPP's receipt) when the protocol of the call (<paramref name="format"/>: MCP) carries it in the body.
 /// </summary>
-public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed)
+public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buffer, bool failed, IPaidAnswerFormat? format)
 {
     public bool Failed => failed;
 
-    public async Task SendAsync(SettleResponse? settlement = null)
+    public async Task SendAsync(SettleResponse? settlement = null, PaymentReceipt? receipt = null, string? challengeId = null)
     {
         var response = context.Response;
         if (buffer.Overflowed)
         {
             await PaywallResponses.WriteUnavailableAsync(context, "Upstream answer too large",
-                "The upstream answer exceeds what the gate buffers for paid routes; nothing was charged.");
+                "The upstream answer exceeds what the gate buffers for paid routes; nothing was charged.", format: format);
             return;
         }
         if (response.HasStarted)
@@ -26,8 +27,8 @@ public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buf
         // An empty error answer (e.g. YARP's 502) is left without a length so ServiceDefaults turns it into problem+json.
         if (buffer.Body.Length == 0 && response.StatusCode >= 400)
             return;
-        var body = settlement is not null && context.Features.Get<IPaidAnswerFormat>() is { } format
-            ? format.WithSettlement(response, buffer.Body, settlement)
+        var body = settlement is not null && format is not null
+            ? format.WithSettlement(response, buffer.Body, settlement, receipt!, challengeId)
             : buffer.Body;
         response.ContentLength = body.Length;
         await response.Body.WriteAsync(body, context.RequestAborted);

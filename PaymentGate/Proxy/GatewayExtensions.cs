@@ -41,7 +41,13 @@ public static class GatewayExtensions
             builder.AddFailFastRedisClient("redis");
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PaymentStore>();
-        services.TryAddSingleton<PaywallStep>();
+        // The paywall (docs: PaymentGate/README.md "Request path"): the dispatcher chooses the payment kind, the kind
+        // decides, the writer answers; x402 and MPP payments share the flow (verify, claim, mandate, forward, settle).
+        services.TryAddSingleton<PaymentDispatcher>();
+        services.TryAddSingleton<X402Payment>();
+        services.TryAddSingleton<PaymentFlow>();
+        services.TryAddSingleton<UpstreamForwarder>();
+        services.TryAddSingleton<PaymentAnswerWriter>();
         services.TryAddSingleton<SettlementReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<SettlementReconciler>());
         // MPP (Authorization: Payment) beside x402 on the same routes: PaymentGate/Mpp.
@@ -78,9 +84,10 @@ public static class GatewayExtensions
         app.MapGateMandates();
         // The standard pipeline minus session affinity: the gate is stateless (payments and sessions live in Redis),
         // so any destination can serve any request.
+        var paywall = app.Services.GetRequiredService<PaymentDispatcher>();
         app.MapReverseProxy(pipeline =>
         {
-            pipeline.Use((context, next) => context.RequestServices.GetRequiredService<PaywallStep>().InvokeAsync(context, next));
+            pipeline.Use((context, next) => paywall.InvokeAsync(context, next));
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();
         });

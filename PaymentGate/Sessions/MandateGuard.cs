@@ -11,7 +11,7 @@ public enum MandateOutcome
     NoMandate,
     /// <summary>Charged against the agent's mandate: release it if the payment is not settled after all.</summary>
     Charged,
-    /// <summary>Refused (limit, merchant, approval, revoked) or SessionApi unavailable: the answer is written, nothing may go on.</summary>
+    /// <summary>Refused (limit, merchant, approval, revoked) or SessionApi unavailable: answer the refusal, nothing may go on.</summary>
     Answered,
 }
 
@@ -38,20 +38,19 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
         return approvalId is { Length: > 0 } ? approvalId : null;
     }
 
-    /// <summary>Charges the payment of <paramref name="attempt"/>; on <see cref="MandateOutcome.Answered"/> the caller releases its claim.</summary>
-    public Task<MandateOutcome> ChargeAsync(HttpContext context, PaymentAttempt attempt, string paymentId) =>
-        ChargeAsync(context, attempt.Route.Organization!.Id, attempt.Payer, attempt.Route.Amount!.Value.ToString(), paymentId,
-            TakeApprovalId(context.Request));
+    /// <summary>Charges the payment of <paramref name="attempt"/>; on a refusal the caller releases its claim and answers it.</summary>
+    public Task<(MandateOutcome Outcome, PaymentAnswer? Refusal)> ChargeAsync(PaymentAttempt attempt, string paymentId, string? approvalId) =>
+        ChargeAsync(attempt.Route.Organization!.Id, attempt.Payer, attempt.Route.Amount!.Value.ToString(), paymentId, approvalId);
 
     /// <summary>
     /// Charges <paramref name="amount"/> spent by <paramref name="payer"/> under <paramref name="key"/> (a payment id, or a session
-    /// request's id); on <see cref="MandateOutcome.Answered"/> the refusal or 503 is written.
+    /// request's id); on <see cref="MandateOutcome.Answered"/> with the refusal or 503 to answer.
     /// </summary>
-    public async Task<MandateOutcome> ChargeAsync(HttpContext context, string organization, string payer, string amount, string paymentId,
+    public async Task<(MandateOutcome Outcome, PaymentAnswer? Refusal)> ChargeAsync(string organization, string payer, string amount, string paymentId,
         string? approvalId)
     {
         if (!Enabled)
-            return MandateOutcome.NoMandate;
+            return (MandateOutcome.NoMandate, null);
         ServiceAnswer answer;
         try
         {
@@ -71,21 +70,22 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
             LogUnavailable(exception, paymentId);
             // The charge may have happened: undo it (a no-op when it did not); if SessionApi is still away, the release is owed.
             await ReleaseAsync(organization, payer, paymentId, chargeOutcomeUnknown: true);
-            await PaywallResponses.WriteUnavailableAsync(context, "Mandates unavailable",
-                "The payment could not be checked against the agent's mandate right now; nothing was charged. Retry the same payment later.");
-            return MandateOutcome.Answered;
+            return (MandateOutcome.Answered, new PaymentAnswer.Unavailable("Mandates unavailable",
+                "The payment could not be checked against the agent's mandate right now; nothing was charged. Retry the same payment later."));
         }
         if (answer.IsSuccess)
         {
             var mandated = answer.Body.TryGetProperty("mandateId", out var id) && id.ValueKind == System.Text.Json.JsonValueKind.String;
             if (mandated)
                 LogCharged(paymentId, id.GetString()!, amount);
-            return mandated ? MandateOutcome.Charged : MandateOutcome.NoMandate;
+            return (mandated ? MandateOutcome.Charged : MandateOutcome.NoMandate, null);
         }
         LogRefused(paymentId, payer, (int)answer.Status, answer.Code);
-        await PaywallResponses.WriteRefusalAsync(context, (int)answer.Status, answer.Body);
-        return MandateOutcome.Answered;
+        return (MandateOutcome.Answered, new PaymentAnswer.Refused((int)answer.Status, answer.Body));
     }
+
+    /// <summary>The HTTP status of a mandate's refusal (for the payment's record).</summary>
+    public static int StatusOf(PaymentAnswer refusal) => refusal is PaymentAnswer.Refused refused ? refused.Status : StatusCodes.Status503ServiceUnavailable;
 
     /// <summary>
     /// Undoes the charge of a payment that was not settled (upstream failed, settlement refused). Never throws: tried twice

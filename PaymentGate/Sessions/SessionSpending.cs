@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -22,18 +21,15 @@ namespace Sessions.PaymentGate.Sessions;
 /// session, and the hold is <b>confirmed</b> (the debit, durable in Redis and on its way to SessionApi's ledger through
 /// <see cref="SessionDebitFolder"/>) before the answer is written, or <b>released</b> when the upstream failed. Every answer
 /// carries <c>Payment-Session-Balance</c>. An unknown, expired or closed token is no payment at all: the caller answers the
-/// plain 402.
+/// plain 402. The session payment kind of <see cref="PaymentDispatcher"/>: every method returns the answer to give.
 /// </summary>
 public sealed partial class SessionSpending(
-    SessionApiClient api, SessionBalances balances, SessionDebitFolder folder, MandateGuard mandates, VaultApiClient vaults, PaywallStep paywall,
-    PayerContextSigner signer, TimeProvider time, ILogger<SessionSpending> logger)
+    SessionApiClient api, SessionBalances balances, SessionDebitFolder folder, MandateGuard mandates, VaultApiClient vaults,
+    UpstreamForwarder upstreams, PayerContextSigner signer, TimeProvider time, ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";
     public const string BalanceHeader = "Payment-Session-Balance";
     public const string IdHeader = "Payment-Session-Id";
-
-    /// <summary><c>HttpContext.Items</c> key: why a session token could not pay, for the plain 402 that follows.</summary>
-    public const string UnusableReasonItem = "Sessions.SessionUnusable";
 
     /// <summary>Reads and removes the token: it is a bearer secret no upstream needs.</summary>
     public static string? TakeToken(HttpRequest request)
@@ -68,15 +64,21 @@ public sealed partial class SessionSpending(
         });
     }
 
-    /// <summary>True when answered (served, 402 insufficient, 403 mandate, 503); false: no usable session, answer the plain 402.</summary>
-    public async Task<bool> TryServeAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl, string token)
+    /// <summary>
+    /// Pays <paramref name="route"/> from the session of <paramref name="token"/>: the answer (served, 402 insufficient,
+    /// 403 mandate, 503), or why the token cannot pay at all (unknown, expired, closed), for the plain 402 the caller answers.
+    /// <paramref name="approvalId"/>: the request's <c>Mandate-Approval</c>; <paramref name="format"/>: the protocol of the call
+    /// (MCP), which decides what a failed answer is.
+    /// </summary>
+    public async Task<(PaymentAnswer? Answer, string? Unusable)> PayAsync(HttpContext context, Func<Task> next, GateRoute route, string resourceUrl,
+        string token, string? approvalId, IPaidAnswerFormat? format = null)
     {
         if (!IsWellFormedToken(token))
-            return Unusable(context, route, "the Payment-Session token is malformed");
+            return Unusable(route, "the Payment-Session token is malformed");
         var organization = route.Organization!.Id;
         var requestId = NewRequestId();
-        var approvalId = MandateGuard.TakeApprovalId(context.Request);
         var price = route.Amount!.Value;
+        SessionShown? shown = null;
         try
         {
             var hold = await HoldAsync(organization, token, requestId, price, context.RequestAborted);
@@ -85,42 +87,41 @@ public sealed partial class SessionSpending(
                 case HoldStatus.Held:
                     break;
                 case HoldStatus.Insufficient:
-                    await InsufficientAsync(context, route, resourceUrl, hold);
-                    return true;
+                    return (Insufficient(route, resourceUrl, hold), null);
                 case HoldStatus.Expired:
-                    return Unusable(context, route, "the session has expired");
+                    return Unusable(route, "the session has expired");
                 case HoldStatus.Closed:
-                    return Unusable(context, route, "the session is not usable (session-not-active)");
+                    return Unusable(route, "the session is not usable (session-not-active)");
                 default:
-                    return Unusable(context, route, "the Payment-Session token is unknown");
+                    return Unusable(route, "the Payment-Session token is unknown");
             }
             var session = new SessionRef(hold.SessionId!, hold.Payer!, organization);
             // The balance header says what is left after this request, whichever way it ends (null: not shown).
-            var balance = new StrongBox<string?>(hold.Balance.ToString());
-            AddSessionHeaders(context, session.Id, () => balance.Value);
-            if (hold.Mandated && await mandates.ChargeAsync(context, organization, session.Payer, price.ToString(), requestId, approvalId) == MandateOutcome.Answered)
+            shown = new SessionShown(session.Id, hold.Balance.ToString());
+            if (hold.Mandated)
             {
-                // Refused by the mandate (or SessionApi could not say): nothing forwarded, nothing debited.
-                balance.Value = null;
-                await balances.ReleaseAsync(session.Id, requestId);
-                return true;
+                var (_, refusal) = await mandates.ChargeAsync(organization, session.Payer, price.ToString(), requestId, approvalId);
+                if (refusal is not null)
+                {
+                    // Refused by the mandate (or SessionApi could not say): nothing forwarded, nothing debited.
+                    shown = shown with { Balance = null };
+                    await balances.ReleaseAsync(session.Id, requestId);
+                    return (refusal with { Session = shown }, null);
+                }
             }
-            await ForwardAsync(context, next, session, route, requestId, hold.Mandated, balance);
-            return true;
+            return (await ForwardAsync(context, next, session, route, requestId, hold.Mandated, shown, format), null);
         }
         catch (SessionApiUnavailableException exception)
         {
             LogUnavailable(exception, route.Name);
-            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable",
-                "The session could not be charged right now; nothing was forwarded or charged. Retry later.");
-            return true;
+            return (new PaymentAnswer.Unavailable("Sessions unavailable",
+                "The session could not be charged right now; nothing was forwarded or charged. Retry later.") { Session = shown }, null);
         }
         catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
         {
             LogUnavailable(exception, route.Name);
-            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable",
-                "The session balance could not be reached right now; nothing was forwarded or charged. Retry later.");
-            return true;
+            return (new PaymentAnswer.Unavailable("Sessions unavailable",
+                "The session balance could not be reached right now; nothing was forwarded or charged. Retry later.") { Session = shown }, null);
         }
     }
 
@@ -153,11 +154,10 @@ public sealed partial class SessionSpending(
         return await balances.HoldAsync(tokenHash, organization, requestId, price, time.GetUtcNow());
     }
 
-    bool Unusable(HttpContext context, GateRoute route, string reason)
+    (PaymentAnswer? Answer, string? Unusable) Unusable(GateRoute route, string reason)
     {
         LogUnusable(route.Name, reason);
-        context.Items[UnusableReasonItem] = reason;
-        return false;
+        return (null, reason);
     }
 
     /// <summary>
@@ -165,7 +165,7 @@ public sealed partial class SessionSpending(
     /// nothing is charged. Any state counts, since an expired or closed session's vault stays readable; an unknown token
     /// answers 401 rather than being forwarded as "no payer".
     /// </summary>
-    public async Task IdentifyAsync(HttpContext context, Func<Task> next, GateRoute route, string token)
+    public async Task<PaymentAnswer> IdentifyAsync(HttpContext context, Func<Task> next, GateRoute route, string token)
     {
         SessionRef? session;
         try
@@ -175,50 +175,47 @@ public sealed partial class SessionSpending(
         catch (SessionApiUnavailableException exception)
         {
             LogUnavailable(exception, route.Name);
-            await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable", "The session token could not be checked right now. Retry later.");
-            return;
+            return new PaymentAnswer.Unavailable("Sessions unavailable", "The session token could not be checked right now. Retry later.");
         }
         if (session is null)
         {
             LogUnusable(route.Name, "unknown session token on a free route");
-            await Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "session-token-unknown", "Unknown session token",
+            return new PaymentAnswer.Problem(StatusCodes.Status401Unauthorized, "session-token-unknown", "Unknown session token",
                 $"The {TokenHeader} token is not a session of organisation '{route.Organization!.Id}'.");
-            return;
         }
+        // Registered before forwarding: the upstream's answer streams to the client as it comes.
         AddSessionHeaders(context, session.Id, () => null);
         context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(await ContextForAsync(session, NewRequestId(), identifiedOnly: true));
         await next();
+        return new PaymentAnswer.Forwarded();
     }
 
     /// <summary>
     /// Forwards with the answer buffered; a served answer is debited (the hold confirmed) before it is written, so every answer
     /// a client receives is charged, and a failed one releases the hold (and the mandate charge), so nothing unserved is.
     /// </summary>
-    async Task ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, GateRoute route, string requestId, bool mandated,
-        StrongBox<string?> balance)
+    async Task<PaymentAnswer> ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, GateRoute route, string requestId,
+        bool mandated, SessionShown shown, IPaidAnswerFormat? format)
     {
-        var upstream = await paywall.ForwardBufferedAsync(context, next, await ContextForAsync(session, requestId, identifiedOnly: false), requestId);
+        var upstream = await upstreams.ForwardBufferedAsync(context, next, await ContextForAsync(session, requestId, identifiedOnly: false), requestId,
+            format);
         if (upstream.Failed)
         {
-            balance.Value = (await balances.ReleaseAsync(session.Id, requestId)).Balance.ToString();
+            shown = shown with { Balance = (await balances.ReleaseAsync(session.Id, requestId)).Balance.ToString() };
             if (mandated)
                 await mandates.ReleaseAsync(session.Organization, session.Payer, requestId);
             LogReleased(session.Id, requestId, context.Response.StatusCode);
-            await upstream.SendAsync();
-            return;
+            return new PaymentAnswer.Served(upstream) { Session = shown };
         }
-        var debit = await ConfirmAsync(session.Id, requestId, route.Name, balance.Value);
+        var debit = await ConfirmAsync(session.Id, requestId, route.Name, shown.Balance);
         if (debit.Status != SettleStatus.Done)
         {
             // Swept: this request outlived Gate:Sessions:HoldTimeout and counts as abandoned; its answer is not given unpaid.
             LogHoldLost(session.Id, requestId);
-            context.Response.Clear();
-            await PaywallResponses.WriteUnavailableAsync(context, "Session debit expired",
-                "The request took longer than the gate holds a session's price; nothing was charged. Retry.");
-            return;
+            return new PaymentAnswer.Unavailable("Session debit expired",
+                "The request took longer than the gate holds a session's price; nothing was charged. Retry.") { Session = shown };
         }
-        balance.Value = debit.Balance.ToString();
-        await upstream.SendAsync();
+        return new PaymentAnswer.Served(upstream) { Session = shown with { Balance = debit.Balance.ToString() } };
     }
 
     /// <summary>
@@ -260,19 +257,18 @@ public sealed partial class SessionSpending(
         ExpiresAt = signer.NewExpiry(),
     };
 
-    Task InsufficientAsync(HttpContext context, GateRoute route, string resourceUrl, HoldResult hold)
+    static PaymentAnswer Insufficient(GateRoute route, string resourceUrl, HoldResult hold)
     {
         var balance = hold.Balance.ToString();
         var path = $"/api/sessions/{hold.SessionId}/topup";
-        AddSessionHeaders(context, hold.SessionId!, () => balance);
         // The same challenge as an unpaid request (pay this one request), plus where to top the session up instead.
-        return paywall.PaymentRequiredAsync(context, route, resourceUrl, "session_insufficient_balance",
+        return new PaymentAnswer.PaymentRequired(route, resourceUrl, "session_insufficient_balance",
             $"insufficient session balance: {balance} does not cover {route.Amount}; pay this request or top the session up at {path}",
-            hold.Payer, extra: new Dictionary<string, object?>
+            hold.Payer, Extra: new Dictionary<string, object?>
             {
                 ["topUp"] = new { path, minimum = (route.Amount!.Value - hold.Balance).ToString() },
                 ["session"] = new { id = hold.SessionId, balance, state = hold.Balance.IsZero ? "DEPLETED" : "ACTIVE" },
-            });
+            }) { Session = new SessionShown(hold.SessionId!, balance) };
     }
 
     /// <summary>

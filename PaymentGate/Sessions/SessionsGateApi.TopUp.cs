@@ -13,8 +13,8 @@ namespace Sessions.PaymentGate.Sessions;
 /// <summary><c>POST /api/sessions/{id}/topup</c>: checked, settled first, applied by SessionApi, or paid back when it no longer can be.</summary>
 public static partial class SessionsGateApi
 {
-    static async Task TopUpAsync(HttpContext context, string id, TopUpBody body, PaywallStep paywall, SessionApiClient api,
-        PricingCatalog catalog, PaymentStore store, SessionRefunds refunds, SessionSpending spending, IOptions<GateOptions> options, TimeProvider time)
+    static async Task TopUpAsync(HttpContext context, string id, TopUpBody body, PaymentDispatcher payments, PaymentFlow flow,
+        PaymentAnswerWriter writer, SessionApiClient api, PricingCatalog catalog, PaymentStore store, SessionRefunds refunds, SessionSpending spending, IOptions<GateOptions> options, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
         // No token needed: whoever pays can only top up their own session (checked against the payment's payer below).
@@ -30,9 +30,12 @@ public static partial class SessionsGateApi
         }
 
         var route = SessionRoute(organization!, "POST", $"/api/sessions/{id}/topup", amount, $"Top-up of session {id}");
-        var attempt = await ReadAttemptAsync(context, paywall, route);
+        var (attempt, refusal) = payments.ReadEndpointPayment(context, route);
         if (attempt is null)
+        {
+            await writer.WriteAsync(context, refusal!);
             return;
+        }
         var session = new SessionRef(id, attempt.Payer, organization!.Id);
         try
         {
@@ -49,9 +52,12 @@ public static partial class SessionsGateApi
             {
                 // No new money for this session; but this header may have paid on an earlier try whose top-up was never
                 // confirmed: that payment still goes to SessionApi (applied then: answered; refused: paid back below).
-                var (redeemed, answered) = await paywall.TryRedeemSettledAsync(context, attempt);
-                if (answered)
+                var (redeemed, pendingOrBusy) = await flow.TryRedeemSettledAsync(context, attempt);
+                if (pendingOrBusy is not null)
+                {
+                    await writer.WriteAsync(context, pendingOrBusy);
                     return;
+                }
                 if (redeemed is null)
                 {
                     await Problems.WriteAsync(context, 409, "session-not-topped-up", "Session cannot be topped up",
@@ -60,8 +66,15 @@ public static partial class SessionsGateApi
                 }
                 payment = redeemed;
             }
-            else if ((payment = await paywall.SettleFirstAsync(context, attempt)) is null)
-                return;
+            else
+            {
+                (payment, var unpaid) = await flow.SettleFirstAsync(context, attempt);
+                if (payment is null)
+                {
+                    await writer.WriteAsync(context, unpaid!);
+                    return;
+                }
+            }
             ServiceAnswer answer;
             try
             {
@@ -71,8 +84,8 @@ public static partial class SessionsGateApi
             }
             catch (SessionApiUnavailableException exception)
             {
-                await paywall.CompleteSettledAsync(payment, done: false);
-                await NotCompletedAsync(context, payment, "Top-up not applied yet", exception.Message);
+                await flow.CompleteSettledAsync(payment, done: false);
+                await NotCompletedAsync(context, writer, payment, "Top-up not applied yet", exception.Message);
                 return;
             }
             if (answer.IsSuccess)
@@ -84,24 +97,24 @@ public static partial class SessionsGateApi
                 }
                 catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
                 {
-                    await paywall.CompleteSettledAsync(payment, done: false);
-                    await NotCompletedAsync(context, payment, "Top-up not applied yet", exception.Message);
+                    await flow.CompleteSettledAsync(payment, done: false);
+                    await NotCompletedAsync(context, writer, payment, "Top-up not applied yet", exception.Message);
                     return;
                 }
             }
-            await paywall.CompleteSettledAsync(payment, done: answer.IsSuccess);
+            await flow.CompleteSettledAsync(payment, done: answer.IsSuccess);
             if (answer.Code is "session-expired" or "session-not-active")
             {
                 // Expired or closed since the check above: the money cannot go into this session any more, so it goes back.
-                await RefundRefusedTopUpAsync(context, payment, organization, attempt.Payer, amount, answer.Code!, answer.Text("detail"), store, refunds);
+                await RefundRefusedTopUpAsync(context, payment, organization, attempt.Payer, amount, answer.Code!, answer.Text("detail"), store, refunds, writer);
                 return;
             }
             if (!answer.IsSuccess)
             {
-                await NotCompletedAsync(context, payment, "Top-up not applied", $"SessionApi answered {(int)answer.Status} {answer.Code}");
+                await NotCompletedAsync(context, writer, payment, "Top-up not applied", $"SessionApi answered {(int)answer.Status} {answer.Code}");
                 return;
             }
-            PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+            writer.AddSettlementHeaders(context.Response, payment.Settlement, payment.Attempt.Mpp);
             SessionSpending.AddSessionHeaders(context, id, () => answer.Text("balance"));
             await Results.Json(answer.Body).ExecuteAsync(context);
         }
@@ -117,7 +130,8 @@ public static partial class SessionsGateApi
     /// cannot be made now the payment stays settled and the same header comes back here.
     /// </summary>
     static async Task RefundRefusedTopUpAsync(HttpContext context, SettledPayment payment, Organization organization, string payer,
-        BigInteger amount, string refusalCode, string? refusalDetail, PaymentStore store, SessionRefunds refunds)
+        BigInteger amount, string refusalCode, string? refusalDetail, PaymentStore store, SessionRefunds refunds,
+        PaymentAnswerWriter writer)
     {
         string? transaction;
         try
@@ -130,11 +144,11 @@ public static partial class SessionsGateApi
         catch (Exception exception) when (PaymentStore.IsInfrastructure(exception) || exception is PaymentStoreUnavailableException)
         {
             // Nothing recorded as paid back: the payment stays settled, and the same header comes back here (the transfer is once).
-            await NotCompletedAsync(context, payment, "Top-up refund not made yet", $"{refusalCode}; the refund could not be recorded");
+            await NotCompletedAsync(context, writer, payment, "Top-up refund not made yet", $"{refusalCode}; the refund could not be recorded");
             return;
         }
         var method = transaction is null ? SessionRefunds.PayoutOwed : SessionRefunds.Ledger;
-        PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+        writer.AddSettlementHeaders(context.Response, payment.Settlement, payment.Attempt.Mpp);
         var paidBack = transaction is null
             ? $"the {amount} paid is owed back to you by {organization.Name} (payment {payment.PaymentId})"
             : $"the {amount} paid was refunded (ledger transaction {transaction})";

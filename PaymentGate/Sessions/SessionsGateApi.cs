@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Numerics;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
@@ -44,8 +43,8 @@ public static partial class SessionsGateApi
         return app;
     }
 
-    static async Task OpenAsync(HttpContext context, OpenSessionBody body, PaywallStep paywall, SessionApiClient api, VaultApiClient vaults,
-        PricingCatalog catalog, IOptions<GateOptions> options)
+    static async Task OpenAsync(HttpContext context, OpenSessionBody body, PaymentDispatcher payments, PaymentFlow flow, PaymentAnswerWriter writer,
+        SessionApiClient api, VaultApiClient vaults, PricingCatalog catalog, IOptions<GateOptions> options)
     {
         var errors = new Dictionary<string, string[]>();
         var organization = ChooseOrganization(catalog, body.Organization, errors);
@@ -80,9 +79,18 @@ public static partial class SessionsGateApi
 
         var route = SessionRoute(organization!, "POST", "/api/sessions", amount,
             kind == "pass" ? $"Pass session of {organization!.Name}" : $"Prepaid session deposit at {organization!.Name}");
-        var attempt = await ReadAttemptAsync(context, paywall, route);
-        if (attempt is null || await paywall.SettleFirstAsync(context, attempt) is not { } payment)
+        var (attempt, refusal) = payments.ReadEndpointPayment(context, route);
+        if (attempt is null)
+        {
+            await writer.WriteAsync(context, refusal!);
             return;
+        }
+        var (payment, unpaid) = await flow.SettleFirstAsync(context, attempt);
+        if (payment is null)
+        {
+            await writer.WriteAsync(context, unpaid!);
+            return;
+        }
 
         ServiceAnswer answer;
         try
@@ -92,14 +100,14 @@ public static partial class SessionsGateApi
         }
         catch (SessionApiUnavailableException exception)
         {
-            await paywall.CompleteSettledAsync(payment, done: false);
-            await NotCompletedAsync(context, payment, "Session not opened yet", exception.Message);
+            await flow.CompleteSettledAsync(payment, done: false);
+            await NotCompletedAsync(context, writer, payment, "Session not opened yet", exception.Message);
             return;
         }
         if (!answer.IsSuccess)
         {
-            await paywall.CompleteSettledAsync(payment, done: false);
-            await NotCompletedAsync(context, payment, "Session not opened", $"SessionApi answered {(int)answer.Status} {answer.Code}");
+            await flow.CompleteSettledAsync(payment, done: false);
+            await NotCompletedAsync(context, writer, payment, "Session not opened", $"SessionApi answered {(int)answer.Status} {answer.Code}");
             return;
         }
         var id = answer.Text("id")!;
@@ -112,12 +120,12 @@ public static partial class SessionsGateApi
         }
         catch (VaultApiUnavailableException exception)
         {
-            await paywall.CompleteSettledAsync(payment, done: false);
-            await NotCompletedAsync(context, payment, "Session vault not created yet", exception.Message);
+            await flow.CompleteSettledAsync(payment, done: false);
+            await NotCompletedAsync(context, writer, payment, "Session vault not created yet", exception.Message);
             return;
         }
-        await paywall.CompleteSettledAsync(payment, done: true);
-        PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+        await flow.CompleteSettledAsync(payment, done: true);
+        writer.AddSettlementHeaders(context.Response, payment.Settlement, attempt.Mpp);
         SessionSpending.AddSessionHeaders(context, id, () => answer.Text("balance"));
         if (answer.Text("token") is { } token)
             context.Response.Headers[SessionSpending.TokenHeader] = token;
@@ -275,21 +283,15 @@ public static partial class SessionsGateApi
         return null;
     }
 
-    static Task<PaymentAttempt?> ReadAttemptAsync(HttpContext context, PaywallStep paywall, GateRoute route)
-    {
-        var (header, name, count) = PaywallStep.TakePaymentHeader(context.Request);
-        return paywall.ReadAttemptAsync(context, route, context.Request.GetEncodedUrl(), header, name, count);
-    }
-
     /// <summary>A one-off paid route whose price is the amount asked (deposit, pass or top-up): the 402 asks for exactly that.</summary>
     static GateRoute SessionRoute(Organization organization, string method, string path, BigInteger amount, string description) =>
         new($"session:{path}", method, path, "gate", description, "application/json", organization, amount,
             ExactEvmRequirements.For(organization.Asset, amount.ToString(CultureInfo.InvariantCulture), organization.PayTo.ToString()));
 
     /// <summary>Settled, but SessionApi did not act: the money is on record and the same payment header finishes the job.</summary>
-    static Task NotCompletedAsync(HttpContext context, SettledPayment payment, string title, string reason)
+    static Task NotCompletedAsync(HttpContext context, PaymentAnswerWriter writer, SettledPayment payment, string title, string reason)
     {
-        PaywallResponses.AddSettlementHeaders(context.Response, payment.Settlement);
+        writer.AddSettlementHeaders(context.Response, payment.Settlement, payment.Attempt.Mpp);
         return PaywallResponses.WriteUnavailableAsync(context, title,
             $"Payment {payment.PaymentId} is settled but the session service did not confirm ({reason}). Send the same payment header " +
             "again: it completes without a new charge.", payment.PaymentId);

@@ -47,7 +47,7 @@ public sealed class GateHeaderDecoderFuzzTests
         ];
         HeaderFuzz.Run(13501, Cases, valid, HeaderFuzz.Base64, header =>
         {
-            var decoded = X402HeaderCodec.DecodePaymentPayload(header, PaywallStep.MaxPaymentHeaderLength);
+            var decoded = X402HeaderCodec.DecodePaymentPayload(header, X402Payment.MaxPaymentHeaderLength);
             if (!decoded.Succeeded)
                 return;
             var attempt = PaymentAttempt.TryCreate(Route, Url, header, decoded.Value!, out var error);
@@ -86,7 +86,7 @@ public sealed class GateHeaderDecoderFuzzTests
             if (decoded.Succeeded)
                 Assert.Single(headers.Authorization, v => v is not null && MppPayments.HasCredential(HeaderOnly(v)));
 
-            var (payment, _, _) = PaywallStep.TakePaymentHeader(context.Request);
+            var (payment, _, _) = X402Payment.TakePaymentHeader(context.Request);
             Assert.Equal(StringValues.IsNullOrEmpty(values) ? null : values[0], payment);
             var token = SessionSpending.TakeToken(context.Request);
             SessionSpending.IsWellFormedToken(token);

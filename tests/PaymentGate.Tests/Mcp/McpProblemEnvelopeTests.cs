@@ -20,9 +20,7 @@ public sealed class McpProblemEnvelopeTests
     {
         var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().BuildServiceProvider() };
         context.Response.Body = new MemoryStream();
-        if (format is not null)
-            context.Features.Set(format);
-        await PaywallResponses.WriteRefusalAsync(context, 403, Refusal);
+        await PaywallResponses.WriteRefusalAsync(context, 403, Refusal, format);
         Assert.Equal((403, "application/problem+json"), (context.Response.StatusCode, context.Response.ContentType));
         context.Response.Body.Position = 0;
         return JsonNode.Parse(context.Response.Body)!.AsObject();
