@@ -1,4 +1,5 @@
 using System.Net;
+using Npgsql;
 using Sessions.PaymentGate.Sessions;
 using static PaymentGate.Tests.Sessions.SessionGateHarness;
 
@@ -47,5 +48,26 @@ public sealed partial class MandateGateTests
                 body.GetProperty("topUp").GetProperty("minimum").GetString()));
         }
         Assert.Equal("1000", (await MandateJsonAsync(poorMandate)).GetProperty("spentToday").GetString());
+    }
+
+    [Fact]
+    public async Task A_session_credit_owed_by_a_gate_from_before_the_redis_debits_is_abandoned_for_an_operator_not_taken_for_a_release()
+    {
+        await using (var connection = new NpgsqlConnection(_gate.GateDatabase))
+        {
+            await connection.OpenAsync(Ct);
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO compensations (id, kind, organization, payer, session_id, key, outcome)
+                VALUES ('session-credit:req_legacy', 'session-credit', 'demo', '0x1111111111111111111111111111111111111111',
+                        'ses_0123456789abcdef0123456789abcdef', 'req_legacy', 'owed before the upgrade')
+                """, connection);
+            await insert.ExecuteNonQueryAsync(Ct);
+        }
+
+        Assert.Equal(1, await _gate.RetryCompensationsNowAsync());
+
+        var (kind, _, status, outcome, _) = Assert.Single(await _gate.CompensationsAsync());
+        Assert.Equal(("session-credit", "abandoned"), (kind, status));
+        Assert.Contains("no longer applies", outcome);
     }
 }
