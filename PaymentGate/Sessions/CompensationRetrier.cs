@@ -8,14 +8,13 @@ namespace Sessions.PaymentGate.Sessions;
 
 /// <summary>
 /// Repeats the compensations the gate could not apply at the time (<see cref="CompensationStore"/>) until SessionApi answers:
-/// a session debit is credited back (and, for a session closed meanwhile, paid out on the ledger), a mandate charge
-/// released. Both calls are idempotent at SessionApi, so a repeat after an unknown outcome is harmless. "Nothing to undo"
-/// (no such debit or charge) is believed only once the original call can no longer land
+/// a mandate charge is released. The release is idempotent at SessionApi, so a repeat after an unknown outcome is harmless.
+/// "Nothing to undo" (no such charge) is believed only once the original call can no longer land
 /// (<see cref="CompensationOptions.InFlightWindow"/>). A mandate charge whose payment was presented again and settled since
 /// stands: releasing it would let the agent spend past its limits, so the payment's row is locked while it is released.
-/// Only a refusal that cannot change (the session does not exist) abandons a row; every other answer is retried.
+/// Every answer is retried; only a row of a kind the gate no longer owes is abandoned.
 /// </summary>
-public sealed partial class CompensationRetrier(CompensationStore store, PaymentStore payments, SessionApiClient api, SessionRefunds refunds,
+public sealed partial class CompensationRetrier(CompensationStore store, PaymentStore payments, SessionApiClient api,
     IConfiguration configuration, IOptions<GateOptions> options, ILogger<CompensationRetrier> logger) : PeriodicWorker(logger)
 {
     const int BatchSize = 50;
@@ -47,7 +46,9 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
             Step step;
             try
             {
-                step = owed.Kind == CompensationKinds.SessionCredit ? await CreditAsync(item, cancellationToken) : await ReleaseAsync(item, cancellationToken);
+                // A "session-credit" row can only be left by a gate from before session debits moved to Redis (issue 16).
+                step = owed.Kind == CompensationKinds.MandateRelease ? await ReleaseAsync(item, cancellationToken)
+                    : Step.Abandon($"the gate no longer applies '{owed.Kind}' compensations");
             }
             catch (SessionApiUnavailableException exception)
             {
@@ -60,7 +61,7 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
                 await store.FinishAsync(item, done, step.Outcome, cancellationToken);
                 finished++;
                 if (done) LogDone(owed.Kind, owed.Key, step.Outcome, item.Attempts);
-                else LogAbandoned(owed.Kind, owed.Key, owed.SessionId, owed.Payer, step.Outcome);
+                else LogAbandoned(owed.Kind, owed.Key, owed.Payer, step.Outcome);
                 continue;
             }
             var delay = Backoff(item.Attempts);
@@ -74,32 +75,6 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
                 break;
         }
         return finished;
-    }
-
-    async Task<Step> CreditAsync(DueCompensation item, CancellationToken cancellationToken)
-    {
-        var owed = item.Compensation;
-        var answer = await api.CreditAsync(new SessionRef(owed.SessionId!, owed.Payer, owed.Organization), owed.Key, cancellationToken);
-        if (answer.IsSuccess)
-        {
-            var outcome = $"credited {answer.Text("credited")}, balance {answer.Text("balance")}, session {answer.Text("state")}";
-            try
-            {
-                return await refunds.PayOutLateCreditAsync(owed.Organization, owed.Payer, answer, owed.Key, cancellationToken)
-                    ? Step.Done(outcome)
-                    : Step.Retry($"{outcome}; the closed session's payout of it waits for the payTo's balance");
-            }
-            catch (Exception exception) when (PaymentStore.IsInfrastructure(exception))
-            {
-                return Step.Retry($"{outcome}; the closed session's payout of it failed: {exception.Message}");
-            }
-        }
-        return answer.Code switch
-        {
-            "debit-not-found" => NothingToUndo(item, "no such debit"),
-            "session-not-found" => Step.Abandon($"SessionApi answered {(int)answer.Status} {answer.Code}"),
-            _ => Step.Refusal($"SessionApi answered {(int)answer.Status} {answer.Code}"),
-        };
     }
 
     Task<Step> ReleaseAsync(DueCompensation item, CancellationToken cancellationToken) =>
@@ -120,7 +95,7 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
                 : Step.Refusal($"SessionApi answered {(int)answer.Status} {answer.Code}");
         }, cancellationToken);
 
-    /// <summary>The debit or charge is not there: final once the call that made it can no longer land.</summary>
+    /// <summary>The charge is not there: final once the call that made it can no longer land.</summary>
     Step NothingToUndo(DueCompensation item, string what) =>
         item.Age >= Options.InFlightWindow ? Step.Done($"{what}: nothing was owed")
             : Step.Retry($"{what} yet: asked again after the in-flight window");
@@ -155,6 +130,6 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
     [LoggerMessage(Level = LogLevel.Error, Message = "Owed {Kind} {Key} refused (attempt {Attempt}): {Outcome}; still owed, next try in {Delay}")]
     partial void LogRefusedRetry(string kind, string key, int attempt, string outcome, TimeSpan delay);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Owed {Kind} {Key} (session {SessionId}, payer {Payer}) abandoned: {Outcome}; reconcile by hand")]
-    partial void LogAbandoned(string kind, string key, string? sessionId, string payer, string outcome);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Owed {Kind} {Key} (payer {Payer}) abandoned: {Outcome}; reconcile by hand")]
+    partial void LogAbandoned(string kind, string key, string payer, string outcome);
 }

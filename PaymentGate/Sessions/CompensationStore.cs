@@ -13,7 +13,7 @@ public sealed class CompensationOptions
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// A debit or mandate charge sent without an answer may still land at SessionApi for this long: until then "nothing to
+    /// A mandate charge sent without an answer may still land at SessionApi for this long: until then "nothing to
     /// undo" is not believed, and the compensation is tried again. Longer than a payer context lives
     /// (<c>PayerContext:Lifetime</c>, 2 min), after which SessionApi refuses the late call.
     /// </summary>
@@ -22,15 +22,12 @@ public sealed class CompensationOptions
 
 public static class CompensationKinds
 {
-    /// <summary>Credit a session debit back (the upstream failed after the debit).</summary>
-    public const string SessionCredit = "session-credit";
-
     /// <summary>Release an agent's mandate charge (its payment was not settled).</summary>
     public const string MandateRelease = "mandate-release";
 }
 
-/// <summary>An owed compensation: <paramref name="Key"/> is the debit's request id or the charged payment's id.</summary>
-public sealed record Compensation(string Kind, string Organization, string Payer, string? SessionId, string Key)
+/// <summary>An owed compensation: <paramref name="Key"/> is the charged payment's id (or the session request's id).</summary>
+public sealed record Compensation(string Kind, string Organization, string Payer, string Key)
 {
     public string Id => $"{Kind}:{Key}";
 }
@@ -40,7 +37,7 @@ public sealed record DueCompensation(Compensation Compensation, int Attempts, Ti
 
 /// <summary>
 /// The gate's durable record of money it owes back (table <c>compensations</c>, migration 0005): written when an inline
-/// credit-back or mandate release could not reach SessionApi, drained by <see cref="CompensationRetrier"/>. Without it a
+/// mandate release could not reach SessionApi, drained by <see cref="CompensationRetrier"/>. Without it a
 /// SessionApi outage at the wrong moment left a payer charged for a request that was never served.
 /// </summary>
 public sealed partial class CompensationStore(IServiceProvider services, ILogger<CompensationStore> logger)
@@ -58,14 +55,14 @@ public sealed partial class CompensationStore(IServiceProvider services, ILogger
         {
             // In the database's clock, as leases are: no gate's clock skew enters the in-flight window.
             await using var command = Database.CreateCommand("""
-                INSERT INTO compensations (id, kind, organization, payer, session_id, key, outcome)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                INSERT INTO compensations (id, kind, organization, payer, key, outcome)
+                VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT (id) DO UPDATE SET status = 'pending', outcome = EXCLUDED.outcome, version = compensations.version + 1,
                     created_at = now(), updated_at = now(),
                     attempts = CASE WHEN compensations.status = 'pending' THEN compensations.attempts ELSE 0 END,
                     next_attempt_at = CASE WHEN compensations.status = 'pending' THEN compensations.next_attempt_at ELSE now() END
                 """);
-            PaymentStore.AddAll(command, owed.Id, owed.Kind, owed.Organization, owed.Payer, owed.SessionId, owed.Key, reason);
+            PaymentStore.AddAll(command, owed.Id, owed.Kind, owed.Organization, owed.Payer, owed.Key, reason);
             await command.ExecuteNonQueryAsync(CancellationToken.None);
             LogRecorded(owed.Kind, owed.Key, owed.Payer, reason);
             PaywallTelemetry.CountCompensation(owed.Kind, "recorded");
@@ -73,7 +70,7 @@ public sealed partial class CompensationStore(IServiceProvider services, ILogger
         }
         catch (Exception exception) when (PaymentStore.IsInfrastructure(exception))
         {
-            LogNotRecorded(exception, owed.Kind, owed.Key, owed.SessionId, owed.Payer, owed.Organization);
+            LogNotRecorded(exception, owed.Kind, owed.Key, owed.Payer, owed.Organization);
             return false;
         }
     }
@@ -85,15 +82,15 @@ public sealed partial class CompensationStore(IServiceProvider services, ILogger
             UPDATE compensations SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
              WHERE id IN (SELECT id FROM compensations WHERE status = 'pending' AND next_attempt_at <= now()
                           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-            RETURNING kind, organization, payer, session_id, key, attempts, extract(epoch FROM now() - created_at)::float8, version
+            RETURNING kind, organization, payer, key, attempts, extract(epoch FROM now() - created_at)::float8, version
             """);
         PaymentStore.AddAll(command, batch, lease.TotalSeconds);
         var due = new List<DueCompensation>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
             due.Add(new DueCompensation(
-                new Compensation(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4)),
-                reader.GetInt32(5), TimeSpan.FromSeconds(reader.GetDouble(6)), reader.GetInt32(7)));
+                new Compensation(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)),
+                reader.GetInt32(4), TimeSpan.FromSeconds(reader.GetDouble(5)), reader.GetInt32(6)));
         return due;
     }
 
@@ -121,6 +118,6 @@ public sealed partial class CompensationStore(IServiceProvider services, ILogger
     [LoggerMessage(Level = LogLevel.Warning, Message = "Owed {Kind} {Key} of {Payer} recorded for retry: {Reason}")]
     partial void LogRecorded(string kind, string key, string payer, string reason);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Owed {Kind} {Key} (session {SessionId}, payer {Payer}, organisation {Organization}) could not be recorded: neither SessionApi nor the gate database answered; reconcile by hand")]
-    partial void LogNotRecorded(Exception exception, string kind, string key, string? sessionId, string payer, string organization);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Owed {Kind} {Key} (payer {Payer}, organisation {Organization}) could not be recorded: neither SessionApi nor the gate database answered; reconcile by hand")]
+    partial void LogNotRecorded(Exception exception, string kind, string key, string payer, string organization);
 }

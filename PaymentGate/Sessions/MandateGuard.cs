@@ -120,7 +120,7 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
     }
 
     Task OweReleaseAsync(string organization, string payer, string paymentId, string reason) =>
-        compensations.RecordAsync(new Compensation(CompensationKinds.MandateRelease, organization, payer, null, paymentId), reason);
+        compensations.RecordAsync(new Compensation(CompensationKinds.MandateRelease, organization, payer, paymentId), reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} charged against mandate {MandateId} ({Amount} atomic units)")]
     partial void LogCharged(string paymentId, string mandateId, string amount);

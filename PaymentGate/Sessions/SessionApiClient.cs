@@ -9,7 +9,7 @@ public sealed class SessionApiUnavailableException(string message, Exception? in
 /// <summary>
 /// The gate's calls to SessionApi's internal API (<c>http://sessionapi</c>, service discovery <c>services:sessionapi:http:0</c>),
 /// each with a payer context signed for the session's payer and organisation. Every call it makes is idempotent on the
-/// SessionApi side (payment id, debit key, debit key of a credit, close), so repeating one after an unknown outcome is safe.
+/// SessionApi side (payment id, debit keys of a fold, mandate charge key, close), so repeating one after an unknown outcome is safe.
 /// </summary>
 public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSigner signer)
 {
@@ -33,18 +33,9 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
     public Task<ServiceAnswer> ListAsync(string organization, string payer, QueryString query, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "/api/sessions" + query.ToUriComponent(), Context(payer, organization), null, cancellationToken);
 
-    public Task<ServiceAnswer> DebitAsync(SessionRef session, string amount, string requestId, string route, string? approvalId,
-        CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/debits", Context(session.Payer, session.Organization, session.Id, requestId),
-            new { amount, idempotencyKey = requestId, route, approvalId }, cancellationToken);
-
     /// <summary>Debits decided in Redis, all of <paramref name="payer"/>, for SessionApi's ledger (a batch sent again writes nothing twice).</summary>
     public Task<ServiceAnswer> FoldDebitsAsync(string organization, string payer, object[] debits, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "/internal/sessions/debits", Context(payer, organization), new { debits }, cancellationToken);
-
-    public Task<ServiceAnswer> CreditAsync(SessionRef session, string requestId, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/credits", Context(session.Payer, session.Organization, session.Id, requestId),
-            new { debitIdempotencyKey = requestId }, cancellationToken);
 
     public Task<ServiceAnswer> TopUpAsync(SessionRef session, string amount, string paymentId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/sessions/{session.Id}/topups", Context(session.Payer, session.Organization, session.Id, paymentId: paymentId),
@@ -72,10 +63,10 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
         CancellationToken cancellationToken) =>
         SendAsync(method, pathAndQuery, null, body, cancellationToken, headers);
 
-    string Context(string payer, string organization, string? sessionId = null, string? requestId = null, string? paymentId = null) =>
+    string Context(string payer, string organization, string? sessionId = null, string? paymentId = null) =>
         signer.Sign(new PayerContext
         {
-            Payer = payer, Organization = organization, SessionId = sessionId, RequestId = requestId, PaymentId = paymentId,
+            Payer = payer, Organization = organization, SessionId = sessionId, PaymentId = paymentId,
             ExpiresAt = signer.NewExpiry(),
         });
 

@@ -20,8 +20,8 @@ public sealed record FoldResult(int Applied, int Replayed, IReadOnlyList<string>
 /// <summary>
 /// Writes a batch of the gate's session debits in <b>one transaction</b> of five statements whatever its size (lock the
 /// sessions in id order, find the keys already there, insert the new ledger rows, update each session once, commit):
-/// one commit per batch instead of one per request. Each row keeps the balance and request count after it, as
-/// <see cref="SessionLedger.DebitAsync"/> writes them, so the ledger audit reads both the same.
+/// one commit per batch instead of one per request. Each row keeps the balance and request count after it, as the rows of
+/// open, top-up and close do, for the ledger audit.
 /// </summary>
 public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, ILogger<DebitFold> logger)
 {

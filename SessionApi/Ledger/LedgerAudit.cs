@@ -58,7 +58,7 @@ public sealed class LedgerAudit(NpgsqlDataSource dataSource, TimeProvider time, 
                 Check("ledger debits - credits = spent", ledgerDebit - ledgerCredit, spent);
                 Check("ledger refunds = refunded", ledgerRefund, refunded);
                 Check("ledger balance = balance", ledgerDeposit + ledgerTopUp - ledgerDebit + ledgerCredit - ledgerRefund, balance);
-                // A pass's requests cost nothing and leave no ledger row; a prepaid request is one debit not credited back.
+                // A pass counts its opening debit too (not a request); a prepaid request is one debit (credit rows: ledgers from before issue 16).
                 if (kind == "prepaid") Check("ledger debits - credits = request_count", debits - credits, requestCount);
                 if (state is "DEPLETED" or "REFUNDED") Check($"balance of a {state} session", BigInteger.Zero, balance);
             }

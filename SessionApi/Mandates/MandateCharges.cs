@@ -29,9 +29,9 @@ public sealed record ChargeResult(ChargeStatus Status, Mandate? Mandate = null, 
 public static class MandateCharges
 {
     /// <summary>Charges <paramref name="amount"/> spent by <paramref name="agent"/> at <paramref name="organization"/>.</summary>
-    /// <param name="key">Idempotency key, namespaced by the caller ("payment:…", "session-debit:…").</param>
+    /// <param name="key">Idempotency key, namespaced by the caller ("payment:…").</param>
     public static async Task<ChargeResult> TryChargeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agent,
-        string organization, BigInteger amount, string key, string? approvalId, string? sessionId, DateTimeOffset now, CancellationToken cancellationToken)
+        string organization, BigInteger amount, string key, string? approvalId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // The agent's current mandate: the active one, else the latest. An agent once mandated stays bound: after revocation
         // or expiry it may spend nothing until its user signs a new mandate (otherwise revoking would lift every limit).
@@ -84,12 +84,12 @@ public static class MandateCharges
         }
 
         await using var insert = Command("""
-            INSERT INTO mandate_charges (mandate_id, idempotency_key, organization, amount, approval_id, session_id, created_at, agent)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (idempotency_key) DO UPDATE SET organization = $3, amount = $4, approval_id = $5, session_id = $6, created_at = $7,
+            INSERT INTO mandate_charges (mandate_id, idempotency_key, organization, amount, approval_id, created_at, agent)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (idempotency_key) DO UPDATE SET organization = $3, amount = $4, approval_id = $5, created_at = $6,
                 released_at = NULL
             WHERE mandate_charges.mandate_id = $1 AND mandate_charges.released_at IS NOT NULL
-            """, connection, transaction, mandate.Id, key, organization, amount, usedApproval, sessionId, now, mandate.Agent);
+            """, connection, transaction, mandate.Id, key, organization, amount, usedApproval, now, mandate.Agent);
         // Nothing written: the key was charged concurrently under another agent's mandate (keys are global).
         if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0) return new ChargeResult(ChargeStatus.KeyConflict, mandate);
         if (usedApproval is not null)

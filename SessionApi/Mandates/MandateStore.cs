@@ -193,7 +193,7 @@ public sealed class MandateStore(NpgsqlDataSource dataSource, TimeProvider time,
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var result = await MandateCharges.TryChargeAsync(connection, transaction, agent, organization, amount, ChargeKey(key), approvalId, null,
+        var result = await MandateCharges.TryChargeAsync(connection, transaction, agent, organization, amount, ChargeKey(key), approvalId,
             time.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return result;
@@ -208,6 +208,6 @@ public sealed class MandateStore(NpgsqlDataSource dataSource, TimeProvider time,
         return released;
     }
 
-    /// <summary>Charges through the endpoint are payments; session debits use "session-debit:" (SessionLedger).</summary>
+    /// <summary>Every charge comes through the endpoint: x402 payments (key: the payment id) and session debits (key: the gate's request id).</summary>
     static string ChargeKey(string key) => "payment:" + key;
 }

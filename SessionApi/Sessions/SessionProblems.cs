@@ -1,4 +1,3 @@
-using System.Numerics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.ServiceDefaults.Errors;
 
@@ -6,20 +5,10 @@ namespace Sessions.SessionApi.Sessions;
 
 /// <summary>
 /// The API's problem+json answers. Each carries <c>code</c> (also the last segment of <c>type</c>) for the gate to switch on,
-/// and the numbers it needs to answer the client (balance, price, top-up hint).
+/// and the numbers it needs to answer the client (balance, state, expiry).
 /// </summary>
 public static class SessionProblems
 {
-    public static ProblemHttpResult InsufficientBalance(Session session, BigInteger price) => Problem(StatusCodes.Status402PaymentRequired,
-        "insufficient-balance", "Insufficient session balance",
-        $"The session's balance {session.Balance} does not cover the price {price}; top it up or pay per request.",
-        new()
-        {
-            ["sessionId"] = session.Id, ["balance"] = session.Balance.ToString(), ["price"] = price.ToString(), ["state"] = session.State,
-            // The least that makes this request affordable again, and where to pay it.
-            ["topUpHint"] = new Dictionary<string, object?> { ["minimum"] = (price - session.Balance).ToString(), ["path"] = $"/api/sessions/{session.Id}/topup" },
-        });
-
     public static ProblemHttpResult Expired(Session session) => Problem(StatusCodes.Status410Gone, "session-expired", "Session expired",
         $"The session expired at {session.ExpiresAt:O}; its remaining balance can still be refunded by closing it.",
         new() { ["sessionId"] = session.Id, ["expiresAt"] = session.ExpiresAt, ["balance"] = session.Balance.ToString(), ["state"] = session.State });
@@ -36,14 +25,8 @@ public static class SessionProblems
     public static ProblemHttpResult UnknownToken() => Problem(StatusCodes.Status404NotFound, "session-not-found", "No such session",
         "The token belongs to no session of this organisation.");
 
-    public static ProblemHttpResult DebitNotFound(string key) => Problem(StatusCodes.Status404NotFound, "debit-not-found", "No such debit",
-        $"The session has no debit with idempotency key '{key}'.");
-
     public static ProblemHttpResult PaymentConflict(string paymentId) => Problem(StatusCodes.Status409Conflict, "payment-conflict",
         "Payment already used", $"The payment '{paymentId}' already paid for something else (another session or other terms).");
-
-    public static ProblemHttpResult IdempotencyKeyConflict(string key) => Problem(StatusCodes.Status409Conflict, "idempotency-key-conflict",
-        "Idempotency key already used", $"The idempotency key '{key}' already debited another session.");
 
     public static ProblemHttpResult PayerMismatch() => Problem(StatusCodes.Status403Forbidden, "payer-mismatch", "Payer mismatch",
         "The payer and organisation of the session must be those of the payer context.");

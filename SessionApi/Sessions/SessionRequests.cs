@@ -10,11 +10,6 @@ public sealed record OpenSessionRequest(string? Organization, string? Payer, str
 
 public sealed record ResolveSessionRequest(string? Token);
 
-/// <summary><paramref name="ApprovalId"/>: the user's approval of a debit above the agent's mandate threshold (<c>Mandate-Approval</c> at the gate).</summary>
-public sealed record DebitRequest(string? Amount, string? IdempotencyKey, string? Route, string? ApprovalId = null);
-
-public sealed record CreditRequest(string? DebitIdempotencyKey);
-
 /// <summary>A batch of the gate's debits from Redis, all of the payer context's payer (docs/design/session-debits.md).</summary>
 public sealed record FoldDebitsRequest(IReadOnlyList<FoldDebitItem>? Debits);
 
@@ -65,17 +60,6 @@ public static partial class SessionRequests
         return errors;
     }
 
-    public static Dictionary<string, string[]> Validate(DebitRequest request, out AtomicAmount amount)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (!AtomicAmount.TryParse(request.Amount, out amount) || amount.IsZero) errors["amount"] = [AmountRule];
-        if (!IsKey(request.IdempotencyKey)) errors["idempotencyKey"] = [KeyRule];
-        if (request.Route is { Length: > 300 }) errors["route"] = ["At most 300 characters."];
-        if (request.ApprovalId is not null && !Mandates.MandateIds.IsApprovalId(request.ApprovalId))
-            errors["approvalId"] = ["An approval id (apr_ and 32 hex digits), as in the approval-required problem."];
-        return errors;
-    }
-
     public static Dictionary<string, string[]> Validate(FoldDebitsRequest request, out List<Ledger.FoldedDebit> debits)
     {
         var errors = new Dictionary<string, string[]>();
@@ -106,9 +90,6 @@ public static partial class SessionRequests
         if (!IsKey(request.PaymentId)) errors["paymentId"] = [KeyRule];
         return errors;
     }
-
-    public static Dictionary<string, string[]> Validate(CreditRequest request) =>
-        IsKey(request.DebitIdempotencyKey) ? [] : new() { ["debitIdempotencyKey"] = [KeyRule] };
 
     public static Dictionary<string, string[]> Validate(CloseSessionRequest? request, out string method)
     {

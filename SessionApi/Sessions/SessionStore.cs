@@ -239,15 +239,16 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, TimeProvider time,
     /// <summary>Inserts a ledger row; false when its idempotency key exists already (the caller rolls back).</summary>
     internal static async Task<bool> InsertLedgerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sessionId, string kind,
         BigInteger amount, string idempotencyKey, string? paymentId, BigInteger balanceAfter, long requestCountAfter, DateTimeOffset now,
-        CancellationToken cancellationToken, string? requestId = null, string? route = null, string? refundMethod = null)
+        CancellationToken cancellationToken, string? refundMethod = null)
     {
+        // Request debits are not written here: DebitFold inserts them in batches (with their request id and route).
         await using var insert = Command("""
-            INSERT INTO session_ledger (session_id, kind, amount, idempotency_key, payment_id, request_id, route, refund_method,
+            INSERT INTO session_ledger (session_id, kind, amount, idempotency_key, payment_id, refund_method,
                                         balance_after, request_count_after, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (idempotency_key) DO NOTHING
             """, connection, transaction, sessionId, kind, amount, idempotencyKey);
-        foreach (var text in (string?[])[paymentId, requestId, route, refundMethod])
+        foreach (var text in (string?[])[paymentId, refundMethod])
             insert.Parameters.Add(text is null ? Null(NpgsqlDbType.Text) : Parameter(text));
         insert.Parameters.Add(Parameter(balanceAfter));
         insert.Parameters.Add(Parameter(requestCountAfter));

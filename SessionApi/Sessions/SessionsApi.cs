@@ -22,8 +22,6 @@ public static class SessionsApi
         gate.MapPost("", OpenAsync);
         gate.MapPost("/resolve", ResolveAsync);
         gate.MapPost("/debits", FoldDebitsAsync);
-        gate.MapPost("/{id}/debits", DebitAsync);
-        gate.MapPost("/{id}/credits", CreditAsync);
         gate.MapPost("/{id}/topups", TopUpAsync);
         gate.MapPost("/{id}/close", CloseAsync);
 
@@ -33,11 +31,7 @@ public static class SessionsApi
         return app;
     }
 
-    public sealed record DebitResponse(string Charged, string Balance, string State, long RequestCount, bool Replayed);
-
     public sealed record FoldResponse(int Applied, int Replayed, IReadOnlyList<string> Refused);
-
-    public sealed record CreditResponse(string Credited, string Balance, string State, long RequestCount, bool AlreadyCredited);
 
     public sealed record CloseResponse(string Id, string Refunded, string Balance, string Method, string State);
 
@@ -71,28 +65,6 @@ public static class SessionsApi
             : TypedResults.Ok(SessionResponse.From(session) with { Mandated = await mandates.IsMandatedAsync(session.Payer, cancellationToken) });
     }
 
-    static async Task<Results<Ok<DebitResponse>, ValidationProblem, ProblemHttpResult>> DebitAsync(
-        string id, DebitRequest request, HttpContext http, SessionLedger ledger, CancellationToken cancellationToken)
-    {
-        var errors = SessionRequests.Validate(request, out var price);
-        if (errors.Count > 0) return Invalid(errors);
-        if (!SessionTokens.IsSessionId(id)) return SessionProblems.NotFound(id);
-        var payer = http.GetPayerContext()!;
-        var result = await ledger.DebitAsync(id, payer.Payer, payer.Organization, price, request.IdempotencyKey!, request.Route,
-            payer.RequestId, request.ApprovalId, cancellationToken);
-        return result.Status switch
-        {
-            DebitStatus.Debited or DebitStatus.Replayed => TypedResults.Ok(new DebitResponse(result.Charged.ToString(), result.Balance.ToString(),
-                result.State, result.RequestCount, result.Status == DebitStatus.Replayed)),
-            DebitStatus.InsufficientBalance => SessionProblems.InsufficientBalance(result.Session!, price),
-            DebitStatus.Expired => SessionProblems.Expired(result.Session!),
-            DebitStatus.NotActive => SessionProblems.NotActive(result.Session!),
-            DebitStatus.KeyConflict => SessionProblems.IdempotencyKeyConflict(request.IdempotencyKey!),
-            DebitStatus.MandateRefused => Mandates.MandateProblems.Refused(result.Mandate!, price),
-            _ => SessionProblems.NotFound(id),
-        };
-    }
-
     /// <summary>The gate's batch of debits decided in Redis, written in one transaction; a batch sent again changes nothing.</summary>
     static async Task<Results<Ok<FoldResponse>, ValidationProblem>> FoldDebitsAsync(
         FoldDebitsRequest request, HttpContext http, DebitFold fold, CancellationToken cancellationToken)
@@ -102,23 +74,6 @@ public static class SessionsApi
         var payer = http.GetPayerContext()!;
         var result = await fold.ApplyAsync(payer.Payer, payer.Organization, debits, cancellationToken);
         return TypedResults.Ok(new FoldResponse(result.Applied, result.Replayed, result.Refused));
-    }
-
-    static async Task<Results<Ok<CreditResponse>, ValidationProblem, ProblemHttpResult>> CreditAsync(
-        string id, CreditRequest request, HttpContext http, SessionLedger ledger, CancellationToken cancellationToken)
-    {
-        var errors = SessionRequests.Validate(request);
-        if (errors.Count > 0) return Invalid(errors);
-        if (!SessionTokens.IsSessionId(id)) return SessionProblems.NotFound(id);
-        var payer = http.GetPayerContext()!;
-        var result = await ledger.CreditAsync(id, payer.Payer, payer.Organization, request.DebitIdempotencyKey!, cancellationToken);
-        return result.Status switch
-        {
-            CreditStatus.Credited or CreditStatus.AlreadyCredited => TypedResults.Ok(new CreditResponse(result.Credited.ToString(),
-                result.Session!.Balance.ToString(), result.Session.State, result.Session.RequestCount, result.Status == CreditStatus.AlreadyCredited)),
-            CreditStatus.DebitNotFound => SessionProblems.DebitNotFound(request.DebitIdempotencyKey!),
-            _ => SessionProblems.NotFound(id),
-        };
     }
 
     static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> TopUpAsync(

@@ -13,7 +13,6 @@ public static class SessionsExtensions
                 "SessionApi:DefaultPrepaidTtl must be between 60 seconds and 7 days.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SessionStore>();
-        builder.Services.AddSingleton<SessionLedger>();
         builder.Services.AddSingleton<DebitFold>();
         builder.Services.AddSingleton<LedgerAudit>();
         builder.Services.AddSingleton<ExpirySweeper>();

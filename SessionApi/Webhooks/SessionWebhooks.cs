@@ -12,7 +12,7 @@ public sealed record SessionEventData(
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? PaymentId = null);
 
 /// <summary>
-/// Session events written by SessionStore and SessionLedger in the transaction of the change. <c>amount</c>: the top-up
+/// Session events written by SessionStore and DebitFold in the transaction of the change. <c>amount</c>: the top-up
 /// (<c>session.topped_up</c>, with its <c>paymentId</c>) or the refund (<c>session.closed</c>).
 /// </summary>
 internal static class SessionWebhooks

@@ -35,7 +35,7 @@ public sealed class SessionApiClientTests
     {
         var client = Client(new Answering(status, body, type));
         var error = await Assert.ThrowsAsync<SessionApiUnavailableException>(
-            () => client.DebitAsync(Session, "1000", "req_1", "GET /x", null, TestContext.Current.CancellationToken));
+            () => client.TopUpAsync(Session, "1000", "pay_1", TestContext.Current.CancellationToken));
         Assert.Contains($"SessionApi answered {(int)status}", error.Message);
     }
 
@@ -43,7 +43,7 @@ public sealed class SessionApiClientTests
     public async Task A_refusal_with_its_problem_is_an_answer()
     {
         var client = Client(new Answering(HttpStatusCode.Conflict, """{"code":"session-not-active","detail":"closed"}""", "application/problem+json"));
-        var answer = await client.DebitAsync(Session, "1000", "req_1", "GET /x", null, TestContext.Current.CancellationToken);
+        var answer = await client.TopUpAsync(Session, "1000", "pay_1", TestContext.Current.CancellationToken);
         Assert.Equal((HttpStatusCode.Conflict, "session-not-active", false), (answer.Status, answer.Code, answer.IsUnreadable));
     }
 }

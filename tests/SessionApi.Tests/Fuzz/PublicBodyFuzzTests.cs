@@ -46,7 +46,8 @@ public sealed class PublicBodyFuzzTests(InfrastructureFixture infrastructure) : 
     {
         await JsonBodyDecoderFuzz.RunAsync<OpenSessionRequest>(_api.Services,
             ["""{"organization":"demo","payer":"0x1111111111111111111111111111111111111111","kind":"prepaid","deposit":"1000","paymentId":"pay_1","ttlSeconds":600}"""], 13_0105);
-        await JsonBodyDecoderFuzz.RunAsync<DebitRequest>(_api.Services, ["""{"amount":"1000","idempotencyKey":"k","route":"GET /api/x","approvalId":null}"""], 13_0106);
+        await JsonBodyDecoderFuzz.RunAsync<FoldDebitsRequest>(_api.Services,
+            ["""{"debits":[{"sessionId":"ses_0123456789abcdef0123456789abcdef","key":"k","amount":"1000","route":"GET /api/x","at":1767225600000}]}"""], 13_0106);
         await JsonBodyDecoderFuzz.RunAsync<ChargeRequest>(_api.Services, ["""{"amount":"1000","idempotencyKey":"k","approvalId":"apr_1"}"""], 13_0107);
         await JsonBodyDecoderFuzz.RunAsync<RegisterWebhookRequest>(_api.Services,
             ["""{"url":"https://example.com/hook","events":["session.opened"],"organization":"demo"}"""], 13_0108);

@@ -16,14 +16,9 @@ public sealed class DebitFoldTests(InfrastructureFixture infrastructure) : IAsyn
 
     public ValueTask DisposeAsync() => _api.DisposeAsync();
 
-    static object Debit(string sessionId, string key, string amount) =>
-        new { sessionId, key, amount, route = "GET /api/content/{**key}", at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
+    object Debit(string sessionId, string key, string amount) => _api.Debit(sessionId, key, amount);
 
-    async Task<JsonElement> FoldAsync(object[] debits, string payer = Payer, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        using var response = await _api.PostAsync("/internal/sessions/debits", new { debits }, payer);
-        return await JsonAsync(response, expected);
-    }
+    Task<JsonElement> FoldAsync(object[] debits, HttpStatusCode expected = HttpStatusCode.OK) => _api.FoldAsync(debits, expected: expected);
 
     [Fact]
     public async Task A_batch_across_sessions_is_written_once_with_each_rows_balance_after_it()

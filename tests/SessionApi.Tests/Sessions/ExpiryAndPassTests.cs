@@ -7,7 +7,8 @@ using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace SessionApi.Tests.Sessions;
 
-// Expiry with a moved clock (lazily on use, and by the sweeper) and pass sessions (TTL bounds, free requests).
+// Expiry with a moved clock (lazily on use, and by the sweeper) and pass sessions (TTL bounds, free requests). Refusing
+// requests on an expired session is the gate's (SessionGateTests, SessionBalancesTests, PassSessionTests).
 public sealed class ExpiryAndPassTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
     SessionHarness _api = null!;
@@ -17,27 +18,25 @@ public sealed class ExpiryAndPassTests(InfrastructureFixture infrastructure) : I
     public ValueTask DisposeAsync() => _api.DisposeAsync();
 
     [Fact]
-    public async Task An_expired_session_is_marked_EXPIRED_on_use_refuses_debits_with_410_and_can_still_be_closed()
+    public async Task An_expired_session_is_marked_EXPIRED_on_use_still_takes_debits_confirmed_before_and_can_be_closed()
     {
         var session = await _api.OpenAsync("5000", ttlSeconds: 60);
         var id = session.Str("id");
-        (await _api.DebitAsync(id, "1000")).Dispose();
+        Assert.True(await _api.SpendAsync(id, "1000"));
 
         _api.Clock.Advance(TimeSpan.FromSeconds(59));
-        using var stillValid = await _api.DebitAsync(id, "1000");
-        Assert.Equal(HttpStatusCode.OK, stillValid.StatusCode);
+        var confirmedInTime = _api.Debit(id, "req_in_time", "1000");   // confirmed at the gate before expiry, folded after it
 
         _api.Clock.Advance(TimeSpan.FromSeconds(1));   // expires_at reached: expired (not strictly after)
         using var resolve = await _api.PostAsync("/internal/sessions/resolve", new { token = session.Str("token") });
         Assert.Equal("EXPIRED", (await JsonAsync(resolve, HttpStatusCode.OK)).Str("state"));
         Assert.Equal("EXPIRED", await _api.ScalarAsync<string>("SELECT state FROM sessions WHERE id = $1", id));
 
-        using var debit = await _api.DebitAsync(id, "1000");
-        var problem = await JsonAsync(debit, HttpStatusCode.Gone);
-        Assert.Equal("session-expired", problem.Str("code"));
-        Assert.Equal("3000", problem.Str("balance"));
+        Assert.Equal(1, (await _api.FoldAsync([confirmedInTime])).GetProperty("applied").GetInt32());
+        var expired = await _api.GetAsync(id);
+        Assert.Equal(("3000", "EXPIRED", 2L), (expired.Str("balance"), expired.Str("state"), expired.GetProperty("requestCount").GetInt64()));
         using var topUp = await _api.PostAsync($"/internal/sessions/{id}/topups", new { amount = "1000", paymentId = "pay_late" });
-        Assert.Equal(HttpStatusCode.Gone, topUp.StatusCode);
+        Assert.Equal("session-expired", (await JsonAsync(topUp, HttpStatusCode.Gone)).Str("code"));
 
         using var close = await _api.PostAsync($"/internal/sessions/{id}/close", null);
         Assert.Equal("3000", (await JsonAsync(close, HttpStatusCode.OK)).Str("refunded"));
@@ -45,21 +44,11 @@ public sealed class ExpiryAndPassTests(InfrastructureFixture infrastructure) : I
     }
 
     [Fact]
-    public async Task A_debit_is_the_first_touch_after_expiry_and_still_expires_lazily()
-    {
-        var id = (await _api.OpenAsync("5000", ttlSeconds: 120)).Str("id");
-        _api.Clock.Advance(TimeSpan.FromMinutes(3));
-        using var debit = await _api.DebitAsync(id, "1000");
-        Assert.Equal(HttpStatusCode.Gone, debit.StatusCode);
-        Assert.Equal("EXPIRED", await _api.ScalarAsync<string>("SELECT state FROM sessions WHERE id = $1", id));
-    }
-
-    [Fact]
     public async Task The_sweeper_expires_untouched_sessions_past_their_expiry()
     {
         var due = (await _api.OpenAsync("5000", ttlSeconds: 60)).Str("id");
         var depleted = (await _api.OpenAsync("1000", ttlSeconds: 60)).Str("id");
-        (await _api.DebitAsync(depleted, "1000")).Dispose();
+        Assert.True(await _api.SpendAsync(depleted, "1000"));
         var later = (await _api.OpenAsync("5000", ttlSeconds: 3600)).Str("id");
         var sweeper = _api.Services.GetRequiredService<ExpirySweeper>();
 
@@ -98,18 +87,16 @@ public sealed class ExpiryAndPassTests(InfrastructureFixture infrastructure) : I
 
         for (var i = 1; i <= 5; i++)
         {
-            using var debit = await _api.DebitAsync(id, "1000");
-            var body = await JsonAsync(debit, HttpStatusCode.OK);
-            Assert.Equal("0", body.Str("charged"));
-            Assert.Equal("ACTIVE", body.Str("state"));
-            Assert.Equal(i, body.GetProperty("requestCount").GetInt64());
+            Assert.True(await _api.SpendAsync(id, "0"));   // the gate debits a pass's request 0
+            var after = await _api.GetAsync(id);
+            Assert.Equal(("0", "50000", "ACTIVE", (long)i), (after.Str("balance"), after.Str("spent"), after.Str("state"), after.GetProperty("requestCount").GetInt64()));
         }
+        Assert.False(await _api.SpendAsync(id, "1000"));   // a pass has nothing to spend
         using var topUp = await _api.PostAsync($"/internal/sessions/{id}/topups", new { amount = "1000", paymentId = "pay_pass_topup" });
         Assert.Equal("session-not-active", (await JsonAsync(topUp, HttpStatusCode.Conflict)).Str("code"));
 
         _api.Clock.Advance(TimeSpan.FromHours(24));
-        using var expired = await _api.DebitAsync(id, "1000");
-        Assert.Equal(HttpStatusCode.Gone, expired.StatusCode);
+        Assert.Equal("EXPIRED", (await _api.GetAsync(id)).Str("state"));
 
         using var close = await _api.PostAsync($"/internal/sessions/{id}/close", null);
         Assert.Equal("0", (await JsonAsync(close, HttpStatusCode.OK)).Str("refunded"));

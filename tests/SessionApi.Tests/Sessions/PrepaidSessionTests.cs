@@ -6,7 +6,8 @@ using static Sessions.Testing.ServiceHarness<Program>;
 
 namespace SessionApi.Tests.Sessions;
 
-// Prepaid sessions through the internal API, as the gate will drive them: open, resolve, debit, credit, top-up, close.
+// Prepaid sessions through the internal API, as the gate drives them: open, resolve, debits folded from the gate's Redis
+// (refusing what a balance cannot cover is the gate's: tests/PaymentGate.Tests SessionGateTests), top-up, close.
 public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
     SessionHarness _api = null!;
@@ -41,27 +42,23 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
     }
 
     [Fact]
-    public async Task Debits_spend_the_balance_to_DEPLETED_then_402_with_a_top_up_hint_and_a_top_up_reactivates()
+    public async Task Folded_debits_spend_the_balance_to_DEPLETED_one_beyond_it_is_refused_and_a_top_up_reactivates()
     {
         var id = (await _api.OpenAsync("3000")).Str("id");
 
         for (var i = 1; i <= 3; i++)
         {
-            using var debit = await _api.DebitAsync(id, "1000");
-            var body = await JsonAsync(debit, HttpStatusCode.OK);
-            Assert.Equal("1000", body.Str("charged"));
-            Assert.Equal((3000 - 1000 * i).ToString(), body.Str("balance"));
-            Assert.Equal(i, body.GetProperty("requestCount").GetInt64());
-            Assert.Equal(i == 3 ? "DEPLETED" : "ACTIVE", body.Str("state"));
+            Assert.True(await _api.SpendAsync(id, "1000"));
+            var session = await _api.GetAsync(id);
+            Assert.Equal((3000 - 1000 * i).ToString(), session.Str("balance"));
+            Assert.Equal((1000 * i).ToString(), session.Str("spent"));
+            Assert.Equal(i, session.GetProperty("requestCount").GetInt64());
+            Assert.Equal(i == 3 ? "DEPLETED" : "ACTIVE", session.Str("state"));
         }
 
-        using var refused = await _api.DebitAsync(id, "1000");
-        var problem = await JsonAsync(refused, HttpStatusCode.PaymentRequired);
-        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("insufficient-balance", problem.Str("code"));
-        Assert.Equal("0", problem.Str("balance"));
-        Assert.Equal("1000", problem.Str("price"));
-        Assert.Equal("1000", problem.GetProperty("topUpHint").Str("minimum"));
+        // The gate never sends a debit the balance cannot cover; if one came, the ledger would refuse it.
+        var refused = await _api.FoldAsync([_api.Debit(id, "req_beyond", "1000")]);
+        Assert.Equal(["req_beyond"], refused.GetProperty("refused").EnumerateArray().Select(key => key.GetString()));
 
         using var topUp = await _api.PostAsync($"/internal/sessions/{id}/topups", new { amount = "1500", paymentId = "pay_topup_1" });
         var topped = await JsonAsync(topUp, HttpStatusCode.OK);
@@ -73,14 +70,10 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
         using var again = await _api.PostAsync($"/internal/sessions/{id}/topups", new { amount = "1500", paymentId = "pay_topup_1" });
         Assert.Equal("1500", (await JsonAsync(again, HttpStatusCode.OK)).Str("balance"));
 
-        using var afterTopUp = await _api.DebitAsync(id, "1000");
-        Assert.Equal("500", (await JsonAsync(afterTopUp, HttpStatusCode.OK)).Str("balance"));
-
-        // Balance 500 < price 1000 while still ACTIVE: also 402, hint = what is missing.
-        using var short_ = await _api.DebitAsync(id, "1000");
-        var shortProblem = await JsonAsync(short_, HttpStatusCode.PaymentRequired);
-        Assert.Equal("500", shortProblem.GetProperty("topUpHint").Str("minimum"));
-        Assert.Equal("ACTIVE", shortProblem.Str("state"));
+        Assert.True(await _api.SpendAsync(id, "1000"));
+        var after = await _api.GetAsync(id);
+        Assert.Equal(("500", "ACTIVE", 4L), (after.Str("balance"), after.Str("state"), after.GetProperty("requestCount").GetInt64()));
+        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]
@@ -102,7 +95,7 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
     {
         var id = (await _api.OpenAsync("10000")).Str("id");
         for (var i = 0; i < 3; i++)
-            (await _api.DebitAsync(id, "1000")).Dispose();
+            Assert.True(await _api.SpendAsync(id, "1000"));
 
         using var close = await _api.PostAsync($"/internal/sessions/{id}/close", new { method = "ledger" });
         var closed = await JsonAsync(close, HttpStatusCode.OK);
@@ -118,8 +111,7 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
         Assert.Equal("ledger", repeated.Str("method"));
         Assert.Equal(1L, await _api.ScalarAsync<long>("SELECT count(*) FROM session_ledger WHERE session_id = $1 AND kind = 'refund'", id));
 
-        using var debit = await _api.DebitAsync(id, "1000");
-        Assert.Equal("session-not-active", (await JsonAsync(debit, HttpStatusCode.Conflict)).Str("code"));
+        Assert.False(await _api.SpendAsync(id, "1000"));   // closed: the gate closed it in Redis first, so none comes
         using var topUp = await _api.PostAsync($"/internal/sessions/{id}/topups", new { amount = "1", paymentId = "pay_after_close" });
         Assert.Equal("session-not-active", (await JsonAsync(topUp, HttpStatusCode.Conflict)).Str("code"));
 
@@ -137,104 +129,22 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
     }
 
     [Fact]
-    public async Task The_same_idempotency_key_debits_once_and_answers_the_original_result()
+    public async Task The_same_debit_folded_again_or_by_twenty_concurrent_folds_is_written_once()
     {
         var id = (await _api.OpenAsync("10000")).Str("id");
 
-        using var first = await _api.DebitAsync(id, "1000", key: "req_same");
-        using var second = await _api.DebitAsync(id, "1000", key: "req_same");
-        var one = await JsonAsync(first, HttpStatusCode.OK);
-        var two = await JsonAsync(second, HttpStatusCode.OK);
-        Assert.False(one.GetProperty("replayed").GetBoolean());
-        Assert.True(two.GetProperty("replayed").GetBoolean());
-        Assert.Equal("9000", two.Str("balance"));
-        Assert.Equal(1, two.GetProperty("requestCount").GetInt64());
+        Assert.True(await _api.SpendAsync(id, "1000", key: "req_same"));
+        var again = await _api.FoldAsync([_api.Debit(id, "req_same", "1000")]);
+        Assert.Equal((0, 1), (again.GetProperty("applied").GetInt32(), again.GetProperty("replayed").GetInt32()));
 
-        // Twenty concurrent retries of one new key: still one debit.
-        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => _api.DebitAsync(id, "1000", key: "req_burst")));
-        Assert.All(responses, response => Assert.Equal(HttpStatusCode.OK, response.StatusCode));
-        foreach (var response in responses) response.Dispose();
+        // Twenty gates folding one new debit at once (a claimed stream entry sent twice): still one debit.
+        var folds = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => _api.FoldAsync([_api.Debit(id, "req_burst", "1000")])));
+        Assert.Equal(1, folds.Sum(fold => fold.GetProperty("applied").GetInt32()));
+        Assert.Equal(19, folds.Sum(fold => fold.GetProperty("replayed").GetInt32()));
         var session = await _api.GetAsync(id);
         Assert.Equal("8000", session.Str("balance"));
         Assert.Equal(2, session.GetProperty("requestCount").GetInt64());
         Assert.Equal(2L, await _api.ScalarAsync<long>("SELECT count(*) FROM session_ledger WHERE session_id = $1 AND kind = 'debit'", id));
-    }
-
-    [Fact]
-    public async Task A_key_that_debited_another_session_is_a_409()
-    {
-        var first = (await _api.OpenAsync("10000")).Str("id");
-        var second = (await _api.OpenAsync("10000")).Str("id");
-        (await _api.DebitAsync(first, "1000", key: "req_shared")).Dispose();
-
-        using var response = await _api.DebitAsync(second, "1000", key: "req_shared");
-        Assert.Equal("idempotency-key-conflict", (await JsonAsync(response, HttpStatusCode.Conflict)).Str("code"));
-    }
-
-    [Fact]
-    public async Task A_credit_gives_a_debit_back_once_and_reactivates_a_depleted_session()
-    {
-        var id = (await _api.OpenAsync("2000")).Str("id");
-        (await _api.DebitAsync(id, "1000", key: "req_a")).Dispose();
-        (await _api.DebitAsync(id, "1000", key: "req_b")).Dispose();
-        Assert.Equal("DEPLETED", (await _api.GetAsync(id)).Str("state"));
-
-        using var credit = await _api.PostAsync($"/internal/sessions/{id}/credits", new { debitIdempotencyKey = "req_b" });
-        var credited = await JsonAsync(credit, HttpStatusCode.OK);
-        Assert.Equal("1000", credited.Str("credited"));
-        Assert.Equal("1000", credited.Str("balance"));
-        Assert.Equal("ACTIVE", credited.Str("state"));
-        Assert.Equal(1, credited.GetProperty("requestCount").GetInt64());
-        Assert.False(credited.GetProperty("alreadyCredited").GetBoolean());
-
-        using var again = await _api.PostAsync($"/internal/sessions/{id}/credits", new { debitIdempotencyKey = "req_b" });
-        var repeated = await JsonAsync(again, HttpStatusCode.OK);
-        Assert.True(repeated.GetProperty("alreadyCredited").GetBoolean());
-        Assert.Equal("1000", repeated.Str("balance"));
-
-        using var unknown = await _api.PostAsync($"/internal/sessions/{id}/credits", new { debitIdempotencyKey = "req_never" });
-        Assert.Equal("debit-not-found", (await JsonAsync(unknown, HttpStatusCode.NotFound)).Str("code"));
-
-        // The retried debit of a credited request answers its original result and does not debit again.
-        using var replay = await _api.DebitAsync(id, "1000", key: "req_b");
-        Assert.True((await JsonAsync(replay, HttpStatusCode.OK)).GetProperty("replayed").GetBoolean());
-        Assert.Equal("1000", (await _api.GetAsync(id)).Str("balance"));
-        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
-    }
-
-    [Fact]
-    public async Task A_credit_after_close_is_added_to_the_refund()
-    {
-        var id = (await _api.OpenAsync("5000")).Str("id");
-        (await _api.DebitAsync(id, "1000", key: "req_in_flight")).Dispose();
-        (await _api.PostAsync($"/internal/sessions/{id}/close", new { method = "ledger" })).Dispose();
-
-        using var credit = await _api.PostAsync($"/internal/sessions/{id}/credits", new { debitIdempotencyKey = "req_in_flight" });
-        var credited = await JsonAsync(credit, HttpStatusCode.OK);
-        Assert.Equal("0", credited.Str("balance"));
-        Assert.Equal("REFUNDED", credited.Str("state"));
-        var session = await _api.GetAsync(id);
-        Assert.Equal("5000", session.Str("refunded"));
-        Assert.Equal("0", session.Str("spent"));
-        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
-    }
-
-    [Fact]
-    public async Task A_repeated_credit_of_the_only_debit_answers_the_first_result_even_after_close()
-    {
-        // spent goes back to 0 with the first credit: a repeat must not try to apply it again (spent -1000).
-        var id = (await _api.OpenAsync("5000")).Str("id");
-        (await _api.DebitAsync(id, "1000", key: "req_only")).Dispose();
-        (await _api.PostAsync($"/internal/sessions/{id}/close", new { method = "ledger" })).Dispose();
-        for (var i = 0; i < 2; i++)
-        {
-            using var credit = await _api.PostAsync($"/internal/sessions/{id}/credits", new { debitIdempotencyKey = "req_only" });
-            var credited = await JsonAsync(credit, HttpStatusCode.OK);
-            Assert.Equal((i == 1, "1000", "REFUNDED"), (credited.GetProperty("alreadyCredited").GetBoolean(), credited.Str("credited"), credited.Str("state")));
-        }
-        var session = await _api.GetAsync(id);
-        Assert.Equal(("5000", "0", 0L), (session.Str("refunded"), session.Str("spent"), session.GetProperty("requestCount").GetInt64()));
-        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
     [Fact]
@@ -249,7 +159,7 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
             Assert.Equal(HttpStatusCode.OK, resolved.StatusCode);
 
         // Once used, a retry answers the same token too (it never mints a second one) and the session as it is.
-        (await _api.DebitAsync(first.Str("id"), "1000")).Dispose();
+        Assert.True(await _api.SpendAsync(first.Str("id"), "1000"));
         using var late = await _api.PostAsync("/internal/sessions", new { organization = Organization, payer = Payer, kind = "prepaid", deposit = "5000", paymentId = "pay_retry" });
         var third = await JsonAsync(late, HttpStatusCode.OK);
         Assert.Equal(first.Str("token"), third.Str("token"));
@@ -271,15 +181,10 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
             Assert.True(errors.TryGetProperty(field, out _), field);
 
         var id = (await _api.OpenAsync("5000")).Str("id");
-        using var debit = await _api.PostAsync($"/internal/sessions/{id}/debits", new { amount = "0", idempotencyKey = "" });
-        var debitErrors = (await JsonAsync(debit, HttpStatusCode.BadRequest)).GetProperty("errors");
-        Assert.True(debitErrors.TryGetProperty("amount", out _));
-        Assert.True(debitErrors.TryGetProperty("idempotencyKey", out _));
-
         using var close = await _api.PostAsync($"/internal/sessions/{id}/close", new { method = "cash" });
         Assert.True((await JsonAsync(close, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("method", out _));
 
-        using var malformed = new HttpRequestMessage(HttpMethod.Post, $"/internal/sessions/{id}/debits")
+        using var malformed = new HttpRequestMessage(HttpMethod.Post, "/internal/sessions/debits")
         {
             Content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"),
         };
@@ -294,7 +199,7 @@ public sealed class PrepaidSessionTests(InfrastructureFixture infrastructure) : 
     {
         var huge = "340282366920938463463374607431768211456";   // 2^128
         var id = (await _api.OpenAsync(huge)).Str("id");
-        using var debit = await _api.DebitAsync(id, "1");
-        Assert.Equal("340282366920938463463374607431768211455", (await JsonAsync(debit, HttpStatusCode.OK)).Str("balance"));
+        Assert.True(await _api.SpendAsync(id, "1"));
+        Assert.Equal("340282366920938463463374607431768211455", (await _api.GetAsync(id)).Str("balance"));
     }
 }

@@ -69,8 +69,23 @@ public sealed class SessionHarness : ServiceHarness<Program>
         return await JsonAsync(response, HttpStatusCode.Created);
     }
 
-    public async Task<HttpResponseMessage> DebitAsync(string id, string amount, string? key = null, string payer = Payer) =>
-        await PostAsync($"/internal/sessions/{id}/debits", new { amount, idempotencyKey = key ?? "req_" + Guid.NewGuid().ToString("N"), route = "GET /api/content/{**key}" }, payer);
+    /// <summary>One debit as the gate's folder sends it (decided in Redis, confirmed now by the harness clock).</summary>
+    public object Debit(string sessionId, string key, string amount) =>
+        new { sessionId, key, amount, route = "GET /api/content/{**key}", at = Clock.GetUtcNow().ToUnixTimeMilliseconds() };
+
+    /// <summary>Folds a batch into the ledger (<c>POST /internal/sessions/debits</c>); answers <c>{applied, replayed, refused}</c>.</summary>
+    public async Task<JsonElement> FoldAsync(object[] debits, string payer = Payer, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var response = await PostAsync("/internal/sessions/debits", new { debits }, payer);
+        return await JsonAsync(response, expected);
+    }
+
+    /// <summary>Folds one debit of <paramref name="amount"/>; true when the ledger applied it, false when it refused it.</summary>
+    public async Task<bool> SpendAsync(string id, string amount, string? key = null, string payer = Payer)
+    {
+        var result = await FoldAsync([Debit(id, key ?? "req_" + Guid.NewGuid().ToString("N"), amount)], payer);
+        return result.GetProperty("applied").GetInt32() == 1;
+    }
 
     public async Task<JsonElement> GetAsync(string id, string payer = Payer)
     {

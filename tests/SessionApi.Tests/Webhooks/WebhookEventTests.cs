@@ -17,8 +17,8 @@ public sealed class WebhookEventTests(InfrastructureFixture infrastructure) : We
         await _api.RegisterAsync(_receiver.Url);
         var opened = await _api.OpenAsync("2000");
         var id = opened.GetProperty("id").GetString()!;
-        await _api.DebitAsync(id, "1000");
-        await _api.DebitAsync(id, "1000");   // balance 0: depleted
+        await _api.SpendAsync(id, "1000");
+        await _api.SpendAsync(id, "1000");   // balance 0: depleted
         using (var topUp = await _api.GateAsync($"/internal/sessions/{id}/topups", new { amount = "500", paymentId = "pay_topup_1" }))
             Assert.Equal(HttpStatusCode.OK, topUp.StatusCode);
         using (var close = await _api.GateAsync($"/internal/sessions/{id}/close", new { method = "ledger" }))
@@ -64,6 +64,7 @@ public sealed class WebhookEventTests(InfrastructureFixture infrastructure) : We
 
         // A replayed close or a refused debit changes nothing and says nothing.
         using (var again = await _api.GateAsync($"/internal/sessions/{id}/close", null)) Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Single((await _api.SpendAsync(id, "1")).GetProperty("refused").EnumerateArray());
         Assert.Equal(4L, await _api.ScalarAsync<long>("SELECT count(*) FROM outbox"));
     }
 
@@ -74,7 +75,7 @@ public sealed class WebhookEventTests(InfrastructureFixture infrastructure) : We
         var lazy = (await _api.OpenAsync("5000", ttlSeconds: 60)).GetProperty("id").GetString()!;
         var swept = (await _api.OpenAsync("5000", ttlSeconds: 60)).GetProperty("id").GetString()!;
         var depleted = (await _api.OpenAsync("1000", ttlSeconds: 60)).GetProperty("id").GetString()!;
-        await _api.DebitAsync(depleted, "1000");
+        await _api.SpendAsync(depleted, "1000");
         _api.Clock.Advance(TimeSpan.FromSeconds(61));
 
         using (var get = await _api.PayerGetAsync($"/api/sessions/{lazy}"))

@@ -95,9 +95,11 @@ public sealed class WebhookHarness : ServiceHarness<Program>
         return await JsonAsync(response, HttpStatusCode.Created);
     }
 
-    public async Task<JsonElement> DebitAsync(string id, string amount)
+    /// <summary>Folds one debit as the gate does (<c>POST /internal/sessions/debits</c>); answers <c>{applied, replayed, refused}</c>.</summary>
+    public async Task<JsonElement> SpendAsync(string id, string amount)
     {
-        using var response = await GateAsync($"/internal/sessions/{id}/debits", new { amount, idempotencyKey = "req_" + Guid.NewGuid().ToString("N") });
+        var debit = new { sessionId = id, key = "req_" + Guid.NewGuid().ToString("N"), amount, at = Clock.GetUtcNow().ToUnixTimeMilliseconds() };
+        using var response = await GateAsync("/internal/sessions/debits", new { debits = new[] { debit } });
         return await JsonAsync(response, HttpStatusCode.OK);
     }
 
