@@ -13,7 +13,7 @@ namespace Chaos.Tests;
 /// docs/design/session-debits.md, "Tests that must hold it": 8 callers spend one prepaid session through the gate while the
 /// gate, SessionApi, Redis and Postgres are each killed with SIGKILL at a random moment and started again, the load going on.
 /// Then, after the fold and the hold timeout: every 200 the client received has its debit row; what is charged and was not
-/// received is within the window (requests without an answer, at most one per caller per gate kill); nothing stays held;
+/// received is within the window (requests cut off by a kill, at most one per caller per gate kill); nothing stays held;
 /// the ledger audit is clean; nothing is spent beyond the deposit. <c>CHAOS_ROUNDS</c> (default 1) repeats the four kills.
 /// </summary>
 public sealed class KillEachProcessTests
@@ -41,8 +41,7 @@ public sealed class KillEachProcessTests
                 {
                     // A random moment under load, then the process is back and the load goes on through it.
                     await Task.Delay(Random.Shared.Next(200, 1500), Ct);
-                    load.Killing();
-                    await stack.KillAsync(victim);
+                    await load.KillAsync(() => stack.KillAsync(victim));
                     gateKills += victim == Victim.Gate ? 1 : 0;
                     await Task.Delay(Downtime(victim, round), Ct);
                     await stack.StartAsync(victim, Ct);

@@ -19,15 +19,15 @@ public sealed class SessionLoad : IAsyncDisposable
     readonly ConcurrentDictionary<HttpStatusCode, int> _failingStatuses = new();
     volatile bool _stopping;
     int _next;
-    int _kills;
+    int _killsStarted;
+    int _killsDone;
     int _cutOff;
     int _refused;
 
     public SessionLoad(string gateUrl, string token, int callers)
     {
         _token = token;
-        // Pooled connections: the handler may resend a request whose pooled connection turned out dead, so a failure says
-        // nothing about whether the gate got the request; every failure counts as possibly charged.
+        // Pooled connections: the handler may resend a request whose pooled connection died on a fresh one (see CutOff).
         _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) })
         {
             BaseAddress = new Uri(gateUrl), Timeout = TimeSpan.FromSeconds(30),
@@ -46,8 +46,13 @@ public sealed class SessionLoad : IAsyncDisposable
     /// <summary>Requests started after a kill that found no gate: never reached one.</summary>
     public int Refused => _refused;
 
-    /// <summary>Called just before a process is killed: requests in flight now and ending without an answer count as cut off.</summary>
-    public void Killing() => Interlocked.Increment(ref _kills);
+    /// <summary>Runs <paramref name="kill"/>: requests in flight at any moment of it that end without an answer count as cut off.</summary>
+    public async Task KillAsync(Func<Task> kill)
+    {
+        Interlocked.Increment(ref _killsStarted);
+        await kill();
+        Interlocked.Increment(ref _killsDone);
+    }
 
     /// <summary>Bodies of 500s to requests the upstream did not fail: the gate's own errors.</summary>
     public ConcurrentBag<string> Unexpected { get; } = [];
@@ -68,7 +73,7 @@ public sealed class SessionLoad : IAsyncDisposable
             var failing = n % 20 == 0;
             using var request = new HttpRequestMessage(HttpMethod.Get, failing ? $"/api/content/fail-{n}" : $"/api/content/chaos-{n}");
             request.Headers.TryAddWithoutValidation("Payment-Session", _token);
-            var killsBefore = Volatile.Read(ref _kills);
+            var killsDoneBefore = Volatile.Read(ref _killsDone);
             try
             {
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, _stop.Token);
@@ -88,7 +93,8 @@ public sealed class SessionLoad : IAsyncDisposable
             }
             catch (Exception exception) when (exception is HttpRequestException or IOException or TaskCanceledException)
             {
-                Interlocked.Increment(ref Volatile.Read(ref _kills) != killsBefore ? ref _cutOff : ref _refused);
+                // A kill that began before this request ended and had not finished when it started: in flight at the kill.
+                Interlocked.Increment(ref Volatile.Read(ref _killsStarted) > killsDoneBefore ? ref _cutOff : ref _refused);
                 await Task.Delay(50);
             }
         }
