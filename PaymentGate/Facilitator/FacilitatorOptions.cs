@@ -51,6 +51,12 @@ public sealed class LocalFacilitatorOptions
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often settlements' credits (appended to a journal, so no merchant row is locked per settlement) are folded into
+    /// the account rows. Balances include unfolded credits whenever they are read; this only keeps the journal short.
+    /// </summary>
+    public TimeSpan CreditFoldInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Largest amount one faucet call mints, atomic units (default 1,000 USDC).</summary>
     public string FaucetMaxAmount { get; set; } = "1000000000";
 
