@@ -22,6 +22,11 @@ public sealed class FacilitatorOptions
 
     public const string LocalMode = "local";
 
+    /// <summary>
+    /// No <see cref="Url"/>: the gate settles on its local ledger, in gatedb, the database of its payment journal too.
+    /// </summary>
+    public bool SettlesInGateDatabase => string.IsNullOrWhiteSpace(Url);
+
     public bool LocalChosen => string.Equals(Mode, LocalMode, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Sent as <c>Authorization: Bearer &lt;ApiKey&gt;</c> when set (hosted facilitators that need a key).</summary>
