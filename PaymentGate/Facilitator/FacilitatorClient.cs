@@ -21,7 +21,7 @@ public sealed class FacilitatorClient(IOptionsMonitor<FacilitatorOptions> option
     public Task<SupportedResponse> GetSupportedAsync(CancellationToken cancellationToken) => Current().GetSupportedAsync(cancellationToken);
 
     // Without a URL the local facilitator is on (options validation): the one /facilitator would have answered with.
-    IFacilitatorClient Current() => string.IsNullOrWhiteSpace(options.CurrentValue.Url)
+    IFacilitatorClient Current() => options.CurrentValue.SettlesInGateDatabase
         ? services.GetRequiredService<LocalFacilitatorClient>()
         : http;
 }

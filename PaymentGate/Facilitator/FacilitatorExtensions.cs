@@ -45,6 +45,8 @@ public static class FacilitatorExtensions
         services.TryAddSingleton(sp => new ExactEvmVerifier(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<TokenLedger>();
         services.TryAddSingleton<LocalFacilitator>();
+        services.TryAddSingleton<LedgerCreditFolder>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerCreditFolder>());
         return builder;
     }
 

@@ -22,6 +22,11 @@ public sealed class FacilitatorOptions
 
     public const string LocalMode = "local";
 
+    /// <summary>
+    /// No <see cref="Url"/>: the gate settles on its local ledger, in gatedb, the database of its payment journal too.
+    /// </summary>
+    public bool SettlesInGateDatabase => string.IsNullOrWhiteSpace(Url);
+
     public bool LocalChosen => string.Equals(Mode, LocalMode, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Sent as <c>Authorization: Bearer &lt;ApiKey&gt;</c> when set (hosted facilitators that need a key).</summary>
@@ -50,6 +55,12 @@ public sealed class LocalFacilitatorOptions
     /// it the call is "facilitator unavailable", which for settle means outcome unknown (pending, reconciled).
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often settlements' credits (appended to a journal, so no merchant row is locked per settlement) are folded into
+    /// the account rows. Balances include unfolded credits whenever they are read; this only keeps the journal short.
+    /// </summary>
+    public TimeSpan CreditFoldInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Largest amount one faucet call mints, atomic units (default 1,000 USDC).</summary>
     public string FaucetMaxAmount { get; set; } = "1000000000";

@@ -2,6 +2,8 @@ using System.Numerics;
 using System.Security.Cryptography;
 using Npgsql;
 using NpgsqlTypes;
+using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Facilitator;
 using StackExchange.Redis;
 
 namespace Sessions.PaymentGate.Paywall;
@@ -28,8 +30,14 @@ public sealed record PendingSettlement(string Id, string Payer, string Route, Bi
 /// the authorization's validBefore; cheap, and it turns 20 concurrent copies into one winner), then durably in Postgres
 /// (UNIQUE(payer, nonce) on <c>payments</c>), which stays authoritative if Redis is flushed. A released claim (upstream
 /// failed, nothing charged) may be claimed again.
+/// Two writes skip the wait for their commit's WAL flush (<c>synchronous_commit</c> off for that transaction only, see
+/// <see cref="Unflushed"/>): a claim when the gate settles on its local ledger, whose settlement is a synchronous commit in
+/// this same database and so flushes the claim with it (the WAL is one sequence) before any money moves; and the
+/// <c>served</c> mark, written after the money moved: lost with a crash of Postgres, the row is recovered as pending, the
+/// reconciler finds it settled, and the identical header gets its answer once more, never a second charge.
 /// </summary>
-public sealed class PaymentStore(IServiceProvider services, TimeProvider time, ILogger<PaymentStore> logger)
+public sealed class PaymentStore(IServiceProvider services, TimeProvider time, IOptionsMonitor<FacilitatorOptions> facilitator,
+    ILogger<PaymentStore> logger)
 {
     // Resolved on first use, not at start-up: the gate starts (and reports health) whatever state the database is in.
     NpgsqlDataSource Database => services.GetRequiredService<NpgsqlDataSource>();
@@ -63,7 +71,9 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
 
         try
         {
-            await using var command = Database.CreateCommand("""
+            // Unflushed only when the local ledger settles it: its synchronous commit flushes this claim first (see the class).
+            var unflushed = facilitator.CurrentValue.SettlesInGateDatabase;
+            await using var batch = Unflushed(Database, unflushed, """
                 INSERT INTO payments (id, payer, nonce, organization, route, resource, amount, network, asset, pay_to, x402_version,
                                       status, payload_sha256, valid_before, settle_request)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'verified', $12, $13, $14::jsonb)
@@ -75,6 +85,7 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
                  WHERE payments.status = 'released'
                 RETURNING id
                 """);
+            var command = batch.BatchCommands[^1];
             command.Parameters.Add(new() { Value = id });
             command.Parameters.Add(new() { Value = payment.Payer });
             command.Parameters.Add(new() { Value = payment.Nonce });
@@ -90,7 +101,10 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
             command.Parameters.Add(new() { Value = payment.ValidBefore.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             command.Parameters.Add(new() { Value = payment.SettleRequestJson });
             // null: the row exists in a state that may not be claimed again; the Redis key stays (it is accurate).
-            return await command.ExecuteScalarAsync(cancellationToken) as string;
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            if (unflushed)
+                await reader.NextResultAsync(cancellationToken);   // past set_config's row
+            return await reader.ReadAsync(cancellationToken) ? reader.GetString(0) : null;
         }
         catch (Exception exception) when (IsInfrastructure(exception))
         {
@@ -107,9 +121,10 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         await ForgetRedisClaimAsync(RedisKey(payer, nonce));
     }
 
+    /// <summary>Settled and answered. Not waiting for the WAL flush (see the class): the money moved before, durably, elsewhere.</summary>
     public Task MarkServedAsync(string id, string? transaction) => ExecuteAsync(
         "UPDATE payments SET status = 'served', transaction = $2, settled_at = coalesce(settled_at, now()), updated_at = now() WHERE id = $1",
-        "mark served", id, transaction);
+        "mark served", [id, transaction], flushed: false);
 
     public Task MarkFailedAsync(string id, string reason) => ExecuteAsync(
         "UPDATE payments SET status = 'failed', error = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1",
@@ -320,19 +335,37 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
         }
     }
 
-    async Task ExecuteAsync(string sql, string what, params object?[] values)
+    Task ExecuteAsync(string sql, string what, params object?[] values) => ExecuteAsync(sql, what, values, flushed: true);
+
+    async Task ExecuteAsync(string sql, string what, object?[] values, bool flushed)
     {
         try
         {
-            await using var command = Database.CreateCommand(sql);
-            AddAll(command, values);
-            await command.ExecuteNonQueryAsync();
+            await using var batch = Unflushed(Database, !flushed, sql);
+            foreach (var value in values)
+                batch.BatchCommands[^1].Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+            await batch.ExecuteNonQueryAsync();
         }
         catch (Exception exception) when (IsInfrastructure(exception))
         {
             // The outcome for the client is already decided; the row keeps its previous status for an operator to see.
             logger.LogError(exception, "Could not {What} payment {PaymentId}.", what, values[0]);
         }
+    }
+
+    /// <summary>
+    /// <paramref name="sql"/> as the last command of a batch, which Npgsql runs as one implicit transaction; with
+    /// <paramref name="unflushed"/>, preceded by <c>set_config('synchronous_commit', 'off', true)</c>: that transaction's commit
+    /// returns before its WAL is flushed (the WAL writer flushes it within a few hundred milliseconds). Transaction-local,
+    /// so the pooled connection keeps its setting.
+    /// </summary>
+    public static NpgsqlBatch Unflushed(NpgsqlDataSource database, bool unflushed, string sql)
+    {
+        var batch = database.CreateBatch();
+        if (unflushed)
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(sql));
+        return batch;
     }
 
     /// <summary>Positional parameters ($1, $2, …) in order; null becomes SQL NULL.</summary>

@@ -74,7 +74,8 @@ public sealed class LocalFacilitator(ExactEvmVerifier verifier, TokenLedger ledg
             case LedgerTransferOutcome.InsufficientBalance:
                 return Refused(ReasonCodes.InsufficientBalance, $"balance of {from} is below {authorization.Value}", check.Payer, network);
         }
-        logger.LogInformation("Local facilitator settled {Value} from {From} to {To} on {Network}: {Transaction}.",
+        // Debug: the paywall logs every settlement at Information already; a second line per paid request is log volume only.
+        logger.LogDebug("Local facilitator settled {Value} from {From} to {To} on {Network}: {Transaction}.",
             authorization.Value, from, authorization.To.ToLowerHex(), token.Network, transaction);
         return new SettleResponse
         {

@@ -14,6 +14,9 @@ public sealed record LedgerTransfer(long Id, string Kind, string From, string To
 /// <summary>
 /// The local facilitator's simulated chain in gatedb (migration 0002_token_ledger): what an EIP-3009 token contract
 /// would do on <c>transferWithAuthorization</c>, in one database transaction. Addresses are lowercase 0x hex.
+/// A settlement's credit is appended to the journal <c>token_credits</c> (migration 0008) rather than added to the payee's
+/// row, which every settlement of a merchant would otherwise lock: a balance is the row plus its unfolded credits, and
+/// <see cref="FoldCreditsAsync"/> (and any debit of the account) moves the credits into the row.
 /// </summary>
 public sealed class TokenLedger(NpgsqlDataSource dataSource)
 {
@@ -22,22 +25,22 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
 
     public async Task<BigInteger> GetBalanceAsync(string address, LedgerToken token, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT balance FROM token_accounts WHERE address = $1 AND asset = $2 AND network = $3");
+        await using var command = dataSource.CreateCommand($"SELECT {BalanceOf("$1", "$2", "$3")}");
         command.Parameters.Add(new() { Value = address });
         command.Parameters.Add(new() { Value = token.Asset });
         command.Parameters.Add(new() { Value = token.Network });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? reader.GetFieldValue<BigInteger>(0) : BigInteger.Zero;
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetFieldValue<BigInteger>(0);
     }
 
     /// <summary>What verify asks the chain, in one round trip: is the nonce of <paramref name="from"/> used, and its balance.</summary>
     public async Task<(bool NonceUsed, BigInteger Balance)> GetAuthorizationStateAsync(string from, string nonce, LedgerToken token,
         CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             SELECT EXISTS (SELECT 1 FROM token_authorizations WHERE asset = $1 AND network = $2 AND from_address = $3 AND nonce = $4),
-                   coalesce((SELECT balance FROM token_accounts WHERE address = $3 AND asset = $1 AND network = $2), 0)
+                   {BalanceOf("$3", "$1", "$2")}
             """);
         AddToken(command, token);
         command.Parameters.Add(new() { Value = from });
@@ -53,8 +56,8 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
     /// others wait on the payer's account row (or the authorization's primary key) and then find the nonce taken.
     /// </summary>
     /// <remarks>
-    /// One autocommitted call of <c>ledger_transfer_with_authorization</c> (migration 0007): every settlement credits the
-    /// merchant's one row, and that row stays locked only for the function's work and the commit, not across client round trips.
+    /// One autocommitted call of <c>ledger_transfer_with_authorization</c> (migrations 0007, 0008): only the payer's row is
+    /// locked (for the function's work and the commit); the credit is a journal row, so settlements to one merchant never queue.
     /// </remarks>
     public async Task<LedgerTransferOutcome> TransferWithAuthorizationAsync(
         LedgerToken token, string from, string to, BigInteger value, string nonce, string transaction, CancellationToken cancellationToken)
@@ -74,6 +77,30 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
             "insufficient_balance" => LedgerTransferOutcome.InsufficientBalance,
             _ => throw new InvalidOperationException($"ledger_transfer_with_authorization answered '{outcome}'"),
         };
+    }
+
+    /// <summary>
+    /// Folds the journal's credits into their accounts' rows, one account per autocommitted call (its row locked only for
+    /// that call); returns how many accounts were folded. Balances are the same before and after: only where they are kept moves.
+    /// </summary>
+    public async Task<int> FoldCreditsAsync(CancellationToken cancellationToken)
+    {
+        var accounts = new List<(string Address, string Asset, string Network)>();
+        await using (var list = dataSource.CreateCommand("SELECT DISTINCT address, asset, network FROM token_credits"))
+        await using (var reader = await list.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                accounts.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+        foreach (var (address, asset, network) in accounts)
+        {
+            await using var fold = dataSource.CreateCommand("SELECT ledger_fold_credits($1, $2, $3)");
+            fold.Parameters.Add(new() { Value = address });
+            fold.Parameters.Add(new() { Value = asset });
+            fold.Parameters.Add(new() { Value = network });
+            await fold.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return accounts.Count;
     }
 
     /// <summary>Faucet: creates <paramref name="value"/> out of nothing for <paramref name="to"/>; returns the new balance.</summary>
@@ -146,7 +173,7 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
         await using var credit = new NpgsqlCommand("""
             INSERT INTO token_accounts (address, asset, network, balance) VALUES ($3, $1, $2, $4)
             ON CONFLICT (address, asset, network) DO UPDATE SET balance = token_accounts.balance + EXCLUDED.balance, updated_at = now()
-            RETURNING balance
+            RETURNING balance + coalesce((SELECT sum(value) FROM token_credits c WHERE c.address = $3 AND c.asset = $1 AND c.network = $2), 0)
             """, connection, transaction);
         AddToken(credit, token);
         credit.Parameters.Add(new() { Value = address });
@@ -159,6 +186,13 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
     static async Task<bool> DebitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LedgerToken token, string address,
         BigInteger value, CancellationToken cancellationToken)
     {
+        // The account's journal credits first (its row locked from here on), so the balance checked is whole.
+        await using (var fold = new NpgsqlCommand("SELECT ledger_fold_credits($3, $1, $2)", connection, transaction))
+        {
+            AddToken(fold, token);
+            fold.Parameters.Add(new() { Value = address });
+            await fold.ExecuteNonQueryAsync(cancellationToken);
+        }
         // The balance condition and the update are one statement: the row lock makes check-and-debit atomic.
         await using var debit = new NpgsqlCommand("""
             UPDATE token_accounts SET balance = balance - $4, updated_at = now()
@@ -187,6 +221,11 @@ public sealed class TokenLedger(NpgsqlDataSource dataSource)
         insert.Parameters.Add(new() { Value = hash });
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    // An account's balance as SQL: its row (0 when it has none) plus its credits not folded yet.
+    static string BalanceOf(string address, string asset, string network) =>
+        $"coalesce((SELECT balance FROM token_accounts WHERE address = {address} AND asset = {asset} AND network = {network}), 0) + " +
+        $"coalesce((SELECT sum(value) FROM token_credits WHERE address = {address} AND asset = {asset} AND network = {network}), 0)";
 
     static void AddToken(NpgsqlCommand command, LedgerToken token)
     {

@@ -275,7 +275,7 @@ public abstract class LocalFacilitatorTests(InfrastructureFixture infrastructure
     [Fact]
     public async Task Payments_in_both_directions_at_once_all_settle()
     {
-        // A pays B while B pays A: account rows are locked in address order, so no deadlock aborts either.
+        // A pays B while B pays A: each settlement locks only its payer's row (and folds its credits), so no deadlock aborts either.
         var a = new TestPayer();
         var b = new TestPayer();
         await FundAsync(a.Lower, "100000");
@@ -296,7 +296,7 @@ public abstract class LocalFacilitatorTests(InfrastructureFixture infrastructure
     [Fact]
     public async Task Many_payers_settling_with_one_merchant_at_once_all_settle_and_add_up()
     {
-        // Every settlement credits the merchant's one account row (ledger_transfer_with_authorization): none may be lost.
+        // Every settlement credits the merchant (a journal row since migration 0008, folded later): none may be lost.
         var merchant = new TestPayer();
         var payers = Enumerable.Range(0, 8).Select(_ => new TestPayer()).ToArray();
         foreach (var payer in payers)

@@ -41,6 +41,25 @@ public sealed class ExactEvmVerifierTests
     }
 
     [Fact]
+    public void A_payment_verified_again_to_settle_it_is_recovered_once_with_the_same_outcome()
+    {
+        var verifier = new ExactEvmVerifier(FixedClock.AtUnixSeconds(Now));
+        var exact = Sign();
+        var forged = new ExactEvmPayload { Signature = Sign(value: 20000).Signature, Authorization = exact.Authorization };
+
+        var first = verifier.Verify(PayloadV2(exact), Requirements());
+        var again = verifier.Verify(PayloadV2(exact), Requirements());
+        AssertInvalid(verifier.Verify(PayloadV2(forged), Requirements()), ReasonCodes.InvalidSignature);
+        AssertInvalid(verifier.Verify(PayloadV2(forged), Requirements()), ReasonCodes.InvalidSignature);
+
+        Assert.True(first.IsValid && again.IsValid, again.InvalidMessage);
+        Assert.Equal(first.Authorization, again.Authorization);
+        Assert.Equal(2, verifier.RecoveriesComputed);   // one per distinct (digest, signature)
+        // Another clock still decides the time window: only the recovery is remembered, never the verdict.
+        Assert.False(new ExactEvmVerifier(FixedClock.AtUnixSeconds(Now + 1_000_000)).Verify(PayloadV2(exact), Requirements()).IsValid);
+    }
+
+    [Fact]
     public void Vector_A_is_valid_inside_its_window_for_v1_and_v2()
     {
         var exact = new ExactEvmPayload
