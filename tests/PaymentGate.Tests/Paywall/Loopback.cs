@@ -16,6 +16,9 @@ public sealed class FakeUpstream : LoopbackServer
 
     public int CallsTo(string path) => Calls.Count(c => c.Path == path);
 
+    /// <summary>Runs as a call arrives, before it is answered (a test's moment "while the upstream works").</summary>
+    public Func<Task>? OnCall { get; set; }
+
     public static async Task<FakeUpstream> StartAsync()
     {
         var upstream = new FakeUpstream();
@@ -25,6 +28,8 @@ public sealed class FakeUpstream : LoopbackServer
             {
                 upstream.Calls.Enqueue(new Call(context.Request.Method, context.Request.Path.Value!, context.Request.Headers["X-Payer-Context"].FirstOrDefault(),
                     context.Request.Headers.Authorization.Count == 0 ? null : context.Request.Headers.Authorization.ToString()));
+                if (upstream.OnCall is { } onCall)
+                    await onCall();
                 await next(context);
             });
             app.MapGet("/api/ping", () => Results.Json(new { pong = true }));

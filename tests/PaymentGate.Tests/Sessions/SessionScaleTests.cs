@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Sessions.PaymentGate.Sessions;
 using Sessions.Testing.Local;
 using Sessions.Testing;
 using static PaymentGate.Tests.Sessions.SessionGateHarness;
@@ -105,6 +107,64 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
             var report = await harness.AuditAsync();
             Assert.True(report.GetProperty("checked").GetInt32() >= 1);
             Assert.Empty(report.GetProperty("violations").EnumerateArray());
+        }
+        finally
+        {
+            await redis.DisposeAsync();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+    [Fact]
+    public async Task Redis_gone_while_the_upstream_answers_and_longer_than_the_confirm_waits_is_a_503_and_charges_nothing()
+    {
+        var data = Path.Combine(Path.GetTempPath(), $"redis-confirm-{Guid.NewGuid():N}");
+        var redis = await LocalRedisServer.StartAsync(new LocalRedisOptions { DataDirectory = data }, Ct);
+        var port = redis.Port;
+        await using var harness = await SessionGateHarness.StartAsync(infrastructure, new() { ["ConnectionStrings:redis"] = redis.ConnectionString });
+        try
+        {
+            var payer = await harness.FundedPayerAsync();
+            var (id, token, _) = await harness.OpenAsync(payer, 10 * GetPrice);
+            // The price is held; while the upstream works Redis dies, and the gate's clock passes the confirm's patience.
+            harness.Upstream.OnCall = async () =>
+            {
+                harness.Upstream.OnCall = null;
+                System.Diagnostics.Process.GetProcessById(redis.Process.Id).Kill();
+                await redis.Process.Exited.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+                harness.Clock.Advance(TimeSpan.FromSeconds(11));
+            };
+
+            using (var response = await harness.WithTokenAsync(HttpMethod.Get, "/api/content/a", token))
+            {
+                var body = await response.Content.ReadAsStringAsync(Ct);
+                Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {body}");
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                Assert.DoesNotContain("Exception", body);
+            }
+
+            // Redis back with its append-only file: the hold is there, nobody confirms it, the sweeper releases it.
+            await redis.DisposeAsync();
+            redis = await LocalRedisServer.StartAsync(new LocalRedisOptions { Port = port, DataDirectory = data }, Ct);
+            harness.Clock.Advance(TimeSpan.FromMinutes(3));
+            var folder = harness.GateServices.GetRequiredService<SessionDebitFolder>();
+            var balances = harness.GateServices.GetRequiredService<SessionBalances>();
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await folder.SweepAsync();   // (or the gate's own sweeper got there first)
+                    if (await balances.BalanceAsync(id) == 10 * GetPrice) break;
+                }
+                catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
+                {
+                    // the multiplexer reconnects in a moment
+                }
+                Assert.True(attempt < 100, "the hold was never released");
+                await Task.Delay(100, Ct);
+            }
+            Assert.Equal(0, await harness.LedgerCountAsync(id, "debit"));
+            using var get = await harness.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
+            Assert.Equal((10 * GetPrice).ToString(), (await JsonAsync(get, HttpStatusCode.OK)).GetProperty("balance").GetString());
         }
         finally
         {
