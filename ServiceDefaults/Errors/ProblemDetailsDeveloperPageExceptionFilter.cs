@@ -19,6 +19,8 @@ internal sealed class ProblemDetailsDeveloperPageExceptionFilter(IProblemDetails
             await BadRequestProblems.For(unreadable).ExecuteAsync(httpContext);
             return;
         }
+        if (await DependencyUnavailableProblems.TryWriteAsync(httpContext, errorContext.Exception))
+            return;
         var status = errorContext.Exception is BadHttpRequestException badRequest ? badRequest.StatusCode : StatusCodes.Status500InternalServerError;
         httpContext.Response.StatusCode = status;
         var written = await problemDetailsService.TryWriteAsync(new ProblemDetailsContext

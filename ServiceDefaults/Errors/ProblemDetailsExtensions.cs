@@ -26,6 +26,7 @@ public static class ProblemDetailsExtensions
         // Binding failures throw in every environment, so the handler can name the field at fault (BadRequestProblems).
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();
         // A member twice, or in two cases (web defaults bind case-insensitively), is a JsonException (a coded 400), not the
         // ArgumentException (a 500) System.Text.Json throws for it when binding a record's constructor.
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.AllowDuplicateProperties = false);

@@ -19,6 +19,12 @@ public sealed class ProblemDetailsTests
         app.MapDefaultEndpoints();
         app.MapGet("/boom", IResult () => throw new InvalidOperationException("secret internals exploded"));
         app.MapGet("/bad", () => Results.BadRequest());
+        // What Npgsql and StackExchange.Redis throw while Postgres or Redis is down or restarting.
+        app.MapGet("/db-down", IResult () => throw new Npgsql.NpgsqlException("Failed to connect to 127.0.0.1:5432",
+            new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)));
+        app.MapGet("/redis-down", IResult () => throw new StackExchange.Redis.RedisConnectionException(
+            StackExchange.Redis.ConnectionFailureType.UnableToConnect, "No connection is active/available to service this operation"));
+        app.MapGet("/db-error", IResult () => throw new Npgsql.NpgsqlException("syntax error at or near \"SELEC\""));
         app.MapGet("/ok", () => "ok");
         app.MapPost("/items", () => Results.Created());
         await app.StartAsync(Cancellation);
@@ -122,5 +128,33 @@ public sealed class ProblemDetailsTests
         using var created = await client.PostAsync("/items", null, Cancellation);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal(0, created.Content.Headers.ContentLength ?? 0);
+    }
+    [Theory]
+    [InlineData("Development", "/db-down", "database-unavailable")]
+    [InlineData("Production", "/db-down", "database-unavailable")]
+    [InlineData("Development", "/redis-down", "store-unavailable")]
+    [InlineData("Production", "/redis-down", "store-unavailable")]
+    public async Task Postgres_or_Redis_down_is_a_503_with_retry_after_not_a_500(string environment, string path, string code)
+    {
+        await using var app = await StartAsync(environment);
+        var client = app.GetTestClient();
+
+        using var response = await client.GetAsync(path, Cancellation);
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.Equal("5", response.Headers.RetryAfter?.ToString());
+        Assert.DoesNotContain("127.0.0.1", problem.ToString());
+    }
+
+    [Fact]
+    public async Task Any_other_database_error_stays_a_500()
+    {
+        await using var app = await StartAsync("Production");
+        var client = app.GetTestClient();
+
+        using var response = await client.GetAsync("/db-error", Cancellation);
+
+        await ReadProblemAsync(response, HttpStatusCode.InternalServerError);
     }
 }
