@@ -14,5 +14,8 @@ public sealed class PaymentClientOptions
     /// </summary>
     public IList<PaymentProtocol> Protocols { get; set; } = [PaymentProtocol.X402V2, PaymentProtocol.X402V1, PaymentProtocol.Mpp];
 
+    /// <summary>Opt-in prepaid sessions: null (the default) pays every request.</summary>
+    public SessionOptions? Sessions { get; set; }
+
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -7,7 +7,8 @@ public static class PaymentHandlerExtensions
 {
     /// <summary>
     /// Adds a <see cref="PaymentHandler"/> to this HttpClient. Options are named after the client; the spend accounting
-    /// (<see cref="SpendLedger"/>, a keyed singleton under the client's name) outlives the factory's handler rotation.
+    /// (<see cref="SpendLedger"/>) and the opened <see cref="PaymentSessions"/> are keyed singletons under the client's name: they
+    /// outlive the factory's handler rotation; disposing the service provider closes the sessions.
     /// </summary>
     public static IHttpClientBuilder AddPaymentHandler(this IHttpClientBuilder builder, Action<PaymentClientOptions> configure)
     {
@@ -18,7 +19,9 @@ public static class PaymentHandlerExtensions
             var options = services.GetRequiredService<IOptionsMonitor<PaymentClientOptions>>().Get(name);
             return new SpendLedger(options.SpendPolicy, options.TimeProvider);
         });
+        builder.Services.AddKeyedSingleton(name, (_, _) => new PaymentSessions());
         return builder.AddHttpMessageHandler(services => new PaymentHandler(
-            services.GetRequiredService<IOptionsMonitor<PaymentClientOptions>>().Get(name), services.GetRequiredKeyedService<SpendLedger>(name)));
+            services.GetRequiredService<IOptionsMonitor<PaymentClientOptions>>().Get(name), services.GetRequiredKeyedService<SpendLedger>(name),
+            services.GetRequiredKeyedService<PaymentSessions>(name)));
     }
 }
