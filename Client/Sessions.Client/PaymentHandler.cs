@@ -13,7 +13,6 @@ public sealed partial class PaymentHandler : DelegatingHandler
 {
     readonly PaymentClientOptions _options;
     readonly IPaymentSigner _signer;
-
     readonly PaymentSessions? _sessions;
 
     public PaymentHandler(PaymentClientOptions options, SpendLedger? ledger = null, PaymentSessions? sessions = null)
