@@ -1,0 +1,100 @@
+using System.Net;
+using Sessions.Payments.Mpp;
+using Sessions.Payments.X402;
+
+namespace Sessions.Client;
+
+/// <summary>
+/// Answers HTTP 402 by itself: reads the offers (x402 v2 header, x402 v1 body, MPP challenge), reserves the price against the
+/// <see cref="SpendLedger"/> (a refusal throws <see cref="PaymentRefusedException"/> before anything is signed), signs, and
+/// sends the request again with the proof. The answer's settlement or receipt is on <c>response.GetPaymentResult()</c>.
+/// </summary>
+public sealed partial class PaymentHandler : DelegatingHandler
+{
+    readonly PaymentClientOptions _options;
+    readonly IPaymentSigner _signer;
+    readonly PaymentSessions? _sessions;
+
+    public PaymentHandler(PaymentClientOptions options, SpendLedger? ledger = null, PaymentSessions? sessions = null)
+    {
+        _options = options;
+        _signer = options.Signer ?? throw new ArgumentException("PaymentClientOptions.Signer is required.", nameof(options));
+        Ledger = ledger ?? new SpendLedger(options.SpendPolicy, options.TimeProvider);
+        _sessions = options.Sessions is null ? null : sessions ?? new PaymentSessions();
+    }
+
+    public SpendLedger Ledger { get; }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        // The request goes out twice when it must be paid: its content has to be readable again.
+        if (request.Content is not null)
+            await request.Content.LoadIntoBufferAsync(cancellationToken);
+        if (_options.Sessions is not null && _sessions is not null && !request.Options.TryGetValue(SessionHeaders.Internal, out _)
+            && !CarriesPayment(request) && !request.Headers.Contains(SessionHeaders.Token))
+            return await SendWithSessionAsync(request, cancellationToken);
+        return await PayPerRequestAsync(request, cancellationToken);
+    }
+
+    async Task<HttpResponseMessage> PayPerRequestAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.PaymentRequired || CarriesPayment(request))
+            return response;
+        return await PayAsync(request, response, cancellationToken);
+    }
+
+    /// <summary>Answers <paramref name="response"/> (a 402 to <paramref name="request"/>) with a payment, or returns it.</summary>
+    async Task<HttpResponseMessage> PayAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var offers = await PaymentOffer.ReadAsync(response, [.. _options.Protocols], cancellationToken);
+        if (offers.Count == 0)
+            return response;   // nothing this client can pay: the caller sees the 402
+        var (offer, reservation) = Reserve(HostOf(request), offers, response);
+        try
+        {
+            var (name, value) = await PaymentSigning.SignAsync(offer, _signer, _options.TimeProvider.GetUtcNow(), cancellationToken);
+            response.Dispose();
+            request.Headers.Remove(name);
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        catch
+        {
+            reservation.Release();   // nothing was sent
+            throw;
+        }
+        // A failure while sending keeps the reservation: the server may have charged.
+        var paid = await base.SendAsync(request, cancellationToken);
+        var result = PaymentResults.Read(offer, _signer.Address, paid);
+        request.SetPaymentResult(result);
+        if (!MayHaveCharged(paid, result))
+            reservation.Release();
+        return paid;
+    }
+
+    static string HostOf(HttpRequestMessage request) => request.RequestUri!.Authority.ToLowerInvariant();
+
+    (PaymentOffer Offer, SpendLedger.SpendReservation Reservation) Reserve(string host, IReadOnlyList<PaymentOffer> offers, HttpResponseMessage response)
+    {
+        PaymentRefusedException? first = null;
+        foreach (var offer in offers)
+        {
+            if (Ledger.TryReserve(host, offer.Network, offer.Asset, offer.Amount, out var refusal) is { } reservation)
+                return (offer, reservation);
+            first ??= refusal;
+        }
+        response.Dispose();
+        throw first!;
+    }
+
+    static bool CarriesPayment(HttpRequestMessage request) =>
+        request.Headers.Contains(X402HeaderCodec.PaymentSignatureHeader) || request.Headers.Contains(X402HeaderCodec.PaymentHeaderV1)
+        || request.Headers.Authorization?.Scheme.Equals(PaymentChallenge.Scheme, StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>
+    /// x402 servers settle only answers below 400 and MPP receipts come on 2xx only; a 503 may be a settlement still pending
+    /// (outcome unknown), so it keeps the budget held like a success.
+    /// </summary>
+    static bool MayHaveCharged(HttpResponseMessage response, PaymentResult result) =>
+        result.Settled || (int)response.StatusCode < 400 || response.StatusCode == HttpStatusCode.ServiceUnavailable;
+}

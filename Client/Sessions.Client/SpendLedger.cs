@@ -1,0 +1,97 @@
+using Sessions.Payments;
+using Sessions.Payments.Crypto;
+
+namespace Sessions.Client;
+
+/// <summary>
+/// The budgets' accounting, shared by every request of one client (one instance per named HttpClient, outliving the factory's
+/// handler rotation). A payment is reserved under one lock before it is signed, so racing requests cannot overspend;
+/// the handler releases the reservation when the server's answer says nothing was charged.
+/// </summary>
+public sealed class SpendLedger(SpendPolicy policy, TimeProvider? clock = null)
+{
+    sealed record Entry(string Host, AtomicAmount Amount, DateTimeOffset At);
+
+    readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    readonly Lock _lock = new();
+    readonly List<Entry> _entries = [];
+
+    public SpendPolicy Policy { get; } = policy;
+
+    /// <summary>Spent and in flight within the window, on <paramref name="host"/> or (null) on every host.</summary>
+    public AtomicAmount Spent(string? host = null)
+    {
+        lock (_lock)
+        {
+            Prune();
+            return Sum(host);
+        }
+    }
+
+    /// <summary>Checks every limit and holds the amount, or throws <see cref="PaymentRefusedException"/>.</summary>
+    public SpendReservation Reserve(string host, string network, EvmAddress asset, AtomicAmount amount) =>
+        TryReserve(host, network, asset, amount, out var refusal) ?? throw refusal!;
+
+    internal SpendReservation? TryReserve(string host, string network, EvmAddress asset, AtomicAmount amount, out PaymentRefusedException? refusal)
+    {
+        refusal = Policy.Check(host, network, asset, amount);
+        if (refusal is not null)
+            return null;
+        lock (_lock)
+        {
+            Prune();
+            if (Policy.MaxPerHost is { } hostBudget && Sum(host) is var onHost && onHost + amount > hostBudget)
+            {
+                refusal = new PaymentRefusedException(SpendLimit.HostBudget, host, network, asset, amount, hostBudget, onHost);
+                return null;
+            }
+            if (Policy.MaxPerWindow is { } windowBudget && Sum(null) is var total && total + amount > windowBudget)
+            {
+                refusal = new PaymentRefusedException(SpendLimit.WindowBudget, host, network, asset, amount, windowBudget, total);
+                return null;
+            }
+            var entry = new Entry(host, amount, _clock.GetUtcNow());
+            _entries.Add(entry);
+            return new SpendReservation(this, entry);
+        }
+    }
+
+    void Release(Entry entry)
+    {
+        lock (_lock)
+            _entries.Remove(entry);
+    }
+
+    AtomicAmount Sum(string? host)
+    {
+        var sum = AtomicAmount.Zero;
+        foreach (var entry in _entries)
+        {
+            if (host is null || entry.Host == host)
+                sum += entry.Amount;
+        }
+        return sum;
+    }
+
+    void Prune()
+    {
+        if (Policy.Window is { } window)
+            _entries.RemoveAll(e => e.At <= _clock.GetUtcNow() - window);
+    }
+
+    /// <summary>A held amount; <see cref="Release"/> gives it back (the payment was not charged).</summary>
+    public sealed class SpendReservation
+    {
+        readonly SpendLedger _ledger;
+        readonly object _entry;
+        int _released;
+
+        internal SpendReservation(SpendLedger ledger, object entry) => (_ledger, _entry) = (ledger, entry);
+
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                _ledger.Release((Entry)_entry);
+        }
+    }
+}
