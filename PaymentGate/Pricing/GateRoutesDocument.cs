@@ -47,6 +47,7 @@ public sealed partial class GateRoutesDocument(PricingCatalog catalog, McpPricin
                 item.AddOperation(method, Operation(document, route, parameters, payment));
             }
         }
+        DescribeSessionPayments(document, pricing);
     }
 
     static OpenApiOperation Operation(OpenApiDocument document, GateRoute route, IList<IOpenApiParameter> parameters, JsonObject? payment)
@@ -71,58 +72,73 @@ public sealed partial class GateRoutesDocument(PricingCatalog catalog, McpPricin
         }
         operation.Description += " Pay with PAYMENT-SIGNATURE (x402 v2), X-PAYMENT (v1), Authorization: Payment (MPP) or Payment-Session (a session token).";
         operation.Responses["default"].Description = "The upstream's answer, with PAYMENT-RESPONSE (x402) or Payment-Receipt (MPP) once settled";
-        operation.Responses["402"] = new OpenApiResponse
-        {
-            Description = "Payment required: the x402 v1 offer in the body, v2 in PAYMENT-REQUIRED, the MPP challenge in WWW-Authenticate",
-            Headers = new Dictionary<string, IOpenApiHeader>
-            {
-                ["PAYMENT-REQUIRED"] = new OpenApiHeader { Description = "x402 v2 PaymentRequired, base64 JSON", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
-                ["WWW-Authenticate"] = new OpenApiHeader { Description = "MPP challenge: Payment ... method=\"evm\" intent=\"charge\"", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
-            },
-            Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() },
-        };
+        operation.Responses["402"] = PaymentRequired();
         operation.Responses["503"] = new OpenApiResponse { Description = "Facilitator, Redis or Postgres unavailable, or settlement pending (problem+json, Retry-After)" };
         return operation;
     }
 
-    static JsonObject Payment(OrganizationPricing organization, RoutePricing route, bool sessions) => new()
+    static OpenApiResponse PaymentRequired() => new()
+    {
+        Description = "Payment required: the x402 v1 offer in the body, v2 in PAYMENT-REQUIRED, the MPP challenge in WWW-Authenticate",
+        Headers = new Dictionary<string, IOpenApiHeader>
+        {
+            ["PAYMENT-REQUIRED"] = new OpenApiHeader { Description = "x402 v2 PaymentRequired, base64 JSON", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+            ["WWW-Authenticate"] = new OpenApiHeader { Description = "MPP challenge: Payment ... method=\"evm\" intent=\"charge\"", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+        },
+        Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() },
+    };
+
+    /// <summary>Who is paid, in what, how: the part of <c>x-payment</c> every paid operation of an organisation shares.</summary>
+    static JsonObject Terms(OrganizationPricing organization, bool sessions) => new()
     {
         ["organization"] = organization.Id,
-        ["price"] = route.Price,
-        ["amount"] = route.Amount?.ToString(),
         ["asset"] = organization.Asset,
         ["symbol"] = organization.Symbol,
         ["decimals"] = organization.Decimals,
         ["network"] = organization.Network,
-        ["networks"] = Networks(organization),
+        ["networks"] = organization.V1Network is { } v1 ? new JsonArray(organization.Network, v1) : new JsonArray(organization.Network),
         ["payTo"] = organization.PayTo,
-        ["schemes"] = Schemes(organization),
+        ["schemes"] = organization.V1Network is null ? new JsonArray("x402 exact v2", "mpp evm charge")
+            : new JsonArray("x402 exact v2", "x402 exact v1", "mpp evm charge"),
         ["sessions"] = sessions,
     };
 
-    static JsonObject McpPayment(OrganizationPricing organization, IEnumerable<McpToolPricing> tools, bool sessions) => new()
+    static JsonObject Payment(OrganizationPricing organization, RoutePricing route, bool sessions)
     {
-        ["organization"] = organization.Id,
-        ["asset"] = organization.Asset,
-        ["symbol"] = organization.Symbol,
-        ["decimals"] = organization.Decimals,
-        ["network"] = organization.Network,
-        ["networks"] = Networks(organization),
-        ["payTo"] = organization.PayTo,
-        ["schemes"] = Schemes(organization),
-        ["sessions"] = sessions,
-        ["perTool"] = true,
-        ["tools"] = new JsonArray(tools.Select(t => (JsonNode)new JsonObject
+        var payment = Terms(organization, sessions);
+        payment.Insert(1, "price", route.Price);
+        payment.Insert(2, "amount", route.Amount?.ToString());
+        return payment;
+    }
+
+    static JsonObject McpPayment(OrganizationPricing organization, IEnumerable<McpToolPricing> tools, bool sessions)
+    {
+        var payment = Terms(organization, sessions);
+        payment["perTool"] = true;
+        payment["tools"] = new JsonArray(tools.Select(t => (JsonNode)new JsonObject
         {
             ["name"] = t.Name, ["paid"] = t.Paid, ["price"] = t.Price, ["amount"] = t.Amount?.ToString(),
-        }).ToArray()),
-    };
+        }).ToArray());
+        return payment;
+    }
 
-    static JsonArray Networks(OrganizationPricing organization) =>
-        organization.V1Network is { } v1 ? [organization.Network, v1] : [organization.Network];
-
-    static JsonArray Schemes(OrganizationPricing organization) =>
-        organization.V1Network is null ? ["x402 exact v2", "mpp evm charge"] : ["x402 exact v2", "x402 exact v1", "mpp evm charge"];
+    /// <summary>
+    /// Opening and topping up a session are paid at the gate's own endpoints: the amount is the request's (<c>amountFrom</c>),
+    /// paid in full to the organisation (the only one, or <c>organization</c> in the body).
+    /// </summary>
+    static void DescribeSessionPayments(OpenApiDocument document, PricingResponse pricing)
+    {
+        foreach (var (path, amountFrom) in new[] { ("/api/sessions", "deposit"), ("/api/sessions/{id}/topup", "amount") })
+        {
+            if (document.Paths.GetValueOrDefault(path) is not OpenApiPathItem item || item.Operations?.GetValueOrDefault(HttpMethod.Post) is not { } operation)
+                continue;
+            var payment = pricing.Organizations.Count == 1 ? Terms(pricing.Organizations[0], sessions: false)
+                : new JsonObject { ["organizations"] = new JsonArray(pricing.Organizations.Select(o => (JsonNode)Terms(o, sessions: false)).ToArray()) };
+            payment.Insert(0, "amountFrom", amountFrom);
+            (operation.Extensions ??= new Dictionary<string, IOpenApiExtension>())["x-payment"] = new JsonNodeExtension(payment);
+            (operation.Responses ??= [])["402"] = PaymentRequired();
+        }
+    }
 
     /// <summary>
     /// The OpenAPI path of a route template (<c>{**key}</c> → <c>{key}</c>) and its path parameters. A path equal to one already

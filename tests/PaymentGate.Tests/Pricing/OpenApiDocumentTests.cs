@@ -27,7 +27,6 @@ public sealed partial class OpenApiDocumentTests(InfrastructureFixture infrastru
         using var response = await gate.Http.GetAsync("/openapi/v1.json", Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
 
-        File.WriteAllText("/tmp/c18-openapi.json", text);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);   // a gate endpoint: no 402
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.StartsWith("3.", JsonDocument.Parse(text).RootElement.GetProperty("openapi").GetString());
@@ -92,6 +91,27 @@ public sealed partial class OpenApiDocumentTests(InfrastructureFixture infrastru
     }
 
     [Fact]
+    public async Task Mcp_route_lists_the_prices_of_its_tools_and_sessions_when_the_gate_has_SessionApi()
+    {
+        await using var mcp = await PaymentGate.Tests.Mcp.FakeMcpServer.StartAsync();
+        await using var gate = await PaywallHarness.StartAsync(infrastructure, new()
+        {
+            ["services:mcpserver:http:0"] = mcp.Url,
+            ["services:sessionapi:http:0"] = mcp.Url,   // only its presence matters here
+        });
+
+        var paths = (await DocumentAsync(gate.Http)).GetProperty("paths");
+        var payment = paths.GetProperty("/mcp").GetProperty("post").GetProperty("x-payment");
+        var tools = payment.GetProperty("tools").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
+
+        Assert.Equal(["fail-tool", "get-content", "put-content", "session-status"], tools.Keys.Order());
+        Assert.Equal(("10000", "$0.01"), (tools["put-content"].GetProperty("amount").GetString(), tools["put-content"].GetProperty("price").GetString()));
+        Assert.False(tools["session-status"].GetProperty("paid").GetBoolean());
+        Assert.True(payment.GetProperty("sessions").GetBoolean());
+        Assert.True(paths.GetProperty("/api/content/{key}").GetProperty("get").GetProperty("x-payment").GetProperty("sessions").GetBoolean());
+    }
+
+    [Fact]
     public async Task Gate_endpoints_are_listed_and_internal_ones_are_not()
     {
         await using var gate = await PaywallHarness.StartAsync(infrastructure);
@@ -108,6 +128,12 @@ public sealed partial class OpenApiDocumentTests(InfrastructureFixture infrastru
         Assert.Contains("/dev/faucet", names);   // Development
         Assert.DoesNotContain(names, n => n.StartsWith("/internal", StringComparison.Ordinal) || n.StartsWith("/facilitator", StringComparison.Ordinal));
         Assert.False(paths.GetProperty("/api/pricing").GetProperty("get").TryGetProperty("x-payment", out _));
+        // Opening and topping up a session are paid: the amount is the request's.
+        var open = paths.GetProperty("/api/sessions").GetProperty("post");
+        Assert.Equal("deposit", open.GetProperty("x-payment").GetProperty("amountFrom").GetString());
+        Assert.Equal("demo", open.GetProperty("x-payment").GetProperty("organization").GetString());
+        Assert.True(open.GetProperty("responses").TryGetProperty("402", out _));
+        Assert.Equal("amount", paths.GetProperty("/api/sessions/{id}/topup").GetProperty("post").GetProperty("x-payment").GetProperty("amountFrom").GetString());
     }
 
     [Fact]
