@@ -136,12 +136,14 @@ public sealed partial class OpenApiDocumentTests(InfrastructureFixture infrastru
         Assert.Equal("amount", paths.GetProperty("/api/sessions/{id}/topup").GetProperty("post").GetProperty("x-payment").GetProperty("amountFrom").GetString());
     }
 
-    [Fact]
-    public async Task Scalar_reference_is_served_in_Development()
+    [Theory]
+    [InlineData("/scalar")]
+    [InlineData("/scalar/v1")]
+    public async Task Scalar_reference_is_served_in_Development(string path)
     {
         await using var gate = await PaywallHarness.StartAsync(infrastructure);
 
-        using var response = await gate.Http.GetAsync("/scalar/v1", Ct);
+        using var response = await gate.Http.GetAsync(path, Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
@@ -159,7 +161,7 @@ public sealed partial class OpenApiDocumentTests(InfrastructureFixture infrastru
         }, "Production");
         var http = gate.CreateClient();
 
-        using var scalar = await http.GetAsync("/scalar/v1", Ct);
+        using var scalar = await http.GetAsync("/scalar", Ct);
         var paths = (await DocumentAsync(http)).GetProperty("paths");
 
         Assert.Equal(HttpStatusCode.NotFound, scalar.StatusCode);
