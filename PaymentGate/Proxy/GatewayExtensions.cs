@@ -73,15 +73,18 @@ public static class GatewayExtensions
         services.AddHttpClient(VaultApiClient.HttpClientName, client => client.BaseAddress = new Uri("http://vaultapi"));
         services.TryAddSingleton<VaultApiClient>();
         services.AddHostedService<VaultStartupLog>();
+        // Discovery: GET /openapi/v1.json with each route's price (Pricing/GateOpenApi.cs).
+        services.AddGateOpenApi(builder.Environment.IsDevelopment());
         return builder;
     }
 
-    /// <summary><c>GET /api/pricing</c> and the proxy routes, each paid one behind the paywall.</summary>
+    /// <summary><c>GET /api/pricing</c>, <c>GET /openapi/v1.json</c> and the proxy routes, each paid one behind the paywall.</summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
         app.MapPricingApi();
         app.MapGateSessions();
         app.MapGateMandates();
+        app.MapGateOpenApi();
         // The standard pipeline minus session affinity: the gate is stateless (payments and sessions live in Redis),
         // so any destination can serve any request.
         var paywall = app.Services.GetRequiredService<PaymentDispatcher>();

@@ -12,15 +12,20 @@ public static class AnyContentTypeAtRoutingExtensions
     /// </summary>
     public static TBuilder AcceptAnyContentTypeAtRouting<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
-        // Finally: after the body parameter's own accepts metadata, so this one is what routing reads.
-        builder.Finally(endpoint => endpoint.Metadata.Add(new AnyContentType()));
+        // Finally: after the body parameter's own accepts metadata, so this one is what routing reads. Only where there is a body:
+        // on a body-less endpoint it would make API explorers (the gate's OpenAPI document) describe a body of type void.
+        builder.Finally(endpoint =>
+        {
+            if (endpoint.Metadata.OfType<IAcceptsMetadata>().LastOrDefault() is { } body)
+                endpoint.Metadata.Add(new AnyContentType(body.RequestType));
+        });
         return builder;
     }
 
-    sealed class AnyContentType : IAcceptsMetadata
+    sealed class AnyContentType(Type? requestType) : IAcceptsMetadata
     {
         public IReadOnlyList<string> ContentTypes { get; } = ["*/*"];
-        public Type? RequestType => null;
+        public Type? RequestType => requestType;
         public bool IsOptional => true;
     }
 }
