@@ -8,7 +8,8 @@ namespace Sessions.PaymentGate.Sessions;
 /// complete when the marker <c>&lt;prefix&gt;mandated-agents:loaded</c> exists: the marker is set by the same script that adds
 /// SessionApi's list of every agent ever mandated (<c>GET /internal/mandates/agents</c>), and after that every mandate created
 /// through the gate adds its agent (<see cref="MandatesGateApi"/>) before its owner gets the answer. A Redis that lost its data
-/// lost the marker too, so the next payment loads the list again. Whenever it cannot be sure (Redis or SessionApi away, a load
+/// lost the marker too, so the next payment loads the list again; the marker lasts <see cref="Refresh"/> (mandates created
+/// at SessionApi directly). Whenever it cannot be sure (Redis or SessionApi away, a load
 /// that raced a flush), the answer is "maybe": the charge is asked, as for every payment before.
 /// </summary>
 public sealed partial class MandatedAgents(SessionApiClient api, SessionBalances balances, TimeProvider time, ILogger<MandatedAgents> logger)
@@ -25,15 +26,21 @@ public sealed partial class MandatedAgents(SessionApiClient api, SessionBalances
         return redis.call('SISMEMBER', KEYS[1], ARGV[1])
         """;
 
-    // KEYS: set, loaded marker, loading token; ARGV: token, agents. The list was read after the token was set: a token gone
-    // (Redis flushed meanwhile, with the agents added since) or replaced by another load means this list may be stale: 0.
+    // KEYS: set, loaded marker, loading token; ARGV: token, marker lifetime (ms), agents. The list was read after the token was
+    // set: a token gone (Redis flushed meanwhile, with the agents added since) or replaced by another load means this list may be stale: 0.
     const string LoadScript = """
         if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
-        for i = 2, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
-        redis.call('SET', KEYS[2], '1')
+        for i = 3, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
+        redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
         redis.call('DEL', KEYS[3])
         return 1
         """;
+
+    /// <summary>
+    /// The list is read again this often: a mandate created at SessionApi directly (inside the cluster, not through a gate)
+    /// binds the agent's payments at the gates within it. One list call per period for all gates.
+    /// </summary>
+    public static readonly TimeSpan Refresh = TimeSpan.FromMinutes(5);
 
     public string LoadedKey { get; } = balances.MandatedAgentsKey + ":loaded";
     readonly string LoadingKey = balances.MandatedAgentsKey + ":loading";
@@ -91,7 +98,8 @@ public sealed partial class MandatedAgents(SessionApiClient api, SessionBalances
             if (!answer.IsSuccess)
                 throw new SessionApiUnavailableException($"SessionApi answered {(int)answer.Status} to the list of mandated agents");
             var agents = answer.Body.GetProperty("agents").EnumerateArray().Select(agent => (RedisValue)agent.GetString()!.ToLowerInvariant());
-            var loaded = (long)await db.ScriptEvaluateAsync(LoadScript, [balances.MandatedAgentsKey, LoadedKey, LoadingKey], [token, .. agents]) == 1;
+            var loaded = (long)await db.ScriptEvaluateAsync(LoadScript, [balances.MandatedAgentsKey, LoadedKey, LoadingKey],
+                [token, (long)Refresh.TotalMilliseconds, .. agents]) == 1;
             LogLoaded(loaded);
             return loaded;
         }

@@ -38,6 +38,10 @@ public sealed partial class MandateGateTests
         }
         Assert.Equal(7_000, await _gate.BalanceAsync(payer.Lower));
         Assert.Equal(0, _chargeCalls);
+        // Read again within MandatedAgents.Refresh, so a mandate created at SessionApi directly binds the agent within it.
+        var ttl = await _gate.GateServices.GetRequiredService<IConnectionMultiplexer>().GetDatabase()
+            .KeyTimeToLiveAsync(_gate.GateServices.GetRequiredService<MandatedAgents>().LoadedKey);
+        Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(4), MandatedAgents.Refresh);
     }
 
     [Fact]
