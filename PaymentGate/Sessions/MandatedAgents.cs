@@ -57,10 +57,7 @@ public sealed partial class MandatedAgents(SessionApiClient api, SessionBalances
                 return known;
             return !await LoadOnceAsync().WaitAsync(LoadWait, time) || await IsMandatedAsync(payer) != false;
         }
-        catch (TimeoutException)
-        {
-            return true;
-        }
+        // A TimeoutException too: the load took longer than LoadWait (it goes on).
         catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
         {
             LogUnsure(exception);
