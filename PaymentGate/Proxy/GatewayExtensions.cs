@@ -63,6 +63,7 @@ public static class GatewayExtensions
         services.TryAddSingleton<SessionBalances>();
         services.TryAddSingleton<SessionDebitFolder>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionDebitFolder>());
+        services.TryAddSingleton<MandatedAgents>();
         services.TryAddSingleton<MandateGuard>();
         // What the gate owes back after a SessionApi outage is recorded in gatedb and retried until applied.
         services.TryAddSingleton<CompensationStore>();

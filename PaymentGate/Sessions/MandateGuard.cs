@@ -23,8 +23,8 @@ public enum MandateOutcome
 /// same way, keyed by the gate's request id, while its hold is taken (<see cref="SessionSpending"/>); a session's deposit is
 /// not charged (its debits are: charging both would count twice).
 /// </summary>
-public sealed partial class MandateGuard(SessionApiClient api, CompensationStore compensations, IOptions<GateOptions> options, IConfiguration configuration,
-    ILogger<MandateGuard> logger)
+public sealed partial class MandateGuard(SessionApiClient api, MandatedAgents agents, CompensationStore compensations, IOptions<GateOptions> options,
+    IConfiguration configuration, ILogger<MandateGuard> logger)
 {
     public const string ApprovalHeader = "Mandate-Approval";
 
@@ -38,9 +38,16 @@ public sealed partial class MandateGuard(SessionApiClient api, CompensationStore
         return approvalId is { Length: > 0 } ? approvalId : null;
     }
 
-    /// <summary>Charges the payment of <paramref name="attempt"/>; on a refusal the caller releases its claim and answers it.</summary>
-    public Task<(MandateOutcome Outcome, PaymentAnswer? Refusal)> ChargeAsync(PaymentAttempt attempt, string paymentId, string? approvalId) =>
-        ChargeAsync(attempt.Route.Organization!.Id, attempt.Payer, attempt.Route.Amount!.Value.ToString(), paymentId, approvalId);
+    /// <summary>
+    /// Charges the payment of <paramref name="attempt"/>; on a refusal the caller releases its claim and answers it. A payer known
+    /// to have no mandate (<see cref="MandatedAgents"/>, nearly every payer) is not asked about: no SessionApi call.
+    /// </summary>
+    public async Task<(MandateOutcome Outcome, PaymentAnswer? Refusal)> ChargeAsync(PaymentAttempt attempt, string paymentId, string? approvalId)
+    {
+        if (!Enabled || !await agents.MayBeMandatedAsync(attempt.Payer))
+            return (MandateOutcome.NoMandate, null);
+        return await ChargeAsync(attempt.Route.Organization!.Id, attempt.Payer, attempt.Route.Amount!.Value.ToString(), paymentId, approvalId);
+    }
 
     /// <summary>
     /// Charges <paramref name="amount"/> spent by <paramref name="payer"/> under <paramref name="key"/> (a payment id, or a session

@@ -111,22 +111,21 @@ public static class MandatesGateApi
             return;
         }
         if (answer.Status == HttpStatusCode.Created && answer.Text("id") is { } id)
-        {
             context.Response.Headers.Location = $"/api/mandates/{id}";
-            // The agent's session debits are charged against its mandate from now on, on every gate.
-            if (balances is not null && answer.Text("agent") is { } agent)
+        // The agent's payments and session debits are charged against its mandate from now on, on every gate (MandatedAgents);
+        // marked on a replayed create too (200), which is how an owner finishes a create that answered 503 below.
+        if (balances is not null && answer.IsSuccess && answer.Text("agent") is { } agent)
+        {
+            try
             {
-                try
-                {
-                    await balances.MarkMandatedAsync(agent);
-                }
-                catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
-                {
-                    // Stored, but not yet binding the agent's session spending: the same request again finishes it (create is idempotent).
-                    await PaywallResponses.WriteUnavailableAsync(context, "Mandate not effective yet",
-                        $"The mandate {id} is stored, but the gate could not record it ({exception.Message}); send the same request again.");
-                    return;
-                }
+                await balances.MarkMandatedAsync(agent);
+            }
+            catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
+            {
+                // Stored, but not yet binding the agent's spending: the same request again finishes it (create is idempotent).
+                await PaywallResponses.WriteUnavailableAsync(context, "Mandate not effective yet",
+                    $"The mandate {answer.Text("id")} is stored, but the gate could not record it ({exception.Message}); send the same request again.");
+                return;
             }
         }
         await Results.Json(answer.Body, statusCode: (int)answer.Status, contentType: answer.IsSuccess ? null : "application/problem+json")

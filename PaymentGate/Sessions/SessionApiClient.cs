@@ -18,6 +18,9 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
     /// <summary>Resolve is not payer-scoped (it is how the gate learns the payer); the context still needs an address.</summary>
     const string AnyPayer = "0x0000000000000000000000000000000000000000";
 
+    /// <summary>For calls about no organisation (the list of mandated agents); the context still needs one.</summary>
+    const string AnyOrganization = "gate";
+
     public Task<ServiceAnswer> OpenAsync(string organization, string payer, string kind, string deposit, string paymentId, long? ttlSeconds,
         CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "/internal/sessions", Context(payer, organization, paymentId: paymentId),
@@ -54,6 +57,10 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
     public Task<ServiceAnswer> ReleaseMandateChargeAsync(string organization, string payer, string paymentId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/internal/mandates/charges/{Uri.EscapeDataString(paymentId)}/release", Context(payer, organization, paymentId: paymentId),
             null, cancellationToken);
+
+    /// <summary>Every agent that has or had a mandate (<see cref="MandatedAgents"/> loads the gate's set from it); not payer-scoped.</summary>
+    public Task<ServiceAnswer> MandatedAgentsAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "/internal/mandates/agents", Context(AnyPayer, AnyOrganization), null, cancellationToken);
 
     /// <summary>
     /// A mandate owner's call (<see cref="MandatesGateApi"/>): no payer context, the user's EIP-712 signature in the body

@@ -63,8 +63,9 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
     readonly string FloorPrefix = Prefix(options) + "session-credited:";
 
     /// <summary>
-    /// Agents bound by a mandate (SessionApi adds each when it stores a mandate, and all of them at start; an agent once
-    /// mandated stays bound): the only payers whose session debits cost a SessionApi call.
+    /// Agents bound by a mandate (an agent once mandated stays bound): the only payers whose payments and session debits
+    /// cost a SessionApi call. Filled from SessionApi's list (<see cref="MandatedAgents"/>), its resolve answers and the
+    /// mandates created through the gate.
     /// </summary>
     public string MandatedAgentsKey { get; } = Prefix(options) + "mandated-agents";
     readonly string HoldsKey = Prefix(options) + "session-holds";
@@ -215,7 +216,8 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
     /// <summary>The consumer group of every gate's <see cref="SessionDebitFolder"/>.</summary>
     public const string FoldGroup = "session-debit-folders";
 
-    IDatabase Db => (_redis.Value ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect,
+    /// <summary>The gate's Redis (for <see cref="MandatedAgents"/>, which keeps its set here).</summary>
+    internal IDatabase Db => (_redis.Value ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect,
         "Redis is not configured (ConnectionStrings:redis): sessions cannot be spent.")).GetDatabase();
 
     /// <summary>Loads a session SessionApi answered for; false when the gate has it already (Redis's copy is newer).</summary>
@@ -263,8 +265,8 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
     public async Task<int> SweepAsync(DateTimeOffset cutOff, int max = 500) =>
         (int)(long)await Db.ScriptEvaluateAsync(SweepScript, [HoldsKey, HoldTimesKey], [cutOff.ToUnixTimeMilliseconds(), max, RecordPrefix]);
 
-    /// <summary>From now on the session debits of <paramref name="agent"/> are also charged against its mandate (never undone).</summary>
-    public Task MarkMandatedAsync(string agent) => Db.SetAddAsync(MandatedAgentsKey, agent);
+    /// <summary>From now on the payments and session debits of <paramref name="agent"/> are also charged against its mandate (never undone).</summary>
+    public Task MarkMandatedAsync(string agent) => Db.SetAddAsync(MandatedAgentsKey, agent.ToLowerInvariant());
 
     /// <summary>The session of this token as the gate has it (id, payer, organization), or null when not loaded.</summary>
     public async Task<SessionRef?> FindAsync(string tokenHash)

@@ -179,7 +179,6 @@ public sealed class MandateStore(NpgsqlDataSource dataSource, TimeProvider time,
         return new MandateResult(MandateStatus.Done, mandate, Approval: approval);
     }
 
-    /// <summary>The charge endpoint: one transaction around <see cref="MandateCharges.TryChargeAsync"/>, committed either way.</summary>
     /// <summary>Whether <paramref name="agent"/> has ever been given a mandate (once mandated, an agent stays bound).</summary>
     public async Task<bool> IsMandatedAsync(string agent, CancellationToken cancellationToken)
     {
@@ -188,6 +187,19 @@ public sealed class MandateStore(NpgsqlDataSource dataSource, TimeProvider time,
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>Every agent that has ever been given a mandate (once mandated, an agent stays bound), lowercase.</summary>
+    public async Task<List<string>> AgentsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = Command("SELECT DISTINCT agent FROM mandates", connection, null);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var agents = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+            agents.Add(reader.GetString(0));
+        return agents;
+    }
+
+    /// <summary>The charge endpoint: one transaction around <see cref="MandateCharges.TryChargeAsync"/>, committed either way.</summary>
     public async Task<ChargeResult> ChargeAsync(string agent, string organization, BigInteger amount, string key, string? approvalId,
         CancellationToken cancellationToken)
     {

@@ -32,6 +32,7 @@ public static class MandatesApi
         var gate = app.MapGroup("/internal/mandates").RequirePayer();
         gate.MapPost("/charge", ChargeAsync);
         gate.MapPost("/charges/{idempotencyKey}/release", ReleaseAsync);
+        gate.MapGet("/agents", async (MandateStore store, CancellationToken ct) => TypedResults.Ok(new AgentList(await store.AgentsAsync(ct))));
         return app;
     }
 
@@ -43,6 +44,9 @@ public static class MandatesApi
     public sealed record ChargeResponse(MandateResponse? Mandate, string? MandateId, string Charged, bool Replayed, string? ApprovalId);
 
     public sealed record ReleaseResponse(string IdempotencyKey, bool Released);
+
+    /// <summary>Every agent that has or had a mandate (lowercase): the gate's set of mandated agents is loaded from it.</summary>
+    public sealed record AgentList(IReadOnlyList<string> Agents);
 
     static async Task<Results<Created<MandateResponse>, Ok<MandateResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateMandateRequest request, MandateStore store, CancellationToken cancellationToken)
