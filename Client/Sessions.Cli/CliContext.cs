@@ -138,6 +138,9 @@ public sealed class CliContext : IAsyncDisposable
             {
                 code = Text(document.RootElement, "code") ?? Text(document.RootElement, "error");
                 detail = Text(document.RootElement, "detail") ?? Text(document.RootElement, "title");
+                // A validation problem's reasons are per field: name them, the title alone says too little.
+                if (document.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+                    detail = $"{detail} ({string.Join("; ", errors.EnumerateObject().Select(e => $"{e.Name}: {string.Join(" ", e.Value.EnumerateArray().Select(m => m.GetString()))}"))})";
             }
         }
         catch (JsonException)
