@@ -64,7 +64,7 @@ public sealed class CliContext : IAsyncDisposable
         }
         try
         {
-            return new LocalKeySigner(key);
+            return new LocalKeySigner(key.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? key : "0x" + key);
         }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
