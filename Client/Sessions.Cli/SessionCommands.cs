@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net;
 using System.Text.Json;
 using Sessions.Client;
 
@@ -32,18 +31,15 @@ public static class SessionCommands
             var state = SessionState.Load(context.StatePath);
             state.Sessions[id] = new StoredSession(token, context.Gate.ToString(), DateTimeOffset.UtcNow);
             state.Save(context.StatePath);
-            var paid = response.GetPaymentResult();
-            context.Print(new { session = opened, payment = paid is null ? null : new { protocol = PayCommand.Protocol(paid.Protocol), amount = paid.Amount.ToString(), transaction = paid.Transaction } },
-                () => Show(opened, ("paid", paid is null ? null : $"{paid.Amount} ({PayCommand.Protocol(paid.Protocol)}), transaction {paid.Transaction}"), ("token in", context.StatePath)));
+            var paid = Paid(response);
+            context.Print(new { session = opened, payment = paid.Json }, () => Show(opened, paid.Line, ("token in", context.StatePath)));
         }));
 
         var list = new Command("list", "Your sessions at the gate, newest first (GET /api/sessions with any stored token)");
         list.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async context =>
         {
-            var token = SessionState.Load(context.StatePath).AnyToken(context.Gate, context.StatePath);
-            using var request = WithToken(HttpMethod.Get, "api/sessions", token);
-            using var response = await context.PlainClient().SendAsync(request, cancellationToken);
-            var sessions = await CliContext.JsonOrFailAsync(response, "session list", cancellationToken);
+            var sessions = await WithTokenAsync(context, HttpMethod.Get, "api/sessions", SessionState.Load(context.StatePath).AnyToken(context.Gate, context.StatePath),
+                "session list", cancellationToken);
             context.Print(sessions, () => Output.Table(["ID", "STATE", "DEPOSIT", "TOPPED UP", "SPENT", "BALANCE", "REFUNDED", "REQUESTS", "EXPIRES"],
                 PricingCommand.Items(sessions, "items").Select(s => (IReadOnlyList<string?>)
                     [CliContext.Text(s, "id"), CliContext.Text(s, "state"), CliContext.Text(s, "deposit"), CliContext.Text(s, "toppedUp"), CliContext.Text(s, "spent"),
@@ -54,9 +50,8 @@ public static class SessionCommands
         show.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async context =>
         {
             var id = parse.GetRequiredValue(idArgument);
-            using var request = WithToken(HttpMethod.Get, $"api/sessions/{Uri.EscapeDataString(id)}", SessionState.Load(context.StatePath).TokenOf(id, context.StatePath));
-            using var response = await context.PlainClient().SendAsync(request, cancellationToken);
-            var shown = await CliContext.JsonOrFailAsync(response, "session show", cancellationToken);
+            var shown = await WithTokenAsync(context, HttpMethod.Get, $"api/sessions/{Uri.EscapeDataString(id)}", SessionState.Load(context.StatePath).TokenOf(id, context.StatePath),
+                "session show", cancellationToken);
             context.Print(shown, () => Show(shown));
         }));
 
@@ -69,18 +64,16 @@ public static class SessionCommands
             var client = context.PayingClient(new SpendPolicy { MaxPerPayment = amount });
             using var response = await client.PostAsync($"api/sessions/{Uri.EscapeDataString(id)}/topup", CliContext.JsonBody(new { amount = amount.ToString() }), cancellationToken);
             var topped = await CliContext.JsonOrFailAsync(response, "session top-up", cancellationToken);
-            var paid = response.GetPaymentResult();
-            context.Print(new { session = topped, payment = paid is null ? null : new { protocol = PayCommand.Protocol(paid.Protocol), amount = paid.Amount.ToString(), transaction = paid.Transaction } },
-                () => Show(topped, ("paid", paid is null ? null : $"{paid.Amount} ({PayCommand.Protocol(paid.Protocol)}), transaction {paid.Transaction}")));
+            var paid = Paid(response);
+            context.Print(new { session = topped, payment = paid.Json }, () => Show(topped, paid.Line));
         }));
 
         var close = new Command("close", "Close a session and get the rest back (POST /api/sessions/{id}/close)") { idArgument };
         close.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async context =>
         {
             var id = parse.GetRequiredValue(idArgument);
-            using var request = WithToken(HttpMethod.Post, $"api/sessions/{Uri.EscapeDataString(id)}/close", SessionState.Load(context.StatePath).TokenOf(id, context.StatePath));
-            using var response = await context.PlainClient().SendAsync(request, cancellationToken);
-            var closed = await CliContext.JsonOrFailAsync(response, "session close", cancellationToken);
+            var closed = await WithTokenAsync(context, HttpMethod.Post, $"api/sessions/{Uri.EscapeDataString(id)}/close", SessionState.Load(context.StatePath).TokenOf(id, context.StatePath),
+                "session close", cancellationToken);
             context.Print(closed, () => Output.Fields(("id", CliContext.Text(closed, "id")), ("state", CliContext.Text(closed, "state")),
                 ("refunded", CliContext.Text(closed, "refunded")), ("method", CliContext.Text(closed, "method")), ("transaction", CliContext.Text(closed, "transaction"))));
         }));
@@ -93,12 +86,20 @@ public static class SessionCommands
         return session;
     }
 
-    static HttpRequestMessage WithToken(HttpMethod method, string path, string token)
+    /// <summary>A call that pays nothing and shows the session's token (<c>Payment-Session</c>).</summary>
+    static async Task<JsonElement> WithTokenAsync(CliContext context, HttpMethod method, string path, string token, string what, CancellationToken cancellationToken)
     {
-        var request = new HttpRequestMessage(method, path);
+        using var request = new HttpRequestMessage(method, path);
         request.Headers.TryAddWithoutValidation(TokenHeader, token);
-        return request;
+        using var response = await context.PlainClient().SendAsync(request, cancellationToken);
+        return await CliContext.JsonOrFailAsync(response, what, cancellationToken);
     }
+
+    /// <summary>What opening or topping up paid, for --json and for humans.</summary>
+    static (object? Json, (string, string?) Line) Paid(HttpResponseMessage response) => response.GetPaymentResult() is { } paid
+        ? (new { protocol = PayCommand.Protocol(paid.Protocol), amount = paid.Amount.ToString(), transaction = paid.Transaction },
+           ("paid", $"{paid.Amount} ({PayCommand.Protocol(paid.Protocol)}), transaction {paid.Transaction}"))
+        : (null, ("paid", null));
 
     static void Show(JsonElement session, params (string, string?)[] extra) => Output.Fields(
         [("id", CliContext.Text(session, "id")), ("state", CliContext.Text(session, "state")), ("deposit", CliContext.Text(session, "deposit")),

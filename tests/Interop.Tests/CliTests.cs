@@ -27,6 +27,11 @@ public class CliTests(StackFixture stack)
         var keyFile = Path.Combine(home.FullName, "key");
         try
         {
+            var pricing = await JsonAsync(ct, "--gate", stack.GateUrl, "pricing");
+            var putRoute = Assert.Single(pricing.GetProperty("routes").EnumerateArray(),
+                r => r.GetProperty("method").GetString() == "PUT" && r.GetProperty("path").GetString() == "/api/content/{**key}");
+            Assert.Equal(Atomic(PutPrice), putRoute.GetProperty("amount").GetString());
+
             var created = await JsonAsync(ct, "wallet", "new", "--key-file", keyFile);
             var address = created.GetProperty("address").GetString()!;
             if (!OperatingSystem.IsWindows())
@@ -67,6 +72,13 @@ public class CliTests(StackFixture stack)
             Assert.Equal((Atomic(2 * GetPrice), Atomic(deposit - 2 * GetPrice), 2L),
                 (shown.GetProperty("spent").GetString(), shown.GetProperty("balance").GetString(), shown.GetProperty("requestCount").GetInt64()));
 
+            // A paid top-up of 5 GET prices.
+            const long topUp = 5 * GetPrice;
+            var topped = await JsonAsync(ct, [.. wallet, "session", "top-up", id, "--amount", Atomic(topUp)]);
+            Assert.Equal((Atomic(topUp), Atomic(deposit - 2 * GetPrice + topUp), Atomic(topUp)),
+                (topped.GetProperty("session").GetProperty("toppedUp").GetString(), topped.GetProperty("session").GetProperty("balance").GetString(),
+                 topped.GetProperty("payment").GetProperty("amount").GetString()));
+
             var listed = await JsonAsync(ct, [.. wallet, "session", "list"]);
             var item = Assert.Single(listed.GetProperty("items").EnumerateArray());
             Assert.Equal((id, "ACTIVE"), (item.GetProperty("id").GetString(), item.GetProperty("state").GetString()));
@@ -75,22 +87,22 @@ public class CliTests(StackFixture stack)
             Assert.StartsWith("ID", table.Output);
             Assert.Contains(id, table.Output);
 
-            const long remainder = deposit - 2 * GetPrice;
+            const long remainder = deposit - 2 * GetPrice + topUp;
             var closed = await JsonAsync(ct, [.. wallet, "session", "close", id]);
             Assert.Equal((Atomic(remainder), "ledger", "REFUNDED"),
                 (closed.GetProperty("refunded").GetString(), closed.GetProperty("method").GetString(), closed.GetProperty("state").GetString()));
 
             var shownWallet = await JsonAsync(ct, [.. wallet, "wallet", "show"]);
-            Assert.Equal((address, Atomic(Funding - PutPrice - deposit + remainder)),
+            Assert.Equal((address, Atomic(Funding - PutPrice - deposit - topUp + remainder)),
                 (shownWallet.GetProperty("address").GetString(), shownWallet.GetProperty("balance").GetString()));
             var account = await stack.AccountAsync(address, ct);
-            Assert.Equal(Atomic(Funding - PutPrice - deposit + remainder), account.Balance);
+            Assert.Equal(Atomic(Funding - PutPrice - deposit - topUp + remainder), account.Balance);
 
             // A spend limit refuses before anything is signed: exit 2, the limit named, the balance untouched.
             var refused = await RunAsync(ct, [.. wallet, "pay", "/api/content/cli/other", "--method", "PUT", "--data", "x", "--max", Atomic(PutPrice - 1)]);
             Assert.Equal((2, ""), (refused.ExitCode, refused.Output));
             Assert.Matches(@"^error: payment refused by the PerPayment limit: [^\n]+\n$", refused.Error);
-            Assert.Equal(Atomic(Funding - PutPrice - deposit + remainder), (await stack.AccountAsync(address, ct)).Balance);
+            Assert.Equal(Atomic(Funding - PutPrice - deposit - topUp + remainder), (await stack.AccountAsync(address, ct)).Balance);
         }
         finally
         {
