@@ -68,14 +68,20 @@ public class CliTests(StackFixture stack)
                     (read.GetProperty("session").GetProperty("id").GetString(), read.GetProperty("session").GetProperty("balance").GetString()));
             }
 
+            // The human form: aligned fields, then the body.
+            var human = await RunAsync(ct, [.. wallet, "pay", "/api/content/cli/note", "--session", id]);
+            Assert.True(human.ExitCode == 0, human.Error);
+            Assert.Equal($"status       200 OK\npaid         by session\nsettled      -\ntransaction  -\nsession      {id}, balance {deposit - 3 * GetPrice}\n\nhello\n",
+                human.Output);
+
             var shown = await JsonAsync(ct, [.. wallet, "session", "show", id]);
-            Assert.Equal((Atomic(2 * GetPrice), Atomic(deposit - 2 * GetPrice), 2L),
+            Assert.Equal((Atomic(3 * GetPrice), Atomic(deposit - 3 * GetPrice), 3L),
                 (shown.GetProperty("spent").GetString(), shown.GetProperty("balance").GetString(), shown.GetProperty("requestCount").GetInt64()));
 
             // A paid top-up of 5 GET prices.
             const long topUp = 5 * GetPrice;
             var topped = await JsonAsync(ct, [.. wallet, "session", "top-up", id, "--amount", Atomic(topUp)]);
-            Assert.Equal((Atomic(topUp), Atomic(deposit - 2 * GetPrice + topUp), Atomic(topUp)),
+            Assert.Equal((Atomic(topUp), Atomic(deposit - 3 * GetPrice + topUp), Atomic(topUp)),
                 (topped.GetProperty("session").GetProperty("toppedUp").GetString(), topped.GetProperty("session").GetProperty("balance").GetString(),
                  topped.GetProperty("payment").GetProperty("amount").GetString()));
 
@@ -87,7 +93,7 @@ public class CliTests(StackFixture stack)
             Assert.StartsWith("ID", table.Output);
             Assert.Contains(id, table.Output);
 
-            const long remainder = deposit - 2 * GetPrice + topUp;
+            const long remainder = deposit - 3 * GetPrice + topUp;
             var closed = await JsonAsync(ct, [.. wallet, "session", "close", id]);
             Assert.Equal((Atomic(remainder), "ledger", "REFUNDED"),
                 (closed.GetProperty("refunded").GetString(), closed.GetProperty("method").GetString(), closed.GetProperty("state").GetString()));
