@@ -25,7 +25,7 @@ public static class PricingCommand
             context.Print(new { source = GatePricing.DocumentPath, routes, tools }, () =>
             {
                 Output.Table(["METHOD", "PATH", "ORG", "ATOMIC", "PRICE", "SESSIONS", "SUMMARY"], routes.Select(r => (IReadOnlyList<string?>)
-                    [r.Method, r.Path, r.Organization, r.Free ? "free" : r.Amount ?? (r.AmountFrom is { } from ? $"({from})" : null), r.Price,
+                    [r.Method, r.Path, r.Organization, r.Free ? "free" : r.Tools is not null ? "per tool" : r.Amount ?? (r.AmountFrom is { } from ? $"({from})" : null), r.Price,
                      r.Free ? null : r.Sessions ? "yes" : "no", r.Summary]));
                 if (tools.Count == 0)
                     return;
