@@ -29,7 +29,7 @@ public class CliTests(StackFixture stack)
         {
             var pricing = await JsonAsync(ct, "--gate", stack.GateUrl, "pricing");
             var putRoute = Assert.Single(pricing.GetProperty("routes").EnumerateArray(),
-                r => r.GetProperty("method").GetString() == "PUT" && r.GetProperty("path").GetString() == "/api/content/{**key}");
+                r => r.GetProperty("method").GetString() == "PUT" && r.GetProperty("path").GetString() == "/api/content/{key}");
             Assert.Equal(Atomic(PutPrice), putRoute.GetProperty("amount").GetString());
 
             var created = await JsonAsync(ct, "wallet", "new", "--key-file", keyFile);
