@@ -96,6 +96,14 @@ public class DotNetClientTests(StackFixture stack)
         Assert.Equal((session.Id, deposit - 3 * GetPrice, "ledger"), (closed.Id, (long)closed.Refunded.Value, closed.Method));
         Assert.Empty(sessions.Open);
         Assert.Equal(Atomic(Funding - PutPrice - 3 * GetPrice), (await stack.AccountAsync(payer.Address, ct)).Balance);
+
+        // Disposing the client closes what is still open: a second session, one GET, refunded on dispose.
+        var again = Client(payer, options => options.Sessions = new SessionOptions { Deposit = new AtomicAmount(deposit) });
+        using (var read = await again.GetRequiredService<IHttpClientFactory>().CreateClient("pay").GetAsync($"api/content/{key}", ct))
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Single(again.GetRequiredKeyedService<PaymentSessions>("pay").Open);
+        await again.DisposeAsync();
+        Assert.Equal(Atomic(Funding - PutPrice - 4 * GetPrice), (await stack.AccountAsync(payer.Address, ct)).Balance);
     }
 
     ServiceProvider Client(Wallet payer, Action<PaymentClientOptions> configure)
