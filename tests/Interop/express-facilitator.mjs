@@ -3,6 +3,8 @@
 // started on a free loopback port; @x402/fetch then pays its route. The express app calls /supported (at start),
 // /verify and /settle on our facilitator, exactly as it would call x402.org's.
 // Env: GATE_URL, PRIVATE_KEY, FACILITATOR_URL (optional), PAY_TO (optional, default the demo merchant).
+// SERVE_ONLY=1: only serve the app (no PRIVATE_KEY, no client), print `listening http://127.0.0.1:PORT` and run until
+// killed, for another client to pay (tests/Interop.Tests/DotNetClientTests: the .NET Sessions.Client).
 import express from "express";
 import { paymentMiddleware, x402ResourceServer } from "@x402/express";
 import { HTTPFacilitatorClient } from "@x402/core/server";
@@ -14,7 +16,7 @@ import { describe, gateUrl, privateKey, recordingFetch, run } from "./lib.mjs";
 
 const DEMO_PAY_TO = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
 
-await run(async () => {
+async function startApp() {
   const facilitatorUrl = (process.env.FACILITATOR_URL || `${gateUrl()}/facilitator`).replace(/\/+$/, "");
   const payTo = process.env.PAY_TO || DEMO_PAY_TO;
   const network = "eip155:84532";
@@ -52,6 +54,14 @@ await run(async () => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
     s.on("error", reject);
   });
+  return { server, facilitatorUrl, payTo, facilitatorCalls };
+}
+
+if (process.env.SERVE_ONLY === "1") {
+  const { server } = await startApp();
+  console.log(`listening http://127.0.0.1:${server.address().port}`);
+} else await run(async () => {
+  const { server, facilitatorUrl, payTo, facilitatorCalls } = await startApp();
   try {
     const base = `http://127.0.0.1:${server.address().port}`;
     const account = privateKeyToAccount(privateKey());
