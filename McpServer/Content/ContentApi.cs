@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.McpServer.Storage;
-using StackExchange.Redis;
 using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.McpServer.Content;
@@ -125,7 +124,7 @@ public static class ContentApi
         {
             return await next(context);
         }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        catch (Exception e) when (DependencyUnavailableProblems.IsStoreOutage(e))
         {
             context.HttpContext.Response.Headers.RetryAfter = "1";
             return Problems.Coded(StatusCodes.Status503ServiceUnavailable, "content-store-unavailable", "Content store unavailable",

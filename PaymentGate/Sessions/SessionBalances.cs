@@ -3,6 +3,7 @@ using Sessions.PaymentGate.Pricing;
 using System.Globalization;
 using System.Numerics;
 using StackExchange.Redis;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Sessions;
 
@@ -72,7 +73,8 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
     readonly string HoldTimesKey = Prefix(options) + "session-hold-times";
 
     /// <summary>Redis could not answer (down, restarting, a command timed out): the caller fails closed with a 503.</summary>
-    public static bool IsUnavailable(Exception exception) => exception is RedisException or TimeoutException;
+    public static bool IsUnavailable(Exception exception) =>
+        exception is RedisException or TimeoutException || DependencyUnavailableProblems.IsStoreOutage(exception);
 
     /// <summary>Lua numbers are doubles: amounts stay exact up to 2^53 - 1 atomic units (9,007,199,254 USDC).</summary>
     public static readonly BigInteger MaxAmount = (BigInteger.One << 53) - 1;

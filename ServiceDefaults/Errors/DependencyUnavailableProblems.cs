@@ -30,9 +30,19 @@ public static class DependencyUnavailableProblems
             || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal) ? "database" : null,
         NpgsqlException npgsql when npgsql.InnerException is SocketException or IOException or TimeoutException
             || npgsql.Message.StartsWith("Failed to connect", StringComparison.Ordinal) => "database",
-        RedisConnectionException or RedisTimeoutException => "store",
+        _ when IsStoreOutage(exception) => "store",
         _ => null,
     };
+
+    /// <summary>
+    /// Redis did not answer. Besides its connection and timeout exceptions, StackExchange.Redis lets two others out when the
+    /// connection drops with commands in flight: their tasks cancelled with no token asked for (callers pass none), and the
+    /// socket pipe's "Writing is not allowed after writer was completed" (System.IO.Pipelines) for a command written as it closed.
+    /// </summary>
+    public static bool IsStoreOutage(Exception exception) => exception
+        is RedisConnectionException or RedisTimeoutException
+        or TaskCanceledException { CancellationToken.IsCancellationRequested: false }
+        or InvalidOperationException { Source: "System.IO.Pipelines" };
 
     internal static async Task<bool> TryWriteAsync(HttpContext context, Exception exception)
     {

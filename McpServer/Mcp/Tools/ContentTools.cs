@@ -3,7 +3,7 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Sessions.McpServer.Content;
 using Sessions.McpServer.Storage;
-using StackExchange.Redis;
+using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.McpServer.Mcp.Tools;
 
@@ -94,7 +94,7 @@ public static class ContentTools
         {
             return Invalid(e.Message);
         }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        catch (Exception e) when (DependencyUnavailableProblems.IsStoreOutage(e))
         {
             return ToolResults.Error("store-unavailable", "The content store (Redis) did not answer; try again shortly.");
         }

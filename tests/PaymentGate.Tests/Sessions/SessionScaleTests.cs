@@ -93,10 +93,8 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
                 $"during outage {servedDuringOutage}";
             TestContext.Current.TestOutputHelper?.WriteLine(summary);
             Assert.True(servedBeforeKill > 0 && servedDuringOutage > 0, summary);
-            // Known open defect (issue 16 note): while Redis is down a few session requests answer 500 "Writing is not allowed after
-            // writer was completed" instead of 503 (intermittent). They forward nothing charged: the money checks below hold them.
-            Assert.All(all, status => Assert.True(status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable or HttpStatusCode.InternalServerError, summary));
-            Assert.True(all.Count(s => s == HttpStatusCode.InternalServerError) <= 16, summary);
+            // A command cut off by the kill (StackExchange.Redis cancels its task) is an outage too: 503, never a 500.
+            Assert.All(all, status => Assert.True(status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, summary));
             var ok = all.Count(s => s == HttpStatusCode.OK);
             // Every 200 has its debit, and no debit stands without a 200 (a 503 forwarded nothing and charged nothing).
             var net = await harness.LedgerCountAsync(id, "debit") - await harness.LedgerCountAsync(id, "credit");

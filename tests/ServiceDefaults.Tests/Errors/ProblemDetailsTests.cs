@@ -147,6 +147,22 @@ public sealed class ProblemDetailsTests
         Assert.DoesNotContain("127.0.0.1", problem.ToString());
     }
 
+    // What StackExchange.Redis lets out when the connection drops with commands in flight (seen with redis-server killed under
+    // load): the pipe's own exception and a cancelled task. Both are the store being gone; the same types from elsewhere are not.
+    [Fact]
+    public void A_command_cut_off_by_a_lost_Redis_connection_is_a_store_outage()
+    {
+        var pipe = new System.IO.Pipelines.Pipe();
+        pipe.Writer.Complete();
+        var written = Assert.Throws<InvalidOperationException>(() => pipe.Writer.GetSpan());
+        Assert.True(Sessions.ServiceDefaults.Errors.DependencyUnavailableProblems.IsStoreOutage(written));
+        Assert.True(Sessions.ServiceDefaults.Errors.DependencyUnavailableProblems.IsStoreOutage(new TaskCanceledException()));
+
+        Assert.False(Sessions.ServiceDefaults.Errors.DependencyUnavailableProblems.IsStoreOutage(new InvalidOperationException("ours")));
+        Assert.False(Sessions.ServiceDefaults.Errors.DependencyUnavailableProblems.IsStoreOutage(
+            new TaskCanceledException("the client went away", null, new CancellationToken(canceled: true))));
+    }
+
     [Fact]
     public async Task Any_other_database_error_stays_a_500()
     {
