@@ -10,7 +10,7 @@ namespace Interop.Tests;
 /// funds it, pays a route, opens a session, spends it with <c>pay --session</c>, lists it, closes it for the exact refund and
 /// shows the balance back; failures exit non-zero with one line on stderr.
 /// </summary>
-public class CliTests(StackFixture stack)
+public partial class CliTests(StackFixture stack)
 {
     const long Funding = PaymentAssertions.Funding;
     const long PutPrice = PaymentAssertions.PutPrice;
