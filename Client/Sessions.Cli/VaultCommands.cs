@@ -52,9 +52,10 @@ public static class VaultCommands
                 document = CliContext.Text((await DocumentsAsync(access, "newest", cancellationToken)).FirstOrDefault(d => CliContext.Text(d, "name") == document), "id")
                     ?? throw new CliException($"vault cat: no document named '{document}' in {access.VaultId}");
             var read = await SendAsync(access, HttpMethod.Get, $"api/vaults/{access.VaultId}/documents/{Uri.EscapeDataString(document)}", "vault cat", cancellationToken);
+            if (!read.TryGetProperty("content", out var content))
+                throw new CliException($"vault cat: the gate's answer for {document} has no content");
             // Text as it was stored, JSON content as JSON: nothing added.
-            context.Print(read, () => Console.Out.Write(read.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String
-                ? content.GetString() : content.GetRawText()));
+            context.Print(read, () => Console.Out.Write(content.ValueKind == JsonValueKind.String ? content.GetString() : content.GetRawText()));
         }));
 
         var share = new Command("share", "A read-only access token for the session's vault (POST /api/vaults/{id}/access-tokens; shown once)") { sessionOption };

@@ -162,6 +162,11 @@ public partial class CliTests(StackFixture stack)
         start.ArgumentList.Add(CliDll);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
+        return await RunProcessAsync(start, cancellationToken);
+    }
+
+    static async Task<CliRun> RunProcessAsync(ProcessStartInfo start, CancellationToken cancellationToken)
+    {
         // Only what the arguments say: no key, gate or home of the machine running the tests.
         start.Environment.Remove("SESSIONS_KEY");
         start.Environment.Remove("SESSIONS_GATE");
