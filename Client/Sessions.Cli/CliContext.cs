@@ -62,13 +62,19 @@ public sealed class CliContext : IAsyncDisposable
                 throw new CliException($"no key: pass --key, --key-file or SESSIONS_KEY, or create one with `sessions wallet new` ({KeyFile} does not exist)");
             key = File.ReadAllText(KeyFile).Trim();
         }
+        return SignerOf(key, "key");
+    }
+
+    /// <summary>A signer for a hex private key (with or without 0x), or a one-line failure naming <paramref name="what"/>.</summary>
+    public static LocalKeySigner SignerOf(string key, string what)
+    {
         try
         {
             return new LocalKeySigner(key.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? key : "0x" + key);
         }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
-            throw new CliException("invalid key: expected 32 bytes of hex (0x + 64 hex digits)");
+            throw new CliException($"invalid {what}: expected 32 bytes of hex (0x + 64 hex digits)");
         }
     }
 
@@ -77,11 +83,13 @@ public sealed class CliContext : IAsyncDisposable
     {
         var signer = Signer();
         var services = new ServiceCollection();
-        services.AddHttpClient(ClientName, client => Configure(client)).AddPaymentHandler(options =>
+        var paying = services.AddHttpClient(ClientName, client => Configure(client)).AddPaymentHandler(options =>
         {
             options.Signer = signer;
             options.SpendPolicy = policy;
         });
+        if (Spinner.Shows(Json))
+            paying.AddHttpMessageHandler(() => new Spinner(Console.Error));
         var provider = services.BuildServiceProvider();
         _providers.Add(provider);
         return provider.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName);

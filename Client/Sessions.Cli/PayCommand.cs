@@ -14,7 +14,8 @@ public static class PayCommand
         var dataOption = new Option<string?>("--data", "-d") { Description = "The request body (JSON when it starts with { or [, else text)" };
         var maxOption = new Option<string?>("--max") { Description = "Refuse to pay more than this per payment, atomic units" };
         var sessionOption = new Option<string?>("--session") { Description = "Pay with this stored session's token (Payment-Session) instead of a payment" };
-        var pay = new Command("pay", "Send a request and pay its 402 (x402 v2, v1 or MPP), or spend a session") { urlArgument, methodOption, dataOption, maxOption, sessionOption };
+        var approvalOption = new Option<string?>("--approval") { Description = "Retry a payment the agent's owner approved (Mandate-Approval: apr_…)" };
+        var pay = new Command("pay", "Send a request and pay its 402 (x402 v2, v1 or MPP), or spend a session") { urlArgument, methodOption, dataOption, maxOption, sessionOption, approvalOption };
         pay.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async context =>
         {
             var data = parse.GetValue(dataOption);
@@ -26,6 +27,8 @@ public static class PayCommand
             if (parse.GetValue(sessionOption) is { } sessionId)
                 // A request with a session token is sent as it is: the handler never pays it.
                 request.Headers.TryAddWithoutValidation("Payment-Session", SessionState.Load(context.StatePath).TokenOf(sessionId, context.StatePath));
+            if (parse.GetValue(approvalOption) is { } approvalId)
+                request.Headers.TryAddWithoutValidation(MandateOwner.ApprovalHeader, approvalId);
 
             var client = context.PayingClient(new SpendPolicy { MaxPerPayment = max });
             using var response = await client.SendAsync(request, cancellationToken);

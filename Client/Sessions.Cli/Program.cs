@@ -6,7 +6,7 @@ using Sessions.Payments;
 var root = new RootCommand("sessions: pay APIs behind a Sessions gate (x402, MPP, prepaid sessions) from the command line")
 {
     CliContext.GateOption, CliContext.KeyOption, CliContext.KeyFileOption, CliContext.StateOption, CliContext.JsonOption,
-    WalletCommands.Create(), PayCommand.Create(), SessionCommands.Create(), PricingCommand.Create(),
+    WalletCommands.Create(), PayCommand.Create(), SessionCommands.Create(), PricingCommand.Create(), MandateCommands.Create(), VaultCommands.Create(),
 };
 return await root.Parse(args).InvokeAsync();
 

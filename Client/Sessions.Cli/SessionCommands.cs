@@ -10,7 +10,7 @@ namespace Sessions.Cli;
 /// </summary>
 public static class SessionCommands
 {
-    const string TokenHeader = "Payment-Session";
+    public const string TokenHeader = "Payment-Session";
 
     public static Command Create()
     {

@@ -87,7 +87,8 @@ public sealed partial class PaymentHandler : DelegatingHandler
         throw first!;
     }
 
-    static bool CarriesPayment(HttpRequestMessage request) =>
+    /// <summary>True when the request carries a payment (x402 v2, v1 or an MPP credential): the handler never pays it again.</summary>
+    public static bool CarriesPayment(HttpRequestMessage request) =>
         request.Headers.Contains(X402HeaderCodec.PaymentSignatureHeader) || request.Headers.Contains(X402HeaderCodec.PaymentHeaderV1)
         || request.Headers.Authorization?.Scheme.Equals(PaymentChallenge.Scheme, StringComparison.OrdinalIgnoreCase) == true;
 

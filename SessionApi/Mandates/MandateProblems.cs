@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.ServiceDefaults.Errors;
+using Sessions.Payments.Eip712;
 
 namespace Sessions.SessionApi.Mandates;
 

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Text.Json;
 using Sessions.Payments;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Eip712;
 
 namespace Sessions.SessionApi.Mandates;
 

@@ -1,6 +1,7 @@
 using System.Numerics;
 using Npgsql;
 using NpgsqlTypes;
+using Sessions.Payments.Eip712;
 using static Sessions.SessionApi.Mandates.MandateRows;
 using static Sessions.SessionApi.Sessions.SessionRows;
 

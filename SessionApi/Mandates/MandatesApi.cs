@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Eip712;
 using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
 

@@ -10,7 +10,7 @@ namespace Interop.Tests;
 /// funds it, pays a route, opens a session, spends it with <c>pay --session</c>, lists it, closes it for the exact refund and
 /// shows the balance back; failures exit non-zero with one line on stderr.
 /// </summary>
-public class CliTests(StackFixture stack)
+public partial class CliTests(StackFixture stack)
 {
     const long Funding = PaymentAssertions.Funding;
     const long PutPrice = PaymentAssertions.PutPrice;
@@ -162,6 +162,11 @@ public class CliTests(StackFixture stack)
         start.ArgumentList.Add(CliDll);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
+        return await RunProcessAsync(start, cancellationToken);
+    }
+
+    static async Task<CliRun> RunProcessAsync(ProcessStartInfo start, CancellationToken cancellationToken)
+    {
         // Only what the arguments say: no key, gate or home of the machine running the tests.
         start.Environment.Remove("SESSIONS_KEY");
         start.Environment.Remove("SESSIONS_GATE");

@@ -9,6 +9,7 @@ using PaymentGate.Tests.Facilitator;
 using PaymentGate.Tests.Sessions;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Eip712;
 using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
 using Sessions.Testing;

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Eip712;
 using Sessions.SessionApi.Mandates;
 using Sessions.Testing;
 using SessionApi.Tests.Sessions;

@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Eip712;
 using Sessions.SessionApi.Mandates;
 using SessionApi.Tests.Sessions;
 using Sessions.Testing;

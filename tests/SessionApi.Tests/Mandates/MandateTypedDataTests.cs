@@ -1,5 +1,6 @@
 using System.Numerics;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Eip712;
 using Sessions.SessionApi.Mandates;
 
 namespace SessionApi.Tests.Mandates;

@@ -1,8 +1,7 @@
 using System.Numerics;
 using Sessions.Payments.Crypto;
-using Sessions.Payments.Eip712;
 
-namespace Sessions.SessionApi.Mandates;
+namespace Sessions.Payments.Eip712;
 
 /// <summary>The signed terms of a mandate, as they are hashed (absent limits are 0 here, "no limit").</summary>
 public sealed record MandateTerms(EvmAddress User, EvmAddress Agent, BigInteger? MaxPerTransaction, BigInteger? MaxPerDay,
