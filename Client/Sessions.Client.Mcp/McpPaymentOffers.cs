@@ -36,10 +36,6 @@ internal static class McpPaymentOffers
         return required is null && challenges.Count == 0 ? null : Order(protocols, required, challenges);
     }
 
-    /// <summary>The MPP offers of a -32042 error's <c>data</c> (<c>{httpStatus, challenges}</c>).</summary>
-    public static IReadOnlyList<PaymentOffer> FromErrorData(JsonNode? data, IEnumerable<PaymentProtocol> protocols) =>
-        Order(protocols, null, Challenges(data));
-
     static List<PaymentOffer> Order(IEnumerable<PaymentProtocol> protocols, PaymentRequired? required, IReadOnlyList<PaymentChallenge> challenges)
     {
         var offers = new List<PaymentOffer>();

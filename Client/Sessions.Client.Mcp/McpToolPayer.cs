@@ -1,5 +1,3 @@
-using System.Collections;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -14,7 +12,7 @@ public sealed record PaidToolResult(CallToolResult Result, PaymentResult? Paymen
 
 /// <summary>
 /// Pays priced tools of one MCP server (the gate's <c>/mcp</c>) the way the official clients do: the call goes out unpaid; a
-/// payment-required answer (the x402 tool result, its MPP challenges in <c>_meta</c>, or a -32042 error) is reserved against the
+/// payment-required answer (the x402 tool result with MPP's challenges in its <c>_meta</c>) is reserved against the
 /// <see cref="SpendLedger"/> (a refusal throws <see cref="PaymentRefusedException"/> before anything is signed), signed by the
 /// same <see cref="IPaymentSigner"/> as the HTTP handler, and the call is sent again with the proof in <c>params._meta</c>.
 /// A session is reused by the transport: an McpClient over the HttpClient that has <c>AddPaymentHandler</c> with sessions sends
@@ -50,7 +48,7 @@ public sealed class McpToolPayer
     {
         var (unpaid, offers) = await AskAsync(client, toolName, arguments, cancellationToken);
         if (offers is not { Count: > 0 })
-            return new PaidToolResult(unpaid!, null);   // free, paid by the session, or nothing this client can pay
+            return new PaidToolResult(unpaid, null);   // free, paid by the session, or nothing this client can pay
 
         var (offer, reservation) = Ledger.ReserveFirst(_host, offers);
         JsonObject meta;
@@ -80,34 +78,21 @@ public sealed class McpToolPayer
         return new PaidToolResult(paid, result);
     }
 
-    /// <summary>The unpaid call: its result, and the offers when it asks for a payment (a tool result, or MPP's -32042 error).</summary>
-    async Task<(CallToolResult? Result, IReadOnlyList<PaymentOffer>? Offers)> AskAsync(McpClient client, string toolName,
+    /// <summary>
+    /// The unpaid call: its result, and the offers when it asks for a payment. Without <c>Accept-Payment</c> the gate answers
+    /// with the x402 tool result carrying MPP's challenges in <c>_meta</c>, so both protocols are offered in a result. (MPP's
+    /// -32042 error is MCP's URLElicitationRequired code: ModelContextProtocol 2.4.0 fails reading its data with a JsonException,
+    /// so a .NET client must not ask for it.)
+    /// </summary>
+    async Task<(CallToolResult Result, IReadOnlyList<PaymentOffer>? Offers)> AskAsync(McpClient client, string toolName,
         IReadOnlyDictionary<string, object?>? arguments, CancellationToken cancellationToken)
     {
-        try
-        {
-            var result = await client.CallToolAsync(toolName, arguments, cancellationToken: cancellationToken);
-            return (result, McpPaymentOffers.FromResult(result, _options.Protocols));
-        }
-        catch (McpProtocolException required) when ((int)required.ErrorCode == McpPaymentOffers.PaymentRequiredCode
-            && McpPaymentOffers.FromErrorData(ErrorData(required), _options.Protocols) is { Count: > 0 } offers)
-        {
-            return (null, offers);
-        }
+        var result = await client.CallToolAsync(toolName, arguments, cancellationToken: cancellationToken);
+        return (result, McpPaymentOffers.FromResult(result, _options.Protocols));
     }
 
     static bool IsPaymentRefusal(McpProtocolException exception) =>
         (int)exception.ErrorCode is McpPaymentOffers.PaymentRequiredCode or McpPaymentOffers.VerificationFailedCode or (int)McpErrorCode.InvalidParams;
-
-    /// <summary>The JSON-RPC error's <c>data</c>: the SDK puts each of its members in <see cref="Exception.Data"/> (objects and arrays as JsonElement).</summary>
-    static JsonObject ErrorData(McpProtocolException exception)
-    {
-        var data = new JsonObject();
-        foreach (DictionaryEntry entry in exception.Data)
-            if (entry.Key is string name && entry.Value is JsonElement value)
-                data[name] = JsonSerializer.SerializeToNode(value);
-        return data;
-    }
 }
 
 public static class PaidMcpClientExtensions
