@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using System.Reflection;
@@ -83,26 +82,10 @@ public class DotNetMcpClientTests(StackFixture stack)
     async Task<JsonElement> RunAgentAsync(Wallet payer, CancellationToken cancellationToken)
     {
         Assert.True(File.Exists(AgentDll), $"the .NET MCP agent is not built at {AgentDll}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(AgentDll);
-        start.Environment["GATE_URL"] = stack.GateUrl;
-        start.Environment["PRIVATE_KEY"] = payer.PrivateKey;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        Assert.True(process.ExitCode == 0, $"Interop.McpAgent exited {process.ExitCode}:\n{await error}\n{await output}{stack.TailOfLogs("paymentgate", 20)}");
-        using var json = JsonDocument.Parse((await output).Trim().Split('\n')[^1]);
+        var (exit, stdout, stderr) = await stack.Node.RunAsync("dotnet", [AgentDll],
+            new Dictionary<string, string> { ["GATE_URL"] = stack.GateUrl, ["PRIVATE_KEY"] = payer.PrivateKey }, TimeSpan.FromMinutes(2), cancellationToken);
+        Assert.True(exit == 0, $"Interop.McpAgent exited {exit}:\n{stderr}\n{stdout}{stack.TailOfLogs("paymentgate", 20)}");
+        using var json = JsonDocument.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1]);
         return json.RootElement.Clone();
     }
 }
