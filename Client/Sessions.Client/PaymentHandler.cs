@@ -76,15 +76,15 @@ public sealed partial class PaymentHandler : DelegatingHandler
 
     (PaymentOffer Offer, SpendLedger.SpendReservation Reservation) Reserve(string host, IReadOnlyList<PaymentOffer> offers, HttpResponseMessage response)
     {
-        PaymentRefusedException? first = null;
-        foreach (var offer in offers)
+        try
         {
-            if (Ledger.TryReserve(host, offer.Network, offer.Asset, offer.Amount, out var refusal) is { } reservation)
-                return (offer, reservation);
-            first ??= refusal;
+            return Ledger.ReserveFirst(host, offers);
         }
-        response.Dispose();
-        throw first!;
+        catch (PaymentRefusedException)
+        {
+            response.Dispose();
+            throw;
+        }
     }
 
     /// <summary>True when the request carries a payment (x402 v2, v1 or an MPP credential): the handler never pays it again.</summary>

@@ -65,7 +65,7 @@ internal sealed record PaymentOffer(PaymentProtocol Protocol, string Network, lo
         return offers;
     }
 
-    static PaymentOffer? FromV2(PaymentRequirements requirements, ResourceInfo resource) =>
+    internal static PaymentOffer? FromV2(PaymentRequirements requirements, ResourceInfo resource) =>
         Exact(PaymentProtocol.X402V2, requirements.Scheme, requirements.Network, requirements.Asset, requirements.Amount, requirements.PayTo,
             requirements.Extra, requirements.MaxTimeoutSeconds) is { } offer ? offer with { V2 = requirements, Resource = resource } : null;
 
@@ -91,7 +91,7 @@ internal sealed record PaymentOffer(PaymentProtocol Protocol, string Network, lo
     /// An evm charge the mppx client would pay: credentialTypes lists "authorization", and the currency is a token whose
     /// EIP-712 domain is known (mppx takes it as a client option; the request does not carry it).
     /// </summary>
-    static PaymentOffer? FromChallenge(PaymentChallenge challenge)
+    internal static PaymentOffer? FromChallenge(PaymentChallenge challenge)
     {
         if (challenge.Method != MppEvm.MethodName || challenge.Intent != "charge" || !Base64Url.TryDecode(challenge.Request, out var bytes))
             return null;

@@ -19,20 +19,8 @@ internal static class PaymentSigning
         CancellationToken cancellationToken)
     {
         if (offer.Challenge is { } challenge)
-            return ("Authorization", await MppCredentialAsync(offer, challenge, signer, now, cancellationToken));
-
-        var seconds = now.ToUnixTimeSeconds();
-        var message = new TransferWithAuthorization(signer.Address, offer.PayTo, offer.Amount.Value, seconds - ValidAfterSkewSeconds,
-            seconds + offer.MaxTimeoutSeconds, Bytes32.FromBytes(RandomNumberGenerator.GetBytes(Bytes32.Length)));
-        var exact = new ExactEvmPayload
-        {
-            Signature = Hex.Encode(await SignAsync(message, offer.Domain, signer, cancellationToken)),
-            Authorization = new ExactEvmAuthorization
-            {
-                From = message.From.ToString(), To = message.To.ToString(), Value = Decimal(message.Value),
-                ValidAfter = Decimal(message.ValidAfter), ValidBefore = Decimal(message.ValidBefore), Nonce = message.Nonce.ToString(),
-            },
-        };
+            return ("Authorization", (await MppCredentialAsync(offer, challenge, signer, now, cancellationToken)).ToHeaderValue());
+        var exact = await ExactPayloadAsync(offer, signer, now, cancellationToken);
         return offer.V2 is { } accepted
             ? (X402HeaderCodec.PaymentSignatureHeader, X402HeaderCodec.Encode(new PaymentPayload
             {
@@ -44,6 +32,24 @@ internal static class PaymentSigning
             }));
     }
 
+    /// <summary>The signed EIP-3009 authorization of an x402 offer (what PAYMENT-SIGNATURE, X-PAYMENT and MCP's _meta carry).</summary>
+    public static async Task<ExactEvmPayload> ExactPayloadAsync(PaymentOffer offer, IPaymentSigner signer, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var seconds = now.ToUnixTimeSeconds();
+        var message = new TransferWithAuthorization(signer.Address, offer.PayTo, offer.Amount.Value, seconds - ValidAfterSkewSeconds,
+            seconds + offer.MaxTimeoutSeconds, Bytes32.FromBytes(RandomNumberGenerator.GetBytes(Bytes32.Length)));
+        return new ExactEvmPayload
+        {
+            Signature = Hex.Encode(await SignAsync(message, offer.Domain, signer, cancellationToken)),
+            Authorization = new ExactEvmAuthorization
+            {
+                From = message.From.ToString(), To = message.To.ToString(), Value = Decimal(message.Value),
+                ValidAfter = Decimal(message.ValidAfter), ValidBefore = Decimal(message.ValidBefore), Nonce = message.Nonce.ToString(),
+            },
+        };
+    }
+
     /// <summary>The digest of <paramref name="message"/> under <paramref name="domain"/>, signed by <paramref name="signer"/>.</summary>
     public static async Task<byte[]> SignAsync(TransferWithAuthorization message, Eip712Domain domain, IPaymentSigner signer,
         CancellationToken cancellationToken) =>
@@ -53,7 +59,7 @@ internal static class PaymentSigning
     /// mppx's evm charge "authorization" credential: nonce keccak256(id + realm), valid from 0 until the challenge expires,
     /// the challenge echoed with its request re-canonicalized, source did:pkh.
     /// </summary>
-    static async Task<string> MppCredentialAsync(PaymentOffer offer, PaymentChallenge challenge, IPaymentSigner signer, DateTimeOffset now,
+    public static async Task<PaymentCredential> MppCredentialAsync(PaymentOffer offer, PaymentChallenge challenge, IPaymentSigner signer, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         var message = new TransferWithAuthorization(signer.Address, offer.PayTo, offer.Amount.Value, 0, offer.MppValidBefore(now),
@@ -81,7 +87,7 @@ internal static class PaymentSigning
             },
             Source = MppEvm.SourceDid(offer.ChainId, signer.Address),
             Payload = payload,
-        }.ToHeaderValue();
+        };
     }
 
     // mppx 0.11 echoes opaque as the base64url string it received.

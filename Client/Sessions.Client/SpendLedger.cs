@@ -32,6 +32,19 @@ public sealed class SpendLedger(SpendPolicy policy, TimeProvider? clock = null)
     public SpendReservation Reserve(string host, string network, EvmAddress asset, AtomicAmount amount) =>
         TryReserve(host, network, asset, amount, out var refusal) ?? throw refusal!;
 
+    /// <summary>The first of <paramref name="offers"/> (in preference order) every limit allows, held; else the first refusal.</summary>
+    internal (PaymentOffer Offer, SpendReservation Reservation) ReserveFirst(string host, IReadOnlyList<PaymentOffer> offers)
+    {
+        PaymentRefusedException? first = null;
+        foreach (var offer in offers)
+        {
+            if (TryReserve(host, offer.Network, offer.Asset, offer.Amount, out var refusal) is { } reservation)
+                return (offer, reservation);
+            first ??= refusal;
+        }
+        throw first ?? (Exception)new InvalidOperationException("No offer to reserve.");
+    }
+
     internal SpendReservation? TryReserve(string host, string network, EvmAddress asset, AtomicAmount amount, out PaymentRefusedException? refusal)
     {
         refusal = Policy.Check(host, network, asset, amount);

@@ -61,7 +61,8 @@ public sealed class NodeRunner
 
     public static string Pretty(JsonElement element) => JsonSerializer.Serialize(element, new JsonSerializerOptions { WriteIndented = true });
 
-    async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, string[] args, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="file"/> in tests/Interop (also the .NET agents: <c>dotnet agent.dll</c>) within <paramref name="timeout"/>.</summary>
+    public async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, string[] args, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(file)
         {
