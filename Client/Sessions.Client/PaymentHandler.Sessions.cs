@@ -1,11 +1,13 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Sessions.Payments;
 
 namespace Sessions.Client;
 
-// Opt-in sessions: the host's first 402 opens a session (the deposit paid like any payment), its token pays from then on,
-// the gate's top-up hint tops it up; a token the gate no longer takes is dropped and that request is paid by itself.
+// Opt-in sessions: the host's first 402 that advertises sessions opens one of the wanted kind (the deposit or pass paid like
+// any payment), its token pays from then on, the gate's top-up hint tops it up; a 402 that advertises none, or not the wanted
+// kind, is paid by itself; a token the gate no longer takes is dropped and that request is paid by itself.
 public sealed partial class PaymentHandler
 {
     const int SessionAttempts = 3;
@@ -23,9 +25,19 @@ public sealed partial class PaymentHandler
             if (response.StatusCode != HttpStatusCode.PaymentRequired || attempt == SessionAttempts)
                 return response;
 
-            var fixedBySession = session is null
-                ? await OpenSessionAsync(host, request.RequestUri!, cancellationToken) is not null
-                : await TopUpAsync(host, session, SessionHeaders.TopUpHint(await SessionHeaders.JsonAsync(response, cancellationToken)), cancellationToken);
+            bool fixedBySession;
+            try
+            {
+                fixedBySession = session is null
+                    ? SessionAdvertisement.Read(response) is { } advertised
+                      && await OpenSessionAsync(host, request.RequestUri!, advertised, cancellationToken) is not null
+                    : await TopUpAsync(host, session, SessionHeaders.TopUpHint(await SessionHeaders.JsonAsync(response, cancellationToken)), cancellationToken);
+            }
+            catch
+            {
+                response.Dispose();   // e.g. the deposit or pass refused by the spend policy
+                throw;
+            }
             if (fixedBySession)
             {
                 response.Dispose();
@@ -36,9 +48,22 @@ public sealed partial class PaymentHandler
         }
     }
 
-    /// <summary>The host's session, opened now (once, however many requests race) unless the gate sells none.</summary>
-    async Task<PaymentSession?> OpenSessionAsync(string host, Uri resource, CancellationToken cancellationToken)
+    /// <summary>
+    /// The host's session, opened now as <paramref name="advertised"/> (once, however many requests race); null when the
+    /// wanted kind is not sold there (or the deposit is outside the advertised bounds) or the gate did not open it.
+    /// </summary>
+    async Task<PaymentSession?> OpenSessionAsync(string host, Uri resource, SessionAdvertisement advertised, CancellationToken cancellationToken)
     {
+        var wanted = _options.Sessions!;
+        var openBody = wanted.Kind switch
+        {
+            SessionKind.Pass when advertised.Pass is not null => JsonSerializer.Serialize(new { kind = "pass", organization = advertised.Organization }),
+            SessionKind.Prepaid when advertised.Prepaid is { } terms && wanted.Deposit >= terms.MinimumDeposit && wanted.Deposit <= terms.MaximumDeposit =>
+                JsonSerializer.Serialize(new { deposit = wanted.Deposit.ToString(), organization = advertised.Organization }),
+            _ => null,
+        };
+        if (openBody is null)
+            return null;
         var hostLock = _sessions!.LockFor(host);
         await hostLock.WaitAsync(cancellationToken);
         try
@@ -46,12 +71,17 @@ public sealed partial class PaymentHandler
             if (_sessions.For(host) is { } opened)
                 return opened;
             var origin = new Uri(resource.GetLeftPart(UriPartial.Authority));
-            using var open = SessionCall(new Uri(origin, _options.Sessions!.OpenPath), $$"""{"deposit":"{{_options.Sessions.Deposit}}"}""");
+            using var open = SessionCall(new Uri(origin, advertised.OpenPath), openBody);
             using var answer = await PayPerRequestAsync(open, cancellationToken);
             if (answer.StatusCode != HttpStatusCode.Created || !answer.Headers.TryGetValues(SessionHeaders.Token, out var tokens)
                 || await SessionHeaders.JsonAsync(answer, cancellationToken) is not { } body || !body.TryGetProperty("id", out var id))
                 return null;
-            var session = new PaymentSession(id.GetString()!, tokens.First(), origin);
+            var session = new PaymentSession(id.GetString()!, tokens.First(), origin)
+            {
+                Kind = wanted.Kind,
+                Organization = advertised.Organization,
+                ClosePath = advertised.ClosePath.Replace("{id}", Uri.EscapeDataString(id.GetString()!), StringComparison.Ordinal),
+            };
             _sessions.Add(host, session, (call, token) => base.SendAsync(call, token));
             return session;
         }
@@ -81,7 +111,8 @@ public sealed partial class PaymentHandler
             if (session.TopUps != seen)
                 return true;   // another request topped it up meanwhile
             var amount = wanted > topUp.Minimum ? wanted : topUp.Minimum;
-            using var call = SessionCall(new Uri(session.Origin, topUp.Path), $$"""{"amount":"{{amount}}"}""");
+            using var call = SessionCall(new Uri(session.Origin, topUp.Path),
+                JsonSerializer.Serialize(new { amount = amount.ToString(), organization = session.Organization }));
             using var answer = await PayPerRequestAsync(call, cancellationToken);
             if (answer.StatusCode != HttpStatusCode.OK)
                 return false;

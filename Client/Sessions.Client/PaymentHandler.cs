@@ -20,6 +20,8 @@ public sealed partial class PaymentHandler : DelegatingHandler
         _options = options;
         _signer = options.Signer ?? throw new ArgumentException("PaymentClientOptions.Signer is required.", nameof(options));
         Ledger = ledger ?? new SpendLedger(options.SpendPolicy, options.TimeProvider);
+        if (options.Sessions is { Kind: SessionKind.Prepaid, Deposit.IsZero: true })
+            throw new ArgumentException("SessionOptions.Deposit is required for prepaid sessions.", nameof(options));
         _sessions = options.Sessions is null ? null : sessions ?? new PaymentSessions();
     }
 

@@ -4,24 +4,42 @@ using Sessions.Payments;
 namespace Sessions.Client;
 
 /// <summary>
-/// Opt-in prepaid sessions (the gate's <c>POST /api/sessions</c>): the handler opens one per host on the host's first 402,
-/// paying the deposit like any payment (so within the spend policy), then sends the session's token instead of paying.
+/// Opt-in sessions (the gate's <c>POST /api/sessions</c>): where a host's 402 advertises sessions
+/// (<see cref="SessionAdvertisement"/>), the handler opens one per host, paying the deposit or the pass like any payment (so
+/// within the spend policy), then sends the session's token instead of paying. A 402 that advertises none is paid by itself.
 /// </summary>
 public sealed class SessionOptions
 {
-    /// <summary>The deposit of each session, atomic units.</summary>
-    public required AtomicAmount Deposit { get; set; }
+    /// <summary>What to buy: a prepaid session of <see cref="Deposit"/> (the default) or a pass at the advertised price.</summary>
+    public SessionKind Kind { get; set; } = SessionKind.Prepaid;
+
+    /// <summary>The deposit of each prepaid session, atomic units (required for <see cref="SessionKind.Prepaid"/>).</summary>
+    public AtomicAmount Deposit { get; set; }
 
     /// <summary>What to add when the gate answers with its top-up hint (at least the hint's minimum); null: never top up.</summary>
     public AtomicAmount? TopUp { get; set; }
+}
 
-    /// <summary>Where the gate sells sessions.</summary>
-    public string OpenPath { get; set; } = "/api/sessions";
+/// <summary>The kinds of session a gate sells.</summary>
+public enum SessionKind
+{
+    /// <summary>A deposit that each request's price is taken from; the rest is refunded at close.</summary>
+    Prepaid,
+    /// <summary>One payment, free requests until it expires; nothing to refund.</summary>
+    Pass,
 }
 
 /// <summary>A session the handler opened: its id, token and where it lives.</summary>
 public sealed record PaymentSession(string Id, string Token, Uri Origin)
 {
+    public SessionKind Kind { get; init; } = SessionKind.Prepaid;
+
+    /// <summary>The organisation that sold it (named in top-ups: a gate with several organisations needs it).</summary>
+    public string? Organization { get; init; }
+
+    /// <summary>Where it is closed (the advertised template with its id filled in).</summary>
+    public string ClosePath { get; init; } = $"/api/sessions/{Uri.EscapeDataString(Id)}/close";
+
     /// <summary>How many top-ups the handler made; racing requests that all saw the hint top up once.</summary>
     public int TopUps { get; internal set; }
 }
@@ -59,7 +77,7 @@ public sealed class PaymentSessions : IAsyncDisposable
         var closures = new List<SessionClosure>();
         foreach (var (host, session) in _byHost)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(session.Origin, $"/api/sessions/{Uri.EscapeDataString(session.Id)}/close"));
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(session.Origin, session.ClosePath));
             request.Headers.TryAddWithoutValidation(SessionHeaders.Token, session.Token);
             request.Options.Set(SessionHeaders.Internal, true);
             using var response = await _send!(request, cancellationToken);

@@ -15,7 +15,8 @@ namespace Sessions.PaymentGate.Paywall;
 /// problem+json with a stable <c>code</c>, and JSON-RPC errors. The bodies themselves are <see cref="PaywallResponses"/>,
 /// <see cref="MppResponses"/> and <see cref="McpToolCall"/>.
 /// </summary>
-public sealed partial class PaymentAnswerWriter(MppChallenger challenger, TimeProvider time, ILogger<PaymentAnswerWriter> logger)
+public sealed partial class PaymentAnswerWriter(MppChallenger challenger, TimeProvider time, ILogger<PaymentAnswerWriter> logger,
+    SessionAdvertisements sessions)
 {
     public async Task WriteAsync(HttpContext context, PaymentAnswer answer)
     {
@@ -83,7 +84,9 @@ public sealed partial class PaymentAnswerWriter(MppChallenger challenger, TimePr
             return format.WritePaymentRequiredAsync(context, refusal, challenge);
         var mppAnswers = MppResponses.IsAnswering(context.Request, refusal.Mpp is not null);
         var receipt = refusal.Settlement is { } settlement && mppAnswers ? MppResponses.ReceiptFor(time, settlement) : null;
-        return PaywallResponses.WritePaymentRequiredAsync(context, refusal, challenge, mppAnswers, receipt);
+        // A session's own 402 (its balance is short: the top-up hint) advertises nothing more.
+        var advertisement = refusal.Session is null ? sessions.For(refusal.Route) : null;
+        return PaywallResponses.WritePaymentRequiredAsync(context, refusal, challenge, mppAnswers, receipt, advertisement);
     }
 
     /// <summary>

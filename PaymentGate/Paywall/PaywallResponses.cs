@@ -16,9 +16,9 @@ public static class PaywallResponses
     /// MPP's problem as the body instead. <paramref name="challenge"/>: MPP's offer of the same route (x402 clients ignore it).
     /// </summary>
     /// <remarks>The refusal's <c>Extra</c> members go beside <c>accepts</c> in the v1 body (x402 clients ignore unknown
-    /// members), e.g. a session's <c>topUp</c> hint.</remarks>
+    /// members), e.g. a session's <c>topUp</c> hint. <paramref name="sessions"/>: the route's organisation sells sessions.</remarks>
     public static async Task WritePaymentRequiredAsync(HttpContext context, PaymentAnswer.PaymentRequired refusal, PaymentChallenge? challenge,
-        bool mppAnswers, PaymentReceipt? receipt)
+        bool mppAnswers, PaymentReceipt? receipt, Sessions.SessionAdvertisement? sessions = null)
     {
         var (route, resourceUrl, error, extra) = (refusal.Route, refusal.ResourceUrl, refusal.Error, refusal.Extra);
         var response = context.Response;
@@ -30,7 +30,10 @@ public static class PaywallResponses
             Error = error,
             Resource = new ResourceInfo { Url = resourceUrl, Description = route.Description, MimeType = route.MimeType },
             Accepts = [route.Requirements!],
+            Extensions = sessions?.Extensions,
         });
+        if (sessions is not null)
+            response.Headers.Link = sessions.Link;
         Mpp.MppResponses.AddChallenge(response, challenge);
         if (refusal.Settlement is { } settlement)
             AddSettlementHeaders(response, settlement, receipt);

@@ -68,6 +68,8 @@ public sealed class OrganizationOptions
     public string? Asset { get; set; }
     /// <summary>When set, <c>POST /api/sessions {"kind":"pass"}</c> sells a pass: one payment, free requests until it expires.</summary>
     public PassOptions? Pass { get; set; }
+    /// <summary>False: <c>POST /api/sessions</c> sells this organisation no prepaid sessions (and its 402s advertise none).</summary>
+    public bool PrepaidSessions { get; set; } = true;
 }
 
 /// <summary>A pass session of an organisation (Prudra): its price and how long it lasts.</summary>

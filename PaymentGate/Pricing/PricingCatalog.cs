@@ -14,6 +14,9 @@ public sealed record Organization(string Id, string Name, EvmAddress PayTo, Asse
 
     public TimeSpan PassTtl { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>Whether it sells prepaid sessions (<c>Gate:Organizations:&lt;id&gt;:PrepaidSessions</c>, default true).</summary>
+    public bool SellsPrepaid { get; init; } = true;
+
     /// <summary>Its cheapest paid route (atomic units): the default smallest session deposit.</summary>
     public BigInteger? CheapestRoute { get; init; }
 
@@ -167,6 +170,7 @@ public sealed class PricingCatalog
             {
                 PassPrice = passPrice,
                 PassTtl = TimeSpan.FromSeconds(org.Pass?.TtlSeconds ?? 24 * 3600),
+                SellsPrepaid = org.PrepaidSessions,
             }
             : null;
     }

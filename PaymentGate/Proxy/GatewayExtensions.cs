@@ -59,6 +59,7 @@ public static class GatewayExtensions
         services.AddHttpClient(SessionApiClient.HttpClientName, client => client.BaseAddress = new Uri("http://sessionapi"));
         services.TryAddSingleton<SessionApiClient>();
         services.TryAddSingleton<SessionSpending>();
+        services.TryAddSingleton<SessionAdvertisements>();
         // Session debits in Redis (hold, confirm, release), folded into SessionApi's ledger: docs/design/session-debits.md.
         services.TryAddSingleton<SessionBalances>();
         services.TryAddSingleton<SessionDebitFolder>();

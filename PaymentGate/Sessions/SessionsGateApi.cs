@@ -61,6 +61,8 @@ public static partial class SessionsGateApi
         }
         else if (kind != "prepaid")
             errors["kind"] = ["\"prepaid\" (default) or \"pass\"."];
+        else if (organization is { SellsPrepaid: false })
+            errors["kind"] = [$"Organisation '{organization.Id}' sells no prepaid sessions (Gate:Organizations:{organization.Id}:PrepaidSessions)."];
         else if (organization is not null)
         {
             var (min, max) = DepositBounds(organization, options.Value.Sessions);
@@ -311,7 +313,7 @@ public static partial class SessionsGateApi
         return null;
     }
 
-    static (BigInteger Min, BigInteger Max) DepositBounds(Organization organization, SessionGateOptions options) =>
+    internal static (BigInteger Min, BigInteger Max) DepositBounds(Organization organization, SessionGateOptions options) =>
         (options.MinimumDeposit is { Length: > 0 } min ? ParseOr(min, 1) : organization.CheapestRoute ?? 1, ParseOr(options.MaximumDeposit, 1_000_000_000));
 
     static BigInteger ParseOr(string? text, BigInteger fallback) => AtomicAmount.TryParse(text, out var value) && !value.IsZero ? value : fallback;
