@@ -30,13 +30,17 @@ public sealed partial class MandateGateTests
     public async Task Payer_without_a_mandate_pays_x402_without_a_mandate_charge_call()
     {
         var payer = await _gate.FundedPayerAsync(10_000);
+        // The first payment loads the set; on a busy machine that can outlast MandatedAgents.LoadWait, and then that one payment
+        // is charged to be safe (unsure = ask). Counted from the second on: the set is loaded.
+        using (var first = await PayAsync(payer, "/api/content/plain-first"))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         CountChargeCalls();
         for (var i = 0; i < 3; i++)
         {
             using var response = await PayAsync(payer, $"/api/content/plain-{i}");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
-        Assert.Equal(7_000, await _gate.BalanceAsync(payer.Lower));
+        Assert.Equal(6_000, await _gate.BalanceAsync(payer.Lower));
         Assert.Equal(0, _chargeCalls);
         // Read again within MandatedAgents.Refresh, so a mandate created at SessionApi directly binds the agent within it.
         var ttl = await _gate.GateServices.GetRequiredService<IConnectionMultiplexer>().GetDatabase()
