@@ -23,8 +23,8 @@ public sealed record Receipt
     public required string Reference { get; init; }
     public required string Payer { get; init; }
     public required string Organization { get; init; }
-    /// <summary>The priced route (<c>GET /api/content/{**key}</c>) or, for an MCP call, <c>tool:&lt;name&gt;</c>.</summary>
-    public required string Resource { get; init; }
+    /// <summary>The priced route as the gate names it: <c>GET /api/content/{**key}</c>, or <c>POST /mcp tools/call get-content</c>.</summary>
+    public required string Route { get; init; }
     public required string Amount { get; init; }
     public required string Asset { get; init; }
     public required string Network { get; init; }

@@ -40,7 +40,7 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
             using var response = await PostAsync(_gate.Http, ToolCall("put-content", new { key = $"k{i}", value = "v" }), token);
             var answer = await ReadAsync(response);
             Assert.Null(answer["result"]!["isError"]);
-            Assert.Null(answer["result"]!["_meta"]);
+            Assert.NotNull(answer["result"]!["_meta"]!["sessions/receipt"]);
             Assert.Equal((100_000 - i * 10_000).ToString(), Header(response, SessionSpending.BalanceHeader));
         }
         var call = _mcp.ToolCalls("put-content").Last();
