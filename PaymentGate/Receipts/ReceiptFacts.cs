@@ -15,12 +15,6 @@ public sealed record ReceiptFacts(string Method, string Payer, GateRoute Route, 
     public string Id => ReceiptIds.For(PaymentId ?? DebitId!);
 }
 
-/// <summary>Receipt ids: <c>rcpt_</c> + the random part of the payment (<c>pay_…</c>) or debit (<c>req_…</c>) id.</summary>
-public static class ReceiptIds
-{
-    public static string For(string paymentOrDebitId) => "rcpt_" + paymentOrDebitId[(paymentOrDebitId.IndexOf('_') + 1)..];
-}
-
 /// <summary>
 /// Started when a paid request reaches the paywall: the clock of the receipt's latency and the SHA-256 of the request
 /// (method, path and query, then the body hashed as it streams to whoever reads it, so it is never buffered for this).

@@ -57,6 +57,15 @@ public sealed record Receipt
     }
 }
 
+/// <summary>
+/// Receipt ids: <c>rcpt_</c> + the random part of the payment (<c>pay_…</c>) or debit (<c>req_…</c>) id, so one charge has one
+/// receipt and SessionApi's webhooks name the receipt of the debit they report without being told.
+/// </summary>
+public static class ReceiptIds
+{
+    public static string For(string paymentOrDebitId) => "rcpt_" + paymentOrDebitId[(paymentOrDebitId.IndexOf('_') + 1)..];
+}
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
