@@ -1,15 +1,10 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using PaymentGate.Tests.Mcp;
 using PaymentGate.Tests.Sessions;
 using Sessions.PaymentGate.Receipts;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.Receipts;
 using Sessions.Testing;
-using static PaymentGate.Tests.Mcp.McpClient;
 using static PaymentGate.Tests.Receipts.ReceiptAssertions;
 
 namespace PaymentGate.Tests.Receipts;
@@ -74,46 +69,5 @@ public sealed class ReceiptSessionTests(InfrastructureFixture infrastructure) : 
         Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
         using var unknown = await _gate.WithTokenAsync(HttpMethod.Get, "/api/receipts", "st_" + new string('a', 43));
         Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
-    }
-}
-
-// The same for an MCP tool paid by a session: the JWS rides in the result's _meta["sessions/receipt"] (and the header).
-public sealed class ReceiptMcpTests(InfrastructureFixture infrastructure) : IAsyncLifetime
-{
-    SessionGateHarness _gate = null!;
-    FakeMcpServer _mcp = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _mcp = await FakeMcpServer.StartAsync();
-        _gate = await SessionGateHarness.StartAsync(infrastructure, new() { ["services:mcpserver:http:0"] = _mcp.Url });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _gate.DisposeAsync();
-        await _mcp.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task A_session_paid_tool_call_carries_its_receipt_in_the_result_meta()
-    {
-        var payer = await _gate.FundedPayerAsync();
-        var (id, token, _) = await _gate.OpenAsync(payer, 100_000);
-
-        using var response = await PostAsync(_gate.Http, ToolCall("put-content", new { key = "k", value = "v" }), token);
-        var answer = await ReadAsync(response);
-
-        var jws = answer["result"]!["_meta"]!["sessions/receipt"]!.GetValue<string>();
-        Assert.Equal(jws, response.Headers.GetValues("Sessions-Receipt").Single());
-        var check = new ReceiptVerifier(await JwksAsync(_gate.Http)).Verify(jws);
-        Assert.True(check.IsValid, check.Error);
-        Assert.Equal(("session", id, "POST /mcp tools/call put-content", "10000", "90000"),
-            (check.Receipt!.Method, check.Receipt.SessionId, check.Receipt.Route, check.Receipt.Amount, check.Receipt.BalanceAfter));
-
-        using var failed = await PostAsync(_gate.Http, ToolCall("fail-tool"), token);
-        var failedAnswer = await ReadAsync(failed);
-        Assert.Null(failedAnswer["result"]!["_meta"]);
-        Assert.False(failed.Headers.Contains("Sessions-Receipt"));
     }
 }
