@@ -9,8 +9,9 @@ namespace Sessions.PaymentGate.Receipts;
 /// The receipt id derives from the payment or debit id (<see cref="ReceiptIds"/>), so one charge has one receipt and
 /// SessionApi's webhooks name it without being told.
 /// </summary>
+/// <param name="Amount">What was charged when it is not the route's price (a pass's request: 0).</param>
 public sealed record ReceiptFacts(string Method, string Payer, GateRoute Route, string Reference, string? PaymentId = null,
-    string? DebitId = null, string? SessionId = null)
+    string? DebitId = null, string? SessionId = null, System.Numerics.BigInteger? Amount = null)
 {
     public string Id => ReceiptIds.For(PaymentId ?? DebitId!);
 }

@@ -28,7 +28,7 @@ public sealed class ReceiptIssuer(GateSigningKeys keys, ReceiptStore store, Time
             Payer = facts.Payer,
             Organization = route.Organization!.Id,
             Route = route.Name,
-            Amount = route.Amount!.Value.ToString(CultureInfo.InvariantCulture),
+            Amount = (facts.Amount ?? route.Amount!.Value).ToString(CultureInfo.InvariantCulture),
             Asset = route.Requirements!.Asset,
             Network = route.Requirements.Network,
             PaymentId = facts.PaymentId,

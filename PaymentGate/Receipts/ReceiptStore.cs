@@ -24,7 +24,7 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
     static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(100);
 
     readonly Channel<StoredReceipt> queue = Channel.CreateBounded<StoredReceipt>(
-        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait });
 
     NpgsqlDataSource Database => services.GetRequiredService<NpgsqlDataSource>();
 
@@ -38,6 +38,15 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
     /// <summary>Writes everything queued so far (tests; the loop does the same every pass).</summary>
     public Task FlushAsync(CancellationToken cancellationToken) => WriteQueuedAsync(cancellationToken);
 
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Requests still being answered while the host stops (the server may stop after this service) queue theirs later:
+        // the last drain runs once everything has stopped.
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped
+            .Register(() => WriteQueuedAsync(CancellationToken.None).GetAwaiter().GetResult());
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -45,7 +54,8 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
             while (await queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 await Task.Delay(BatchInterval, stoppingToken);
-                await WriteQueuedAsync(stoppingToken);
+                // Not the stopping token: a batch taken off the queue is written, never dropped by the stop.
+                await WriteQueuedAsync(CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -56,8 +66,6 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        // The server stopped taking requests before hosted services stop: what is queued now is all there will be.
-        queue.Writer.TryComplete();
         await WriteQueuedAsync(cancellationToken);
     }
 
@@ -76,9 +84,10 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
                 await WriteAsync(batch, cancellationToken);
             }
         }
-        catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            // Put the batch back and retry after a pause; the bounded queue keeps memory in check meanwhile.
+            // gatedb down (or not configured): put the batch back and retry after a pause; the bounded queue keeps memory in
+            // check meanwhile. Never thrown on: a background service's exception would stop the gate.
             LogWriteFailed(exception, batch.Count);
             foreach (var receipt in batch)
                 queue.Writer.TryWrite(receipt);

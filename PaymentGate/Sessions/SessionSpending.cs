@@ -219,7 +219,7 @@ public sealed partial class SessionSpending(
         return new PaymentAnswer.Served(upstream)
         {
             Session = shown with { Balance = debit.Balance.ToString() },
-            Charged = new ReceiptFacts("session", session.Payer, route, requestId, DebitId: requestId, SessionId: session.Id),
+            Charged = new ReceiptFacts("session", session.Payer, route, requestId, DebitId: requestId, SessionId: session.Id, Amount: debit.Amount),
         };
     }
 

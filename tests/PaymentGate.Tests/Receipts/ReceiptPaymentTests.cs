@@ -109,6 +109,28 @@ public sealed class ReceiptPaymentTests(InfrastructureFixture infrastructure) : 
     }
 
     [Fact]
+    public async Task Receipts_still_queued_when_the_gate_stops_cleanly_are_written()
+    {
+        var gate = await PaywallHarness.StartAsync(infrastructure);
+        string id;
+        try
+        {
+            var payer = new TestPayer();
+            await gate.FundAsync(payer);
+            using var response = await gate.SendAsync(HttpMethod.Get, "/api/content/notes/stop", await gate.PayV2Async(payer, HttpMethod.Get, "/api/content/notes/stop"));
+            id = Receipt.TryParse(Jws.PayloadOf(response.Headers.GetValues("Sessions-Receipt").Single()))!.Id;
+        }
+        finally
+        {
+            await gate.DisposeAsync();   // a clean stop, at once: no batch interval has to pass
+        }
+        await using var connection = new Npgsql.NpgsqlConnection(gate.Database);
+        await connection.OpenAsync(Ct);
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM receipts WHERE id = $1", connection) { Parameters = { new() { Value = id } } };
+        Assert.Equal(1L, await count.ExecuteScalarAsync(Ct));
+    }
+
+    [Fact]
     public async Task A_refused_or_failed_request_has_no_receipt()
     {
         using var unpaid = await _gate.SendAsync(HttpMethod.Get, "/api/content/notes/x", null);
