@@ -77,6 +77,7 @@ builder.AddProject<Projects.PaymentGate>("paymentgate")
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithEnvironment("Gate__Mpp__ChallengeKey", mppChallengeKey)
     .WithEnvironment("Gate__Receipts__SigningKeys__0", receiptSigningKey)
+    .WithEnvironment("Gate__Ledger__AdminKey", adminKey)   // /admin/ledger/verify and /export of the gate's chain
     .WithHttpHealthCheck("/health")
     .WithFundTestWalletCommand();
 
