@@ -20,11 +20,18 @@ namespace Sessions.ServiceDefaults.Ledger;
 public sealed record LedgerChainSource(string Name, string Table, string IdColumn, string IdType, string XidColumn, string KindSql,
     string ContentSql, string? VersionXidColumn = null)
 {
-    /// <summary>Rows not chained yet, committed below the snapshot's xmin, after the cursor: ($1 xmin, $2 cursor xid, $3 cursor id, $4 limit).</summary>
+    /// <summary>Rows not chained yet, committed below the snapshot's xmin, after the cursor: ($1 xmin, $2 cursor xid, $3 cursor id, $4 limit).
+    /// The output columns are renamed: <c>id::text</c> would be called <c>id</c>, and ORDER BY would sort that text ("10" before "9").</summary>
     internal string PendingSql => $"""
-        SELECT {IdColumn}::text, {XidColumn}::text, {KindSql}, {ContentSql} FROM {Table}
+        SELECT {IdColumn}::text AS chain_row_id, {XidColumn}::text AS chain_row_xid, {KindSql} AS chain_kind, {ContentSql} AS chain_content
+        FROM {Table}
         WHERE {XidColumn} < $1::text::xid8 AND ({XidColumn}, {IdColumn}) > ($2::text::xid8, $3::text::{IdType})
         ORDER BY {XidColumn}, {IdColumn} LIMIT $4
+        """;
+
+    /// <summary>Rows written after the cursor, committed or not yet: the chain's lag ($1 cursor xid, $2 cursor id).</summary>
+    internal string UnchainedSql => $"""
+        SELECT count(*) FROM {Table} WHERE ({XidColumn}, {IdColumn}) > ($1::text::xid8, $2::text::{IdType})
         """;
 
     /// <summary>The current content (and version) of the rows with these ids ($1 text[]).</summary>

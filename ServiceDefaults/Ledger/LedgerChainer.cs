@@ -67,18 +67,14 @@ public sealed class LedgerChainer(NpgsqlDataSource dataSource, LedgerChainOption
         await using (var start = new NpgsqlCommand("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", connection, transaction))
             xmin = (string)(await start.ExecuteScalarAsync(cancellationToken))!;
         var head = await HeadAsync(connection, transaction, cancellationToken);
-        var cursors = new Dictionary<string, (string Xid, string Id)>(StringComparer.Ordinal);
-        await using (var select = new NpgsqlCommand("SELECT source, xid::text, row_id FROM ledger_chain_cursors", connection, transaction))
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken))
-                cursors[reader.GetString(0)] = (reader.GetString(1), reader.GetString(2));
+        var cursors = await CursorsAsync(connection, transaction, cancellationToken);
 
         var now = time.GetUtcNow();
         var entries = new List<LedgerChainEntry>();
         var more = false;
         foreach (var source in options.Sources)
         {
-            var (cursorXid, cursorId) = cursors.GetValueOrDefault(source.Name, ("0", source.IdType == "text" ? "" : "0"));
+            var (cursorXid, cursorId) = cursors.GetValueOrDefault(source.Name, Start(source));
             var rows = 0;
             await using (var select = new NpgsqlCommand(source.PendingSql, connection, transaction))
             {
@@ -127,6 +123,40 @@ public sealed class LedgerChainer(NpgsqlDataSource dataSource, LedgerChainOption
         await transaction.CommitAsync(cancellationToken);
         logger.LogDebug("Chained {Count} ledger movements of {Ledger}, head at {Position}", entries.Count, options.Ledger, head.Position);
         return (entries.Count, more);
+    }
+
+    /// <summary>Before the first row of a source: xid 0 is never a transaction's.</summary>
+    static (string Xid, string Id) Start(LedgerChainSource source) => ("0", source.IdType == "text" ? "" : "0");
+
+    static async Task<Dictionary<string, (string Xid, string Id)>> CursorsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
+        CancellationToken cancellationToken)
+    {
+        var cursors = new Dictionary<string, (string Xid, string Id)>(StringComparer.Ordinal);
+        await using var select = new NpgsqlCommand("SELECT source, xid::text, row_id FROM ledger_chain_cursors", connection, transaction);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            cursors[reader.GetString(0)] = (reader.GetString(1), reader.GetString(2));
+        return cursors;
+    }
+
+    /// <summary>
+    /// Movements written but not chained yet (the chain's lag). The chainer waits for the oldest running transaction of the
+    /// whole Postgres cluster (xids are cluster-wide), so a long transaction in another database delays the chain too.
+    /// </summary>
+    public async Task<long> UnchainedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var cursors = await CursorsAsync(connection, null, cancellationToken);
+        var total = 0L;
+        foreach (var source in options.Sources)
+        {
+            var (xid, id) = cursors.GetValueOrDefault(source.Name, Start(source));
+            await using var count = new NpgsqlCommand(source.UnchainedSql, connection);
+            count.Parameters.Add(new NpgsqlParameter { Value = xid });
+            count.Parameters.Add(new NpgsqlParameter { Value = id });
+            total += (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+        return total;
     }
 
     /// <summary>The chain's head now.</summary>

@@ -63,8 +63,8 @@ public sealed class GateLedgerChainTests(InfrastructureFixture infrastructure) :
         var (id, token, _) = await _gate.OpenAsync(payer, 5000);
         using (var closed = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token))
             Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
-        await GateChainer.ChainAsync(Ct);
-        await SessionsChainer.ChainAsync(Ct);
+        await GateChainer.ChainAllAsync();
+        await SessionsChainer.ChainAllAsync();
         await Checkpointer.CheckpointBothAsync(Ct);
     }
 
@@ -74,7 +74,7 @@ public sealed class GateLedgerChainTests(InfrastructureFixture infrastructure) :
         await MovementsAsync();
         // A payment paid back (the gate marks it refunded when a top-up it settled cannot be delivered).
         await ExecuteAsync("UPDATE payments SET status = 'refunded' WHERE id = (SELECT min(id) FROM payments WHERE settled_at IS NOT NULL)");
-        await GateChainer.ChainAsync(Ct);
+        await GateChainer.ChainAllAsync();
         await Checkpointer.CheckpointBothAsync(Ct);
 
         var kinds = (await ExportAsync(_gate.Http, GateAdminKey)).Select(l => (l.Source, l.Kind)).Distinct().Order().ToList();

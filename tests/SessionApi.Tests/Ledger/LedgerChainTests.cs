@@ -56,7 +56,7 @@ public sealed class LedgerChainTests(InfrastructureFixture infrastructure) : IAs
         Assert.True(await _api.SpendAsync(id, "700"));
         using var close = await _api.PostAsync($"/internal/sessions/{id}/close", new { method = "ledger" });
         Assert.Equal(HttpStatusCode.OK, close.StatusCode);
-        await Chainer.ChainAsync(Cancel);
+        await Chainer.ChainAllAsync();
         return id;
     }
 
@@ -78,11 +78,11 @@ public sealed class LedgerChainTests(InfrastructureFixture infrastructure) : IAs
             INSERT INTO mandate_charges (mandate_id, agent, idempotency_key, organization, amount, created_at)
             VALUES ('man_{new string('a', 32)}', '0x{new string('2', 40)}', 'payment:k1', 'demo', 300, now());
             """);
-        await Chainer.ChainAsync(Cancel);
+        await Chainer.ChainAllAsync();
         await _api.ExecuteAsync("UPDATE mandate_charges SET released_at = now() WHERE idempotency_key = 'payment:k1'");
-        await Chainer.ChainAsync(Cancel);
+        await Chainer.ChainAllAsync();
         await _api.ExecuteAsync("UPDATE mandate_charges SET released_at = NULL, amount = 400 WHERE idempotency_key = 'payment:k1'");
-        await Chainer.ChainAsync(Cancel);
+        await Chainer.ChainAllAsync();
 
         var kinds = (await ExportAsync()).Select(l => l.Kind).ToList();
         Assert.Equal(["credit", "debit", "deposit", "mandate-charge", "mandate-release", "refund", "topup"], kinds.Distinct().Order());
@@ -155,7 +155,7 @@ public sealed class LedgerChainTests(InfrastructureFixture infrastructure) : IAs
     public async Task A_transaction_that_commits_after_a_later_one_is_chained_not_skipped()
     {
         var id = (await _api.OpenAsync("5000")).Str("id");
-        await Chainer.ChainAsync(Cancel);
+        await Chainer.ChainAllAsync();
         string Insert(string key) => $"""
             INSERT INTO session_ledger (session_id, kind, amount, idempotency_key, balance_after, request_count_after, created_at)
             VALUES ('{id}', 'debit', 1, '{key}', 4999, 1, now())
@@ -169,16 +169,28 @@ public sealed class LedgerChainTests(InfrastructureFixture infrastructure) : IAs
         await _api.ExecuteAsync(Insert("debit:fast"));
 
         await Chainer.ChainAsync(Cancel);
-        var whileOpen = await _api.ScalarAsync<long>("SELECT count(*) FROM ledger_chain");
+        var fastWhileOpen = await _api.ScalarAsync<long>(
+            "SELECT count(*) FROM ledger_chain c JOIN session_ledger l ON c.row_id = l.id::text WHERE l.idempotency_key = 'debit:fast'");
         await slowTransaction.CommitAsync(Cancel);
-        await Chainer.ChainAsync(Cancel);
+        await Chainer.ChainAllAsync();
 
-        Assert.Equal(1L, whileOpen);   // the deposit only: the fast row waits behind the open transaction
+        Assert.Equal(0L, fastWhileOpen);   // the fast row waits behind the open transaction, whose row has the lower id
         Assert.Equal(["deposit", "debit:slow", "debit:fast"], await _api.ScalarAsync<string[]>("""
             SELECT array_agg(coalesce(substring(l.idempotency_key FROM '^debit:.*'), l.kind) ORDER BY c.position)
             FROM ledger_chain c JOIN session_ledger l ON c.row_id = l.id::text
             """));
         Assert.True((await VerifyAsync()).GetProperty("valid").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Ids_of_one_transaction_past_9_are_chained_once_in_number_order()
+    {
+        var id = (await _api.OpenAsync("100000")).Str("id");
+        await _api.FoldAsync([.. Enumerable.Range(0, 12).Select(i => _api.Debit(id, $"req_{i:D2}", "1"))]);
+        await Chainer.ChainAllAsync();
+
+        Assert.Equal(Enumerable.Range(1, 13).Select(i => i.ToString()), await _api.ScalarAsync<string[]>(
+            "SELECT array_agg(row_id ORDER BY position) FROM ledger_chain"));
     }
 
     [Fact]
@@ -188,12 +200,12 @@ public sealed class LedgerChainTests(InfrastructureFixture infrastructure) : IAs
         for (var i = 0; i < 4; i++) ids.Add((await _api.OpenAsync("100000")).Str("id"));
         var chaining = Task.Run(async () =>
         {
-            for (var i = 0; i < 20; i++) await Chainer.ChainAsync(Cancel);
+            for (var i = 0; i < 20; i++) await Chainer.ChainAsync(Cancel);   // meanwhile, as the background worker does too
         }, Cancel);
         await Task.WhenAll(ids.SelectMany(id => Enumerable.Range(0, 5).Select(_ =>
             _api.FoldAsync([.. Enumerable.Range(0, 10).Select(_ => _api.Debit(id, "req_" + Guid.NewGuid().ToString("N"), "1"))]))));
         await chaining;
-        await Chainer.ChainAsync(Cancel);
+        await Chainer.ChainAllAsync();
 
         Assert.Equal(await _api.ScalarAsync<long>("SELECT count(*) FROM session_ledger"),
             await _api.ScalarAsync<long>("SELECT count(DISTINCT row_id) FROM ledger_chain WHERE source = 'session_ledger'"));
