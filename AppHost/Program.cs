@@ -77,7 +77,7 @@ builder.AddProject<Projects.PaymentGate>("paymentgate")
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithEnvironment("Gate__Mpp__ChallengeKey", mppChallengeKey)
     .WithEnvironment("Gate__Receipts__SigningKeys__0", receiptSigningKey)
-    .WithEnvironment("Gate__Ledger__AdminKey", adminKey)   // /admin/ledger/verify and /export of the gate's chain
+    .WithEnvironment("Gate__AdminKey", adminKey)
     .WithHttpHealthCheck("/health")
     .WithFundTestWalletCommand();
 

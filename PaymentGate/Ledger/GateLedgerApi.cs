@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Pricing;
 using Sessions.Payments.Ledger;
 using Sessions.ServiceDefaults.Admin;
 using Sessions.ServiceDefaults.Ledger;
@@ -33,7 +34,7 @@ public static class GateLedgerApi
             .WithName("GetLedgerCheckpoints")
             .WithSummary("Signed checkpoints (JWS, keys at /.well-known/jwks.json) of the ledger chains: ledger=sessions or gate");
         var admin = app.MapGroup("/admin").ExcludeFromDescription();
-        admin.AddEndpointFilter(AdminKey.Filter(services => services.GetRequiredService<IOptions<LedgerGateOptions>>().Value.AdminKey));
+        admin.AddEndpointFilter(AdminKey.Filter(services => services.GetRequiredService<IOptions<GateOptions>>().Value.AdminKey));
         admin.MapLedgerChainApi();
         return app;
     }

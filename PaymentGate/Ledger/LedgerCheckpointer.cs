@@ -15,9 +15,6 @@ public sealed class LedgerGateOptions
 {
     /// <summary>How often the heads of both chains are signed (a new checkpoint only when a head moved).</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>The operators' key of <c>/admin/ledger/…</c> at the gate (header <c>X-Admin-Key</c>); empty: no admin access.</summary>
-    public string? AdminKey { get; set; }
 }
 
 /// <summary>

@@ -78,6 +78,9 @@ public static class GatewayExtensions
         // Signed receipts (issue 19): the gate's Ed25519 keys, published at /.well-known/jwks.json.
         services.AddOptions<ReceiptOptions>().BindConfiguration(GateOptions.SectionName + ":Receipts");
         services.TryAddSingleton<GateSigningKeys>();
+        services.TryAddSingleton<ReceiptIssuer>();
+        services.TryAddSingleton<ReceiptStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReceiptStore>());
         // Discovery: GET /openapi/v1.json with each route's price (Pricing/GateOpenApi.cs).
         services.AddGateOpenApi(builder.Environment.IsDevelopment());
         return builder;
@@ -90,6 +93,7 @@ public static class GatewayExtensions
         app.MapGateSessions();
         app.MapGateMandates();
         app.MapJwks();
+        app.MapReceipts();
         app.MapGateOpenApi();
         // The standard pipeline minus session affinity: the gate is stateless (payments and sessions live in Redis),
         // so any destination can serve any request.

@@ -23,8 +23,8 @@ public sealed record Receipt
     public required string Reference { get; init; }
     public required string Payer { get; init; }
     public required string Organization { get; init; }
-    /// <summary>The priced route (<c>GET /api/content/{**key}</c>) or, for an MCP call, <c>tool:&lt;name&gt;</c>.</summary>
-    public required string Resource { get; init; }
+    /// <summary>The priced route as the gate names it: <c>GET /api/content/{**key}</c>, or <c>POST /mcp tools/call get-content</c>.</summary>
+    public required string Route { get; init; }
     public required string Amount { get; init; }
     public required string Asset { get; init; }
     public required string Network { get; init; }
@@ -55,6 +55,15 @@ public sealed record Receipt
             return null;
         }
     }
+}
+
+/// <summary>
+/// Receipt ids: <c>rcpt_</c> + the random part of the payment (<c>pay_…</c>) or debit (<c>req_…</c>) id, so one charge has one
+/// receipt and SessionApi's webhooks name the receipt of the debit they report without being told.
+/// </summary>
+public static class ReceiptIds
+{
+    public static string For(string paymentOrDebitId) => "rcpt_" + paymentOrDebitId[(paymentOrDebitId.IndexOf('_') + 1)..];
 }
 
 [JsonSourceGenerationOptions(

@@ -23,7 +23,7 @@ public sealed class GateLedgerChainTests(InfrastructureFixture infrastructure) :
 
     public async ValueTask InitializeAsync() => _gate = await StartAsync(infrastructure, new()
     {
-        ["Gate:Ledger:AdminKey"] = GateAdminKey,
+        ["Gate:AdminKey"] = GateAdminKey,
         ["Gate:Ledger:CheckpointInterval"] = "01:00:00",   // the tests sign when they say so
         ["Gate:Receipts:SigningKeys:0"] = "gate-ledger-tests-signing-secret",
     });

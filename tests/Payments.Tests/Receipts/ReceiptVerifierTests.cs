@@ -26,7 +26,7 @@ public sealed class ReceiptVerifierTests
         Reference = "0xabc",
         Payer = "0xf39fd6e51aad88f6f4ce6ab8827279cffb92266",
         Organization = "demo",
-        Resource = "GET /api/content/{**key}",
+        Route = "GET /api/content/{**key}",
         Amount = "1000",
         Asset = "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
         Network = "eip155:84532",
