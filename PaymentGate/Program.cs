@@ -1,3 +1,5 @@
+using Sessions.PaymentGate.Ledger;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -5,12 +7,14 @@ builder.AddNpgsqlDataSource("gatedb");
 builder.AddDatabaseMigrations<Program>("gatedb");
 builder.AddPaymentFacilitator();
 builder.AddGateway();
+builder.AddGateLedger();
 
 var app = builder.Build();
 
 // The only service reachable from outside: /health and /alive say Healthy or Unhealthy, never what runs behind them.
 app.MapDefaultEndpoints(withChecks: false);
 app.MapLocalFacilitator();
+app.MapGateLedger();
 app.MapGateway();
 
 app.Run();

@@ -3,6 +3,7 @@ using Sessions.SessionApi.Mandates;
 using Sessions.SessionApi.Sessions;
 using Sessions.SessionApi.Vaults;
 using Sessions.SessionApi.Webhooks;
+using Sessions.ServiceDefaults.Ledger;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -14,12 +15,14 @@ builder.AddSessions();
 builder.AddMandates();
 builder.AddWebhooks();
 builder.AddVaultProvisioning();
+builder.AddLedgerChain(SessionLedgerChain.Options);
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapSessionsApi();
-app.MapLedgerAuditApi();
+app.MapLedgerAuditApi().MapLedgerChainApi();
+app.MapSessionLedgerChainApi();
 app.MapMandatesApi();
 app.MapWebhooksApi();
 

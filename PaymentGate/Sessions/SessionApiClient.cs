@@ -62,6 +62,10 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
     public Task<ServiceAnswer> MandatedAgentsAsync(CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "/internal/mandates/agents", Context(AnyPayer, AnyOrganization), null, cancellationToken);
 
+    /// <summary>The head of SessionApi's ledger chain, which the gate signs as a checkpoint (Ledger/LedgerCheckpointer); not payer-scoped.</summary>
+    public Task<ServiceAnswer> LedgerHeadAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "/internal/ledger/head", Context(AnyPayer, AnyOrganization), null, cancellationToken);
+
     /// <summary>
     /// A mandate owner's call (<see cref="MandatesGateApi"/>): no payer context, the user's EIP-712 signature in the body
     /// (create, revoke, approve, deny) or in <paramref name="headers"/> (reads) is what SessionApi checks.
