@@ -30,7 +30,10 @@ internal sealed record TestAccount(SolanaAddress Address, bool Signer, bool Writ
 
 internal sealed record TestInstruction(SolanaAddress Program, TestAccount[] Accounts, byte[] Data);
 
-/// <summary>Builds exact-SVM payments the way @x402/svm's client does (v0 message, fee payer first), and lets a test bend any part.</summary>
+/// <summary>
+/// Builds exact-SVM payments the way @x402/svm's client does (v0 message, fee payer first), and lets a test bend any part.
+/// Compiled into PaymentGate.Tests too (linked), where the fee payer is the local facilitator's.
+/// </summary>
 internal static class SvmTestTransactions
 {
     public const string Devnet = "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1";
@@ -46,7 +49,8 @@ internal static class SvmTestTransactions
 
     public static TestInstruction Memo(string text, params TestAccount[] accounts) => new(SolanaPrograms.Memo, accounts, Encoding.UTF8.GetBytes(text));
 
-    public static TestInstruction TransferChecked(SolanaAddress? authority = null, ulong amount = 10_000, SolanaAddress? mint = null, SolanaAddress? destination = null, byte discriminator = 12)
+    public static TestInstruction TransferChecked(SolanaAddress? authority = null, ulong amount = 10_000, SolanaAddress? mint = null, SolanaAddress? destination = null,
+        byte discriminator = 12, SolanaAddress? payTo = null, byte decimals = 6)
     {
         var owner = authority ?? Payer.Address;
         var tokenMint = mint ?? UsdcDevnet;
@@ -54,9 +58,9 @@ internal static class SvmTestTransactions
         [
             new(SolanaAddress.AssociatedTokenAccount(owner, tokenMint, SolanaPrograms.Token), false, true),
             new(tokenMint, false, false),
-            new(destination ?? SolanaAddress.AssociatedTokenAccount(PayTo.Address, tokenMint, SolanaPrograms.Token), false, true),
+            new(destination ?? SolanaAddress.AssociatedTokenAccount(payTo ?? PayTo.Address, tokenMint, SolanaPrograms.Token), false, true),
             new(owner, true, false),
-        ], [discriminator, .. LittleEndian(amount), 6]);
+        ], [discriminator, .. LittleEndian(amount), decimals]);
     }
 
     /// <summary>The client's four instructions: limit 20 000, price 1, the transfer, a random-looking memo.</summary>
@@ -64,9 +68,9 @@ internal static class SvmTestTransactions
         [ComputeLimit(20_000), ComputePrice(1), TransferChecked(), Memo(memo)];
 
     public static string Build(IEnumerable<TestInstruction> instructions, TestKey[]? signers = null, SolanaAddress? feePayer = null, bool legacy = false,
-        IReadOnlyList<AddressTableLookup>? lookups = null)
+        IReadOnlyList<AddressTableLookup>? lookups = null, byte[]? blockhash = null)
     {
-        var message = Compile(feePayer ?? FeePayer.Address, instructions.ToList(), legacy, lookups ?? []);
+        var message = Compile(feePayer ?? FeePayer.Address, instructions.ToList(), legacy, lookups ?? [], blockhash ?? Blockhash);
         var messageBytes = message.Serialize();
         var keys = signers ?? [Payer];
         var signatures = message.StaticAccounts.Take(message.RequiredSignatures)
@@ -75,17 +79,17 @@ internal static class SvmTestTransactions
         return Convert.ToBase64String(SolanaTransaction.Serialize(signatures, messageBytes));
     }
 
-    public static PaymentRequirements Requirements(string amount = "10000", string? memo = null) => new()
+    public static PaymentRequirements Requirements(string amount = "10000", string? memo = null, SolanaAddress? feePayer = null, SolanaAddress? payTo = null) => new()
     {
         Scheme = "exact",
         Network = Devnet,
         Amount = amount,
         Asset = UsdcDevnet.ToString(),
-        PayTo = PayTo.Address.ToString(),
+        PayTo = (payTo ?? PayTo.Address).ToString(),
         MaxTimeoutSeconds = 60,
         Extra = JsonSerializer.SerializeToElement(memo is null
-            ? new Dictionary<string, string> { ["feePayer"] = FeePayer.Address.ToString() }
-            : new Dictionary<string, string> { ["feePayer"] = FeePayer.Address.ToString(), ["memo"] = memo }),
+            ? new Dictionary<string, string> { ["feePayer"] = (feePayer ?? FeePayer.Address).ToString() }
+            : new Dictionary<string, string> { ["feePayer"] = (feePayer ?? FeePayer.Address).ToString(), ["memo"] = memo }),
     };
 
     public static PaymentPayload Payload(string transaction, PaymentRequirements? accepted = null) => new()
@@ -94,7 +98,7 @@ internal static class SvmTestTransactions
         Payload = JsonSerializer.SerializeToElement(new { transaction }),
     };
 
-    private static SolanaMessage Compile(SolanaAddress feePayer, List<TestInstruction> instructions, bool legacy, IReadOnlyList<AddressTableLookup> lookups)
+    private static SolanaMessage Compile(SolanaAddress feePayer, List<TestInstruction> instructions, bool legacy, IReadOnlyList<AddressTableLookup> lookups, byte[] blockhash)
     {
         // Merge every account's flags, then order as Solana requires: writable signers, readonly signers, writable, readonly.
         var metas = new List<TestAccount> { new(feePayer, true, true) };
@@ -118,7 +122,7 @@ internal static class SvmTestTransactions
             (byte)addresses.IndexOf(i.Program), i.Accounts.Select(a => (byte)addresses.IndexOf(a.Address)).ToArray(), i.Data)).ToList();
         return new SolanaMessage(legacy ? null : 0,
             (byte)ordered.Count(m => m.Signer), (byte)ordered.Count(m => m.Signer && !m.Writable), (byte)ordered.Count(m => !m.Signer && !m.Writable),
-            addresses, Blockhash, compiled, lookups);
+            addresses, blockhash, compiled, lookups);
     }
 
     private static byte[] LittleEndian(uint value)
