@@ -29,7 +29,7 @@ public static class PaywallResponses
         {
             Error = error,
             Resource = new ResourceInfo { Url = resourceUrl, Description = route.Description, MimeType = route.MimeType },
-            Accepts = [route.Requirements!],
+            Accepts = route.Offers,
         });
         Mpp.MppResponses.AddChallenge(response, challenge);
         if (refusal.Settlement is { } settlement)

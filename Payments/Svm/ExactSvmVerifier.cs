@@ -115,7 +115,7 @@ public sealed class ExactSvmVerifier(IReadOnlyCollection<SolanaAddress> feePayer
             return budgetFailure;
 
         var (program, accounts, data) = instructions[2];
-        var payer = TokenPayer(instructions);
+        var payer = transaction.Message.TokenPayer()?.ToString();
         if (payer is null)
             return ExactSvmVerification.Invalid(SvmReasonCodes.NoTransferInstruction, "no token instruction with an authority");
         if (!SolanaPrograms.IsTokenProgram(program) || data.Length < 10 || data[0] != TransferChecked || accounts.Length < 4)
@@ -176,12 +176,6 @@ public sealed class ExactSvmVerifier(IReadOnlyCollection<SolanaAddress> feePayer
             return ExactSvmVerification.Invalid(SvmReasonCodes.MemoMismatch, "the Memo differs from extra.memo");
         return null;
     }
-
-    /// <summary>The official getTokenPayerFromTransaction: the 4th account (authority) of the first token-program instruction.</summary>
-    private static string? TokenPayer(List<(SolanaAddress Program, SolanaAddress[] Accounts, byte[] Data)> instructions) =>
-        instructions.Where(i => SolanaPrograms.IsTokenProgram(i.Program) && i.Accounts.Length >= 4)
-            .Select(i => i.Accounts[3].ToString())
-            .FirstOrDefault();
 
     private static string? ReadString(JsonElement? element, string name) =>
         element is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String

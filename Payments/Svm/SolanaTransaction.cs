@@ -38,6 +38,20 @@ public sealed record SolanaMessage(
         return true;
     }
 
+    /// <summary>
+    /// The official getTokenPayerFromTransaction: the 4th account (the authority) of the first spl-token or token-2022
+    /// instruction with at least four accounts; null when there is none.
+    /// </summary>
+    public SolanaAddress? TokenPayer()
+    {
+        foreach (var instruction in Instructions)
+        {
+            if (TryResolveAccounts(instruction, out var program, out var accounts) && SolanaPrograms.IsTokenProgram(program) && accounts.Length >= 4)
+                return accounts[3];
+        }
+        return null;
+    }
+
     /// <summary>The bytes a signer signs (the inverse of decoding).</summary>
     public byte[] Serialize()
     {
