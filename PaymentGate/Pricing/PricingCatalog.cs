@@ -22,6 +22,15 @@ public sealed record Organization(string Id, string Name, EvmAddress PayTo, Asse
     /// <summary>Where its routes are payable on Solana as well, when configured.</summary>
     public SvmOffer? Svm { get; init; }
 
+    /// <summary>The EVM requirement of a price (atomic units).</summary>
+    public PaymentRequirements EvmRequirements(BigInteger amount) =>
+        ExactEvmRequirements.For(Asset, amount.ToString(System.Globalization.CultureInfo.InvariantCulture), PayTo.ToString());
+
+    /// <summary>The SVM requirement of the same price, when the organisation has a Solana offer.</summary>
+    public PaymentRequirements? SvmRequirements(BigInteger amount) => Svm is { } svm
+        ? ExactSvmRequirements.For(svm.Asset, amount.ToString(System.Globalization.CultureInfo.InvariantCulture), svm.PayTo, svm.FeePayer)
+        : null;
+
     /// <summary>The v1 name of the network ("base-sepolia"), or null when x402 v1 has none.</summary>
     public string? V1Network => Networks.TryGetV1Name(Asset.ChainId, out var name) ? name : null;
 }
@@ -243,8 +252,8 @@ public sealed class PricingCatalog
                 else
                 {
                     amount = atomic;
-                    requirements = ExactEvmRequirements.For(organization.Asset, atomic.ToString(), organization.PayTo.ToString());
-                    svmRequirements = organization.Svm is { } svm ? ExactSvmRequirements.For(svm.Asset, atomic.ToString(), svm.PayTo, svm.FeePayer) : null;
+                    requirements = organization.EvmRequirements(atomic);
+                    svmRequirements = organization.SvmRequirements(atomic);
                 }
             }
         }
