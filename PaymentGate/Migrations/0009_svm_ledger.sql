@@ -19,16 +19,16 @@ CREATE INDEX svm_token_accounts_owner ON svm_token_accounts (owner, mint, networ
 CREATE TABLE svm_transactions (
     signature   text           PRIMARY KEY,
     network     text           NOT NULL,
-    kind        text           NOT NULL CHECK (kind IN ('transfer', 'faucet')),
+    kind        text           NOT NULL CHECK (kind IN ('transfer', 'faucet', 'refund')),
     mint        text           NOT NULL,
-    source      text,                       -- null for faucet mints
+    source      text,                       -- null for faucet mints; a refund's is the merchant's token account
     authority   text,
     destination text           NOT NULL,
     owner       text           NOT NULL,    -- the destination's owner (payTo, or the faucet's recipient)
     amount      numeric(20, 0) NOT NULL CHECK (amount >= 0),
     fee_payer   text,
     created_at  timestamptz    NOT NULL DEFAULT now(),
-    CHECK ((kind = 'transfer') = (source IS NOT NULL))
+    CHECK ((kind = 'faucet') = (source IS NULL))
 );
 
 CREATE INDEX svm_transactions_source ON svm_transactions (source, network, created_at);
@@ -78,5 +78,34 @@ BEGIN
     INSERT INTO svm_token_accounts (network, address, owner, mint, balance) VALUES (p_network, p_destination, p_owner, p_mint, p_amount)
     ON CONFLICT (network, address) DO UPDATE SET balance = svm_token_accounts.balance + EXCLUDED.balance, updated_at = now();
     RETURN 'transferred';
+END;
+$$;
+
+-- A refund the merchant sends back (a session closed with its balance left): from the payTo's token account to the
+-- payer's, kind 'refund'. Idempotent on p_signature (derived from the session): the same refund asked twice moves money
+-- once. Returns 'refunded', 'already_refunded' or 'insufficient_funds' (nothing moved).
+CREATE FUNCTION svm_ledger_refund(
+    p_network text, p_signature text, p_mint text, p_source text, p_source_owner text, p_destination text, p_owner text, p_amount numeric)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM 1 FROM svm_token_accounts
+     WHERE network = p_network AND address IN (p_source, p_destination)
+     ORDER BY address COLLATE "C"
+       FOR UPDATE;
+    IF EXISTS (SELECT 1 FROM svm_transactions WHERE signature = p_signature) THEN
+        RETURN 'already_refunded';
+    END IF;
+    UPDATE svm_token_accounts SET balance = balance - p_amount, updated_at = now()
+     WHERE network = p_network AND address = p_source AND owner = p_source_owner AND mint = p_mint AND balance >= p_amount;
+    IF NOT FOUND AND p_amount > 0 THEN
+        RETURN 'insufficient_funds';
+    END IF;
+    INSERT INTO svm_token_accounts (network, address, owner, mint, balance) VALUES (p_network, p_destination, p_owner, p_mint, p_amount)
+    ON CONFLICT (network, address) DO UPDATE SET balance = svm_token_accounts.balance + EXCLUDED.balance, updated_at = now();
+    INSERT INTO svm_transactions (signature, network, kind, mint, source, authority, destination, owner, amount)
+    VALUES (p_signature, p_network, 'refund', p_mint, p_source, p_source_owner, p_destination, p_owner, p_amount);
+    RETURN 'refunded';
 END;
 $$;

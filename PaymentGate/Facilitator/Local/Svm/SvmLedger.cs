@@ -65,6 +65,21 @@ public sealed class SvmLedger(NpgsqlDataSource dataSource)
         };
     }
 
+    /// <summary>
+    /// A refund from <paramref name="from"/>'s associated token account to <paramref name="to"/>'s (opened when missing),
+    /// idempotent on <paramref name="signature"/>: true when it moved now or before, false when the merchant cannot cover it.
+    /// </summary>
+    public async Task<bool> RefundAsync(SvmAssetInfo asset, SolanaAddress from, SolanaAddress to, ulong amount, string signature, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT svm_ledger_refund($1, $2, $3, $4, $5, $6, $7, $8)");
+        foreach (var value in new object[] { asset.Network, signature, asset.Mint.ToString(),
+                     SolanaAddress.AssociatedTokenAccount(from, asset.Mint, asset.TokenProgram).ToString(), from.ToString(),
+                     SolanaAddress.AssociatedTokenAccount(to, asset.Mint, asset.TokenProgram).ToString(), to.ToString() })
+            command.Parameters.Add(new() { Value = value });
+        command.Parameters.Add(new() { Value = (decimal)amount, NpgsqlDbType = NpgsqlDbType.Numeric });
+        return (string)(await command.ExecuteScalarAsync(cancellationToken))! != "insufficient_funds";
+    }
+
     /// <summary>Faucet: mints into the owner's associated token account (opened when missing); returns the new balance.</summary>
     public async Task<ulong> MintAsync(SvmAssetInfo asset, SolanaAddress owner, ulong amount, string signature, CancellationToken cancellationToken)
     {
