@@ -9,7 +9,8 @@ namespace Interop.Tests;
 
 /// <summary>
 /// x402 exact on Solana (issue 21): the official @x402/svm client with @x402/fetch, its RPC pointed at the gate's simulated
-/// Solana JSON-RPC, pays content routes through the gate and its local facilitator; bent copies of what it signs are
+/// Solana JSON-RPC, pays content routes and a session's deposit and top-up through the gate and its local facilitator (the
+/// session's refund goes back on Solana); bent copies of what it signs are
 /// refused with the official reason codes and nothing moves (svm-fetch.mjs).
 /// </summary>
 public class SvmClientTests(StackFixture stack)
@@ -18,7 +19,7 @@ public class SvmClientTests(StackFixture stack)
     const long Funding = PaymentAssertions.Funding;
 
     [Fact]
-    public async Task Official_svm_client_pays_put_and_get_and_bent_or_replayed_payments_are_refused()
+    public async Task Official_svm_client_pays_content_and_a_session_and_bent_or_replayed_payments_are_refused()
     {
         var ct = TestContext.Current.CancellationToken;
         var seed = RandomNumberGenerator.GetBytes(32);
@@ -68,9 +69,22 @@ public class SvmClientTests(StackFixture stack)
                 Assert.True(answer.GetProperty("error").GetString()!.Contains(reason, StringComparison.Ordinal), $"{name} should be {reason}:\n{context}");
         }
 
-        // Charged exactly PUT + GET, to the demo merchant's Solana account; the refusals moved nothing.
-        Assert.Equal(Funding - PaymentAssertions.PutPrice - PaymentAssertions.GetPrice, await BalanceAsync(payer, ct));
-        Assert.Equal(merchantBefore + PaymentAssertions.PutPrice + PaymentAssertions.GetPrice, await BalanceAsync(StackFixture.SolanaMerchant, ct));
+        // The session: deposit 10000 and top-up 5000 settled on Solana, two GETs spent, the rest refunded on Solana.
+        var session = result.GetProperty("session");
+        Assert.True(session.GetProperty("opened").GetProperty("status").GetInt32() == 201, context);
+        Assert.Equal(payer, session.GetProperty("opened").GetProperty("body").GetProperty("payer").GetString());
+        Assert.Equal(Devnet, session.GetProperty("opened").GetProperty("settlement").GetProperty("network").GetString());
+        Assert.All(session.GetProperty("spent").EnumerateArray(), status => Assert.Equal(200, status.GetInt32()));
+        Assert.True(session.GetProperty("topUp").GetProperty("settlement").GetProperty("success").GetBoolean(), context);
+        var closed = session.GetProperty("closed").GetProperty("body");
+        var refund = 10_000 + 5_000 - 2 * PaymentAssertions.GetPrice;
+        Assert.True(closed.GetProperty("refunded").GetString() == refund.ToString(CultureInfo.InvariantCulture), context);
+        Assert.Equal("ledger", closed.GetProperty("method").GetString());
+
+        // Charged exactly PUT + GET + the session's spending, to the demo merchant's Solana account; the refusals moved nothing.
+        var charged = PaymentAssertions.PutPrice + PaymentAssertions.GetPrice + 2 * PaymentAssertions.GetPrice;
+        Assert.Equal(Funding - charged, await BalanceAsync(payer, ct));
+        Assert.Equal(merchantBefore + charged, await BalanceAsync(StackFixture.SolanaMerchant, ct));
     }
 
     async Task<long> BalanceAsync(string owner, CancellationToken ct)

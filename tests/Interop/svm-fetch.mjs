@@ -1,7 +1,8 @@
 // x402 exact on Solana with the official client: @x402/fetch + @x402/svm (ExactSvmScheme, given the gate's simulated
 // Solana JSON-RPC as rpcUrl) + a @solana/kit key pair signer.
 //  1. PUT then GET /api/content/<key>, both paid on solana devnet through the gate and its local facilitator.
-//  2. Refusals, each built from what the official client signs: a payment made for a smaller amount or another payTo
+//  2. A prepaid session opened, spent, topped up and closed, deposit and top-up paid on Solana by @x402/fetch.
+//  3. Refusals, each built from what the official client signs: a payment made for a smaller amount or another payTo
 //     but presented as the offered requirement (checked fields), the offered payment with its signature replaced by
 //     another key's, the offered payment re-signed with a System transfer appended (an extra instruction), and the
 //     header that paid the GET sent again (replay).
@@ -90,6 +91,22 @@ await run(async () => {
   const extendedMessage = new Uint8Array(getCompiledTransactionMessageEncoder().encode(extended));
   const extraInstruction = withTransaction(honest, join(feePayerSlot, await signBytes(signer.keyPair.privateKey, extendedMessage), extendedMessage));
 
+  // A prepaid session paid on Solana: @x402/fetch pays the deposit (the SVM requirement is the one this client can pay),
+  // two GETs on the token, a paid top-up, then close: the remainder goes back on Solana.
+  const paySession = wrapFetchWithPayment(fetch, client);
+  const json = body => ({ method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const openResponse = await paySession(`${gate}/api/sessions`, json({ deposit: "10000" }));
+  const token = openResponse.headers.get("Payment-Session");
+  const opened = await describe(openResponse);
+  if (opened.status !== 201 || !token) throw new Error(`open answered ${opened.status}: ${opened.body}`);
+  const sessionId = JSON.parse(opened.body).id;
+  const spent = [];
+  for (let i = 0; i < 2; i++) spent.push((await fetch(url, { headers: { "Payment-Session": token } })).status);
+  const topUp = await describe(await paySession(`${gate}/api/sessions/${sessionId}/topup`, json({ amount: "5000" })));
+  const closed = await describe(await fetch(`${gate}/api/sessions/${sessionId}/close`, { method: "POST", headers: { "Payment-Session": token } }));
+  const session = { opened: { status: opened.status, body: JSON.parse(opened.body), settlement: opened.paymentResponse }, spent,
+    topUp: { status: topUp.status, settlement: topUp.paymentResponse }, closed: { status: closed.status, body: JSON.parse(closed.body) } };
+
   const send = async header => {
     const d = await describe(await fetch(url, { headers: { "PAYMENT-SIGNATURE": header } }));
     return { status: d.status, error: d.paymentRequired?.error ?? null, settled: d.paymentResponse?.success ?? null };
@@ -101,5 +118,5 @@ await run(async () => {
     extraInstruction: await send(extraInstruction),
     replayed: await send(paidHeader),
   };
-  return { client: "@x402/fetch + @x402/svm", payer: signer.address, key, value, put, get, refused, exchanges: recorder.exchanges };
+  return { client: "@x402/fetch + @x402/svm", payer: signer.address, key, value, put, get, refused, session, exchanges: recorder.exchanges };
 });
