@@ -86,14 +86,6 @@ public sealed record SolanaMessage(
         }
         return output.ToArray();
     }
-
-    public bool IsWritable(int accountIndex)
-    {
-        var signed = RequiredSignatures;
-        return accountIndex < signed
-            ? accountIndex < signed - ReadonlySigned
-            : accountIndex < StaticAccounts.Count - ReadonlyUnsigned;
-    }
 }
 
 /// <summary>
