@@ -15,7 +15,7 @@ public sealed record SvmTransferState(bool AlreadyProcessed, SvmTokenAccount? So
 public sealed record SvmLedgerTransaction(string Signature, string Kind, string? Source, string Destination, string Owner, ulong Amount, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// The simulated Solana chain in gatedb (migration 0009_svm_ledger): SPL token accounts per (network, address) and the
+/// The simulated Solana chain in gatedb (migration 0011_svm_ledger): SPL token accounts per (network, address) and the
 /// transactions that landed, keyed by their signature. A transfer is one call of <c>svm_ledger_transfer</c>.
 /// </summary>
 public sealed class SvmLedger(NpgsqlDataSource dataSource)
