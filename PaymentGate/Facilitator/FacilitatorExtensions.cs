@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Facilitator;
 using Sessions.PaymentGate.Facilitator.Local;
+using Sessions.PaymentGate.Facilitator.Local.Svm;
 using Sessions.Payments.X402;
 
 namespace Microsoft.Extensions.Hosting;
@@ -44,6 +45,9 @@ public static class FacilitatorExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ExactEvmVerifier(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<TokenLedger>();
+        services.TryAddSingleton<SvmLedger>();
+        services.TryAddSingleton<SimulatedSolanaChain>();
+        services.TryAddSingleton<LocalSvmFacilitator>();
         services.TryAddSingleton<LocalFacilitator>();
         services.TryAddSingleton<LedgerCreditFolder>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerCreditFolder>());
@@ -51,8 +55,8 @@ public static class FacilitatorExtensions
     }
 
     /// <summary>
-    /// The simulated chain's HTTP endpoints, <c>/facilitator/{verify,settle,supported}</c>, <c>/dev/faucet</c> and
-    /// <c>/dev/accounts/{address}</c>, when <c>Facilitator:Local:Enabled</c> (default true) and in Development or with
+    /// The simulated chain's HTTP endpoints, <c>/facilitator/{verify,settle,supported}</c>, <c>/dev/faucet</c>,
+    /// <c>/dev/accounts/{address}</c> and the Solana JSON-RPC subset <c>/dev/solana-rpc</c>, when <c>Facilitator:Local:Enabled</c> (default true) and in Development or with
     /// <c>Facilitator:Local:Faucet</c>. Elsewhere none is mapped: the gate uses its local facilitator in-process.
     /// </summary>
     public static WebApplication MapLocalFacilitator(this WebApplication app)
@@ -62,6 +66,7 @@ public static class FacilitatorExtensions
             return app;
         app.MapLocalFacilitatorApi();
         app.MapDevLedgerApi();
+        app.MapSolanaRpcApi();
         return app;
     }
 }

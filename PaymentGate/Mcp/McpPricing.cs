@@ -139,7 +139,8 @@ public sealed partial class McpPricing(IHttpClientFactory factory, TimeProvider 
         Method = "POST",
         Description = description,
         Amount = amount,
-        Requirements = ExactEvmRequirements.For(route.Organization!.Asset, amount.ToString(CultureInfo.InvariantCulture), route.Organization.PayTo.ToString()),
+        Requirements = route.Organization!.EvmRequirements(amount),
+        SvmRequirements = route.Organization.SvmRequirements(amount),
         Mcp = false,
         Tool = name,
     };

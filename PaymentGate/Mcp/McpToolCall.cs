@@ -72,7 +72,7 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse, bool
         {
             Error = error,
             Resource = new ResourceInfo { Url = resourceUrl, Description = route.Description, MimeType = route.MimeType },
-            Accepts = [route.Requirements!],
+            Accepts = route.Offers,
         }, X402JsonContext.Strict.PaymentRequired)!.AsObject();
         // A refused settlement says why inside the PaymentRequired (transports-v2/mcp.md "Settlement Failure").
         if (settlement is not null)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Svm;
 using Sessions.Payments.X402;
 
 namespace Sessions.PaymentGate.Paywall;
@@ -24,6 +25,15 @@ public sealed record PaymentAttempt(
     /// </summary>
     public string? ExpiredDetail { get; init; }
 
+    /// <summary>The v2 requirement the payment accepted (EVM or SVM); null for v1, which has the organisation's EVM one.</summary>
+    public PaymentRequirements? Accepted { get; init; }
+
+    /// <summary>
+    /// How long an SVM payment's claim lives: its blockhash expires after 150 slots (60 to 90 s), after which the
+    /// transaction can never land; the spec's duplicate-settlement window is 120 s.
+    /// </summary>
+    public static readonly TimeSpan SvmClaimLifetime = TimeSpan.FromSeconds(120);
+
     /// <summary>Set when the attempt is an MPP credential (PaymentGate/Mpp): the answers are MPP's, with its challenge id.</summary>
     public MppCredentialSeen? Mpp { get; init; }
 
@@ -40,7 +50,7 @@ public sealed record PaymentAttempt(
         if (decoded.V2 is { } v2)
         {
             // v2: the client echoes the requirement it accepted; it must deep-equal the one offered (extra included).
-            var accepted = RequirementsMatcher.FindAccepted(v2, [route.Requirements!]);
+            var accepted = RequirementsMatcher.FindAccepted(v2, route.Offers);
             if (accepted is null)
             {
                 error = $"accepted requirement does not match what {route.Name} offers (scheme {v2.Accepted.Scheme}, network {v2.Accepted.Network}, " +
@@ -50,6 +60,8 @@ public sealed record PaymentAttempt(
             (version, network) = (2, accepted.Network);
             payload = X402Json.ToElement(v2, X402JsonContext.Strict.PaymentPayload);
             requirements = X402Json.ToElement(accepted, X402JsonContext.Strict.PaymentRequirements);
+            if (SvmNetworks.IsSvm(network))
+                return TryCreateSvm(route, resourceUrl, header, v2, accepted, payload, requirements, out error);
         }
         else
         {
@@ -95,9 +107,29 @@ public sealed record PaymentAttempt(
             from.ToLowerHex(), nonce.ToString().ToLowerInvariant(), ToTime(validBefore));
     }
 
+    // An SVM payment's replay key: its authority and the SHA-256 of its message (the key the official facilitator's
+    // duplicate-settlement cache uses). Every copy of one signed transaction has it; a new memo nonce makes a new payment.
+    static PaymentAttempt? TryCreateSvm(GateRoute route, string resourceUrl, string header, PaymentPayload v2, PaymentRequirements accepted,
+        JsonElement payload, JsonElement requirements, out string error)
+    {
+        if (!ExactSvmPayload.TryRead(v2.Payload, out var transaction, out var payloadError))
+        {
+            error = $"{SvmReasonCodes.TransactionCouldNotBeDecoded}: {payloadError}";
+            return null;
+        }
+        if (transaction!.Message.TokenPayer() is not { } payer)
+        {
+            error = $"{SvmReasonCodes.NoTransferInstruction}: the transaction has no token transfer with an authority";
+            return null;
+        }
+        error = "";
+        return new PaymentAttempt(route, resourceUrl, header, 2, payload, requirements, accepted.Network,
+            payer.ToString(), Hex.Encode(transaction.MessageHash()), DateTimeOffset.UtcNow + SvmClaimLifetime) { Accepted = accepted };
+    }
+
     public NewPayment ToNewPayment() => new(Payer, Nonce, Route.Organization!.Id, Route.Name, ResourceUrl, Route.Amount!.Value,
-        Network, Route.Organization.Asset.Address.ToString(), Route.Organization.PayTo.ToString(), X402Version, HeaderSha256, ValidBefore,
-        X402Json.Serialize(SettleRequest(), X402JsonContext.Strict.SettleRequest));
+        Network, Accepted?.Asset ?? Route.Organization.Asset.Address.ToString(), Accepted?.PayTo ?? Route.Organization.PayTo.ToString(),
+        X402Version, HeaderSha256, ValidBefore, X402Json.Serialize(SettleRequest(), X402JsonContext.Strict.SettleRequest));
 
     static DateTimeOffset ToTime(BigInteger unixSeconds) =>
         unixSeconds >= 253402300799 ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeSeconds((long)unixSeconds);

@@ -29,7 +29,7 @@ public static class PaywallResponses
         {
             Error = error,
             Resource = new ResourceInfo { Url = resourceUrl, Description = route.Description, MimeType = route.MimeType },
-            Accepts = [route.Requirements!],
+            Accepts = route.Offers,
             Extensions = sessions?.Extensions,
         });
         if (sessions is not null)

@@ -73,6 +73,25 @@ public sealed class OrganizationOptions
     public PassOptions? Pass { get; set; }
     /// <summary>False: <c>POST /api/sessions</c> sells this organisation no prepaid sessions (and its 402s advertise none).</summary>
     public bool PrepaidSessions { get; set; } = true;
+
+    /// <summary>When set, the organisation's priced routes are payable on Solana too (x402 exact SVM, offered beside EVM).</summary>
+    public SolanaOfferOptions? Solana { get; set; }
+}
+
+/// <summary>Configuration section <c>Gate:Organizations:{id}:Solana</c>: where SVM payments go.</summary>
+public sealed class SolanaOfferOptions
+{
+    /// <summary>The owner (base58) whose associated token account of the asset receives; required.</summary>
+    public string? PayTo { get; set; }
+    /// <summary>CAIP-2 <c>solana:…</c>; default devnet (<c>solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1</c>).</summary>
+    public string? Network { get; set; }
+    /// <summary>The SPL mint; default the network's USDC. Its decimals must be the EVM asset's (one amount, two chains).</summary>
+    public string? Asset { get; set; }
+    /// <summary>
+    /// <c>extra.feePayer</c>: the facilitator's fee payer. Default: the gate's local facilitator's. With a remote facilitator
+    /// set the address its <c>/supported</c> lists under <c>signers["solana:*"]</c>.
+    /// </summary>
+    public string? FeePayer { get; set; }
 }
 
 /// <summary>A pass session of an organisation (Prudra): its price and how long it lasts.</summary>

@@ -2,7 +2,9 @@ using System.Numerics;
 using Microsoft.Extensions.Options;
 using Sessions.Payments;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Svm;
 using Sessions.Payments.X402;
+using Sessions.PaymentGate.Facilitator.Local.Svm;
 
 namespace Sessions.PaymentGate.Pricing;
 
@@ -20,9 +22,24 @@ public sealed record Organization(string Id, string Name, EvmAddress PayTo, Asse
     /// <summary>Its cheapest paid route (atomic units): the default smallest session deposit.</summary>
     public BigInteger? CheapestRoute { get; init; }
 
+    /// <summary>Where its routes are payable on Solana as well, when configured.</summary>
+    public SvmOffer? Svm { get; init; }
+
+    /// <summary>The EVM requirement of a price (atomic units).</summary>
+    public PaymentRequirements EvmRequirements(BigInteger amount) =>
+        ExactEvmRequirements.For(Asset, amount.ToString(System.Globalization.CultureInfo.InvariantCulture), PayTo.ToString());
+
+    /// <summary>The SVM requirement of the same price, when the organisation has a Solana offer.</summary>
+    public PaymentRequirements? SvmRequirements(BigInteger amount) => Svm is { } svm
+        ? ExactSvmRequirements.For(svm.Asset, amount.ToString(System.Globalization.CultureInfo.InvariantCulture), svm.PayTo, svm.FeePayer)
+        : null;
+
     /// <summary>The v1 name of the network ("base-sepolia"), or null when x402 v1 has none.</summary>
     public string? V1Network => Networks.TryGetV1Name(Asset.ChainId, out var name) ? name : null;
 }
+
+/// <summary>An organisation's Solana offer: mint, receiving owner and the facilitator's fee payer.</summary>
+public sealed record SvmOffer(SvmAssetInfo Asset, SolanaAddress PayTo, SolanaAddress FeePayer);
 
 /// <summary>
 /// A validated route. Paid routes carry their price in atomic units and the v2 requirement the gate offers
@@ -32,6 +49,12 @@ public sealed record GateRoute(string Id, string Method, string Path, string Ser
     Organization? Organization, BigInteger? Amount, PaymentRequirements? Requirements)
 {
     public bool IsFree => Amount is null;
+
+    /// <summary>The same price on Solana (exact SVM) when the organisation has a Solana offer.</summary>
+    public PaymentRequirements? SvmRequirements { get; init; }
+
+    /// <summary>Every v2 requirement offered for this route, EVM first: what a 402 lists and a payment must deep-equal one of.</summary>
+    public IReadOnlyList<PaymentRequirements> Offers => Requirements is null ? [] : SvmRequirements is null ? [Requirements] : [Requirements, SvmRequirements];
 
     /// <summary>An MCP endpoint whose tools carry the prices (<see cref="Sessions.PaymentGate.Mcp.McpGate"/>).</summary>
     public bool Mcp { get; init; }
@@ -165,14 +188,42 @@ public sealed class PricingCatalog
                 errors.Add($"{key}:Pass:TtlSeconds {pass.TtlSeconds} must be between 60 and 604800 (7 days).");
         }
 
+        var svm = org.Solana is { } solana ? TryBuildSvmOffer(key, solana, asset, errors) : null;
+
         return errors.Count == before
             ? new Organization(id, string.IsNullOrWhiteSpace(org.Name) ? id : org.Name, payTo, asset!)
             {
                 PassPrice = passPrice,
                 PassTtl = TimeSpan.FromSeconds(org.Pass?.TtlSeconds ?? 24 * 3600),
                 SellsPrepaid = org.PrepaidSessions,
+                Svm = svm,
             }
             : null;
+    }
+
+    static SvmOffer? TryBuildSvmOffer(string organizationKey, SolanaOfferOptions solana, AssetInfo? evmAsset, List<string> errors)
+    {
+        var key = $"{organizationKey}:Solana";
+        var before = errors.Count;
+        if (!SolanaAddress.TryParse(solana.PayTo, out var payTo))
+            errors.Add($"{key}:PayTo '{solana.PayTo}' is not a base58 Solana address.");
+        var feePayerText = string.IsNullOrWhiteSpace(solana.FeePayer) ? LocalSvmFacilitator.FeePayer : solana.FeePayer;
+        if (!SolanaAddress.TryParse(feePayerText, out var feePayer))
+            errors.Add($"{key}:FeePayer '{solana.FeePayer}' is not a base58 Solana address.");
+        var network = string.IsNullOrWhiteSpace(solana.Network) ? SvmNetworks.Devnet : solana.Network;
+        SvmAssetInfo? asset = null;
+        if (!SvmNetworks.IsSvm(network))
+            errors.Add($"{key}:Network '{network}' is not a Solana network (CAIP-2 'solana:<genesis hash prefix>', e.g. {SvmNetworks.Devnet}).");
+        else if (string.IsNullOrWhiteSpace(solana.Asset))
+        {
+            if (!KnownSvmAssets.TryGetUsdc(network, out asset))
+                errors.Add($"{key}:Network '{network}' has no known USDC: set Asset to a known SPL mint.");
+        }
+        else if (!SolanaAddress.TryParse(solana.Asset, out var mint) || !KnownSvmAssets.TryFind(network, mint, out asset))
+            errors.Add($"{key}:Asset '{solana.Asset}' is not an SPL mint the gate knows on {network} (its decimals and token program are needed).");
+        if (asset is not null && evmAsset is not null && asset.Decimals != evmAsset.Decimals)
+            errors.Add($"{key}:Asset has {asset.Decimals} decimals, the organisation's EVM asset {evmAsset.Decimals}: one price must be one amount on both.");
+        return errors.Count == before ? new SvmOffer(asset!, payTo, feePayer) : null;
     }
 
     static GateRoute? TryBuildRoute(string key, string id, RouteOptions route, Dictionary<string, Organization> organizations, List<string> errors)
@@ -191,7 +242,7 @@ public sealed class PricingCatalog
             errors.Add($"{key}:Organization '{route.Organization}' is not declared under Gate:Organizations.");
 
         BigInteger? amount = null;
-        PaymentRequirements? requirements = null;
+        PaymentRequirements? requirements = null, svmRequirements = null;
         if (!string.IsNullOrWhiteSpace(route.Price))
         {
             if (string.IsNullOrWhiteSpace(route.Organization))
@@ -205,7 +256,8 @@ public sealed class PricingCatalog
                 else
                 {
                     amount = atomic;
-                    requirements = ExactEvmRequirements.For(organization.Asset, atomic.ToString(), organization.PayTo.ToString());
+                    requirements = organization.EvmRequirements(atomic);
+                    svmRequirements = organization.SvmRequirements(atomic);
                 }
             }
         }
@@ -214,6 +266,6 @@ public sealed class PricingCatalog
         if (errors.Count > before)
             return null;
         return new GateRoute(id, method, path, service, route.Description ?? "", string.IsNullOrWhiteSpace(route.MimeType) ? "application/json" : route.MimeType,
-            organization, amount, requirements) { Mcp = route.Mcp };
+            organization, amount, requirements) { Mcp = route.Mcp, SvmRequirements = svmRequirements };
     }
 }

@@ -4,6 +4,8 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Facilitator;
 using Sessions.PaymentGate.Facilitator.Local;
+using Sessions.PaymentGate.Facilitator.Local.Svm;
+using Sessions.Payments.Svm;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments;
 
@@ -12,7 +14,8 @@ namespace Sessions.PaymentGate.Sessions;
 /// <summary>
 /// Pays a closed session's remainder back. With the gate's local facilitator the tokens really move on its ledger, from the
 /// organisation's payTo to the payer (method <c>ledger</c>); a remote facilitator only settles payer → merchant, so the
-/// refund is recorded in SessionApi as owed (method <c>payout_owed</c>) for the merchant to pay out.
+/// refund is recorded in SessionApi as owed (method <c>payout_owed</c>) for the merchant to pay out. A session paid on
+/// Solana (its payer a base58 address) is refunded on the simulated Solana ledger, from the organisation's Solana payTo.
 /// </summary>
 public sealed class SessionRefunds(IOptions<FacilitatorOptions> facilitator, IServiceProvider services)
 {
@@ -37,6 +40,12 @@ public sealed class SessionRefunds(IOptions<FacilitatorOptions> facilitator, ISe
 
     async Task<string?> MoveAsync(Organization organization, string payer, BigInteger amount, string transaction, CancellationToken cancellationToken)
     {
+        // A Solana payer paid on Solana: the refund goes back there, from the organisation's Solana payTo.
+        if (organization.Svm is { } svm && SolanaAddress.TryParse(payer, out var solanaPayer))
+        {
+            var svmLedger = services.GetRequiredService<SvmLedger>();
+            return await svmLedger.RefundAsync(svm.Asset, svm.PayTo, solanaPayer, (ulong)amount, transaction, cancellationToken) ? transaction : null;
+        }
         var ledger = services.GetRequiredService<TokenLedger>();
         var token = new LedgerToken(organization.Asset.Address.ToLowerHex(), organization.Asset.Network);
         return await ledger.RefundAsync(token, organization.PayTo.ToLowerHex(), payer, amount, transaction, cancellationToken) ? transaction : null;

@@ -287,8 +287,10 @@ public static partial class SessionsGateApi
 
     /// <summary>A one-off paid route whose price is the amount asked (deposit, pass or top-up): the 402 asks for exactly that.</summary>
     static GateRoute SessionRoute(Organization organization, string method, string path, BigInteger amount, string description) =>
-        new($"session:{path}", method, path, "gate", description, "application/json", organization, amount,
-            ExactEvmRequirements.For(organization.Asset, amount.ToString(CultureInfo.InvariantCulture), organization.PayTo.ToString()));
+        new($"session:{path}", method, path, "gate", description, "application/json", organization, amount, organization.EvmRequirements(amount))
+        {
+            SvmRequirements = organization.SvmRequirements(amount),
+        };
 
     /// <summary>Settled, but SessionApi did not act: the money is on record and the same payment header finishes the job.</summary>
     static Task NotCompletedAsync(HttpContext context, PaymentAnswerWriter writer, SettledPayment payment, string title, string reason)

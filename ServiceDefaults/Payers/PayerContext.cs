@@ -10,7 +10,10 @@ namespace Sessions.ServiceDefaults.Payers;
 /// </summary>
 public sealed record PayerContext
 {
-    /// <summary>EVM address, lowercase <c>0x</c> + 40 hex (checksummed and lowercase spellings are one payer).</summary>
+    /// <summary>
+    /// EVM address, lowercase <c>0x</c> + 40 hex (checksummed and lowercase spellings are one payer), or a Solana address
+    /// (base58, case-sensitive, kept as written).
+    /// </summary>
     [JsonPropertyName("payer")] public required string Payer { get; init; }
 
     [JsonPropertyName("org")] public required string Organization { get; init; }
@@ -36,7 +39,12 @@ public sealed record PayerContext
     /// <summary>Unix seconds after which the context is refused (it covers one forwarded request).</summary>
     [JsonPropertyName("exp")] public required long ExpiresAt { get; init; }
 
-    public static string NormalizeAddress(string address) => address.Trim().ToLowerInvariant();
+    /// <summary>An EVM address lowercased; anything else (a base58 Solana address, where case is meaning) only trimmed.</summary>
+    public static string NormalizeAddress(string address)
+    {
+        var trimmed = address.Trim();
+        return trimmed.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? trimmed.ToLowerInvariant() : trimmed;
+    }
 }
 
 [JsonSerializable(typeof(PayerContext))]

@@ -35,7 +35,7 @@ public static partial class SessionRequests
         if (string.IsNullOrWhiteSpace(request.Organization) || request.Organization.Length > 100)
             errors["organization"] = ["Required, at most 100 characters."];
         if (request.Payer is null || !AddressPattern().IsMatch(request.Payer))
-            errors["payer"] = ["Required: an EVM address, 0x and 40 hex digits."];
+            errors["payer"] = ["Required: an EVM address (0x and 40 hex digits) or a Solana address (base58, 32 bytes)."];
         if (request.Kind is not (SessionKinds.Prepaid or SessionKinds.Pass))
             errors["kind"] = ["Required: \"prepaid\" or \"pass\"."];
         if (!AtomicAmount.TryParse(request.Deposit, out var deposit) || deposit.IsZero)
@@ -56,7 +56,7 @@ public static partial class SessionRequests
             else ttl = TimeSpan.FromSeconds(seconds);
         }
         if (errors.Count == 0)
-            open = new OpenSession(request.Organization!, request.Payer!.ToLowerInvariant(), request.Kind!, deposit, request.PaymentId!, ttl, priceHint);
+            open = new OpenSession(request.Organization!, global::Sessions.ServiceDefaults.Payers.PayerContext.NormalizeAddress(request.Payer!), request.Kind!, deposit, request.PaymentId!, ttl, priceHint);
         return errors;
     }
 
@@ -107,6 +107,6 @@ public static partial class SessionRequests
 
     static bool IsKey(string? key) => key is { Length: > 0 and <= 200 } && key.All(c => c is > ' ' and <= '~');
 
-    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
+    [GeneratedRegex("^(0x[0-9a-fA-F]{40}|[1-9A-HJ-NP-Za-km-z]{32,44})$")]
     private static partial Regex AddressPattern();
 }

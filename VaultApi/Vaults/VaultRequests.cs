@@ -47,8 +47,8 @@ public static class VaultRequests
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Organization)) errors["organization"] = ["Required."];
-        if (request.Payer is null || !System.Text.RegularExpressions.Regex.IsMatch(request.Payer, "^0x[0-9a-fA-F]{40}$"))
-            errors["payer"] = ["An EVM address (0x + 40 hex) is required."];
+        if (request.Payer is null || !System.Text.RegularExpressions.Regex.IsMatch(request.Payer, "^(0x[0-9a-fA-F]{40}|[1-9A-HJ-NP-Za-km-z]{32,44})$"))
+            errors["payer"] = ["An EVM address (0x + 40 hex) or a Solana address (base58) is required."];
         if (request.ExpiresAt is null) errors["expiresAt"] = ["The session's expiry is required."];
         return errors;
     }

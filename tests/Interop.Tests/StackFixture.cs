@@ -31,6 +31,9 @@ public sealed class StackFixture : IAsyncLifetime
     /// <summary>VaultApi's retention in this stack (the default is 30 days).</summary>
     public static readonly TimeSpan VaultRetention = TimeSpan.FromSeconds(15);
 
+    /// <summary>The demo organisation's Solana payTo on the test stack (an owner whose associated token account receives).</summary>
+    public const string SolanaMerchant = "9hSR6S7WPtxmTojgo6GG3k4yDPecgJY292j7xrsUGWBu";
+
     /// <summary>The running application (null when the stack is external): resource states, commands, logs.</summary>
     public DistributedApplication? App => _app;
 
@@ -73,10 +76,16 @@ public sealed class StackFixture : IAsyncLifetime
         else
         {
             // Vault retention in seconds, so that VaultsTests sees a vault reported and deleted within the run.
-            _stack = await TestStack.StartAsync(builder => builder.CreateResourceBuilder<ProjectResource>("vaultapi")
-                .WithEnvironment("VaultApi__DefaultRetention", VaultRetention.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
-                .WithEnvironment("VaultApi__ExpiringNotice", "00:00:05")
-                .WithEnvironment("VaultApi__SweepInterval", "00:00:01"), ServiceTimeout, TestContext.Current.CancellationToken);
+            // The demo organisation also takes Solana payments (SvmClientTests): its 402s list the SVM requirement after the EVM one.
+            _stack = await TestStack.StartAsync(builder =>
+            {
+                builder.CreateResourceBuilder<ProjectResource>("vaultapi")
+                    .WithEnvironment("VaultApi__DefaultRetention", VaultRetention.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
+                    .WithEnvironment("VaultApi__ExpiringNotice", "00:00:05")
+                    .WithEnvironment("VaultApi__SweepInterval", "00:00:01");
+                builder.CreateResourceBuilder<ProjectResource>("paymentgate")
+                    .WithEnvironment("Gate__Organizations__demo__Solana__PayTo", SolanaMerchant);
+            }, ServiceTimeout, TestContext.Current.CancellationToken);
             _app = _stack.App;
             GateUrl = _app.GetEndpoint("paymentgate").ToString().TrimEnd('/');
         }

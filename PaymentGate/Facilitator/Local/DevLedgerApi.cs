@@ -4,14 +4,17 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Sessions.Payments;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Svm;
 using Sessions.Payments.X402;
+using Sessions.PaymentGate.Facilitator.Local.Svm;
 using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Facilitator.Local;
 
 /// <summary>
 /// Development helpers on the simulated chain: <c>POST /dev/faucet</c> mints test tokens, <c>GET /dev/accounts/{address}</c>
-/// shows a balance and its transfers. Token: <c>network</c>/<c>asset</c> if given, else USDC on Base Sepolia.
+/// shows a balance and its transfers. Token: <c>network</c>/<c>asset</c> if given, else USDC on Base Sepolia. On a
+/// <c>solana:*</c> network the address is a base58 owner and the tokens land in its associated token account (<see cref="SvmDevLedger"/>).
 /// </summary>
 public static class DevLedgerApi
 {
@@ -34,14 +37,21 @@ public static class DevLedgerApi
     }
 
     static async Task<Results<Ok<FaucetResponse>, ValidationProblem>> FaucetAsync(
-        FaucetRequest request, TokenLedger ledger, IOptions<FacilitatorOptions> options, CancellationToken cancellationToken)
+        FaucetRequest request, TokenLedger ledger, SvmLedger svmLedger, IOptions<FacilitatorOptions> options, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!EvmAddress.TryParse(request.Address, out var address, out var addressError))
-            errors["address"] = [addressError!];
         var max = options.Value.Local.FaucetMax;
         if (!TryReadAmount(request.Amount, out var amount) || amount.IsZero || amount > max)
             errors["amount"] = [$"amount must be a positive integer of atomic units (a string), at most {max}"];
+        if (SvmNetworks.IsSvm(request.Network))
+        {
+            var (owner, svmAsset) = SvmDevLedger.Resolve(request.Address, request.Network, request.Asset, errors);
+            if (errors.Count > 0)
+                return Problems.Invalid(errors, "Invalid faucet request");
+            return TypedResults.Ok(await SvmDevLedger.MintAsync(svmLedger, svmAsset!, owner, amount, cancellationToken));
+        }
+        if (!EvmAddress.TryParse(request.Address, out var address, out var addressError))
+            errors["address"] = [addressError!];
         var token = ResolveToken(request.Network, request.Asset, errors);
         if (errors.Count > 0)
             return Problems.Invalid(errors, "Invalid faucet request");
@@ -51,10 +61,17 @@ public static class DevLedgerApi
         return TypedResults.Ok(new FaucetResponse(address.ToLowerHex(), token!.Network, token.Asset, balance.ToString(CultureInfo.InvariantCulture)));
     }
 
-    static async Task<Results<Ok<AccountResponse>, ValidationProblem>> GetAccountAsync(
-        string address, string? network, string? asset, TokenLedger ledger, CancellationToken cancellationToken)
+    static async Task<Results<Ok<AccountResponse>, Ok<SvmDevLedger.SvmAccountResponse>, ValidationProblem>> GetAccountAsync(
+        string address, string? network, string? asset, TokenLedger ledger, SvmLedger svmLedger, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
+        if (SvmNetworks.IsSvm(network))
+        {
+            var (owner, svmAsset) = SvmDevLedger.Resolve(address, network, asset, errors);
+            if (errors.Count > 0)
+                return Problems.Invalid(errors, "Invalid account request");
+            return TypedResults.Ok(await SvmDevLedger.GetAccountAsync(svmLedger, svmAsset!, owner, cancellationToken));
+        }
         // Any casing finds the account: the ledger keys addresses in lowercase.
         if (!EvmAddress.TryParse(address.ToLowerInvariant(), out var holder, out var addressError))
             errors["address"] = [addressError!];

@@ -1,15 +1,18 @@
 using System.Collections.Frozen;
 using Sessions.Payments.Crypto;
 using Sessions.Payments.Eip712;
+using Sessions.Payments.Svm;
 using Sessions.Payments.X402;
+using Sessions.PaymentGate.Facilitator.Local.Svm;
 
 namespace Sessions.PaymentGate.Facilitator.Local;
 
 /// <summary>
 /// A facilitator for development and tests: the real off-chain "exact" EVM checks (<see cref="ExactEvmVerifier"/>), then
-/// the chain simulated by <see cref="TokenLedger"/> instead of a transferWithAuthorization transaction.
+/// the chain simulated by <see cref="TokenLedger"/> instead of a transferWithAuthorization transaction. Requirements on
+/// <c>solana:*</c> go to <see cref="LocalSvmFacilitator"/> (when registered).
 /// </summary>
-public sealed class LocalFacilitator(ExactEvmVerifier verifier, TokenLedger ledger, ILogger<LocalFacilitator> logger)
+public sealed class LocalFacilitator(ExactEvmVerifier verifier, TokenLedger ledger, ILogger<LocalFacilitator> logger, LocalSvmFacilitator? svm = null)
 {
     /// <summary>Legacy core reason for a network this facilitator does not serve.</summary>
     public const string InvalidNetwork = "invalid_network";
@@ -30,15 +33,19 @@ public sealed class LocalFacilitator(ExactEvmVerifier verifier, TokenLedger ledg
                 kinds.Add(new SupportedKind { X402Version = 1, Scheme = ExactEvmVerifier.Scheme, Network = v1Name });
             kinds.Add(new SupportedKind { X402Version = 2, Scheme = ExactEvmVerifier.Scheme, Network = network });
         }
-        return new SupportedResponse
+        var signers = new Dictionary<string, IReadOnlyList<string>> { ["eip155:*"] = [Signer.ToString()] };
+        if (svm is not null)
         {
-            Kinds = kinds,
-            Signers = new Dictionary<string, IReadOnlyList<string>> { ["eip155:*"] = [Signer.ToString()] },
-        };
+            kinds.AddRange(svm.SupportedKinds());
+            signers["solana:*"] = [LocalSvmFacilitator.FeePayer];
+        }
+        return new SupportedResponse { Kinds = kinds, Signers = signers };
     }
 
     public async Task<VerifyResponse> VerifyAsync(FacilitatorRequest request, CancellationToken cancellationToken)
     {
+        if (svm is not null && SvmNetworks.IsSvm(ReadNetwork(request)))
+            return await svm.VerifyAsync(request, cancellationToken);
         var check = Check(request);
         if (check.Failure is { } failure)
             return new VerifyResponse { IsValid = false, InvalidReason = failure.Reason, InvalidMessage = failure.Message, Payer = check.Payer };
@@ -56,6 +63,8 @@ public sealed class LocalFacilitator(ExactEvmVerifier verifier, TokenLedger ledg
     /// <summary>Re-verifies, then settles on the ledger in one transaction; a refusal is success:false with the reason.</summary>
     public async Task<SettleResponse> SettleAsync(FacilitatorRequest request, CancellationToken cancellationToken)
     {
+        if (svm is not null && SvmNetworks.IsSvm(ReadNetwork(request)))
+            return await svm.SettleAsync(request, cancellationToken);
         var check = Check(request);
         var network = check.Authorization?.Network ?? ReadNetwork(request);
         if (check.Failure is { } failure)

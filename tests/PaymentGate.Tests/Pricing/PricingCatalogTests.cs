@@ -47,6 +47,36 @@ public sealed class PricingCatalogTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public void A_solana_offer_adds_the_same_price_on_devnet_with_the_local_fee_payer()
+    {
+        var catalog = Build(o =>
+        {
+            o.Organizations["demo"].Solana = new SolanaOfferOptions { PayTo = "9hSR6S7WPtxmTojgo6GG3k4yDPecgJY292j7xrsUGWBu" };
+            o.Routes.Add(new RouteOptions { Organization = "demo", Method = "GET", Path = "/api/x", Price = "$0.01" });
+        });
+
+        var route = catalog.Routes.Single(r => r.Path == "/api/x");
+        Assert.Equal(["eip155:84532", "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1"], route.Offers.Select(r => r.Network));
+        var svm = route.SvmRequirements!;
+        Assert.Equal(("10000", "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU", "9hSR6S7WPtxmTojgo6GG3k4yDPecgJY292j7xrsUGWBu"), (svm.Amount, svm.Asset, svm.PayTo));
+        Assert.Equal(global::Sessions.PaymentGate.Facilitator.Local.Svm.LocalSvmFacilitator.FeePayer, svm.Extra!.Value.GetProperty("feePayer").GetString());
+        Assert.Equal("9hSR6S7WPtxmTojgo6GG3k4yDPecgJY292j7xrsUGWBu", PricingApi.Describe(catalog).Organizations[0].Solana!.PayTo);
+    }
+
+    [Fact]
+    public void A_bad_solana_offer_is_a_startup_error_naming_its_keys()
+    {
+        var error = Assert.Throws<GateConfigurationException>(() => Build(o => o.Organizations["demo"].Solana = new SolanaOfferOptions
+        {
+            PayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", Network = "eip155:84532", FeePayer = "not-base58!",
+        }));
+
+        Assert.Contains("Gate:Organizations:demo:Solana:PayTo", error.Message);
+        Assert.Contains("Gate:Organizations:demo:Solana:FeePayer", error.Message);
+        Assert.Contains("Gate:Organizations:demo:Solana:Network", error.Message);
+    }
+
+    [Fact]
     public void Unknown_organisation_bad_pay_to_and_bad_network_are_startup_errors()
     {
         var error = Assert.Throws<GateConfigurationException>(() => Build(o =>

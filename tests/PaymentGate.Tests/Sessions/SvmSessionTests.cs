@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Sessions.PaymentGate.Facilitator.Local.Svm;
+using Sessions.PaymentGate.Sessions;
+using Sessions.Payments.Svm;
+using Sessions.Payments.Tests.Svm;
+using Sessions.Payments.X402;
+using Sessions.Testing;
+using static Sessions.Payments.Tests.Svm.SvmTestTransactions;
+
+namespace PaymentGate.Tests.Sessions;
+
+// Issue 21: a prepaid session opened and topped up with exact SVM payments; its payer is the Solana address, and the
+// refund at close goes back on Solana, from the organisation's Solana payTo to the payer.
+public sealed class SvmSessionTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    SessionGateHarness _gate = null!;
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _gate = await SessionGateHarness.StartAsync(infrastructure,
+        new() { ["Gate:Organizations:demo:Solana:PayTo"] = PayTo.Address.ToString() });
+
+    public ValueTask DisposeAsync() => _gate.DisposeAsync();
+
+    async Task<long> BalanceAsync(SolanaAddress owner) => long.Parse(
+        (await _gate.Http.GetFromJsonAsync<JsonElement>($"/dev/accounts/{owner}?network={Devnet}", Ct)).GetProperty("balance").GetString()!);
+
+    /// <summary>Asks <paramref name="path"/> unpaid and pays its SVM offer (with <paramref name="memo"/> as the nonce).</summary>
+    async Task<string> PaySvmAsync(string path, object body, string memo)
+    {
+        using var offer = await _gate.PostJsonAsync(path, body);
+        Assert.Equal(HttpStatusCode.PaymentRequired, offer.StatusCode);
+        var required = X402HeaderCodec.Decode(offer.Headers.GetValues(X402HeaderCodec.PaymentRequiredHeader).Single(), X402JsonContext.Strict.PaymentRequired).Value!;
+        var accepted = required.Accepts.Single(a => a.Network == Devnet);
+        Assert.True(Base58.TryDecode(_gate.GateServices.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash, out var blockhash));
+        var transaction = Build([ComputeLimit(20_000), ComputePrice(1), TransferChecked(amount: ulong.Parse(accepted.Amount)), Memo(memo)],
+            feePayer: SimulatedSolanaChain.FeePayer.Address, blockhash: blockhash);
+        return X402HeaderCodec.Encode(new PaymentPayload
+        {
+            Resource = required.Resource, Accepted = accepted, Payload = JsonSerializer.SerializeToElement(new { transaction }),
+        });
+    }
+
+    [Fact]
+    public async Task A_session_opened_and_topped_up_on_solana_is_refunded_on_solana_to_the_payer()
+    {
+        using (var funded = await _gate.Http.PostAsJsonAsync("/dev/faucet", new { address = Payer.Address.ToString(), amount = "1000000", network = Devnet }, Ct))
+            funded.EnsureSuccessStatusCode();
+        var body = new { deposit = "100000" };
+        using var opened = await _gate.PostJsonAsync("/api/sessions", body, await PaySvmAsync("/api/sessions", body, "open"));
+        var session = await SessionGateHarness.JsonAsync(opened, HttpStatusCode.Created);
+        Assert.Equal((Payer.Address.ToString(), "100000"), (session.GetProperty("payer").GetString(), session.GetProperty("balance").GetString()));
+        var (id, token) = (session.GetProperty("id").GetString()!, opened.Headers.GetValues(SessionSpending.TokenHeader).Single());
+        Assert.Equal(900_000, await BalanceAsync(Payer.Address));
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/content/svm/{i}", token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        var topUpBody = new { amount = "5000" };
+        using (var toppedUp = await _gate.PostJsonAsync($"/api/sessions/{id}/topup", topUpBody, await PaySvmAsync($"/api/sessions/{id}/topup", topUpBody, "topup")))
+            Assert.Equal("102000", (await SessionGateHarness.JsonAsync(toppedUp, HttpStatusCode.OK)).GetProperty("balance").GetString());
+
+        using (var closed = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token))
+        {
+            var answer = await SessionGateHarness.JsonAsync(closed, HttpStatusCode.OK);
+            Assert.Equal(("102000", "ledger", SessionRefunds.TransactionOf(id)),
+                (answer.GetProperty("refunded").GetString(), answer.GetProperty("method").GetString(), answer.GetProperty("transaction").GetString()));
+        }
+        using (var again = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token))
+            Assert.Equal("102000", (await SessionGateHarness.JsonAsync(again, HttpStatusCode.OK)).GetProperty("refunded").GetString());
+
+        Assert.Equal(1_000_000 - 100_000 - 5000 + 102_000, await BalanceAsync(Payer.Address));
+        Assert.Equal(3000, await BalanceAsync(PayTo.Address));
+    }
+}
