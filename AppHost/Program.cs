@@ -31,6 +31,10 @@ var adminKey = builder.AddParameter("admin-key",
 var mppChallengeKey = builder.AddParameter("mpp-challenge-key",
     new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// Seeds the gate's Ed25519 key that signs receipts and ledger checkpoints (seed = SHA-256 of it; public part at /.well-known/jwks.json).
+var receiptSigningKey = builder.AddParameter("receipt-signing-key",
+    new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 var vaultApi = builder.AddProject<Projects.VaultApi>("vaultapi")
     .WithReference(vaultsDb).WaitFor(vaultsDb)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
@@ -72,6 +76,8 @@ builder.AddProject<Projects.PaymentGate>("paymentgate")
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("PayerContext__SigningKey", payerContextKey)
     .WithEnvironment("Gate__Mpp__ChallengeKey", mppChallengeKey)
+    .WithEnvironment("Gate__Receipts__SigningKeys__0", receiptSigningKey)
+    .WithEnvironment("Gate__AdminKey", adminKey)
     .WithHttpHealthCheck("/health")
     .WithFundTestWalletCommand();
 

@@ -7,6 +7,7 @@ var root = new RootCommand("sessions: pay APIs behind a Sessions gate (x402, MPP
 {
     CliContext.GateOption, CliContext.KeyOption, CliContext.KeyFileOption, CliContext.StateOption, CliContext.JsonOption,
     WalletCommands.Create(), PayCommand.Create(), SessionCommands.Create(), PricingCommand.Create(), MandateCommands.Create(), VaultCommands.Create(),
+    ReceiptCommands.Create(),
 };
 return await root.Parse(args).InvokeAsync();
 

@@ -38,15 +38,19 @@ public sealed class McpToolCall(JsonNode id, string tool, bool answerAsSse, bool
     public bool IsFailure(HttpResponse response, ReadOnlyMemory<byte> body) =>
         McpAnswer.Find(response.ContentType, body, id) is not { IsSuccessfulResult: true };
 
-    public ReadOnlyMemory<byte> WithSettlement(HttpResponse response, ReadOnlyMemory<byte> body, SettleResponse settlement, PaymentReceipt receipt,
-        string? challengeId)
+    public ReadOnlyMemory<byte> WithSettlement(HttpResponse response, ReadOnlyMemory<byte> body, SettleResponse? settlement, PaymentReceipt? receipt,
+        string? challengeId, string? sessionsReceipt)
     {
         // Only called for an answer IsFailure accepted, so the result is there.
         var answer = McpAnswer.Find(response.ContentType, body, id)!;
         var result = (JsonObject)answer.Message["result"]!;
         if (result["_meta"] is not JsonObject meta)
             result["_meta"] = meta = new JsonObject();
-        if (mpp)
+        if (sessionsReceipt is not null)
+            meta[Receipts.ReceiptIssuer.McpMetaKey] = sessionsReceipt;
+        if (settlement is null)
+            return answer.ToUtf8Bytes();
+        if (mpp && receipt is not null)
         {
             // mppx's receipt with the id of the challenge it paid (Transport.mcp().respondReceipt).
             var json = JsonSerializer.SerializeToNode(receipt, MppJsonContext.Strict.PaymentReceipt)!;

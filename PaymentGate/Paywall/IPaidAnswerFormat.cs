@@ -16,10 +16,11 @@ public interface IPaidAnswerFormat
 
     /// <summary>
     /// The served answer with the settlement inside it (MCP: <c>result._meta["x402/payment-response"]</c>, or MPP's
-    /// <paramref name="receipt"/> with the id of the challenge paid, <paramref name="challengeId"/>).
+    /// <paramref name="receipt"/> with the id of the challenge paid, <paramref name="challengeId"/>) when a payment paid it,
+    /// and the gate's signed receipt (<paramref name="sessionsReceipt"/>, MCP: <c>_meta["sessions/receipt"]</c>) when charged.
     /// </summary>
-    ReadOnlyMemory<byte> WithSettlement(HttpResponse response, ReadOnlyMemory<byte> body, SettleResponse settlement, PaymentReceipt receipt,
-        string? challengeId);
+    ReadOnlyMemory<byte> WithSettlement(HttpResponse response, ReadOnlyMemory<byte> body, SettleResponse? settlement, PaymentReceipt? receipt,
+        string? challengeId, string? sessionsReceipt);
 
     /// <summary>
     /// "Payment required" in the protocol's own form (MCP: a tool result with isError and the PaymentRequired), with

@@ -26,7 +26,11 @@ public abstract record PaymentAnswer
     /// for an MCP result) when a payment paid it, without when the upstream failed and nothing was charged.
     /// </summary>
     /// <param name="Mpp">The payment was an MPP credential: the answer carries its receipt.</param>
-    public sealed record Served(UpstreamAnswer Upstream, SettleResponse? Settlement = null, MppCredentialSeen? Mpp = null) : PaymentAnswer;
+    public sealed record Served(UpstreamAnswer Upstream, SettleResponse? Settlement = null, MppCredentialSeen? Mpp = null) : PaymentAnswer
+    {
+        /// <summary>Set when the answer was charged (paid or debited): the writer signs its receipt (<c>Sessions-Receipt</c>).</summary>
+        public Receipts.ReceiptFacts? Charged { get; init; }
+    }
 
     /// <summary>
     /// 402 (or the MCP transport's payment required): the route's offer in x402 v1/v2 and an MPP challenge, with why.

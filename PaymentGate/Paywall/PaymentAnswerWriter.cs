@@ -1,6 +1,7 @@
 using Sessions.PaymentGate.Mcp;
 using Sessions.PaymentGate.Mpp;
 using Sessions.PaymentGate.Pricing;
+using Sessions.PaymentGate.Receipts;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.Mpp;
 using Sessions.Payments.X402;
@@ -15,9 +16,10 @@ namespace Sessions.PaymentGate.Paywall;
 /// problem+json with a stable <c>code</c>, and JSON-RPC errors. The bodies themselves are <see cref="PaywallResponses"/>,
 /// <see cref="MppResponses"/> and <see cref="McpToolCall"/>.
 /// </summary>
-public sealed partial class PaymentAnswerWriter(MppChallenger challenger, TimeProvider time, ILogger<PaymentAnswerWriter> logger)
+public sealed partial class PaymentAnswerWriter(MppChallenger challenger, ReceiptIssuer receipts, TimeProvider time, ILogger<PaymentAnswerWriter> logger)
 {
-    public async Task WriteAsync(HttpContext context, PaymentAnswer answer)
+    /// <param name="digest">The request's digest when it may be charged: a charged answer gets its signed receipt from it.</param>
+    public async Task WriteAsync(HttpContext context, PaymentAnswer answer, RequestDigest? digest = null)
     {
         if (answer.Session is { } session)
             // Registered for when the response starts, so the headers survive the writers' Response.Clear().
@@ -27,13 +29,18 @@ public sealed partial class PaymentAnswerWriter(MppChallenger challenger, TimePr
             case PaymentAnswer.Forwarded:
                 return;
             case PaymentAnswer.Served served:
+                var receipt = served.Charged is { } charged && digest is not null && !served.Upstream.Failed
+                    ? await receipts.IssueAsync(charged, digest, served.Upstream.Body, answer.Session?.Balance)
+                    : null;
+                if (receipt is not null)
+                    AddReceiptHeader(context.Response, receipt);
                 if (served.Settlement is { } settlement)
                 {
                     AddSettlementHeaders(context.Response, settlement, served.Mpp);
-                    await served.Upstream.SendAsync(settlement, MppResponses.ReceiptFor(time, settlement), served.Mpp?.ChallengeId);
+                    await served.Upstream.SendAsync(settlement, MppResponses.ReceiptFor(time, settlement), served.Mpp?.ChallengeId, receipt);
                 }
                 else
-                    await served.Upstream.SendAsync();
+                    await served.Upstream.SendAsync(sessionsReceipt: receipt);
                 return;
             case PaymentAnswer.PaymentRequired refusal:
                 await WritePaymentRequiredAsync(context, refusal);
@@ -93,6 +100,18 @@ public sealed partial class PaymentAnswerWriter(MppChallenger challenger, TimePr
     public void AddSettlementHeaders(HttpResponse response, SettleResponse settlement, MppCredentialSeen? mpp) =>
         PaywallResponses.AddSettlementHeaders(response, settlement,
             MppResponses.IsAnswering(response.HttpContext.Request, mpp is not null) ? MppResponses.ReceiptFor(time, settlement) : null);
+
+    /// <summary><c>Sessions-Receipt</c>, exposed to browsers' scripts like the settlement headers.</summary>
+    static void AddReceiptHeader(HttpResponse response, string receipt)
+    {
+        response.Headers[ReceiptIssuer.HeaderName] = receipt;
+        response.OnStarting(() =>
+        {
+            var exposed = response.Headers.AccessControlExposeHeaders.ToString();
+            response.Headers.AccessControlExposeHeaders = (exposed.Length == 0 ? "" : exposed + ", ") + ReceiptIssuer.HeaderName;
+            return Task.CompletedTask;
+        });
+    }
 
     /// <summary>A fresh MPP challenge for <paramref name="route"/>'s price; null for a route without one.</summary>
     PaymentChallenge? ChallengeFor(HttpContext context, GateRoute route) =>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Extensions;
 using Sessions.PaymentGate.Mcp;
 using Sessions.PaymentGate.Mpp;
 using Sessions.PaymentGate.Pricing;
+using Sessions.PaymentGate.Receipts;
 using Sessions.PaymentGate.Sessions;
 using Yarp.ReverseProxy.Model;
 
@@ -37,15 +38,18 @@ public sealed record RequestCredentials(string? Header, string? HeaderName, int 
 /// MPP and x402 payments then go through <see cref="PaymentFlow"/>: verify, claim, mandate, forward, settle.
 /// </summary>
 public sealed class PaymentDispatcher(
-    PricingCatalog catalog, McpGate mcp, SessionSpending sessions, MppPayments mpp, X402Payment x402, PaymentAnswerWriter writer)
+    PricingCatalog catalog, McpGate mcp, SessionSpending sessions, MppPayments mpp, X402Payment x402, PaymentAnswerWriter writer,
+    TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context, Func<Task> next)
     {
         var proxy = context.GetReverseProxyFeature();
         var route = catalog.FindRoute(proxy.Route.Config.RouteId);
         var credentials = RequestCredentials.Take(context.Request);
+        // A request that may be charged: its receipt's clock starts now and its body is hashed as it streams.
+        var digest = route is { IsFree: false } or { Mcp: true } ? RequestDigest.Start(context, time) : null;
         var answer = await AnswerAsync(context, next, proxy, route, credentials);
-        await writer.WriteAsync(context, answer);
+        await writer.WriteAsync(context, answer, digest);
     }
 
     async Task<PaymentAnswer> AnswerAsync(HttpContext context, Func<Task> next, IReverseProxyFeature proxy, GateRoute? route,

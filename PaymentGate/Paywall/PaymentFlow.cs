@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Sessions.PaymentGate.Facilitator;
+using Sessions.PaymentGate.Receipts;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.X402;
 using Sessions.ServiceDefaults.Payers;
@@ -76,8 +77,13 @@ public sealed partial class PaymentFlow(
         PaywallTelemetry.CountRevenue(route.Amount!.Value, route.Name);
         await store.MarkServedAsync(paymentId, settlement.Transaction);
         LogSettled(paymentId, settlement.Transaction, route.Amount.Value.ToString(), route.Name);
-        return new PaymentAnswer.Served(upstream, settlement, attempt.Mpp);
+        return new PaymentAnswer.Served(upstream, settlement, attempt.Mpp) { Charged = ChargedBy(attempt, paymentId, settlement) };
     }
+
+    /// <summary>The receipt facts of a settled payment: <c>x402-v2</c>, <c>x402-v1</c> or <c>mpp</c>, referencing its transaction.</summary>
+    static ReceiptFacts ChargedBy(PaymentAttempt attempt, string paymentId, SettleResponse settlement) =>
+        new(attempt.Mpp is not null ? "mpp" : $"x402-v{attempt.X402Version}", attempt.Payer, attempt.Route, settlement.Transaction,
+            PaymentId: paymentId);
 
     /// <summary>
     /// Settles a claimed payment. On an unknown outcome the row becomes <c>pending</c> (its settle request was stored at
@@ -140,11 +146,12 @@ public sealed partial class PaymentFlow(
         if (upstream.Failed)
             return new PaymentAnswer.Served(upstream);
         PaywallTelemetry.CountSettlement("redeemed");
-        return new PaymentAnswer.Served(upstream, new SettleResponse
+        var settlement = new SettleResponse
         {
             Success = true, Payer = attempt.Payer, Transaction = redeemable.Transaction ?? "", Network = redeemable.Network,
             Amount = redeemable.Amount.ToString(),
-        }, attempt.Mpp);
+        };
+        return new PaymentAnswer.Served(upstream, settlement, attempt.Mpp) { Charged = ChargedBy(attempt, redeemable.Id, settlement) };
     }
 
     static PaymentAnswer.Unavailable StillPending(string pendingId) =>

@@ -12,7 +12,12 @@ public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buf
 {
     public bool Failed => failed;
 
-    public async Task SendAsync(SettleResponse? settlement = null, PaymentReceipt? receipt = null, string? challengeId = null)
+    /// <summary>The upstream body as it came (what a receipt's response hash covers).</summary>
+    public ReadOnlyMemory<byte> Body => buffer.Body;
+
+    /// <param name="sessionsReceipt">The gate's signed receipt: in the header already, and inside the body when the protocol (MCP) carries it there.</param>
+    public async Task SendAsync(SettleResponse? settlement = null, PaymentReceipt? receipt = null, string? challengeId = null,
+        string? sessionsReceipt = null)
     {
         var response = context.Response;
         if (buffer.Overflowed)
@@ -27,8 +32,8 @@ public sealed class UpstreamAnswer(HttpContext context, BufferedResponseBody buf
         // An empty error answer (e.g. YARP's 502) is left without a length so ServiceDefaults turns it into problem+json.
         if (buffer.Body.Length == 0 && response.StatusCode >= 400)
             return;
-        var body = settlement is not null && format is not null
-            ? format.WithSettlement(response, buffer.Body, settlement, receipt!, challengeId)
+        var body = (settlement is not null || sessionsReceipt is not null) && format is not null
+            ? format.WithSettlement(response, buffer.Body, settlement, receipt, challengeId, sessionsReceipt)
             : buffer.Body;
         response.ContentLength = body.Length;
         await response.Body.WriteAsync(body, context.RequestAborted);

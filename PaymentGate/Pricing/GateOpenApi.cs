@@ -18,7 +18,9 @@ public static class GateOpenApi
             {
                 document.Info.Title = "Sessions PaymentGate";
                 document.Info.Description = "Paid routes answer 402 with an x402 offer (v2 in PAYMENT-REQUIRED, v1 in the body) and an MPP " +
-                    "challenge (WWW-Authenticate: Payment); x-payment on an operation is its price. GET /api/pricing lists the same prices.";
+                    "challenge (WWW-Authenticate: Payment); x-payment on an operation is its price. GET /api/pricing lists the same prices. " +
+                    "Every paid or session-debited 2xx answer carries a signed receipt in Sessions-Receipt (compact JWS, EdDSA/Ed25519; " +
+                    "MCP results in _meta[\"sessions/receipt\"]), verifiable with the keys at GET /.well-known/jwks.json (docs/receipts.md).";
                 return Task.CompletedTask;
             });
             options.AddDocumentTransformer<GateRoutesDocument>();

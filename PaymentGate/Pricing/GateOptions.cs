@@ -27,6 +27,9 @@ public sealed class GateOptions
     /// <summary>MCP routes (<c>"Mcp": true</c>): request size and how tool prices are learnt.</summary>
     public Mcp.McpGateOptions Mcp { get; set; } = new();
 
+    /// <summary>Value of <c>X-Admin-Key</c> for the operators' reads (<c>GET /api/receipts</c> of any payer); unset = none.</summary>
+    public string? AdminKey { get; set; }
+
     /// <summary>Credit-backs and mandate releases owed after a SessionApi outage (<c>Gate:Compensations</c>).</summary>
     public Sessions.CompensationOptions Compensations { get; set; } = new();
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Mcp;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
+using Sessions.PaymentGate.Receipts;
 using Sessions.PaymentGate.Proxy;
 using Sessions.PaymentGate.Sessions;
 using Sessions.ServiceDefaults.Payers;
@@ -74,6 +75,12 @@ public static class GatewayExtensions
         services.AddHttpClient(VaultApiClient.HttpClientName, client => client.BaseAddress = new Uri("http://vaultapi"));
         services.TryAddSingleton<VaultApiClient>();
         services.AddHostedService<VaultStartupLog>();
+        // Signed receipts (issue 19): the gate's Ed25519 keys, published at /.well-known/jwks.json.
+        services.AddOptions<ReceiptOptions>().BindConfiguration(GateOptions.SectionName + ":Receipts");
+        services.TryAddSingleton<GateSigningKeys>();
+        services.TryAddSingleton<ReceiptIssuer>();
+        services.TryAddSingleton<ReceiptStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReceiptStore>());
         // Discovery: GET /openapi/v1.json with each route's price (Pricing/GateOpenApi.cs).
         services.AddGateOpenApi(builder.Environment.IsDevelopment());
         return builder;
@@ -85,6 +92,8 @@ public static class GatewayExtensions
         app.MapPricingApi();
         app.MapGateSessions();
         app.MapGateMandates();
+        app.MapJwks();
+        app.MapReceipts();
         app.MapGateOpenApi();
         // The standard pipeline minus session affinity: the gate is stateless (payments and sessions live in Redis),
         // so any destination can serve any request.

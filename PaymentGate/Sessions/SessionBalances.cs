@@ -34,8 +34,9 @@ public sealed record SessionTotals(BigInteger Held, BigInteger Spent, BigInteger
     public bool AllFolded => FoldedDebits >= Debits;
 }
 
-/// <summary>A confirm's or release's outcome; <see cref="SettleStatus.Unknown"/>: no such hold (swept, or settled already).</summary>
-public readonly record struct SettleResult(SettleStatus Status, string? SessionId, BigInteger Balance);
+/// <summary>A confirm's or release's outcome; <see cref="SettleStatus.Unknown"/>: no such hold (swept, or settled already).
+/// <paramref name="Amount"/>: what the hold was (a pass's requests hold 0), when the script said.</summary>
+public readonly record struct SettleResult(SettleStatus Status, string? SessionId, BigInteger Balance, BigInteger? Amount = null);
 
 /// <summary>
 /// Session balances in Redis, the gate's side of docs/design/session-debits.md: a request <b>holds</b> its price before it is
@@ -145,7 +146,7 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
         local r = redis.call('HMGET', KEYS[1], 'id', 'payer', 'organization')
         redis.call('XADD', KEYS[4], '*', 'session', r[1], 'payer', r[2], 'organization', r[3], 'key', ARGV[2], 'amount', price,
           'route', ARGV[3], 'at', ARGV[4])
-        return {'done', r[1], balance(KEYS[1])}
+        return {'done', r[1], balance(KEYS[1]), price}
         """;
 
     // KEYS: record, holds, hold-times; ARGV: member.
@@ -360,7 +361,9 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
         reply.Length == 0 ? null : new SessionTotals(Amount(reply[0]), Amount(reply[1]), Amount(reply[2]), (long)reply[3], (long)reply[4]);
 
     static SettleResult Settled(RedisResult[] reply) =>
-        (string)reply[0]! == "done" ? new(SettleStatus.Done, (string)reply[1]!, Amount(reply[2])) : new(SettleStatus.Unknown, null, BigInteger.Zero);
+        (string)reply[0]! == "done"
+            ? new(SettleStatus.Done, (string)reply[1]!, Amount(reply[2]), reply.Length > 3 ? Amount(reply[3]) : null)
+            : new(SettleStatus.Unknown, null, BigInteger.Zero);
 
     RedisKey Record(string sessionId) => RecordPrefix + sessionId;
 

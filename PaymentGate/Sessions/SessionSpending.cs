@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
+using Sessions.PaymentGate.Receipts;
 using StackExchange.Redis;
 using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
@@ -215,7 +216,11 @@ public sealed partial class SessionSpending(
             return new PaymentAnswer.Unavailable("Session debit expired",
                 "The request took longer than the gate holds a session's price; nothing was charged. Retry.") { Session = shown };
         }
-        return new PaymentAnswer.Served(upstream) { Session = shown with { Balance = debit.Balance.ToString() } };
+        return new PaymentAnswer.Served(upstream)
+        {
+            Session = shown with { Balance = debit.Balance.ToString() },
+            Charged = new ReceiptFacts("session", session.Payer, route, requestId, DebitId: requestId, SessionId: session.Id, Amount: debit.Amount),
+        };
     }
 
     /// <summary>

@@ -246,7 +246,7 @@ public static partial class SessionsGateApi
         }
     }
 
-    sealed record OwnedSession(SessionRef Session, Organization Organization, ServiceAnswer Body);
+    internal sealed record OwnedSession(SessionRef Session, Organization Organization, ServiceAnswer Body);
 
     /// <summary>The session of <paramref name="token"/>, which must be <paramref name="id"/>; null after answering 401/404.</summary>
     static async Task<OwnedSession?> ResolveOwnAsync(HttpContext context, SessionApiClient api, PricingCatalog catalog, string id, string? token)
@@ -259,7 +259,7 @@ public static partial class SessionsGateApi
         return null;
     }
 
-    static async Task<bool> RequireTokenAsync(HttpContext context, string? token)
+    internal static async Task<bool> RequireTokenAsync(HttpContext context, string? token)
     {
         if (SessionSpending.IsWellFormedToken(token))
             return true;
@@ -268,7 +268,7 @@ public static partial class SessionsGateApi
     }
 
     /// <summary>The session of a well-formed token in whichever organisation knows it, or null.</summary>
-    static async Task<OwnedSession?> ResolveAsync(HttpContext context, SessionApiClient api, PricingCatalog catalog, string token)
+    internal static async Task<OwnedSession?> ResolveAsync(HttpContext context, SessionApiClient api, PricingCatalog catalog, string token)
     {
         // Resolve is scoped to an organisation and the token does not say which: organisations are few, ask each.
         foreach (var organization in catalog.Organizations)

@@ -1,6 +1,7 @@
 using System.Numerics;
 using Npgsql;
 using NpgsqlTypes;
+using Sessions.Payments.Receipts;
 using Sessions.SessionApi.Sessions;
 using Sessions.SessionApi.Webhooks;
 using static Sessions.SessionApi.Sessions.SessionRows;
@@ -34,6 +35,8 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
         public long RequestCount { get; set; } = RequestCount;
         public string State { get; set; } = State;
         public bool Changed { get; set; }
+        /// <summary>The key of the debit that emptied the balance in this batch: its receipt goes with <c>session.depleted</c>.</summary>
+        public string? DepletedBy { get; set; }
     }
 
     public async Task<FoldResult> ApplyAsync(string payer, string organization, IReadOnlyList<FoldedDebit> debits, CancellationToken cancellationToken)
@@ -88,7 +91,7 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
             row.RequestCount++;
             row.Changed = true;
             if (row.Kind == SessionKinds.Prepaid && row.Balance.IsZero && row.State == SessionStates.Active)
-                row.State = SessionStates.Depleted;
+                (row.State, row.DepletedBy) = (SessionStates.Depleted, debit.Key);
             // A pass costs nothing per request: its row carries 0, and its key makes a batch sent again count it once.
             ledger.Add((debit, row.Balance, row.RequestCount));
         }
@@ -131,7 +134,8 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
                         depleted.Add(session);
             // Only the batch that emptied a balance gets here with it DEPLETED now and ACTIVE before.
             foreach (var session in depleted)
-                await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionDepleted, session, now, cancellationToken);
+                await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionDepleted, session, now, cancellationToken,
+                    receiptId: rows[session.Id].DepletedBy is { } key ? ReceiptIds.For(key) : null);
         }
         await transaction.CommitAsync(cancellationToken);
         SessionApiTelemetry.CountDebit("Folded", ledger.Count);

@@ -9,17 +9,19 @@ namespace Sessions.SessionApi.Webhooks;
 public sealed record SessionEventData(
     SessionResponse Session,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Amount = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? PaymentId = null);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? PaymentId = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? ReceiptId = null);
 
 /// <summary>
 /// Session events written by SessionStore and DebitFold in the transaction of the change. <c>amount</c>: the top-up
-/// (<c>session.topped_up</c>, with its <c>paymentId</c>) or the refund (<c>session.closed</c>).
+/// (<c>session.topped_up</c>, with its <c>paymentId</c>) or the refund (<c>session.closed</c>); <c>receiptId</c>: the gate's signed
+/// receipt of the debit that emptied the session (<c>session.depleted</c>, docs/receipts.md).
 /// </summary>
 internal static class SessionWebhooks
 {
     public static Task<string> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string eventName, Session session,
-        DateTimeOffset now, CancellationToken cancellationToken, BigInteger? amount = null, string? paymentId = null) =>
-        OutboxWriter.EnqueueAsync(connection, transaction, eventName, new SessionEventData(SessionResponse.From(session), amount?.ToString(), paymentId),
+        DateTimeOffset now, CancellationToken cancellationToken, BigInteger? amount = null, string? paymentId = null, string? receiptId = null) =>
+        OutboxWriter.EnqueueAsync(connection, transaction, eventName, new SessionEventData(SessionResponse.From(session), amount?.ToString(), paymentId, receiptId),
             session.Organization, now, cancellationToken);
 
     /// <summary>

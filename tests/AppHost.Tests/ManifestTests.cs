@@ -44,6 +44,10 @@ public class ManifestTests
         Assert.Equal("{redis.connectionString}", (string?)env["ConnectionStrings__redis"]);
         Assert.Equal("{payer-context-key.value}", (string?)env["PayerContext__SigningKey"]);
         Assert.Equal("{mpp-challenge-key.value}", (string?)env["Gate__Mpp__ChallengeKey"]);
+        // Issue 19: the receipt signing key's secret (a generated, persisted parameter) and the admin key of GET /api/receipts.
+        Assert.Equal("{receipt-signing-key.value}", (string?)env["Gate__Receipts__SigningKeys__0"]);
+        Assert.True((bool?)resources["receipt-signing-key"]!["inputs"]!["value"]!["secret"]);
+        Assert.Equal("{admin-key.value}", (string?)env["Gate__AdminKey"]);
         Assert.Null(env["OTEL_SERVICE_NAME"]);
         Assert.Equal(8402, (int?)gate["bindings"]!["http"]!["port"]);
         Assert.True((bool?)gate["bindings"]!["http"]!["external"]);

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using PaymentGate.Tests.Receipts;
 using PaymentGate.Tests.Sessions;
 using Sessions.PaymentGate.Sessions;
+using Sessions.Payments.Receipts;
 using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
 using static PaymentGate.Tests.Mcp.McpClient;
@@ -40,7 +42,7 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
             using var response = await PostAsync(_gate.Http, ToolCall("put-content", new { key = $"k{i}", value = "v" }), token);
             var answer = await ReadAsync(response);
             Assert.Null(answer["result"]!["isError"]);
-            Assert.Null(answer["result"]!["_meta"]);
+            Assert.NotNull(answer["result"]!["_meta"]!["sessions/receipt"]);
             Assert.Equal((100_000 - i * 10_000).ToString(), Header(response, SessionSpending.BalanceHeader));
         }
         var call = _mcp.ToolCalls("put-content").Last();
@@ -165,5 +167,28 @@ public sealed class McpSessionTests(InfrastructureFixture infrastructure) : IAsy
         Assert.Equal(503, problem["error"]!["data"]!["httpStatus"]!.GetValue<int>());
         Assert.Empty(_mcp.ToolCalls("put-content"));
         _gate.SessionApiLink.Down = false;
+    }
+
+    // Issue 19: the JWS of a session-paid tool call rides in the result's _meta["sessions/receipt"] (and the header).
+    [Fact]
+    public async Task A_session_paid_tool_call_carries_its_receipt_in_the_result_meta()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (id, token, _) = await _gate.OpenAsync(payer, 100_000);
+
+        using var response = await PostAsync(_gate.Http, ToolCall("put-content", new { key = "k", value = "v" }), token);
+        var answer = await ReadAsync(response);
+
+        var jws = answer["result"]!["_meta"]!["sessions/receipt"]!.GetValue<string>();
+        Assert.Equal(jws, response.Headers.GetValues("Sessions-Receipt").Single());
+        var check = new ReceiptVerifier(await ReceiptAssertions.JwksAsync(_gate.Http)).Verify(jws);
+        Assert.True(check.IsValid, check.Error);
+        Assert.Equal(("session", id, "POST /mcp tools/call put-content", "10000", "90000"),
+            (check.Receipt!.Method, check.Receipt.SessionId, check.Receipt.Route, check.Receipt.Amount, check.Receipt.BalanceAfter));
+
+        using var failed = await PostAsync(_gate.Http, ToolCall("fail-tool"), token);
+        var failedAnswer = await ReadAsync(failed);
+        Assert.Null(failedAnswer["result"]!["_meta"]);
+        Assert.False(failed.Headers.Contains("Sessions-Receipt"));
     }
 }

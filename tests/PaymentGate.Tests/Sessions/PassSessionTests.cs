@@ -1,6 +1,7 @@
 using System.Net;
 using PaymentGate.Tests.Facilitator;
 using Sessions.PaymentGate.Sessions;
+using Sessions.Payments.Receipts;
 using Sessions.Testing;
 using static PaymentGate.Tests.Sessions.SessionGateHarness;
 
@@ -34,6 +35,9 @@ public sealed class PassSessionTests(InfrastructureFixture infrastructure) : IAs
             using var response = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/content/p{i}", token);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("0", Header(response, SessionSpending.BalanceHeader));
+            // Its signed receipt says what this request cost: nothing (issue 19).
+            var receipt = Receipt.TryParse(Jws.PayloadOf(Header(response, "Sessions-Receipt")!))!;
+            Assert.Equal(("session", id, "0"), (receipt.Method, receipt.SessionId, receipt.Amount));
         }
         Assert.Equal(995_000, await _gate.BalanceAsync(payer.Lower));
         using (var get = await _gate.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token))

@@ -46,7 +46,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var confirm = await Balances.ConfirmAsync(id, "req_1", "content", Now);
 
         Assert.Equal(new HoldResult(HoldStatus.Held, session.Id, 650, session.Payer), hold);
-        Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 650), confirm);
+        Assert.Equal(new SettleResult(SettleStatus.Done, session.Id, 650, Amount: 250), confirm);
         var entry = (await _connection.GetDatabase().StreamRangeAsync(Balances.StreamKey, "-", "+"))
             .Last(e => e["key"] == "req_1" && e["session"] == session.Id);
         Assert.Equal("250", (string?)entry["amount"]);
@@ -128,7 +128,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         Assert.Equal(HoldStatus.Closed, (await Balances.HoldAsync(closed, "demo", "req_1", 1, Now)).Status);
         Assert.Equal(new SessionTotals(300, 100, 100), close);
         // A request held before the close still settles: it was accepted while the session was open.
-        Assert.Equal(new SettleResult(SettleStatus.Done, closedId, 600), await Balances.ConfirmAsync(closedId, "req_in_flight", "r", Now));
+        Assert.Equal(new SettleResult(SettleStatus.Done, closedId, 600, Amount: 300), await Balances.ConfirmAsync(closedId, "req_in_flight", "r", Now));
         Assert.Equal(new SessionTotals(0, 400, 100, 1, 0), await Balances.TotalsAsync(closedId));
         Assert.Null(await Balances.CloseAsync("ses_unknown"));
     }
@@ -197,7 +197,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var hold = await Balances.HoldAsync(tokenHash, "demo", "req_1", max - 1, Now);
 
         Assert.Equal(new BigInteger(1), hold.Balance);
-        Assert.Equal(new SettleResult(SettleStatus.Done, hold.SessionId, 1), await Balances.ConfirmAsync(id, "req_1", "r", Now));
+        Assert.Equal(new SettleResult(SettleStatus.Done, hold.SessionId, 1, Amount: 9007199254740990), await Balances.ConfirmAsync(id, "req_1", "r", Now));
     }
 
     [Fact]

@@ -18,7 +18,8 @@ public sealed class WebhookEventTests(InfrastructureFixture infrastructure) : We
         var opened = await _api.OpenAsync("2000");
         var id = opened.GetProperty("id").GetString()!;
         await _api.SpendAsync(id, "1000");
-        await _api.SpendAsync(id, "1000");   // balance 0: depleted
+        var depletingDebit = "req_" + Guid.NewGuid().ToString("N");
+        await _api.SpendAsync(id, "1000", depletingDebit);   // balance 0: depleted
         using (var topUp = await _api.GateAsync($"/internal/sessions/{id}/topups", new { amount = "500", paymentId = "pay_topup_1" }))
             Assert.Equal(HttpStatusCode.OK, topUp.StatusCode);
         using (var close = await _api.GateAsync($"/internal/sessions/{id}/close", new { method = "ledger" }))
@@ -39,6 +40,8 @@ public sealed class WebhookEventTests(InfrastructureFixture infrastructure) : We
         Assert.Equal("DEPLETED", Session(depleted).GetProperty("state").GetString());
         Assert.Equal("0", Session(depleted).GetProperty("balance").GetString());
         Assert.Equal(2, Session(depleted).GetProperty("requestCount").GetInt64());
+        // The gate's signed receipt of the debit that emptied it (issue 19): its id derives from the debit's key.
+        Assert.Equal("rcpt_" + depletingDebit[4..], depleted.Json.GetProperty("data").GetProperty("receiptId").GetString());
 
         Assert.Equal("500", toppedUp.Json.GetProperty("data").GetProperty("amount").GetString());
         Assert.Equal("pay_topup_1", toppedUp.Json.GetProperty("data").GetProperty("paymentId").GetString());

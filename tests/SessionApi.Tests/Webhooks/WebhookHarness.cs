@@ -96,9 +96,9 @@ public sealed class WebhookHarness : ServiceHarness<Program>
     }
 
     /// <summary>Folds one debit as the gate does (<c>POST /internal/sessions/debits</c>); answers <c>{applied, replayed, refused}</c>.</summary>
-    public async Task<JsonElement> SpendAsync(string id, string amount)
+    public async Task<JsonElement> SpendAsync(string id, string amount, string? key = null)
     {
-        var debit = new { sessionId = id, key = "req_" + Guid.NewGuid().ToString("N"), amount, at = Clock.GetUtcNow().ToUnixTimeMilliseconds() };
+        var debit = new { sessionId = id, key = key ?? "req_" + Guid.NewGuid().ToString("N"), amount, at = Clock.GetUtcNow().ToUnixTimeMilliseconds() };
         using var response = await GateAsync("/internal/sessions/debits", new { debits = new[] { debit } });
         return await JsonAsync(response, HttpStatusCode.OK);
     }

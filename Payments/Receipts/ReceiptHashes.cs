@@ -1,0 +1,28 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Sessions.Payments.Receipts;
+
+/// <summary>The two hashes a receipt commits to, lowercase hex SHA-256 (docs/receipts.md).</summary>
+public static class ReceiptHashes
+{
+    /// <summary>SHA-256 of <c>UTF-8(METHOD) 0x0A UTF-8(path?query as sent) 0x0A body</c>.</summary>
+    public static string Request(string method, string pathAndQuery, ReadOnlySpan<byte> body)
+    {
+        using var hash = StartRequest(method, pathAndQuery);
+        hash.AppendData(body);
+        return Finish(hash);
+    }
+
+    /// <summary>The request hash begun over method and path, for a body hashed as it streams.</summary>
+    public static IncrementalHash StartRequest(string method, string pathAndQuery)
+    {
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(method.ToUpperInvariant() + "\n" + pathAndQuery + "\n"));
+        return hash;
+    }
+
+    public static string Finish(IncrementalHash hash) => Convert.ToHexStringLower(hash.GetHashAndReset());
+
+    public static string Body(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA256.HashData(body));
+}
