@@ -71,6 +71,8 @@ public sealed class OrganizationOptions
     public string? Asset { get; set; }
     /// <summary>When set, <c>POST /api/sessions {"kind":"pass"}</c> sells a pass: one payment, free requests until it expires.</summary>
     public PassOptions? Pass { get; set; }
+    /// <summary>What <c>POST /api/offers</c> offers (volume tiers, SLA); docs/offers-and-sla.md.</summary>
+    public Offers.OfferOptions Offers { get; set; } = new();
 }
 
 /// <summary>A pass session of an organisation (Prudra): its price and how long it lasts.</summary>

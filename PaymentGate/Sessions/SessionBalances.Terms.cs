@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Numerics;
+using Sessions.PaymentGate.Offers;
+using StackExchange.Redis;
+
+namespace Sessions.PaymentGate.Sessions;
+
+/// <summary>
+/// The SLA figures the gate measured for a session on offer terms (docs/offers-and-sla.md): answers served and failed, those
+/// over the latency bound, credits granted (count and atomic units), failed answers not charged, latency percentiles (last 1,000).
+/// </summary>
+public sealed record SessionSla(long Served, long Failed, long Slow, long Credits, BigInteger Credited, BigInteger FailedNotCharged,
+    long? LatencyP50Ms, long? LatencyP95Ms, long? LatencyMaxMs)
+{
+    /// <summary>Answered without an upstream failure, in basis points (10000 = all); null before any request.</summary>
+    public long? AvailabilityBasisPoints => Served + Failed == 0 ? null : Served * 10_000 / (Served + Failed);
+}
+
+public sealed partial class SessionBalances
+{
+    /// <summary>
+    /// Binds the session to its offer: the hold prices its routes from these, the confirm credits by its SLA. Written when the
+    /// session is opened, before its token is given out; repeating it (the same payment completing an open) changes nothing.
+    /// </summary>
+    public async Task SetTermsAsync(string sessionId, Offer offer, string jws, DateTimeOffset sessionExpiresAt)
+    {
+        var key = TermsPrefix + sessionId;
+        var fields = new List<HashEntry>
+        {
+            new("offer", jws), new("offerId", offer.Id),
+            new("latencyMs", offer.Sla.LatencyMs), new("latencyCreditPercent", offer.Sla.LatencyCreditPercent),
+        };
+        fields.AddRange(offer.Routes.Select(r => new HashEntry("price:" + r.Route, r.Price)));
+        var db = Db;
+        await db.HashSetAsync(key, [.. fields]);
+        await db.KeyExpireAsync(key, sessionExpiresAt.AddDays(1).UtcDateTime);
+    }
+
+    /// <summary>The session's signed offer (null: opened on the price list) and its SLA figures so far.</summary>
+    public async Task<(string? OfferJws, SessionSla? Sla)> TermsAsync(string sessionId)
+    {
+        var db = Db;
+        var values = await db.HashGetAsync(TermsPrefix + sessionId,
+            ["offer", "served", "failed", "slow", "credits", "credited", "failedNotCharged"]);
+        if (values[0].IsNull)
+            return (null, null);
+        var latencies = (await db.ListRangeAsync(LatencyPrefix + sessionId)).Select(v => (long)v).Order().ToList();
+        return ((string)values[0]!, new SessionSla(Count(values[1]), Count(values[2]), Count(values[3]), Count(values[4]),
+            Count(values[5]), Count(values[6]), Percentile(latencies, 50), Percentile(latencies, 95), latencies.Count == 0 ? null : latencies[^1]));
+    }
+
+    static long Count(RedisValue value) => value.IsNull ? 0 : long.Parse((string)value!, CultureInfo.InvariantCulture);
+
+    /// <summary>Nearest-rank percentile of sorted samples.</summary>
+    static long? Percentile(List<long> sorted, int percent) =>
+        sorted.Count == 0 ? null : sorted[Math.Max(0, (percent * sorted.Count + 99) / 100 - 1)];
+}
