@@ -74,7 +74,8 @@ public static class OffersApi
             DurationSeconds = duration,
             TierMinRequests = tier?.MinRequests,
             ExpectedRequests = expected,
-            Sla = new OfferSla(Math.Max(intent.Sla?.LatencyMs ?? 0, settings.LatencyMs), settings.LatencyCreditPercent),
+            // Below 100: a credited request still debits something (SessionApi takes a zero debit only from a pass).
+            Sla = new OfferSla(Math.Max(intent.Sla?.LatencyMs ?? 0, settings.LatencyMs), Math.Clamp(settings.LatencyCreditPercent, 0, 99)),
             IssuedAt = now,
             ExpiresAt = now.AddSeconds(settings.OfferTtlSeconds),
         };

@@ -18,7 +18,7 @@ public enum HoldStatus { Held, Unknown, Closed, Expired, Insufficient, Duplicate
 /// <summary>A hold's outcome; <see cref="Balance"/> is what is left after it (or, when insufficient, what there is).</summary>
 /// <param name="Mandated">The payer is an agent bound by a mandate (<see cref="SessionBalances.MandatedAgentsKey"/>): its debits
 /// are also charged against the mandate in SessionApi.</param>
-/// <param name="Price">What was held: the session's terms for the route (its offer), else the list price.</param>
+/// <param name="Price">What was held when the session's terms (its offer) price the route; null: the list price.</param>
 /// <param name="LatencyBoundMs">The session's SLA latency bound (null: no SLA, no offer); <paramref name="LatencyCreditPercent"/> of
 /// the price is credited for an answer over it.</param>
 public readonly record struct HoldResult(HoldStatus Status, string? SessionId, BigInteger Balance, string? Payer = null, bool Mandated = false,
@@ -27,8 +27,9 @@ public readonly record struct HoldResult(HoldStatus Status, string? SessionId, B
 public enum SettleStatus { Done, Unknown }
 
 /// <summary>A debit on the stream, on its way to SessionApi's ledger (<see cref="SessionBalances.ReadForFoldAsync"/>).</summary>
+/// <param name="SlaCredit">What the session's SLA took off this request's price (the debit is the price less it).</param>
 public sealed record ConfirmedDebit(string EntryId, string SessionId, string Payer, string Organization, string Key, BigInteger Amount,
-    string? Route, long At);
+    string? Route, long At, BigInteger SlaCredit = default);
 
 /// <summary>In flight, debited (folded or not) and already in SessionApi's ledger, atomic units; debits confirmed and folded, counted
 /// (a pass's requests debit nothing but are counted).</summary>
@@ -40,6 +41,7 @@ public sealed record SessionTotals(BigInteger Held, BigInteger Spent, BigInteger
 
 /// <summary>A confirm's or release's outcome; <see cref="SettleStatus.Unknown"/>: no such hold (swept, or settled already).
 /// <paramref name="Amount"/>: what the hold was (a pass's requests hold 0), when the script said.</summary>
+/// <paramref name="Credit"/>: the SLA credit taken off the price (null: none).
 public readonly record struct SettleResult(SettleStatus Status, string? SessionId, BigInteger Balance, BigInteger? Amount = null,
     BigInteger? Credit = null);
 
@@ -129,7 +131,7 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         local t = redis.call('HMGET', ARGV[7] .. id, 'price:' .. ARGV[6], 'latencyMs', 'latencyCreditPercent')
         local price = ARGV[2]
         if t[1] then price = t[1] end
-        local function answer(status, amount) return {status, id, amount, r[8], mandated, price, t[2] or '', t[3] or ''} end
+        local function answer(status, amount) return {status, id, amount, r[8], mandated, t[1] or '', t[2] or '', t[3] or ''} end
         local member = id .. '|' .. ARGV[1]
         -- A pass was paid for outright: its requests hold (and debit) nothing, they are only counted.
         if r[7] == 'pass' then price = '0' end
@@ -283,7 +285,8 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
             _ => HoldStatus.Unknown,
         };
         return status == HoldStatus.Unknown ? new(status, null, BigInteger.Zero)
-            : new(status, (string)reply[1]!, Amount(reply[2]), (string)reply[3]!, (long)reply[4] == 1, Amount(reply[5]),
+            : new(status, (string)reply[1]!, Amount(reply[2]), (string)reply[3]!, (long)reply[4] == 1,
+                (string)reply[5]! is { Length: > 0 } termsPrice ? BigInteger.Parse(termsPrice, CultureInfo.InvariantCulture) : null,
                 (string)reply[6]! is { Length: > 0 } bound ? long.Parse(bound, CultureInfo.InvariantCulture) : null,
                 (string)reply[7]! is { Length: > 0 } percent ? int.Parse(percent, CultureInfo.InvariantCulture) : 0);
     }
@@ -373,7 +376,8 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
             throw;
         }
         return [.. entries.Where(e => !e.IsNull && e.Values.Length > 0).Select(e => new ConfirmedDebit(e.Id!, e["session"]!, e["payer"]!, e["organization"]!,
-            e["key"]!, Amount(e["amount"]), e["route"], long.Parse((string)e["at"]!, CultureInfo.InvariantCulture)))];
+            e["key"]!, Amount(e["amount"]), e["route"], long.Parse((string)e["at"]!, CultureInfo.InvariantCulture),
+            e["slaCredit"].IsNull ? BigInteger.Zero : Amount(e["slaCredit"])))];
     }
 
     /// <summary>Where debits SessionApi refused for good wait for an operator (with the reason): they never block the stream.</summary>
@@ -400,7 +404,7 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
     static SettleResult Settled(RedisResult[] reply) =>
         (string)reply[0]! == "done"
             ? new(SettleStatus.Done, (string)reply[1]!, Amount(reply[2]), reply.Length > 3 ? Amount(reply[3]) : null,
-                reply.Length > 4 ? Amount(reply[4]) : null)
+                reply.Length > 4 && Amount(reply[4]) is { IsZero: false } credit ? credit : null)
             : new(SettleStatus.Unknown, null, BigInteger.Zero);
 
     RedisKey Record(string sessionId) => RecordPrefix + sessionId;

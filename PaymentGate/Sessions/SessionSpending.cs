@@ -215,7 +215,7 @@ public sealed partial class SessionSpending(
             return new PaymentAnswer.Served(upstream) { Session = shown };
         }
         var slow = hold.LatencyBoundMs is { } bound && latencyMs > bound;
-        var credit = slow ? (hold.Price ?? 0) * hold.LatencyCreditPercent / 100 : BigInteger.Zero;
+        var credit = slow ? (hold.Price ?? route.Amount!.Value) * hold.LatencyCreditPercent / 100 : BigInteger.Zero;
         var debit = await ConfirmAsync(session.Id, requestId, route.Name, shown.Balance, credit, latencyMs, slow);
         if (debit.Status != SettleStatus.Done)
         {

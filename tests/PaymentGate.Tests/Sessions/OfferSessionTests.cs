@@ -123,6 +123,13 @@ public sealed class OfferSessionTests(InfrastructureFixture infrastructure) : IA
             Assert.True(sla.GetProperty("latencyMaxMs").GetInt64() >= 2500);
         }
         Assert.Equal(12, await _gate.LedgerCountAsync(id, "debit"));
+        // The ledger says which debits were credited, and each credit was announced once (session.sla_breached + session.credited).
+        Assert.Equal("8 3600", await SessionsDbAsync("SELECT count(*) || ' ' || sum(sla_credit) FROM session_ledger WHERE session_id = $1 AND sla_credit > 0", id));
+        Assert.Equal("session.credited:8:3600 session.sla_breached:8:", await SessionsDbAsync("""
+            SELECT string_agg(event || ':' || n || ':' || coalesce(credited::text, ''), ' ' ORDER BY event) FROM (
+              SELECT event, count(*) AS n, sum((payload->>'amount')::numeric) AS credited FROM outbox
+              WHERE payload->'session'->>'id' = $1 AND event IN ('session.credited', 'session.sla_breached') GROUP BY event) e
+            """, id));
 
         using (var closed = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token))
             Assert.Equal((90_000 - spent).ToString(), (await JsonAsync(closed, HttpStatusCode.OK)).GetProperty("refunded").GetString());
@@ -166,6 +173,15 @@ public sealed class OfferSessionTests(InfrastructureFixture infrastructure) : IA
         await RefusedAsync(payer, jws, 410, "offer-expired");
         Assert.Equal(1_000_000, await _gate.BalanceAsync(payer.Lower));
         Assert.Empty(_gate.Upstream.Calls);
+    }
+
+    async Task<string?> SessionsDbAsync(string sql, string sessionId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_gate.SessionsDatabase);
+        await connection.OpenAsync(Ct);
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = sessionId });
+        return (await command.ExecuteScalarAsync(Ct))?.ToString();
     }
 
     static byte[] Decode(string part) => Base64Url.TryDecode(part, out var bytes) ? bytes : throw new FormatException(part);
