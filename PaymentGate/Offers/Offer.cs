@@ -37,9 +37,12 @@ public sealed record OfferRoute(string Route, string ListPrice, string Price);
 /// <summary>
 /// The service level: an answer whose upstream part took more than <see cref="LatencyMs"/> is credited
 /// <see cref="LatencyCreditPercent"/>% of its price; a failed answer (5xx, timeout, unreachable) is never charged
-/// (<see cref="FailureCreditPercent"/> = 100).
+/// (<see cref="FailureCreditPercent"/> = 100); while the session's availability over its last <see cref="AvailabilityWindow"/>
+/// requests is under <see cref="AvailabilityBasisPoints"/> (0: no such term), each answer is credited
+/// <see cref="AvailabilityCreditPercent"/>% (the larger of the two credits applies).
 /// </summary>
-public sealed record OfferSla(long LatencyMs, int LatencyCreditPercent, int FailureCreditPercent = 100);
+public sealed record OfferSla(long LatencyMs, int LatencyCreditPercent, int FailureCreditPercent = 100, long AvailabilityBasisPoints = 0,
+    int AvailabilityWindow = 0, int AvailabilityCreditPercent = 0);
 
 /// <summary>Why an offer presented at open is refused: a stable problem code.</summary>
 public enum OfferRefusal { None, Invalid, Expired, Foreign }

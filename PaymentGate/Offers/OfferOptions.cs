@@ -12,6 +12,11 @@ public sealed class OfferOptions
     public long LatencyMs { get; set; } = 2000;
     /// <summary>Share of a request's price credited when its upstream part is over the bound (Gist Plus: 50).</summary>
     public int LatencyCreditPercent { get; set; } = 50;
+    /// <summary>Availability bound in basis points (9900 = 99%) over the last <see cref="AvailabilityWindow"/> requests; 0: none.</summary>
+    public long AvailabilityBasisPoints { get; set; }
+    public int AvailabilityWindow { get; set; } = 20;
+    /// <summary>Share of each answer's price credited while availability is under the bound.</summary>
+    public int AvailabilityCreditPercent { get; set; } = 25;
     /// <summary>How long an offer can be accepted.</summary>
     public long OfferTtlSeconds { get; set; } = 600;
     /// <summary>Session duration when the intent names none (60 s .. 7 days).</summary>

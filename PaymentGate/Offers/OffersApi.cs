@@ -75,7 +75,9 @@ public static class OffersApi
             TierMinRequests = tier?.MinRequests,
             ExpectedRequests = expected,
             // Below 100: a credited request still debits something (SessionApi takes a zero debit only from a pass).
-            Sla = new OfferSla(Math.Max(intent.Sla?.LatencyMs ?? 0, settings.LatencyMs), Math.Clamp(settings.LatencyCreditPercent, 0, 99)),
+            Sla = new OfferSla(Math.Max(intent.Sla?.LatencyMs ?? 0, settings.LatencyMs), Math.Clamp(settings.LatencyCreditPercent, 0, 99),
+                AvailabilityBasisPoints: Math.Clamp(settings.AvailabilityBasisPoints, 0, 10_000), AvailabilityWindow: Math.Clamp(settings.AvailabilityWindow, 1, 1000),
+                AvailabilityCreditPercent: Math.Clamp(settings.AvailabilityCreditPercent, 0, 99)),
             IssuedAt = now,
             ExpiresAt = now.AddSeconds(settings.OfferTtlSeconds),
         };

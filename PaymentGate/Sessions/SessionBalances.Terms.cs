@@ -9,8 +9,9 @@ namespace Sessions.PaymentGate.Sessions;
 /// The SLA figures the gate measured for a session on offer terms (docs/offers-and-sla.md): answers served and failed, those
 /// over the latency bound, credits granted (count and atomic units), failed answers not charged, latency percentiles (last 1,000).
 /// </summary>
+/// <param name="AvailabilityCredits">Credits granted because availability over the window was under the bound (among <paramref name="Credits"/>).</param>
 public sealed record SessionSla(long Served, long Failed, long Slow, long Credits, BigInteger Credited, BigInteger FailedNotCharged,
-    long? LatencyP50Ms, long? LatencyP95Ms, long? LatencyMaxMs)
+    long? LatencyP50Ms, long? LatencyP95Ms, long? LatencyMaxMs, long AvailabilityCredits = 0)
 {
     /// <summary>Answered without an upstream failure, in basis points (10000 = all); null before any request.</summary>
     public long? AvailabilityBasisPoints => Served + Failed == 0 ? null : Served * 10_000 / (Served + Failed);
@@ -30,6 +31,9 @@ public sealed partial class SessionBalances
             new("offer", jws), new("offerId", offer.Id),
             new("latencyMs", offer.Sla.LatencyMs), new("latencyCreditPercent", offer.Sla.LatencyCreditPercent),
         };
+        if (offer.Sla.AvailabilityBasisPoints > 0)
+            fields.AddRange([new("availabilityBasisPoints", offer.Sla.AvailabilityBasisPoints), new("availabilityWindow", offer.Sla.AvailabilityWindow),
+                new("availabilityCreditPercent", offer.Sla.AvailabilityCreditPercent)]);
         fields.AddRange(offer.Routes.Select(r => new HashEntry("price:" + r.Route, r.Price)));
         var db = Db;
         await db.HashSetAsync(key, [.. fields]);
@@ -41,12 +45,13 @@ public sealed partial class SessionBalances
     {
         var db = Db;
         var values = await db.HashGetAsync(TermsPrefix + sessionId,
-            ["offer", "served", "failed", "slow", "credits", "credited", "failedNotCharged"]);
+            ["offer", "served", "failed", "slow", "credits", "credited", "failedNotCharged", "availabilityCredits"]);
         if (values[0].IsNull)
             return (null, null);
         var latencies = (await db.ListRangeAsync(LatencyPrefix + sessionId)).Select(v => (long)v).Order().ToList();
         return ((string)values[0]!, new SessionSla(Count(values[1]), Count(values[2]), Count(values[3]), Count(values[4]),
-            Count(values[5]), Count(values[6]), Percentile(latencies, 50), Percentile(latencies, 95), latencies.Count == 0 ? null : latencies[^1]));
+            Count(values[5]), Count(values[6]), Percentile(latencies, 50), Percentile(latencies, 95), latencies.Count == 0 ? null : latencies[^1],
+            Count(values[7])));
     }
 
     static long Count(RedisValue value) => value.IsNull ? 0 : long.Parse((string)value!, CultureInfo.InvariantCulture);

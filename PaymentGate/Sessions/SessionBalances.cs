@@ -73,6 +73,7 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
     // The session's terms and SLA figures (SessionTerms.cs): absent for a session opened without an offer.
     readonly string TermsPrefix = Prefix(options) + "session-terms:";
     readonly string LatencyPrefix = Prefix(options) + "session-latency:";
+    readonly string OutcomesPrefix = Prefix(options) + "session-outcomes:";
 
     /// <summary>
     /// Agents bound by a mandate (an agent once mandated stays bound): the only payers whose payments and session debits
@@ -146,14 +147,33 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         return answer('held', balance(record))
         """;
 
-    // KEYS: record, holds, hold-times, stream, terms, latencies; ARGV: member, request id, route, now (unix ms), SLA credit,
-    // upstream latency (ms), over the bound (1/0). The debit (price − credit), its stream entry and the SLA figures together:
-    // the hold is gone after it, so a credit is granted once per request whatever retries or races happen.
+    // KEYS: record, holds, hold-times, stream, terms, latencies, outcomes; ARGV: member, request id, route, now (unix ms), latency
+    // credit, upstream latency (ms), over the bound (1/0). The debit (price − credit), its stream entry and the SLA figures
+    // together: the hold is gone after it, so a credit is granted once per request whatever retries or races happen. While the
+    // availability over the last outcomes (1 served, 0 failed) is under the terms' bound, the availability credit applies when larger.
     const string ConfirmScript = Negative + "\n" + Balance + """
 
         local held = redis.call('HGET', KEYS[2], ARGV[1])
         if not held then return {'unknown'} end
         local credit = ARGV[5]
+        local a = redis.call('HMGET', KEYS[5], 'availabilityBasisPoints', 'availabilityWindow', 'availabilityCreditPercent')
+        if a[1] then
+          local outcomes = redis.call('LRANGE', KEYS[7], 0, -1)
+          local served = 0
+          for _, o in ipairs(outcomes) do if o == '1' then served = served + 1 end end
+          if #outcomes > 0 and served * 10000 < tonumber(a[1]) * #outcomes then
+            -- Exact in doubles for any amount below 2^53: (held div 100) × pct + (held mod 100) × pct div 100.
+            local h, pct = tonumber(held), tonumber(a[3])
+            local c = math.floor(h / 100) * pct + math.floor((h % 100) * pct / 100)
+            if c > tonumber(credit) then
+              credit = string.format('%.0f', c)
+              redis.call('HINCRBY', KEYS[5], 'availabilityCredits', 1)
+            end
+          end
+          redis.call('RPUSH', KEYS[7], '1')
+          redis.call('LTRIM', KEYS[7], -tonumber(a[2]), -1)
+          redis.call('PEXPIREAT', KEYS[7], string.format('%.0f', redis.call('PEXPIRETIME', KEYS[5])))
+        end
         if tonumber(credit) > tonumber(held) then credit = held end
         local price = string.format('%.0f', tonumber(held) - tonumber(credit))
         redis.call('HDEL', KEYS[2], ARGV[1])
@@ -178,7 +198,7 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         return {'done', r[1], balance(KEYS[1]), price, credit}
         """;
 
-    // KEYS: record, holds, hold-times, terms; ARGV: member, upstream failed (1/0: counted in the session's SLA figures).
+    // KEYS: record, holds, hold-times, terms, outcomes; ARGV: member, upstream failed (1/0: counted in the session's SLA figures).
     const string ReleaseScript = Negative + "\n" + Balance + """
 
         local price = redis.call('HGET', KEYS[2], ARGV[1])
@@ -189,6 +209,12 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         if ARGV[2] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then
           redis.call('HINCRBY', KEYS[4], 'failed', 1)
           redis.call('HINCRBY', KEYS[4], 'failedNotCharged', price)
+          local window = redis.call('HGET', KEYS[4], 'availabilityWindow')
+          if window then
+            redis.call('RPUSH', KEYS[5], '0')
+            redis.call('LTRIM', KEYS[5], -tonumber(window), -1)
+            redis.call('PEXPIREAT', KEYS[5], string.format('%.0f', redis.call('PEXPIRETIME', KEYS[4])))
+          end
         end
         return {'done', redis.call('HGET', KEYS[1], 'id'), balance(KEYS[1])}
         """;
@@ -296,12 +322,13 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
     public async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route, DateTimeOffset now,
         BigInteger slaCredit = default, long latencyMs = 0, bool slow = false) =>
         Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ConfirmScript,
-            [Record(sessionId), HoldsKey, HoldTimesKey, StreamKey, TermsPrefix + sessionId, LatencyPrefix + sessionId],
+            [Record(sessionId), HoldsKey, HoldTimesKey, StreamKey, TermsPrefix + sessionId, LatencyPrefix + sessionId, OutcomesPrefix + sessionId],
             [Member(sessionId, requestId), requestId, route, now.ToUnixTimeMilliseconds(), Text(slaCredit), latencyMs, slow ? "1" : "0"]))!);
 
     /// <summary>The hold is given back: the request was not served (<paramref name="upstreamFailed"/>: counted as an SLA failure).</summary>
     public async Task<SettleResult> ReleaseAsync(string sessionId, string requestId, bool upstreamFailed = false) =>
-        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ReleaseScript, [Record(sessionId), HoldsKey, HoldTimesKey, TermsPrefix + sessionId],
+        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ReleaseScript,
+            [Record(sessionId), HoldsKey, HoldTimesKey, TermsPrefix + sessionId, OutcomesPrefix + sessionId],
             [Member(sessionId, requestId), upstreamFailed ? "1" : "0"]))!);
 
     /// <summary>Releases holds taken before <paramref name="cutOff"/> (their gate died or hung); returns how many.</summary>

@@ -41,6 +41,7 @@ public static partial class SessionsGateApi
             ["latencyP95Ms"] = sla.LatencyP95Ms,
             ["latencyMaxMs"] = sla.LatencyMaxMs,
             ["credits"] = sla.Credits,
+            ["availabilityCredits"] = sla.AvailabilityCredits,
             ["credited"] = sla.Credited.ToString(CultureInfo.InvariantCulture),
             ["failedNotCharged"] = sla.FailedNotCharged.ToString(CultureInfo.InvariantCulture),
         };
