@@ -50,7 +50,8 @@ public static class OfferCommands
         {
             lines.Add(("measured", $"{CliContext.Text(sla, "served")} served, {CliContext.Text(sla, "failed")} failed (not charged), " +
                 $"{CliContext.Text(sla, "overLatencyBound")} over the bound; p50 {CliContext.Text(sla, "latencyP50Ms")} ms, p95 {CliContext.Text(sla, "latencyP95Ms")} ms"));
-            lines.Add(("credited", $"{CliContext.Text(sla, "credited")} in {CliContext.Text(sla, "credits")} credits"));
+            lines.Add(("credited", $"{CliContext.Text(sla, "credited")} in {CliContext.Text(sla, "credits")} credits " +
+                $"({CliContext.Text(sla, "availabilityCredits")} for availability under the bound)"));
         }
         return [.. lines];
     }
