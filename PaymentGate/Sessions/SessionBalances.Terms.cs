@@ -19,6 +19,52 @@ public sealed record SessionSla(long Served, long Failed, long Slow, long Credit
 
 public sealed partial class SessionBalances
 {
+    // Lua shared by the confirm and release scripts: the SLA of a session on offer terms (its terms hash; absent: no SLA, nothing
+    // counted). Outcomes: the last availabilityWindow requests, '1' served, '0' failed upstream.
+    const string SlaFunctions = """
+        -- The availability credit of a request holding `held` while the window's availability is under the terms' bound (else
+        -- nil), then records it as served. Exact in doubles below 2^53: (held div 100) × pct + (held mod 100) × pct div 100.
+        local function availability_credit(terms, outcomes, held)
+          local a = redis.call('HMGET', terms, 'availabilityBasisPoints', 'availabilityWindow', 'availabilityCreditPercent')
+          if not a[1] then return nil end
+          local seen = redis.call('LRANGE', outcomes, 0, -1)
+          local served = 0
+          for _, o in ipairs(seen) do if o == '1' then served = served + 1 end end
+          local credit = nil
+          if #seen > 0 and served * 10000 < tonumber(a[1]) * #seen then
+            local h, pct = tonumber(held), tonumber(a[3])
+            credit = string.format('%.0f', math.floor(h / 100) * pct + math.floor((h % 100) * pct / 100))
+            redis.call('HINCRBY', terms, 'availabilityCredits', 1)
+          end
+          redis.call('RPUSH', outcomes, '1')
+          redis.call('LTRIM', outcomes, -tonumber(a[2]), -1)
+          redis.call('PEXPIREAT', outcomes, string.format('%.0f', redis.call('PEXPIRETIME', terms)))
+          return credit
+        end
+        local function count_served(terms, latencies, slow, credit, latency)
+          if redis.call('EXISTS', terms) == 0 then return end
+          redis.call('HINCRBY', terms, 'served', 1)
+          if slow == '1' then redis.call('HINCRBY', terms, 'slow', 1) end
+          if credit ~= '0' then
+            redis.call('HINCRBY', terms, 'credited', credit)
+            redis.call('HINCRBY', terms, 'credits', 1)
+          end
+          redis.call('RPUSH', latencies, latency)
+          redis.call('LTRIM', latencies, -1000, -1)
+          redis.call('PEXPIREAT', latencies, string.format('%.0f', redis.call('PEXPIRETIME', terms)))
+        end
+        local function count_failed(terms, outcomes, price)
+          if redis.call('EXISTS', terms) == 0 then return end
+          redis.call('HINCRBY', terms, 'failed', 1)
+          redis.call('HINCRBY', terms, 'failedNotCharged', price)
+          local window = redis.call('HGET', terms, 'availabilityWindow')
+          if not window then return end
+          redis.call('RPUSH', outcomes, '0')
+          redis.call('LTRIM', outcomes, -tonumber(window), -1)
+          redis.call('PEXPIREAT', outcomes, string.format('%.0f', redis.call('PEXPIRETIME', terms)))
+        end
+        """;
+
     /// <summary>
     /// Binds the session to its offer: the hold prices its routes from these, the confirm credits by its SLA. Written when the
     /// session is opened, before its token is given out; repeating it (the same payment completing an open) changes nothing.

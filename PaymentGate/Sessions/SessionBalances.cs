@@ -151,29 +151,13 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
     // credit, upstream latency (ms), over the bound (1/0). The debit (price − credit), its stream entry and the SLA figures
     // together: the hold is gone after it, so a credit is granted once per request whatever retries or races happen. While the
     // availability over the last outcomes (1 served, 0 failed) is under the terms' bound, the availability credit applies when larger.
-    const string ConfirmScript = Negative + "\n" + Balance + """
+    const string ConfirmScript = Negative + "\n" + Balance + "\n" + SlaFunctions + """
 
         local held = redis.call('HGET', KEYS[2], ARGV[1])
         if not held then return {'unknown'} end
         local credit = ARGV[5]
-        local a = redis.call('HMGET', KEYS[5], 'availabilityBasisPoints', 'availabilityWindow', 'availabilityCreditPercent')
-        if a[1] then
-          local outcomes = redis.call('LRANGE', KEYS[7], 0, -1)
-          local served = 0
-          for _, o in ipairs(outcomes) do if o == '1' then served = served + 1 end end
-          if #outcomes > 0 and served * 10000 < tonumber(a[1]) * #outcomes then
-            -- Exact in doubles for any amount below 2^53: (held div 100) × pct + (held mod 100) × pct div 100.
-            local h, pct = tonumber(held), tonumber(a[3])
-            local c = math.floor(h / 100) * pct + math.floor((h % 100) * pct / 100)
-            if c > tonumber(credit) then
-              credit = string.format('%.0f', c)
-              redis.call('HINCRBY', KEYS[5], 'availabilityCredits', 1)
-            end
-          end
-          redis.call('RPUSH', KEYS[7], '1')
-          redis.call('LTRIM', KEYS[7], -tonumber(a[2]), -1)
-          redis.call('PEXPIREAT', KEYS[7], string.format('%.0f', redis.call('PEXPIRETIME', KEYS[5])))
-        end
+        local available = availability_credit(KEYS[5], KEYS[7], held)
+        if available and tonumber(available) > tonumber(credit) then credit = available end
         if tonumber(credit) > tonumber(held) then credit = held end
         local price = string.format('%.0f', tonumber(held) - tonumber(credit))
         redis.call('HDEL', KEYS[2], ARGV[1])
@@ -184,38 +168,19 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         local r = redis.call('HMGET', KEYS[1], 'id', 'payer', 'organization')
         redis.call('XADD', KEYS[4], '*', 'session', r[1], 'payer', r[2], 'organization', r[3], 'key', ARGV[2], 'amount', price,
           'route', ARGV[3], 'at', ARGV[4], 'slaCredit', credit)
-        if redis.call('EXISTS', KEYS[5]) == 1 then
-          redis.call('HINCRBY', KEYS[5], 'served', 1)
-          if ARGV[7] == '1' then redis.call('HINCRBY', KEYS[5], 'slow', 1) end
-          if credit ~= '0' then
-            redis.call('HINCRBY', KEYS[5], 'credited', credit)
-            redis.call('HINCRBY', KEYS[5], 'credits', 1)
-          end
-          redis.call('RPUSH', KEYS[6], ARGV[6])
-          redis.call('LTRIM', KEYS[6], -1000, -1)
-          redis.call('PEXPIREAT', KEYS[6], string.format('%.0f', redis.call('PEXPIRETIME', KEYS[5])))
-        end
+        count_served(KEYS[5], KEYS[6], ARGV[7], credit, ARGV[6])
         return {'done', r[1], balance(KEYS[1]), price, credit}
         """;
 
     // KEYS: record, holds, hold-times, terms, outcomes; ARGV: member, upstream failed (1/0: counted in the session's SLA figures).
-    const string ReleaseScript = Negative + "\n" + Balance + """
+    const string ReleaseScript = Negative + "\n" + Balance + "\n" + SlaFunctions + """
 
         local price = redis.call('HGET', KEYS[2], ARGV[1])
         if not price then return {'unknown'} end
         redis.call('HDEL', KEYS[2], ARGV[1])
         redis.call('ZREM', KEYS[3], ARGV[1])
         redis.call('HINCRBY', KEYS[1], 'held', negative(price))
-        if ARGV[2] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then
-          redis.call('HINCRBY', KEYS[4], 'failed', 1)
-          redis.call('HINCRBY', KEYS[4], 'failedNotCharged', price)
-          local window = redis.call('HGET', KEYS[4], 'availabilityWindow')
-          if window then
-            redis.call('RPUSH', KEYS[5], '0')
-            redis.call('LTRIM', KEYS[5], -tonumber(window), -1)
-            redis.call('PEXPIREAT', KEYS[5], string.format('%.0f', redis.call('PEXPIRETIME', KEYS[4])))
-          end
-        end
+        if ARGV[2] == '1' then count_failed(KEYS[4], KEYS[5], price) end
         return {'done', redis.call('HGET', KEYS[1], 'id'), balance(KEYS[1])}
         """;
 
