@@ -97,12 +97,15 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
 
     async Task WriteAsync(IReadOnlyList<StoredReceipt> batch, CancellationToken cancellationToken)
     {
-        await using var command = Database.CreateCommand("""
+        // Unflushed (synchronous_commit off for this transaction): no WAL flush wait per batch; a crash of Postgres can lose the
+        // last batches, which a crash of the gate could anyway (see the class).
+        await using var insert = Paywall.PaymentStore.Unflushed(Database, unflushed: true, """
             INSERT INTO receipts (id, payer, organization, route, method, amount, payment_id, debit_id, session_id, created_at, jws)
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::text[], $8::text[],
                                  $9::text[], $10::timestamptz[], $11::text[])
             ON CONFLICT (id) DO NOTHING
             """);
+        var command = insert.BatchCommands[^1];
         Add(command, batch.Select(r => r.Receipt.Id));
         Add(command, batch.Select(r => r.Receipt.Payer));
         Add(command, batch.Select(r => r.Receipt.Organization));
@@ -120,9 +123,9 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
             Value = batch.Select(r => r.At.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
         });
         Add(command, batch.Select(r => r.Jws));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await insert.ExecuteNonQueryAsync(cancellationToken);
 
-        static void Add(NpgsqlCommand command, IEnumerable<string?> values) => command.Parameters.Add(new NpgsqlParameter
+        static void Add(NpgsqlBatchCommand command, IEnumerable<string?> values) => command.Parameters.Add(new NpgsqlParameter
         {
             Value = values.Select(v => (object?)v ?? DBNull.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
         });

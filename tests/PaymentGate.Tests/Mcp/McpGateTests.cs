@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using PaymentGate.Tests.Facilitator;
 using PaymentGate.Tests.Paywall;
+using PaymentGate.Tests.Receipts;
+using Sessions.Payments.Receipts;
 using Sessions.Payments.X402;
 using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
@@ -107,6 +109,10 @@ public sealed class McpGateTests(InfrastructureFixture infrastructure) : IAsyncL
         Assert.Equal("eip155:84532", settlement.Network);
         Assert.False(string.IsNullOrEmpty(settlement.Transaction));
         Assert.Equal(payer.Lower, settlement.Payer?.ToLowerInvariant());
+        // Issue 19: the gate's signed receipt of the paid call beside the settlement.
+        var receipt = new ReceiptVerifier(await ReceiptAssertions.JwksAsync(_gate.Http)).Verify(result["_meta"]!["sessions/receipt"]!.GetValue<string>());
+        Assert.True(receipt.IsValid, receipt.Error);
+        Assert.Equal(("x402-v2", "POST /mcp tools/call put-content", settlement.Transaction), (receipt.Receipt!.Method, receipt.Receipt.Route, receipt.Receipt.Reference));
         if (sse)
             Assert.Contains("notifications/message", await response.Content.ReadAsStringAsync(Ct));
 

@@ -6,7 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using PaymentGate.Tests.Facilitator;
 using PaymentGate.Tests.Mpp;
 using PaymentGate.Tests.Paywall;
+using PaymentGate.Tests.Receipts;
 using Sessions.Payments.Mpp;
+using Sessions.Payments.Receipts;
 using Sessions.Payments.X402;
 using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
@@ -154,6 +156,9 @@ public sealed class McpMppTests(InfrastructureFixture infrastructure) : IAsyncLi
             receipt["challengeId"]!.GetValue<string>()));
         Assert.True(DateTimeOffset.TryParse(receipt["timestamp"]!.GetValue<string>(), out _));
         Assert.Null(result["_meta"]!["x402/payment-response"]);
+        // Issue 19: the gate's signed receipt beside MPP's own.
+        var signed = new ReceiptVerifier(await ReceiptAssertions.JwksAsync(_gate.Http)).Verify(result["_meta"]!["sessions/receipt"]!.GetValue<string>());
+        Assert.Equal(("mpp", "POST /mcp tools/call put-content"), (signed.Receipt?.Method, signed.Receipt?.Route));
 
         var call = Assert.Single(_mcp.ToolCalls("put-content"));
         Assert.True(Signer.TryVerify(call.PayerContext, out var context, out var error), error);
