@@ -275,12 +275,14 @@ public sealed partial class SessionSpending(
     {
         var balance = hold.Balance.ToString();
         var path = $"/api/sessions/{hold.SessionId}/topup";
+        // What the session pays for this route: its offer's price, else the list price.
+        var price = hold.Price ?? route.Amount!.Value;
         // The same challenge as an unpaid request (pay this one request), plus where to top the session up instead.
         return new PaymentAnswer.PaymentRequired(route, resourceUrl, "session_insufficient_balance",
-            $"insufficient session balance: {balance} does not cover {route.Amount}; pay this request or top the session up at {path}",
+            $"insufficient session balance: {balance} does not cover {price}; pay this request or top the session up at {path}",
             hold.Payer, Extra: new Dictionary<string, object?>
             {
-                ["topUp"] = new { path, minimum = (route.Amount!.Value - hold.Balance).ToString() },
+                ["topUp"] = new { path, minimum = (price - hold.Balance).ToString() },
                 ["session"] = new { id = hold.SessionId, balance, state = hold.Balance.IsZero ? "DEPLETED" : "ACTIVE" },
             }) { Session = new SessionShown(hold.SessionId!, balance) };
     }

@@ -199,6 +199,20 @@ public sealed class OfferSessionTests(InfrastructureFixture infrastructure) : IA
     }
 
     [Fact]
+    public async Task An_exhausted_session_on_an_offer_asks_for_a_top_up_of_what_its_terms_price_lacks()
+    {
+        var payer = await _gate.FundedPayerAsync();
+        var (offer, jws) = await OfferAsync(new { expectedRequests = 100, budget = "1000", routes = new[] { GetRoute } });
+        Assert.Equal(("900", "1000"), (PriceOf(offer, GetRoute), offer.GetProperty("deposit").GetString()));
+        var (id, token, _) = await OpenOnAsync(payer, jws, "1000");
+        using (var served = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/first", token))
+            Assert.Equal("100", Header(served, SessionSpending.BalanceHeader));
+        using var refused = await _gate.WithTokenAsync(HttpMethod.Get, "/api/content/second", token);
+        var topUp = (await JsonAsync(refused, HttpStatusCode.PaymentRequired)).GetProperty("topUp");
+        Assert.Equal(($"/api/sessions/{id}/topup", "800"), (topUp.GetProperty("path").GetString(), topUp.GetProperty("minimum").GetString()));
+    }
+
+    [Fact]
     public async Task A_session_without_an_offer_pays_the_price_list_with_no_credit_and_shows_no_terms()
     {
         var payer = await _gate.FundedPayerAsync();
