@@ -17,13 +17,17 @@ public static class SessionCommands
         var session = new Command("session", "Prepaid sessions at the gate: pay once, spend request by request, close for the refund");
         var idArgument = new Argument<string>("id") { Description = "The session id (ses_…)" };
 
-        var depositOption = new Option<string>("--deposit") { Description = "The deposit, atomic units", Required = true };
-        var open = new Command("open", "Open a prepaid session (POST /api/sessions, paid) and store its token") { depositOption };
+        var depositOption = new Option<string>("--deposit") { Description = "The deposit, atomic units (default with --offer: the offer's)" };
+        var offerOption = new Option<string>("--offer") { Description = "A signed offer (the jws of 'session offer'): the session is bound to its terms" };
+        var open = new Command("open", "Open a prepaid session (POST /api/sessions, paid) and store its token") { depositOption, offerOption };
         open.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async context =>
         {
-            var deposit = CommandRunner.Atomic(parse.GetRequiredValue(depositOption), "--deposit");
+            var offer = parse.GetValue(offerOption);
+            var depositText = parse.GetValue(depositOption) ?? (offer is null ? null : OfferDeposit(offer))
+                ?? throw new CliException("session open: --deposit is required (or --offer)");
+            var deposit = CommandRunner.Atomic(depositText, "--deposit");
             var client = context.PayingClient(new SpendPolicy { MaxPerPayment = deposit });
-            using var response = await client.PostAsync("api/sessions", CliContext.JsonBody(new { deposit = deposit.ToString() }), cancellationToken);
+            using var response = await client.PostAsync("api/sessions", CliContext.JsonBody(new { deposit = deposit.ToString(), offer }), cancellationToken);
             var opened = await CliContext.JsonOrFailAsync(response, "session open", cancellationToken);
             var id = CliContext.Text(opened, "id") ?? throw new CliException("session open: the gate's answer has no session id");
             var token = PayCommand.Header(response, TokenHeader) ?? CliContext.Text(opened, "token")
@@ -78,6 +82,7 @@ public static class SessionCommands
                 ("refunded", CliContext.Text(closed, "refunded")), ("method", CliContext.Text(closed, "method")), ("transaction", CliContext.Text(closed, "transaction"))));
         }));
 
+        session.Add(OfferCommand());
         session.Add(open);
         session.Add(list);
         session.Add(show);
@@ -85,6 +90,8 @@ public static class SessionCommands
         session.Add(close);
         return session;
     }
+
+    static Command OfferCommand() => OfferCommands.Create();
 
     /// <summary>A call that pays nothing and shows the session's token (<c>Payment-Session</c>).</summary>
     static async Task<JsonElement> WithTokenAsync(CliContext context, HttpMethod method, string path, string token, string what, CancellationToken cancellationToken)
@@ -105,5 +112,17 @@ public static class SessionCommands
         [("id", CliContext.Text(session, "id")), ("state", CliContext.Text(session, "state")), ("deposit", CliContext.Text(session, "deposit")),
          ("topped up", CliContext.Text(session, "toppedUp")), ("spent", CliContext.Text(session, "spent")), ("balance", CliContext.Text(session, "balance")),
          ("refunded", CliContext.Text(session, "refunded")), ("requests", CliContext.Text(session, "requestCount")), ("expires", CliContext.Text(session, "expiresAt")),
-         .. extra]);
+         .. OfferCommands.TermsLines(session), .. extra]);
+
+    static string? OfferDeposit(string jws)
+    {
+        try
+        {
+            return CliContext.Text(JsonDocument.Parse(Sessions.Payments.Receipts.Jws.PayloadOf(jws)).RootElement, "deposit");
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }

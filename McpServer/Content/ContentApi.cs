@@ -23,7 +23,16 @@ public static class ContentApi
 
         api.MapGet("", ListAsync);
         api.MapPut("/{**key}", PutAsync);
-        api.MapGet("/{**key}", GetAsync);
+        var get = api.MapGet("/{**key}", GetAsync);
+        // Development only: ?delayMs=N (at most 10 s) answers N ms late, a slow upstream to check SLA credits through the running
+        // stack (docs/offers-and-sla.md, Interop OffersTests).
+        if (app.ServiceProvider.GetRequiredService<IHostEnvironment>().IsDevelopment())
+            get.AddEndpointFilter(async (context, next) =>
+            {
+                if (int.TryParse(context.HttpContext.Request.Query["delayMs"], out var delay) && delay is > 0 and <= 10_000)
+                    await Task.Delay(delay, context.HttpContext.RequestAborted);
+                return await next(context);
+            });
         api.MapDelete("/{**key}", DeleteAsync);
         return api;
     }

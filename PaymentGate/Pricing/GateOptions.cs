@@ -76,6 +76,9 @@ public sealed class OrganizationOptions
 
     /// <summary>When set, the organisation's priced routes are payable on Solana too (x402 exact SVM, offered beside EVM).</summary>
     public SolanaOfferOptions? Solana { get; set; }
+
+    /// <summary>What <c>POST /api/offers</c> offers (volume tiers, SLA); docs/offers-and-sla.md.</summary>
+    public Offers.OfferOptions Offers { get; set; } = new();
 }
 
 /// <summary>Configuration section <c>Gate:Organizations:{id}:Solana</c>: where SVM payments go.</summary>

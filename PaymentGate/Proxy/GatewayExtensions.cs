@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Mcp;
+using Sessions.PaymentGate.Offers;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Receipts;
@@ -82,6 +83,8 @@ public static class GatewayExtensions
         services.TryAddSingleton<ReceiptIssuer>();
         services.TryAddSingleton<ReceiptStore>();
         services.AddHostedService(sp => sp.GetRequiredService<ReceiptStore>());
+        // Signed offers (issue 20): terms before money, signed with the same keys.
+        services.TryAddSingleton<OfferSigner>();
         // Discovery: GET /openapi/v1.json with each route's price (Pricing/GateOpenApi.cs).
         services.AddGateOpenApi(builder.Environment.IsDevelopment());
         return builder;
@@ -94,6 +97,7 @@ public static class GatewayExtensions
         app.MapGateSessions();
         app.MapGateMandates();
         app.MapJwks();
+        app.MapOffers();
         app.MapReceipts();
         app.MapGateOpenApi();
         // The standard pipeline minus session affinity: the gate is stateless (payments and sessions live in Redis),

@@ -18,13 +18,18 @@ public enum HoldStatus { Held, Unknown, Closed, Expired, Insufficient, Duplicate
 /// <summary>A hold's outcome; <see cref="Balance"/> is what is left after it (or, when insufficient, what there is).</summary>
 /// <param name="Mandated">The payer is an agent bound by a mandate (<see cref="SessionBalances.MandatedAgentsKey"/>): its debits
 /// are also charged against the mandate in SessionApi.</param>
-public readonly record struct HoldResult(HoldStatus Status, string? SessionId, BigInteger Balance, string? Payer = null, bool Mandated = false);
+/// <param name="Price">What was held when the session's terms (its offer) price the route; null: the list price.</param>
+/// <param name="LatencyBoundMs">The session's SLA latency bound (null: no SLA, no offer); <paramref name="LatencyCreditPercent"/> of
+/// the price is credited for an answer over it.</param>
+public readonly record struct HoldResult(HoldStatus Status, string? SessionId, BigInteger Balance, string? Payer = null, bool Mandated = false,
+    BigInteger? Price = null, long? LatencyBoundMs = null, int LatencyCreditPercent = 0);
 
 public enum SettleStatus { Done, Unknown }
 
 /// <summary>A debit on the stream, on its way to SessionApi's ledger (<see cref="SessionBalances.ReadForFoldAsync"/>).</summary>
+/// <param name="SlaCredit">What the session's SLA took off this request's price (the debit is the price less it).</param>
 public sealed record ConfirmedDebit(string EntryId, string SessionId, string Payer, string Organization, string Key, BigInteger Amount,
-    string? Route, long At);
+    string? Route, long At, BigInteger SlaCredit = default);
 
 /// <summary>In flight, debited (folded or not) and already in SessionApi's ledger, atomic units; debits confirmed and folded, counted
 /// (a pass's requests debit nothing but are counted).</summary>
@@ -36,7 +41,9 @@ public sealed record SessionTotals(BigInteger Held, BigInteger Spent, BigInteger
 
 /// <summary>A confirm's or release's outcome; <see cref="SettleStatus.Unknown"/>: no such hold (swept, or settled already).
 /// <paramref name="Amount"/>: what the hold was (a pass's requests hold 0), when the script said.</summary>
-public readonly record struct SettleResult(SettleStatus Status, string? SessionId, BigInteger Balance, BigInteger? Amount = null);
+/// <paramref name="Credit"/>: the SLA credit taken off the price (null: none).
+public readonly record struct SettleResult(SettleStatus Status, string? SessionId, BigInteger Balance, BigInteger? Amount = null,
+    BigInteger? Credit = null);
 
 /// <summary>
 /// Session balances in Redis, the gate's side of docs/design/session-debits.md: a request <b>holds</b> its price before it is
@@ -52,7 +59,7 @@ public readonly record struct SettleResult(SettleStatus Status, string? SessionI
 /// ms, Redis's clock). Single Redis instance: the scripts derive session keys from the token index and hold members, which
 /// a cluster would not allow.</para>
 /// </summary>
-public sealed class SessionBalances(IServiceProvider services, IOptions<GateOptions> options)
+public sealed partial class SessionBalances(IServiceProvider services, IOptions<GateOptions> options)
 {
     // Optional: a gate without Redis serves free routes, and session requests fail closed (503) like paid ones.
     readonly Lazy<IConnectionMultiplexer?> _redis = new(services.GetService<IConnectionMultiplexer>);
@@ -63,6 +70,10 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
     readonly string RecordPrefix = Prefix(options) + "session:";
     readonly string TokenPrefix = Prefix(options) + "session-token:";
     readonly string FloorPrefix = Prefix(options) + "session-credited:";
+    // The session's terms and SLA figures (SessionTerms.cs): absent for a session opened without an offer.
+    readonly string TermsPrefix = Prefix(options) + "session-terms:";
+    readonly string LatencyPrefix = Prefix(options) + "session-latency:";
+    readonly string OutcomesPrefix = Prefix(options) + "session-outcomes:";
 
     /// <summary>
     /// Agents bound by a mandate (an agent once mandated stays bound): the only payers whose payments and session debits
@@ -106,8 +117,9 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
         return 1
         """;
 
-    // KEYS: token index, holds, hold-times, mandated agents; ARGV: request id, price, record prefix, organization, now (unix ms).
-    // {status, id, balance, payer, mandated (1/0)}; a token of another organisation is unknown here.
+    // KEYS: token index, holds, hold-times, mandated agents; ARGV: request id, list price, record prefix, organization, now (unix ms),
+    // route name, terms prefix. {status, id, balance, payer, mandated (1/0), price, latency bound, latency credit %}; a token of
+    // another organisation is unknown here. The session's terms (its offer) price the route in the same script: no extra round trip.
     const string HoldScript = Balance + """
 
         local now = ARGV[5]
@@ -117,10 +129,12 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
         local r = redis.call('HMGET', record, 'id', 'state', 'expiresAt', 'credited', 'spent', 'held', 'kind', 'payer', 'organization')
         if not r[1] or r[9] ~= ARGV[4] then return {'unknown'} end
         local mandated = redis.call('SISMEMBER', KEYS[4], r[8])
-        local function answer(status, amount) return {status, id, amount, r[8], mandated} end
+        local t = redis.call('HMGET', ARGV[7] .. id, 'price:' .. ARGV[6], 'latencyMs', 'latencyCreditPercent')
+        local price = ARGV[2]
+        if t[1] then price = t[1] end
+        local function answer(status, amount) return {status, id, amount, r[8], mandated, t[1] or '', t[2] or '', t[3] or ''} end
         local member = id .. '|' .. ARGV[1]
         -- A pass was paid for outright: its requests hold (and debit) nothing, they are only counted.
-        local price = ARGV[2]
         if r[7] == 'pass' then price = '0' end
         if r[2] ~= 'active' then return answer('closed', balance(record)) end
         if tonumber(now) >= tonumber(r[3]) then return answer('expired', balance(record)) end
@@ -133,30 +147,40 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
         return answer('held', balance(record))
         """;
 
-    // KEYS: record, holds, hold-times, stream; ARGV: member, request id, route, now (unix ms). The debit and its stream entry together.
-    const string ConfirmScript = Negative + "\n" + Balance + """
+    // KEYS: record, holds, hold-times, stream, terms, latencies, outcomes; ARGV: member, request id, route, now (unix ms), latency
+    // credit, upstream latency (ms), over the bound (1/0). The debit (price − credit), its stream entry and the SLA figures
+    // together: the hold is gone after it, so a credit is granted once per request whatever retries or races happen. While the
+    // availability over the last outcomes (1 served, 0 failed) is under the terms' bound, the availability credit applies when larger.
+    const string ConfirmScript = Negative + "\n" + Balance + "\n" + SlaFunctions + """
 
-        local price = redis.call('HGET', KEYS[2], ARGV[1])
-        if not price then return {'unknown'} end
+        local held = redis.call('HGET', KEYS[2], ARGV[1])
+        if not held then return {'unknown'} end
+        local credit = ARGV[5]
+        local available = availability_credit(KEYS[5], KEYS[7], held)
+        if available and tonumber(available) > tonumber(credit) then credit = available end
+        if tonumber(credit) > tonumber(held) then credit = held end
+        local price = string.format('%.0f', tonumber(held) - tonumber(credit))
         redis.call('HDEL', KEYS[2], ARGV[1])
         redis.call('ZREM', KEYS[3], ARGV[1])
-        redis.call('HINCRBY', KEYS[1], 'held', negative(price))
+        redis.call('HINCRBY', KEYS[1], 'held', negative(held))
         redis.call('HINCRBY', KEYS[1], 'spent', price)
         redis.call('HINCRBY', KEYS[1], 'debits', 1)
         local r = redis.call('HMGET', KEYS[1], 'id', 'payer', 'organization')
         redis.call('XADD', KEYS[4], '*', 'session', r[1], 'payer', r[2], 'organization', r[3], 'key', ARGV[2], 'amount', price,
-          'route', ARGV[3], 'at', ARGV[4])
-        return {'done', r[1], balance(KEYS[1]), price}
+          'route', ARGV[3], 'at', ARGV[4], 'slaCredit', credit)
+        count_served(KEYS[5], KEYS[6], ARGV[7], credit, ARGV[6])
+        return {'done', r[1], balance(KEYS[1]), price, credit}
         """;
 
-    // KEYS: record, holds, hold-times; ARGV: member.
-    const string ReleaseScript = Negative + "\n" + Balance + """
+    // KEYS: record, holds, hold-times, terms, outcomes; ARGV: member, upstream failed (1/0: counted in the session's SLA figures).
+    const string ReleaseScript = Negative + "\n" + Balance + "\n" + SlaFunctions + """
 
         local price = redis.call('HGET', KEYS[2], ARGV[1])
         if not price then return {'unknown'} end
         redis.call('HDEL', KEYS[2], ARGV[1])
         redis.call('ZREM', KEYS[3], ARGV[1])
         redis.call('HINCRBY', KEYS[1], 'held', negative(price))
+        if ARGV[2] == '1' then count_failed(KEYS[4], KEYS[5], price) end
         return {'done', redis.call('HGET', KEYS[1], 'id'), balance(KEYS[1])}
         """;
 
@@ -235,12 +259,13 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
 
     /// <summary>Holds <paramref name="price"/> on the session of this token; <see cref="HoldStatus.Unknown"/>: not loaded yet.</summary>
     /// <param name="now">The gate's clock (every gate's clock is kept right, as SessionApi's is: expiry is decided by it).</param>
-    public async Task<HoldResult> HoldAsync(string tokenHash, string organization, string requestId, BigInteger price, DateTimeOffset now)
+    public async Task<HoldResult> HoldAsync(string tokenHash, string organization, string requestId, BigInteger price, DateTimeOffset now,
+        string route = "")
     {
         CheckAmount(price);
         CheckRequestId(requestId);
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(HoldScript, [TokenPrefix + tokenHash, HoldsKey, HoldTimesKey, MandatedAgentsKey],
-            [requestId, Text(price), RecordPrefix, organization, now.ToUnixTimeMilliseconds()]))!;
+            [requestId, Text(price), RecordPrefix, organization, now.ToUnixTimeMilliseconds(), route, TermsPrefix]))!;
         var status = (string)reply[0]! switch
         {
             "held" => HoldStatus.Held,
@@ -251,18 +276,25 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
             _ => HoldStatus.Unknown,
         };
         return status == HoldStatus.Unknown ? new(status, null, BigInteger.Zero)
-            : new(status, (string)reply[1]!, Amount(reply[2]), (string)reply[3]!, (long)reply[4] == 1);
+            : new(status, (string)reply[1]!, Amount(reply[2]), (string)reply[3]!, (long)reply[4] == 1,
+                (string)reply[5]! is { Length: > 0 } termsPrice ? BigInteger.Parse(termsPrice, CultureInfo.InvariantCulture) : null,
+                (string)reply[6]! is { Length: > 0 } bound ? long.Parse(bound, CultureInfo.InvariantCulture) : null,
+                (string)reply[7]! is { Length: > 0 } percent ? int.Parse(percent, CultureInfo.InvariantCulture) : 0);
     }
 
-    /// <summary>The hold becomes a debit (and its stream entry for SessionApi's ledger).</summary>
-    public async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route, DateTimeOffset now) =>
-        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ConfirmScript, [Record(sessionId), HoldsKey, HoldTimesKey, StreamKey],
-            [Member(sessionId, requestId), requestId, route, now.ToUnixTimeMilliseconds()]))!);
+    /// <summary>The hold becomes a debit of its price less <paramref name="slaCredit"/> (and its stream entry for SessionApi's ledger).</summary>
+    /// <param name="latencyMs">The upstream part of the request, for the session's SLA figures (<paramref name="slow"/>: over its bound).</param>
+    public async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route, DateTimeOffset now,
+        BigInteger slaCredit = default, long latencyMs = 0, bool slow = false) =>
+        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ConfirmScript,
+            [Record(sessionId), HoldsKey, HoldTimesKey, StreamKey, TermsPrefix + sessionId, LatencyPrefix + sessionId, OutcomesPrefix + sessionId],
+            [Member(sessionId, requestId), requestId, route, now.ToUnixTimeMilliseconds(), Text(slaCredit), latencyMs, slow ? "1" : "0"]))!);
 
-    /// <summary>The hold is given back: the request was not served.</summary>
-    public async Task<SettleResult> ReleaseAsync(string sessionId, string requestId) =>
-        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ReleaseScript, [Record(sessionId), HoldsKey, HoldTimesKey],
-            [Member(sessionId, requestId)]))!);
+    /// <summary>The hold is given back: the request was not served (<paramref name="upstreamFailed"/>: counted as an SLA failure).</summary>
+    public async Task<SettleResult> ReleaseAsync(string sessionId, string requestId, bool upstreamFailed = false) =>
+        Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ReleaseScript,
+            [Record(sessionId), HoldsKey, HoldTimesKey, TermsPrefix + sessionId, OutcomesPrefix + sessionId],
+            [Member(sessionId, requestId), upstreamFailed ? "1" : "0"]))!);
 
     /// <summary>Releases holds taken before <paramref name="cutOff"/> (their gate died or hung); returns how many.</summary>
     public async Task<int> SweepAsync(DateTimeOffset cutOff, int max = 500) =>
@@ -336,7 +368,8 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
             throw;
         }
         return [.. entries.Where(e => !e.IsNull && e.Values.Length > 0).Select(e => new ConfirmedDebit(e.Id!, e["session"]!, e["payer"]!, e["organization"]!,
-            e["key"]!, Amount(e["amount"]), e["route"], long.Parse((string)e["at"]!, CultureInfo.InvariantCulture)))];
+            e["key"]!, Amount(e["amount"]), e["route"], long.Parse((string)e["at"]!, CultureInfo.InvariantCulture),
+            e["slaCredit"].IsNull ? BigInteger.Zero : Amount(e["slaCredit"])))];
     }
 
     /// <summary>Where debits SessionApi refused for good wait for an operator (with the reason): they never block the stream.</summary>
@@ -362,7 +395,8 @@ public sealed class SessionBalances(IServiceProvider services, IOptions<GateOpti
 
     static SettleResult Settled(RedisResult[] reply) =>
         (string)reply[0]! == "done"
-            ? new(SettleStatus.Done, (string)reply[1]!, Amount(reply[2]), reply.Length > 3 ? Amount(reply[3]) : null)
+            ? new(SettleStatus.Done, (string)reply[1]!, Amount(reply[2]), reply.Length > 3 ? Amount(reply[3]) : null,
+                reply.Length > 4 && Amount(reply[4]) is { IsZero: false } credit ? credit : null)
             : new(SettleStatus.Unknown, null, BigInteger.Zero);
 
     RedisKey Record(string sessionId) => RecordPrefix + sessionId;

@@ -71,7 +71,8 @@ public sealed partial class SessionDebitFolder(SessionBalances balances, Session
         {
             var batch = payer.ToList();
             var answer = await api.FoldDebitsAsync(payer.Key.Organization, payer.Key.Payer,
-                batch.Select(d => new { sessionId = d.SessionId, key = d.Key, amount = d.Amount.ToString(), route = d.Route, at = d.At }).ToArray(),
+                batch.Select(d => new { sessionId = d.SessionId, key = d.Key, amount = d.Amount.ToString(), route = d.Route, at = d.At,
+                    slaCredit = d.SlaCredit.IsZero ? null : d.SlaCredit.ToString() }).ToArray(),
                 cancellationToken);
             if (answer.Status != HttpStatusCode.OK)
             {

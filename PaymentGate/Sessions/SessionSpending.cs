@@ -82,7 +82,7 @@ public sealed partial class SessionSpending(
         SessionShown? shown = null;
         try
         {
-            var hold = await HoldAsync(organization, token, requestId, price, context.RequestAborted);
+            var hold = await HoldAsync(organization, token, requestId, price, route.Name, context.RequestAborted);
             switch (hold.Status)
             {
                 case HoldStatus.Held:
@@ -101,7 +101,7 @@ public sealed partial class SessionSpending(
             shown = new SessionShown(session.Id, hold.Balance.ToString());
             if (hold.Mandated)
             {
-                var (_, refusal) = await mandates.ChargeAsync(organization, session.Payer, price.ToString(), requestId, approvalId);
+                var (_, refusal) = await mandates.ChargeAsync(organization, session.Payer, (hold.Price ?? price).ToString(), requestId, approvalId);
                 if (refusal is not null)
                 {
                     // Refused by the mandate (or SessionApi could not say): nothing forwarded, nothing debited.
@@ -110,7 +110,7 @@ public sealed partial class SessionSpending(
                     return (refusal with { Session = shown }, null);
                 }
             }
-            return (await ForwardAsync(context, next, session, route, requestId, hold.Mandated, shown, format), null);
+            return (await ForwardAsync(context, next, session, route, requestId, hold, shown, format), null);
         }
         catch (SessionApiUnavailableException exception)
         {
@@ -127,10 +127,11 @@ public sealed partial class SessionSpending(
     }
 
     /// <summary>Holds the price, loading the session from SessionApi into Redis on its first use at any gate.</summary>
-    async Task<HoldResult> HoldAsync(string organization, string token, string requestId, BigInteger price, CancellationToken cancellationToken)
+    async Task<HoldResult> HoldAsync(string organization, string token, string requestId, BigInteger price, string route,
+        CancellationToken cancellationToken)
     {
         var tokenHash = TokenHash(token);
-        var hold = await balances.HoldAsync(tokenHash, organization, requestId, price, time.GetUtcNow());
+        var hold = await balances.HoldAsync(tokenHash, organization, requestId, price, time.GetUtcNow(), route);
         if (hold.Status != HoldStatus.Unknown)
             return hold;
         var resolved = await api.ResolveAsync(organization, token, cancellationToken);
@@ -152,7 +153,7 @@ public sealed partial class SessionSpending(
             await balances.MarkMandatedAsync(resolved.Text("payer")!);
         await balances.InstallAsync(tokenHash, new SessionBalance(resolved.Text("id")!, resolved.Text("payer")!, resolved.Text("organization")!,
             resolved.Text("kind")!, resolved.Body.GetProperty("expiresAt").GetDateTimeOffset(), credited, BigInteger.Parse(resolved.Text("spent")!)));
-        return await balances.HoldAsync(tokenHash, organization, requestId, price, time.GetUtcNow());
+        return await balances.HoldAsync(tokenHash, organization, requestId, price, time.GetUtcNow(), route);
     }
 
     (PaymentAnswer? Answer, string? Unusable) Unusable(GateRoute route, string reason)
@@ -194,21 +195,28 @@ public sealed partial class SessionSpending(
     /// <summary>
     /// Forwards with the answer buffered; a served answer is debited (the hold confirmed) before it is written, so every answer
     /// a client receives is charged, and a failed one releases the hold (and the mandate charge), so nothing unserved is.
+    /// The upstream part is timed: on offer terms an answer over the latency bound is debited its price less the SLA credit.
     /// </summary>
     async Task<PaymentAnswer> ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, GateRoute route, string requestId,
-        bool mandated, SessionShown shown, IPaidAnswerFormat? format)
+        HoldResult hold, SessionShown shown, IPaidAnswerFormat? format)
     {
-        var upstream = await upstreams.ForwardBufferedAsync(context, next, await ContextForAsync(session, requestId, identifiedOnly: false), requestId,
-            format);
+        var payer = await ContextForAsync(session, requestId, identifiedOnly: false);
+        var started = time.GetTimestamp();
+        var upstream = await upstreams.ForwardBufferedAsync(context, next, payer, requestId, format);
+        var latencyMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
         if (upstream.Failed)
         {
-            shown = shown with { Balance = (await balances.ReleaseAsync(session.Id, requestId)).Balance.ToString() };
-            if (mandated)
+            // The SLA's 100% credit for a failed request: never charged. 5xx and unreachable/timeouts count as the service failing.
+            var upstreamFailed = context.Response.StatusCode >= 500;
+            shown = shown with { Balance = (await balances.ReleaseAsync(session.Id, requestId, upstreamFailed)).Balance.ToString() };
+            if (hold.Mandated)
                 await mandates.ReleaseAsync(session.Organization, session.Payer, requestId);
             LogReleased(session.Id, requestId, context.Response.StatusCode);
             return new PaymentAnswer.Served(upstream) { Session = shown };
         }
-        var debit = await ConfirmAsync(session.Id, requestId, route.Name, shown.Balance);
+        var slow = hold.LatencyBoundMs is { } bound && latencyMs > bound;
+        var credit = slow ? (hold.Price ?? route.Amount!.Value) * hold.LatencyCreditPercent / 100 : BigInteger.Zero;
+        var debit = await ConfirmAsync(session.Id, requestId, route.Name, shown.Balance, credit, latencyMs, slow);
         if (debit.Status != SettleStatus.Done)
         {
             // Swept: this request outlived Gate:Sessions:HoldTimeout and counts as abandoned; its answer is not given unpaid.
@@ -228,14 +236,15 @@ public sealed partial class SessionSpending(
     /// again until Redis is back (for <see cref="ConfirmPatience"/>); a hold gone by then was confirmed by the first try, since
     /// the sweeper takes minutes. Either way the answer is then charged exactly once and can be written.
     /// </summary>
-    async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route, string? balance)
+    async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route, string? balance, BigInteger slaCredit, long latencyMs,
+        bool slow)
     {
         var started = time.GetUtcNow();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var result = await balances.ConfirmAsync(sessionId, requestId, route, time.GetUtcNow());
+                var result = await balances.ConfirmAsync(sessionId, requestId, route, time.GetUtcNow(), slaCredit, latencyMs, slow);
                 if (attempt == 1 || result.Status == SettleStatus.Done)
                     return result;
                 return new SettleResult(SettleStatus.Done, sessionId, BigInteger.Parse(balance ?? "0"));
@@ -266,12 +275,14 @@ public sealed partial class SessionSpending(
     {
         var balance = hold.Balance.ToString();
         var path = $"/api/sessions/{hold.SessionId}/topup";
+        // What the session pays for this route: its offer's price, else the list price.
+        var price = hold.Price ?? route.Amount!.Value;
         // The same challenge as an unpaid request (pay this one request), plus where to top the session up instead.
         return new PaymentAnswer.PaymentRequired(route, resourceUrl, "session_insufficient_balance",
-            $"insufficient session balance: {balance} does not cover {route.Amount}; pay this request or top the session up at {path}",
+            $"insufficient session balance: {balance} does not cover {price}; pay this request or top the session up at {path}",
             hold.Payer, Extra: new Dictionary<string, object?>
             {
-                ["topUp"] = new { path, minimum = (route.Amount!.Value - hold.Balance).ToString() },
+                ["topUp"] = new { path, minimum = (price - hold.Balance).ToString() },
                 ["session"] = new { id = hold.SessionId, balance, state = hold.Balance.IsZero ? "DEPLETED" : "ACTIVE" },
             }) { Session = new SessionShown(hold.SessionId!, balance) };
     }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Numerics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Sessions.PaymentGate.Offers;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.ServiceDefaults.Payers;
@@ -12,7 +13,9 @@ using Sessions.ServiceDefaults.Errors;
 
 namespace Sessions.PaymentGate.Sessions;
 
-public sealed record OpenSessionBody(string? Deposit, string? Kind, long? TtlSeconds, string? Organization);
+/// <param name="Offer">A signed offer (<c>POST /api/offers</c>, its <c>jws</c>): the session is bound to its terms; deposit and
+/// duration default to the offer's.</param>
+public sealed record OpenSessionBody(string? Deposit, string? Kind, long? TtlSeconds, string? Organization, string? Offer = null);
 
 public sealed record TopUpBody(string? Amount, string? Organization);
 
@@ -44,9 +47,24 @@ public static partial class SessionsGateApi
     }
 
     static async Task OpenAsync(HttpContext context, OpenSessionBody body, PaymentDispatcher payments, PaymentFlow flow, PaymentAnswerWriter writer,
-        SessionApiClient api, VaultApiClient vaults, PricingCatalog catalog, IOptions<GateOptions> options)
+        SessionApiClient api, VaultApiClient vaults, PricingCatalog catalog, IOptions<GateOptions> options, OfferSigner offers, SessionBalances balances)
     {
         var errors = new Dictionary<string, string[]>();
+        Offer? offer = null;
+        if (body.Offer is not null)
+        {
+            // Terms before money: a refused offer is answered before any payment is asked for.
+            var (checkedOffer, offerRefusal, detail) = offers.Check(body.Offer, body.Organization);
+            if (offerRefusal != OfferRefusal.None || body.Kind is not (null or "prepaid"))
+            {
+                var (status, code, title) = offerRefusal == OfferRefusal.None
+                    ? (400, "offer-invalid", "Offer not valid") : OfferSigner.Problem(offerRefusal);
+                await Problems.WriteAsync(context, status, code, title, offerRefusal == OfferRefusal.None ? "An offer opens a prepaid session." : detail);
+                return;
+            }
+            offer = checkedOffer!;
+            body = body with { Organization = offer.Organization, Deposit = body.Deposit ?? offer.Deposit, TtlSeconds = offer.DurationSeconds };
+        }
         var organization = ChooseOrganization(catalog, body.Organization, errors);
         var kind = body.Kind ?? "prepaid";
         BigInteger amount = 0;
@@ -85,6 +103,12 @@ public static partial class SessionsGateApi
         if (attempt is null)
         {
             await writer.WriteAsync(context, refusal!);
+            return;
+        }
+        if (offer?.Payer is { } offeredTo && !string.Equals(offeredTo, attempt.Payer, StringComparison.OrdinalIgnoreCase))
+        {
+            await Problems.WriteAsync(context, 403, "offer-foreign", "Offer for someone else",
+                $"Offer {offer.Id} was made to {offeredTo}; this payment is from {attempt.Payer}. Nothing was charged.");
             return;
         }
         var (payment, unpaid) = await flow.SettleFirstAsync(context, attempt);
@@ -126,6 +150,20 @@ public static partial class SessionsGateApi
             await NotCompletedAsync(context, writer, payment, "Session vault not created yet", exception.Message);
             return;
         }
+        if (offer is not null)
+        {
+            // Bound before the token is given out, so no request of this session is ever priced off its terms.
+            try
+            {
+                await balances.SetTermsAsync(id, offer, body.Offer!, answer.Body.GetProperty("expiresAt").GetDateTimeOffset());
+            }
+            catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
+            {
+                await flow.CompleteSettledAsync(payment, done: false);
+                await NotCompletedAsync(context, writer, payment, "Session terms not recorded yet", "the session store did not answer");
+                return;
+            }
+        }
         await flow.CompleteSettledAsync(payment, done: true);
         writer.AddSettlementHeaders(context.Response, payment.Settlement, attempt.Mpp);
         SessionSpending.AddSessionHeaders(context, id, () => answer.Text("balance"));
@@ -133,10 +171,13 @@ public static partial class SessionsGateApi
             context.Response.Headers[SessionSpending.TokenHeader] = token;
         context.Response.Headers.Location = $"/api/sessions/{id}";
         var session = answer.Body;
-        if (vaultId is not null)
+        if (vaultId is not null || offer is not null)
         {
             var json = System.Text.Json.Nodes.JsonNode.Parse(answer.Body.GetRawText())!.AsObject();
-            json["vaultId"] = vaultId;
+            if (vaultId is not null)
+                json["vaultId"] = vaultId;
+            if (offer is not null)
+                json["terms"] = JsonSerializer.SerializeToNode(offer, JsonSerializerOptions.Web);
             session = JsonSerializer.SerializeToElement(json);
         }
         // 201 for every answer to this payment: SessionApi answers 200 when it had created the session already (an earlier try
@@ -204,7 +245,8 @@ public static partial class SessionsGateApi
         }
     }
 
-    static async Task GetAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog, SessionSpending spending)
+    static async Task GetAsync(HttpContext context, string id, SessionApiClient api, PricingCatalog catalog, SessionSpending spending,
+        SessionBalances balances, ILoggerFactory logs)
     {
         var token = SessionSpending.TakeToken(context.Request);
         try
@@ -214,7 +256,7 @@ public static partial class SessionsGateApi
             if (await ResolveOwnAsync(context, api, catalog, id, token) is not { } owned)
                 return;
             SessionSpending.AddSessionHeaders(context, id, () => owned.Body.Text("balance"));
-            await Results.Json(owned.Body.Body).ExecuteAsync(context);
+            await Results.Json(await WithTermsAsync(owned.Body.Body, id, balances, logs)).ExecuteAsync(context);
         }
         catch (SessionApiUnavailableException exception)
         {
@@ -301,7 +343,7 @@ public static partial class SessionsGateApi
             "again: it completes without a new charge.", payment.PaymentId);
     }
 
-    static Organization? ChooseOrganization(PricingCatalog catalog, string? requested, Dictionary<string, string[]> errors)
+    internal static Organization? ChooseOrganization(PricingCatalog catalog, string? requested, Dictionary<string, string[]> errors)
     {
         if (requested is not null)
         {

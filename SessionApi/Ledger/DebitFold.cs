@@ -10,7 +10,8 @@ namespace Sessions.SessionApi.Ledger;
 
 /// <summary>A debit the gate decided and made durable in Redis (docs/design/session-debits.md), on its way to the ledger.</summary>
 /// <param name="Key">The gate's request id: the ledger row's idempotency key is <c>debit:&lt;key&gt;</c>.</param>
-public sealed record FoldedDebit(string SessionId, string Key, BigInteger Amount, string? Route, DateTimeOffset At);
+/// <param name="SlaCredit">Taken off the price by the session's SLA: kept on the row, reported by <c>session.sla_breached</c> and <c>session.credited</c>.</param>
+public sealed record FoldedDebit(string SessionId, string Key, BigInteger Amount, string? Route, DateTimeOffset At, BigInteger SlaCredit = default);
 
 /// <param name="Applied">New ledger rows (a pass's requests have rows of 0).</param>
 /// <param name="Replayed">Debits the ledger had already (a batch sent again after a lost answer).</param>
@@ -99,9 +100,9 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
         if (ledger.Count > 0)
         {
             await using var insert = Command("""
-                INSERT INTO session_ledger (session_id, kind, amount, idempotency_key, request_id, route, balance_after, request_count_after, created_at)
-                SELECT s, 'debit', a, 'debit:' || k, k, r, b, c, t FROM unnest($1::text[], $2::numeric[], $3::text[], $4::text[], $5::numeric[], $6::bigint[], $7::timestamptz[])
-                    AS d(s, a, k, r, b, c, t)
+                INSERT INTO session_ledger (session_id, kind, amount, idempotency_key, request_id, route, balance_after, request_count_after, created_at, sla_credit)
+                SELECT s, 'debit', a, 'debit:' || k, k, r, b, c, t, x FROM unnest($1::text[], $2::numeric[], $3::text[], $4::text[], $5::numeric[], $6::bigint[], $7::timestamptz[], $8::numeric[])
+                    AS d(s, a, k, r, b, c, t, x)
                 """, connection, transaction);
             insert.Parameters.Add(Parameter(ledger.Select(l => l.Debit.SessionId).ToArray()));
             insert.Parameters.Add(Array(ledger.Select(l => l.Debit.Amount)));
@@ -110,6 +111,7 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
             insert.Parameters.Add(Array(ledger.Select(l => l.BalanceAfter)));
             insert.Parameters.Add(Parameter(ledger.Select(l => l.CountAfter).ToArray()));
             insert.Parameters.Add(new NpgsqlParameter { Value = ledger.Select(l => l.Debit.At.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+            insert.Parameters.Add(Array(ledger.Select(l => l.Debit.SlaCredit)));
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         var changed = rows.Values.Where(r => r.Changed).ToList();
@@ -128,10 +130,20 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
             update.Parameters.Add(Parameter(now));
             update.Parameters.Add(Parameter(changed.Select(r => r.State).ToArray()));
             var depleted = new List<Session>();
+            var updated = new Dictionary<string, Session>(StringComparer.Ordinal);
             await using (var reader = await update.ExecuteReaderAsync(cancellationToken))
                 while (await reader.ReadAsync(cancellationToken))
-                    if (Read(reader) is { State: SessionStates.Depleted } session)
+                    if ((updated[reader.GetString(0)] = Read(reader)) is { State: SessionStates.Depleted } session)
                         depleted.Add(session);
+            // Only rows new to the ledger get here (a debit sent again is replayed above): one pair of events per credited request.
+            foreach (var (debit, _, _) in ledger.Where(l => l.Debit.SlaCredit > 0))
+            {
+                var receiptId = ReceiptIds.For(debit.Key);
+                await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionSlaBreached, updated[debit.SessionId], now, cancellationToken,
+                    receiptId: receiptId);
+                await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionCredited, updated[debit.SessionId], now, cancellationToken,
+                    amount: debit.SlaCredit, receiptId: receiptId);
+            }
             // Only the batch that emptied a balance gets here with it DEPLETED now and ACTIVE before.
             foreach (var session in depleted)
                 await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionDepleted, session, now, cancellationToken,

@@ -14,7 +14,8 @@ public sealed record ResolveSessionRequest(string? Token);
 public sealed record FoldDebitsRequest(IReadOnlyList<FoldDebitItem>? Debits);
 
 /// <param name="At">When the gate confirmed it, unix milliseconds.</param>
-public sealed record FoldDebitItem(string? SessionId, string? Key, string? Amount, string? Route, long? At);
+/// <param name="SlaCredit">What the gate took off the price for the session's SLA (docs/offers-and-sla.md); absent: none.</param>
+public sealed record FoldDebitItem(string? SessionId, string? Key, string? Amount, string? Route, long? At, string? SlaCredit = null);
 
 public sealed record TopUpRequest(string? Amount, string? PaymentId);
 
@@ -78,7 +79,9 @@ public static partial class SessionRequests
             else if (!AtomicAmount.TryParse(item.Amount, out var amount)) errors[$"debits[{i}].amount"] = ["Required: a whole number of atomic units as a decimal string."];
             else if (item.Route is { Length: > 300 }) errors[$"debits[{i}].route"] = ["At most 300 characters."];
             else if (item.At is not > 0) errors[$"debits[{i}].at"] = ["Required: unix milliseconds."];
-            else debits.Add(new Ledger.FoldedDebit(item.SessionId!, item.Key!, amount, item.Route, DateTimeOffset.FromUnixTimeMilliseconds(item.At.Value)));
+            else if (item.SlaCredit is not null && !AtomicAmount.TryParse(item.SlaCredit, out _)) errors[$"debits[{i}].slaCredit"] = ["A whole number of atomic units as a decimal string."];
+            else debits.Add(new Ledger.FoldedDebit(item.SessionId!, item.Key!, amount, item.Route, DateTimeOffset.FromUnixTimeMilliseconds(item.At.Value),
+                item.SlaCredit is null ? BigInteger.Zero : AtomicAmount.Parse(item.SlaCredit)));
         }
         return errors;
     }

@@ -15,6 +15,10 @@ public static class WebhookEvents
     public const string SessionDepleted = "session.depleted";
     public const string SessionExpired = "session.expired";
     public const string SessionClosed = "session.closed";
+    /// <summary>A request of a session on offer terms broke its SLA (latency bound); <c>receiptId</c> names the request.</summary>
+    public const string SessionSlaBreached = "session.sla_breached";
+    /// <summary>The SLA credit of that request (<c>amount</c>), taken off its debit: in the balance now, in the refund at close.</summary>
+    public const string SessionCredited = "session.credited";
 
     // Reserved: agent mandates.
     public const string AgentSessionCreated = "agent.session.created";
@@ -35,7 +39,7 @@ public static class WebhookEvents
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
-        SessionOpened, SessionToppedUp, SessionDepleted, SessionExpired, SessionClosed,
+        SessionOpened, SessionToppedUp, SessionDepleted, SessionExpired, SessionClosed, SessionSlaBreached, SessionCredited,
         AgentSessionCreated, AgentSessionRevoked, AgentSessionExpired, AgentSessionLimitReached, ApprovalRequested,
         VaultExpiring, VaultExpired, Test,
     };

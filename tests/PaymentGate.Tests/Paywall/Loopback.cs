@@ -19,6 +19,15 @@ public sealed class FakeUpstream : LoopbackServer
     /// <summary>Runs as a call arrives, before it is answered (a test's moment "while the upstream works").</summary>
     public Func<Task>? OnCall { get; set; }
 
+    /// <summary>How long "slow..." keys take to answer (a route breaking a latency bound).</summary>
+    public TimeSpan SlowFor { get; set; } = TimeSpan.FromMilliseconds(1500);
+
+    async Task<bool> SlowAsync()
+    {
+        await Task.Delay(SlowFor);
+        return true;
+    }
+
     public static async Task<FakeUpstream> StartAsync()
     {
         var upstream = new FakeUpstream();
@@ -34,9 +43,10 @@ public sealed class FakeUpstream : LoopbackServer
             });
             app.MapGet("/api/ping", () => Results.Json(new { pong = true }));
             app.MapGet("/api/content", () => Results.Json(new { entries = new Dictionary<string, string>() }));
-            // "fail..." keys answer 500, "missing..." 404: the gate must not charge for those.
-            app.MapMethods("/api/content/{**key}", ["GET", "PUT", "DELETE"], (HttpContext context, string key) =>
-                key.StartsWith("fail", StringComparison.Ordinal) ? Results.Problem(statusCode: 500, title: "upstream broke")
+            // "fail..." keys answer 500, "missing..." 404: the gate must not charge for those; "slow..." keys answer after SlowFor.
+            app.MapMethods("/api/content/{**key}", ["GET", "PUT", "DELETE"], async (HttpContext context, string key) =>
+                key.StartsWith("slow", StringComparison.Ordinal) && await upstream.SlowAsync() ? Results.Json(new { key, slow = true })
+                : key.StartsWith("fail", StringComparison.Ordinal) ? Results.Problem(statusCode: 500, title: "upstream broke")
                 : key.StartsWith("missing", StringComparison.Ordinal) ? Results.NotFound()
                 : Results.Json(new { key, method = context.Request.Method, payerContext = context.Request.Headers["X-Payer-Context"].FirstOrDefault() }));
         });
