@@ -18,11 +18,13 @@ public static class SessionLedgerChain
 
     public static readonly LedgerChainOptions Options = new(Ledger,
     [
+        // A debit's SLA credit (offers) only where there is one, so rows chained before the column keep their hash.
         new("session_ledger", "session_ledger", "id", "bigint", "chain_xid", "kind", """
-            jsonb_build_object('id', id::text, 'session_id', session_id, 'kind', kind, 'amount', amount::text,
+            (jsonb_build_object('id', id::text, 'session_id', session_id, 'kind', kind, 'amount', amount::text,
                 'idempotency_key', idempotency_key, 'payment_id', payment_id, 'request_id', request_id, 'route', route,
                 'refund_method', refund_method, 'balance_after', balance_after::text, 'request_count_after', request_count_after::text,
-                'created_at', ledger_chain_time(created_at))::text
+                'created_at', ledger_chain_time(created_at))
+            || CASE WHEN sla_credit = 0 THEN '{}'::jsonb ELSE jsonb_build_object('sla_credit', sla_credit::text) END)::text
             """),
         new("mandate_charge", "mandate_charges", "id", "bigint", "charged_xid", "'mandate-charge'",
             $"jsonb_build_object({ChargeColumns})::text", VersionXidColumn: "charged_xid"),

@@ -60,6 +60,10 @@ public sealed class GateLedgerChainTests(InfrastructureFixture infrastructure) :
     async Task MovementsAsync()
     {
         var payer = await _gate.FundedPayerAsync();
+        // A mint on the simulated Solana chain too (svm_transactions).
+        using (var faucet = await _gate.Http.PostAsJsonAsync("/dev/faucet", new { address = global::Sessions.Payments.Tests.Svm.SvmTestTransactions.Payer.Address.ToString(),
+            amount = "1000", network = global::Sessions.Payments.Svm.SvmNetworks.Devnet }, Ct))
+            Assert.Equal(HttpStatusCode.OK, faucet.StatusCode);
         var (id, token, _) = await _gate.OpenAsync(payer, 5000);
         using (var closed = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token))
             Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
@@ -80,8 +84,8 @@ public sealed class GateLedgerChainTests(InfrastructureFixture infrastructure) :
         var kinds = (await ExportAsync(_gate.Http, GateAdminKey)).Select(l => (l.Source, l.Kind)).Distinct().Order().ToList();
         var report = await GateAdminAsync("/admin/ledger/verify");
 
-        Assert.Equal([("payment_refund", "refunded"), ("payment_settlement", "settlement"), ("token_transfers", "faucet"),
-            ("token_transfers", "refund"), ("token_transfers", "transfer")], kinds);
+        Assert.Equal([("payment_refund", "refunded"), ("payment_settlement", "settlement"), ("svm_transactions", "faucet"),
+            ("token_transfers", "faucet"), ("token_transfers", "refund"), ("token_transfers", "transfer")], kinds);
         Assert.True(report.GetProperty("valid").GetBoolean(), report.ToString());
         Assert.Equal(2, report.GetProperty("checkpointsVerified").GetInt32());
     }
