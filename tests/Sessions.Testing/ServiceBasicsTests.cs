@@ -102,7 +102,10 @@ public abstract class ServiceBasicsTests<TProgram>(InfrastructureFixture infrast
         {
             var checks = report.RootElement.GetProperty("checks");
             Assert.Equal("Unhealthy", checks.GetProperty(DatabaseCheck).GetProperty("status").GetString());
-            Assert.Contains("not currently accepting connections", checks.GetProperty(DatabaseCheck).GetProperty("description").GetString());
+            // A new connection refused, or (a background worker such as the ledger chainer had just returned one to the pool) a
+            // pooled one found terminated: both say the database is gone for this service.
+            var description = checks.GetProperty(DatabaseCheck).GetProperty("description").GetString();
+            Assert.True(description!.Contains("not currently accepting connections") || description.Contains("57P01"), description);
             Assert.Equal("Healthy", checks.GetProperty("self").GetProperty("status").GetString());
         }
         else
