@@ -12,13 +12,17 @@ namespace Sessions.Client;
 public sealed partial class PaymentHandler : DelegatingHandler
 {
     readonly PaymentClientOptions _options;
-    readonly IPaymentSigner _signer;
+    readonly IPaymentSigner? _signer;
     readonly PaymentSessions? _sessions;
 
     public PaymentHandler(PaymentClientOptions options, SpendLedger? ledger = null, PaymentSessions? sessions = null)
     {
         _options = options;
-        _signer = options.Signer ?? throw new ArgumentException("PaymentClientOptions.Signer is required.", nameof(options));
+        _signer = options.Signer;
+        if (_signer is null && options.SolanaSigner is null)
+            throw new ArgumentException("PaymentClientOptions.Signer or SolanaSigner is required.", nameof(options));
+        if (options.SolanaSigner is not null && options.SolanaRpcUrl is null)
+            throw new ArgumentException("PaymentClientOptions.SolanaRpcUrl is required with SolanaSigner.", nameof(options));
         Ledger = ledger ?? new SpendLedger(options.SpendPolicy, options.TimeProvider);
         if (options.Sessions is { Kind: SessionKind.Prepaid, Deposit.IsZero: true })
             throw new ArgumentException("SessionOptions.Deposit is required for prepaid sessions.", nameof(options));
@@ -49,13 +53,19 @@ public sealed partial class PaymentHandler : DelegatingHandler
     /// <summary>Answers <paramref name="response"/> (a 402 to <paramref name="request"/>) with a payment, or returns it.</summary>
     async Task<HttpResponseMessage> PayAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var offers = await PaymentOffer.ReadAsync(response, [.. _options.Protocols], cancellationToken);
-        if (offers.Count == 0)
+        var offers = _signer is null ? [] : await PaymentOffer.ReadAsync(response, [.. _options.Protocols], cancellationToken);
+        var solanaOffers = _options.SolanaSigner is null || !_options.Protocols.Contains(PaymentProtocol.X402V2) ? [] : SvmOffer.Read(response);
+        if (offers.Count == 0 && solanaOffers.Count == 0)
             return response;   // nothing this client can pay: the caller sees the 402
+        if (solanaOffers.Count > 0 && (offers.Count == 0 || _options.PreferSolana))
+        {
+            if (TryReserveSolana(HostOf(request), solanaOffers, offers.Count == 0, response) is { } solana)
+                return await PaySolanaAsync(request, response, solana.Offer, solana.Reservation, cancellationToken);
+        }
         var (offer, reservation) = Reserve(HostOf(request), offers, response);
         try
         {
-            var (name, value) = await PaymentSigning.SignAsync(offer, _signer, _options.TimeProvider.GetUtcNow(), cancellationToken);
+            var (name, value) = await PaymentSigning.SignAsync(offer, _signer!, _options.TimeProvider.GetUtcNow(), cancellationToken);
             response.Dispose();
             request.Headers.Remove(name);
             request.Headers.TryAddWithoutValidation(name, value);
@@ -67,7 +77,7 @@ public sealed partial class PaymentHandler : DelegatingHandler
         }
         // A failure while sending keeps the reservation: the server may have charged.
         var paid = await base.SendAsync(request, cancellationToken);
-        var result = PaymentResults.Read(offer, _signer.Address, paid);
+        var result = PaymentResults.Read(offer, _signer!.Address, paid);
         request.SetPaymentResult(result);
         if (!MayHaveCharged(paid, result))
             reservation.Release();

@@ -1,0 +1,50 @@
+namespace Sessions.Client;
+
+// Solana (x402 v2 "exact" on solana:*): the same reserve, sign, send, release as the EVM path, with the Solana signer.
+public sealed partial class PaymentHandler
+{
+    /// <summary>
+    /// The first Solana offer the spend policy allows, held; null when all are refused and EVM offers remain to try
+    /// (<paramref name="last"/> false), else the first refusal is thrown.
+    /// </summary>
+    (SvmOffer Offer, SpendLedger.SpendReservation Reservation)? TryReserveSolana(string host, IReadOnlyList<SvmOffer> offers, bool last,
+        HttpResponseMessage response)
+    {
+        PaymentRefusedException? first = null;
+        foreach (var offer in offers)
+        {
+            if (Ledger.TryReserve(host, offer.V2.Network, offer.Asset.Mint, offer.Amount, out var refusal) is { } reservation)
+                return (offer, reservation);
+            first ??= refusal;
+        }
+        if (!last || first is null)
+            return null;
+        response.Dispose();
+        throw first;
+    }
+
+    async Task<HttpResponseMessage> PaySolanaAsync(HttpRequestMessage request, HttpResponseMessage response, SvmOffer offer,
+        SpendLedger.SpendReservation reservation, CancellationToken cancellationToken)
+    {
+        var signer = _options.SolanaSigner!;
+        try
+        {
+            var blockhash = await SolanaPaymentSigning.LatestBlockhashAsync(_options.SolanaRpcUrl!, base.SendAsync, cancellationToken);
+            var (name, value) = await SolanaPaymentSigning.SignAsync(offer, signer, blockhash, cancellationToken);
+            response.Dispose();
+            request.Headers.Remove(name);
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        catch
+        {
+            reservation.Release();   // nothing was sent
+            throw;
+        }
+        var paid = await base.SendAsync(request, cancellationToken);
+        var result = PaymentResults.Read(offer, signer.Address, paid);
+        request.SetPaymentResult(result);
+        if (!MayHaveCharged(paid, result))
+            reservation.Release();
+        return paid;
+    }
+}
