@@ -3,24 +3,17 @@ namespace Sessions.Client;
 // Solana (x402 v2 "exact" on solana:*): the same reserve, sign, send, release as the EVM path, with the Solana signer.
 public sealed partial class PaymentHandler
 {
-    /// <summary>
-    /// The first Solana offer the spend policy allows, held; null when all are refused and EVM offers remain to try
-    /// (<paramref name="last"/> false), else the first refusal is thrown.
-    /// </summary>
-    (SvmOffer Offer, SpendLedger.SpendReservation Reservation)? TryReserveSolana(string host, IReadOnlyList<SvmOffer> offers, bool last,
-        HttpResponseMessage response)
+    /// <summary>The first Solana offer the spend policy allows, held; else null with the first refusal kept.</summary>
+    (SvmOffer Offer, SpendLedger.SpendReservation Reservation)? TryReserveSolana(string host, IReadOnlyList<SvmOffer> offers,
+        ref PaymentRefusedException? firstRefusal)
     {
-        PaymentRefusedException? first = null;
         foreach (var offer in offers)
         {
             if (Ledger.TryReserve(host, offer.V2.Network, offer.Asset.Mint, offer.Amount, out var refusal) is { } reservation)
                 return (offer, reservation);
-            first ??= refusal;
+            firstRefusal ??= refusal;
         }
-        if (!last || first is null)
-            return null;
-        response.Dispose();
-        throw first;
+        return null;
     }
 
     async Task<HttpResponseMessage> PaySolanaAsync(HttpRequestMessage request, HttpResponseMessage response, SvmOffer offer,

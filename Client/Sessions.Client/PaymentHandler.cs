@@ -57,12 +57,24 @@ public sealed partial class PaymentHandler : DelegatingHandler
         var solanaOffers = _options.SolanaSigner is null || !_options.Protocols.Contains(PaymentProtocol.X402V2) ? [] : SvmOffer.Read(response);
         if (offers.Count == 0 && solanaOffers.Count == 0)
             return response;   // nothing this client can pay: the caller sees the 402
-        if (solanaOffers.Count > 0 && (offers.Count == 0 || _options.PreferSolana))
+        // The preferred family first (EVM unless PreferSolana), the other when the spend policy refuses all of it.
+        var host = HostOf(request);
+        PaymentRefusedException? firstRefusal = null;
+        bool[] order = _options.PreferSolana ? [true, false] : [false, true];
+        foreach (var solanaTurn in order)
         {
-            if (TryReserveSolana(HostOf(request), solanaOffers, offers.Count == 0, response) is { } solana)
+            if (solanaTurn && TryReserveSolana(host, solanaOffers, ref firstRefusal) is { } solana)
                 return await PaySolanaAsync(request, response, solana.Offer, solana.Reservation, cancellationToken);
+            if (!solanaTurn && TryReserveEvm(host, offers, ref firstRefusal) is { } evm)
+                return await PayEvmAsync(request, response, evm.Offer, evm.Reservation, cancellationToken);
         }
-        var (offer, reservation) = Reserve(HostOf(request), offers, response);
+        response.Dispose();
+        throw firstRefusal!;
+    }
+
+    async Task<HttpResponseMessage> PayEvmAsync(HttpRequestMessage request, HttpResponseMessage response, PaymentOffer offer,
+        SpendLedger.SpendReservation reservation, CancellationToken cancellationToken)
+    {
         try
         {
             var (name, value) = await PaymentSigning.SignAsync(offer, _signer!, _options.TimeProvider.GetUtcNow(), cancellationToken);
@@ -86,16 +98,19 @@ public sealed partial class PaymentHandler : DelegatingHandler
 
     static string HostOf(HttpRequestMessage request) => request.RequestUri!.Authority.ToLowerInvariant();
 
-    (PaymentOffer Offer, SpendLedger.SpendReservation Reservation) Reserve(string host, IReadOnlyList<PaymentOffer> offers, HttpResponseMessage response)
+    (PaymentOffer Offer, SpendLedger.SpendReservation Reservation)? TryReserveEvm(string host, IReadOnlyList<PaymentOffer> offers,
+        ref PaymentRefusedException? firstRefusal)
     {
+        if (offers.Count == 0)
+            return null;
         try
         {
             return Ledger.ReserveFirst(host, offers);
         }
-        catch (PaymentRefusedException)
+        catch (PaymentRefusedException refusal)
         {
-            response.Dispose();
-            throw;
+            firstRefusal ??= refusal;
+            return null;
         }
     }
 

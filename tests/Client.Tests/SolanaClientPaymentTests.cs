@@ -125,4 +125,22 @@ public sealed class SolanaClientPaymentTests(InfrastructureFixture infrastructur
         Assert.Equal((1_000_000 - GetPrice).ToString(), await SolanaBalanceAsync(Payer.Address));
         Assert.Equal((1_000_000 - GetPrice).ToString(), await _gate.BalanceAsync(_evmPayer.Lower));
     }
+
+    [Fact]
+    public async Task With_both_signers_Solana_is_paid_when_the_policy_allows_only_Solana()
+    {
+        using var http = Client(options =>
+        {
+            options.Signer = new LocalKeySigner(_evmPayer.Key);
+            options.SolanaSigner = Payer;
+            options.SpendPolicy = new SpendPolicy { AllowedNetworks = [SvmNetworks.Devnet] };
+        });
+
+        using var response = await http.GetAsync("/api/content/notes/solana-only", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(SvmNetworks.Devnet, response.GetPaymentResult()!.Network);
+        Assert.Equal((1_000_000 - GetPrice).ToString(), await SolanaBalanceAsync(Payer.Address));
+        Assert.Equal("1000000", await _gate.BalanceAsync(_evmPayer.Lower));
+    }
 }
