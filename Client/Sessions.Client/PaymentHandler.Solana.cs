@@ -16,28 +16,15 @@ public sealed partial class PaymentHandler
         return null;
     }
 
-    async Task<HttpResponseMessage> PaySolanaAsync(HttpRequestMessage request, HttpResponseMessage response, SvmOffer offer,
+    Task<HttpResponseMessage> PaySolanaAsync(HttpRequestMessage request, HttpResponseMessage response, SvmOffer offer,
         SpendLedger.SpendReservation reservation, CancellationToken cancellationToken)
     {
         var signer = _options.SolanaSigner!;
-        try
-        {
-            var blockhash = await SolanaPaymentSigning.LatestBlockhashAsync(_options.SolanaRpcUrl!, base.SendAsync, cancellationToken);
-            var (name, value) = await SolanaPaymentSigning.SignAsync(offer, signer, blockhash, cancellationToken);
-            response.Dispose();
-            request.Headers.Remove(name);
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-        catch
-        {
-            reservation.Release();   // nothing was sent
-            throw;
-        }
-        var paid = await base.SendAsync(request, cancellationToken);
-        var result = PaymentResults.Read(offer, signer.Address, paid);
-        request.SetPaymentResult(result);
-        if (!MayHaveCharged(paid, result))
-            reservation.Release();
-        return paid;
+        return SendPaidAsync(request, response, reservation, async () =>
+            {
+                var blockhash = await SolanaPaymentSigning.LatestBlockhashAsync(_options.SolanaRpcUrl!, base.SendAsync, cancellationToken);
+                return await SolanaPaymentSigning.SignAsync(offer, signer, blockhash, cancellationToken);
+            },
+            paid => PaymentResults.Read(offer, signer.Address, paid), cancellationToken);
     }
 }

@@ -72,12 +72,19 @@ public sealed partial class PaymentHandler : DelegatingHandler
         throw firstRefusal!;
     }
 
-    async Task<HttpResponseMessage> PayEvmAsync(HttpRequestMessage request, HttpResponseMessage response, PaymentOffer offer,
-        SpendLedger.SpendReservation reservation, CancellationToken cancellationToken)
+    Task<HttpResponseMessage> PayEvmAsync(HttpRequestMessage request, HttpResponseMessage response, PaymentOffer offer,
+        SpendLedger.SpendReservation reservation, CancellationToken cancellationToken) =>
+        SendPaidAsync(request, response, reservation,
+            () => PaymentSigning.SignAsync(offer, _signer!, _options.TimeProvider.GetUtcNow(), cancellationToken),
+            paid => PaymentResults.Read(offer, _signer!.Address, paid), cancellationToken);
+
+    /// <summary>Signs (giving the reservation back if that fails), sends the request again with the proof, records the result.</summary>
+    async Task<HttpResponseMessage> SendPaidAsync(HttpRequestMessage request, HttpResponseMessage response, SpendLedger.SpendReservation reservation,
+        Func<Task<(string Name, string Value)>> sign, Func<HttpResponseMessage, PaymentResult> read, CancellationToken cancellationToken)
     {
         try
         {
-            var (name, value) = await PaymentSigning.SignAsync(offer, _signer!, _options.TimeProvider.GetUtcNow(), cancellationToken);
+            var (name, value) = await sign();
             response.Dispose();
             request.Headers.Remove(name);
             request.Headers.TryAddWithoutValidation(name, value);
@@ -89,7 +96,7 @@ public sealed partial class PaymentHandler : DelegatingHandler
         }
         // A failure while sending keeps the reservation: the server may have charged.
         var paid = await base.SendAsync(request, cancellationToken);
-        var result = PaymentResults.Read(offer, _signer!.Address, paid);
+        var result = read(paid);
         request.SetPaymentResult(result);
         if (!MayHaveCharged(paid, result))
             reservation.Release();

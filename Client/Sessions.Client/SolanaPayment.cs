@@ -47,16 +47,12 @@ internal static class SolanaPaymentSigning
     const ulong ComputeUnitPriceMicroLamports = 1;
     const byte TransferCheckedInstruction = 12;
 
-    sealed record Account(SolanaAddress Address, bool Signer, bool Writable);
-
-    sealed record Instruction(SolanaAddress Program, Account[] Accounts, byte[] Data);
-
     public static async Task<(string Name, string Value)> SignAsync(SvmOffer offer, ISolanaPaymentSigner signer, byte[] recentBlockhash,
         CancellationToken cancellationToken)
     {
         var mint = offer.Asset.Mint;
         var program = offer.Asset.TokenProgram;
-        Instruction[] instructions =
+        SolanaInstruction[] instructions =
         [
             new(SolanaPrograms.ComputeBudget, [], [2, .. LittleEndian(ComputeUnitLimit)]),
             new(SolanaPrograms.ComputeBudget, [], [3, .. LittleEndian(ComputeUnitPriceMicroLamports)]),
@@ -69,7 +65,7 @@ internal static class SolanaPaymentSigning
             ], [TransferCheckedInstruction, .. LittleEndian((ulong)offer.Amount.Value), offer.Asset.Decimals]),
             new(SolanaPrograms.Memo, [], Encoding.UTF8.GetBytes(offer.Memo ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)))),
         ];
-        var message = Compile(offer.FeePayer, instructions, recentBlockhash);
+        var message = SolanaInstruction.Compile(offer.FeePayer, instructions, recentBlockhash);
         var messageBytes = message.Serialize();
         var payerSignature = await signer.SignMessageAsync(messageBytes, cancellationToken);
         // The fee payer's slot stays zero: the facilitator co-signs at settlement.
@@ -81,32 +77,6 @@ internal static class SolanaPaymentSigning
             Resource = offer.Resource, Accepted = offer.V2,
             Payload = JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["transaction"] = transaction }, X402JsonContext.Strict.DictionaryStringString),
         }));
-    }
-
-    /// <summary>A v0 message: accounts merged, fee payer first, then writable signers, readonly signers, writable, readonly.</summary>
-    static SolanaMessage Compile(SolanaAddress feePayer, Instruction[] instructions, byte[] blockhash)
-    {
-        var metas = new List<Account> { new(feePayer, true, true) };
-        void Add(Account account)
-        {
-            var index = metas.FindIndex(m => m.Address == account.Address);
-            if (index < 0)
-                metas.Add(account);
-            else
-                metas[index] = new Account(account.Address, metas[index].Signer || account.Signer, metas[index].Writable || account.Writable);
-        }
-        foreach (var instruction in instructions)
-        {
-            foreach (var account in instruction.Accounts)
-                Add(account);
-            Add(new Account(instruction.Program, false, false));
-        }
-        var ordered = metas.Take(1).Concat(metas.Skip(1).OrderBy(m => (m.Signer ? 0 : 2) + (m.Writable ? 0 : 1))).ToList();
-        var addresses = ordered.Select(m => m.Address).ToList();
-        var compiled = instructions.Select(i => new CompiledInstruction(
-            (byte)addresses.IndexOf(i.Program), i.Accounts.Select(a => (byte)addresses.IndexOf(a.Address)).ToArray(), i.Data)).ToList();
-        return new SolanaMessage(0, (byte)ordered.Count(m => m.Signer), (byte)ordered.Count(m => m.Signer && !m.Writable),
-            (byte)ordered.Count(m => !m.Signer && !m.Writable), addresses, blockhash, compiled, []);
     }
 
     /// <summary>
