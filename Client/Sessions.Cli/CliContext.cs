@@ -79,13 +79,16 @@ public sealed class CliContext : IAsyncDisposable
     }
 
     /// <summary>A client that pays 402s with the key through Sessions.Client's <see cref="PaymentHandler"/>, within <paramref name="policy"/>.</summary>
-    public HttpClient PayingClient(SpendPolicy policy)
+    /// <remarks>With <paramref name="solana"/> the EVM key is optional: Solana offers are paid with it, EVM ones first when both.</remarks>
+    public HttpClient PayingClient(SpendPolicy policy, ISolanaPaymentSigner? solana = null, Uri? solanaRpc = null)
     {
-        var signer = Signer();
+        var signer = solana is null || _key is not null || File.Exists(KeyFile) ? Signer() : null;
         var services = new ServiceCollection();
         var paying = services.AddHttpClient(ClientName, client => Configure(client)).AddPaymentHandler(options =>
         {
             options.Signer = signer;
+            options.SolanaSigner = solana;
+            options.SolanaRpcUrl = solana is null ? null : solanaRpc ?? new Uri(Gate, "dev/solana-rpc");
             options.SpendPolicy = policy;
         });
         if (Spinner.Shows(Json))

@@ -15,7 +15,8 @@ public static class PayCommand
         var maxOption = new Option<string?>("--max") { Description = "Refuse to pay more than this per payment, atomic units" };
         var sessionOption = new Option<string?>("--session") { Description = "Pay with this stored session's token (Payment-Session) instead of a payment" };
         var approvalOption = new Option<string?>("--approval") { Description = "Retry a payment the agent's owner approved (Mandate-Approval: apr_…)" };
-        var pay = new Command("pay", "Send a request and pay its 402 (x402 v2, v1 or MPP), or spend a session") { urlArgument, methodOption, dataOption, maxOption, sessionOption, approvalOption };
+        var pay = new Command("pay", "Send a request and pay its 402 (x402 v2, v1 or MPP), or spend a session") { urlArgument, methodOption, dataOption, maxOption, sessionOption, approvalOption,
+            SolanaKey.KeyOption, SolanaKey.KeyFileOption, SolanaKey.RpcOption };
         pay.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async context =>
         {
             var data = parse.GetValue(dataOption);
@@ -30,7 +31,10 @@ public static class PayCommand
             if (parse.GetValue(approvalOption) is { } approvalId)
                 request.Headers.TryAddWithoutValidation(MandateOwner.ApprovalHeader, approvalId);
 
-            var client = context.PayingClient(new SpendPolicy { MaxPerPayment = max });
+            var solanaRpc = parse.GetValue(SolanaKey.RpcOption) is { } rpcText
+                ? Uri.TryCreate(rpcText, UriKind.Absolute, out var rpc) ? rpc : throw new CliException($"--solana-rpc must be an absolute URL, not '{rpcText}'")
+                : null;
+            var client = context.PayingClient(new SpendPolicy { MaxPerPayment = max }, SolanaKey.From(parse), solanaRpc);
             using var response = await client.SendAsync(request, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             var paid = response.GetPaymentResult();
@@ -39,8 +43,9 @@ public static class PayCommand
 
             var payment = paid is null ? null : new
             {
-                protocol = Protocol(paid.Protocol), network = paid.Network, asset = paid.Asset.ToString(), amount = paid.Amount.ToString(),
-                payTo = paid.PayTo.ToString(), payer = paid.Payer.ToString(), settled = paid.Settled, transaction = paid.Transaction,
+                protocol = Protocol(paid.Protocol), network = paid.Network, asset = paid.Solana?.Mint.ToString() ?? paid.Asset.ToString(),
+                amount = paid.Amount.ToString(), payTo = paid.Solana?.PayTo.ToString() ?? paid.PayTo.ToString(),
+                payer = paid.Solana?.Payer.ToString() ?? paid.Payer.ToString(), settled = paid.Settled, transaction = paid.Transaction,
             };
             var session = Header(response, "Payment-Session-Id") is { } id ? new { id, balance = Header(response, "Payment-Session-Balance") } : null;
             context.Print(new { status = (int)response.StatusCode, body, payment, session }, () =>

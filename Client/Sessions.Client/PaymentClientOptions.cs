@@ -3,8 +3,20 @@ namespace Sessions.Client;
 /// <summary>How a <see cref="PaymentHandler"/> pays: who signs, within which limits, and which protocols in which order.</summary>
 public sealed class PaymentClientOptions
 {
-    /// <summary>The payer. Required.</summary>
+    /// <summary>The EVM payer. This or <see cref="SolanaSigner"/> is required.</summary>
     public IPaymentSigner? Signer { get; set; }
+
+    /// <summary>The Solana payer: x402 v2 "exact" offers on <c>solana:*</c> networks are paid when it is set.</summary>
+    public ISolanaPaymentSigner? SolanaSigner { get; set; }
+
+    /// <summary>
+    /// The Solana JSON-RPC the recent blockhash comes from (<c>getLatestBlockhash</c>); required with <see cref="SolanaSigner"/>.
+    /// The gate's local facilitator serves one at <c>/dev/solana-rpc</c> in Development.
+    /// </summary>
+    public Uri? SolanaRpcUrl { get; set; }
+
+    /// <summary>When the server offers both and both signers are set: pay on Solana first (default false: EVM first).</summary>
+    public bool PreferSolana { get; set; }
 
     public SpendPolicy SpendPolicy { get; set; } = SpendPolicy.Unlimited;
 

@@ -12,13 +12,17 @@ namespace Sessions.Client;
 public sealed partial class PaymentHandler : DelegatingHandler
 {
     readonly PaymentClientOptions _options;
-    readonly IPaymentSigner _signer;
+    readonly IPaymentSigner? _signer;
     readonly PaymentSessions? _sessions;
 
     public PaymentHandler(PaymentClientOptions options, SpendLedger? ledger = null, PaymentSessions? sessions = null)
     {
         _options = options;
-        _signer = options.Signer ?? throw new ArgumentException("PaymentClientOptions.Signer is required.", nameof(options));
+        _signer = options.Signer;
+        if (_signer is null && options.SolanaSigner is null)
+            throw new ArgumentException("PaymentClientOptions.Signer or SolanaSigner is required.", nameof(options));
+        if (options.SolanaSigner is not null && options.SolanaRpcUrl is null)
+            throw new ArgumentException("PaymentClientOptions.SolanaRpcUrl is required with SolanaSigner.", nameof(options));
         Ledger = ledger ?? new SpendLedger(options.SpendPolicy, options.TimeProvider);
         if (options.Sessions is { Kind: SessionKind.Prepaid, Deposit.IsZero: true })
             throw new ArgumentException("SessionOptions.Deposit is required for prepaid sessions.", nameof(options));
@@ -49,13 +53,38 @@ public sealed partial class PaymentHandler : DelegatingHandler
     /// <summary>Answers <paramref name="response"/> (a 402 to <paramref name="request"/>) with a payment, or returns it.</summary>
     async Task<HttpResponseMessage> PayAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var offers = await PaymentOffer.ReadAsync(response, [.. _options.Protocols], cancellationToken);
-        if (offers.Count == 0)
+        var offers = _signer is null ? [] : await PaymentOffer.ReadAsync(response, [.. _options.Protocols], cancellationToken);
+        var solanaOffers = _options.SolanaSigner is null || !_options.Protocols.Contains(PaymentProtocol.X402V2) ? [] : SvmOffer.Read(response);
+        if (offers.Count == 0 && solanaOffers.Count == 0)
             return response;   // nothing this client can pay: the caller sees the 402
-        var (offer, reservation) = Reserve(HostOf(request), offers, response);
+        // The preferred family first (EVM unless PreferSolana), the other when the spend policy refuses all of it.
+        var host = HostOf(request);
+        PaymentRefusedException? firstRefusal = null;
+        bool[] order = _options.PreferSolana ? [true, false] : [false, true];
+        foreach (var solanaTurn in order)
+        {
+            if (solanaTurn && TryReserveSolana(host, solanaOffers, ref firstRefusal) is { } solana)
+                return await PaySolanaAsync(request, response, solana.Offer, solana.Reservation, cancellationToken);
+            if (!solanaTurn && TryReserveEvm(host, offers, ref firstRefusal) is { } evm)
+                return await PayEvmAsync(request, response, evm.Offer, evm.Reservation, cancellationToken);
+        }
+        response.Dispose();
+        throw firstRefusal!;
+    }
+
+    Task<HttpResponseMessage> PayEvmAsync(HttpRequestMessage request, HttpResponseMessage response, PaymentOffer offer,
+        SpendLedger.SpendReservation reservation, CancellationToken cancellationToken) =>
+        SendPaidAsync(request, response, reservation,
+            () => PaymentSigning.SignAsync(offer, _signer!, _options.TimeProvider.GetUtcNow(), cancellationToken),
+            paid => PaymentResults.Read(offer, _signer!.Address, paid), cancellationToken);
+
+    /// <summary>Signs (giving the reservation back if that fails), sends the request again with the proof, records the result.</summary>
+    async Task<HttpResponseMessage> SendPaidAsync(HttpRequestMessage request, HttpResponseMessage response, SpendLedger.SpendReservation reservation,
+        Func<Task<(string Name, string Value)>> sign, Func<HttpResponseMessage, PaymentResult> read, CancellationToken cancellationToken)
+    {
         try
         {
-            var (name, value) = await PaymentSigning.SignAsync(offer, _signer, _options.TimeProvider.GetUtcNow(), cancellationToken);
+            var (name, value) = await sign();
             response.Dispose();
             request.Headers.Remove(name);
             request.Headers.TryAddWithoutValidation(name, value);
@@ -67,7 +96,7 @@ public sealed partial class PaymentHandler : DelegatingHandler
         }
         // A failure while sending keeps the reservation: the server may have charged.
         var paid = await base.SendAsync(request, cancellationToken);
-        var result = PaymentResults.Read(offer, _signer.Address, paid);
+        var result = read(paid);
         request.SetPaymentResult(result);
         if (!MayHaveCharged(paid, result))
             reservation.Release();
@@ -76,16 +105,19 @@ public sealed partial class PaymentHandler : DelegatingHandler
 
     static string HostOf(HttpRequestMessage request) => request.RequestUri!.Authority.ToLowerInvariant();
 
-    (PaymentOffer Offer, SpendLedger.SpendReservation Reservation) Reserve(string host, IReadOnlyList<PaymentOffer> offers, HttpResponseMessage response)
+    (PaymentOffer Offer, SpendLedger.SpendReservation Reservation)? TryReserveEvm(string host, IReadOnlyList<PaymentOffer> offers,
+        ref PaymentRefusedException? firstRefusal)
     {
+        if (offers.Count == 0)
+            return null;
         try
         {
             return Ledger.ReserveFirst(host, offers);
         }
-        catch (PaymentRefusedException)
+        catch (PaymentRefusedException refusal)
         {
-            response.Dispose();
-            throw;
+            firstRefusal ??= refusal;
+            return null;
         }
     }
 

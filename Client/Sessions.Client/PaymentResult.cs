@@ -1,6 +1,7 @@
 using Sessions.Payments;
 using Sessions.Payments.Crypto;
 using Sessions.Payments.Mpp;
+using Sessions.Payments.Svm;
 using Sessions.Payments.X402;
 
 namespace Sessions.Client;
@@ -14,10 +15,13 @@ public sealed record PaymentResult
 {
     public required PaymentProtocol Protocol { get; init; }
     public required string Network { get; init; }
+    /// <summary>The EVM token; <see cref="EvmAddress.Zero"/> for a Solana payment (see <see cref="Solana"/>).</summary>
     public required EvmAddress Asset { get; init; }
     public required AtomicAmount Amount { get; init; }
     public required EvmAddress PayTo { get; init; }
     public required EvmAddress Payer { get; init; }
+    /// <summary>The mint, payee and payer of a Solana payment; null for EVM.</summary>
+    public SolanaPaymentParties? Solana { get; init; }
     /// <summary>The decoded x402 settlement header, when the answer had one.</summary>
     public SettleResponse? Settlement { get; init; }
     /// <summary>The decoded MPP receipt, when the answer had one.</summary>
@@ -29,6 +33,9 @@ public sealed record PaymentResult
     /// <summary>The settlement's transaction or the receipt's reference.</summary>
     public string? Transaction => Settlement is { Transaction: { Length: > 0 } transaction } ? transaction : Receipt?.Reference;
 }
+
+/// <summary>Who paid whom in which SPL token, for a payment on a <c>solana:*</c> network.</summary>
+public sealed record SolanaPaymentParties(SolanaAddress Mint, SolanaAddress PayTo, SolanaAddress Payer);
 
 public static class PaymentResults
 {
@@ -45,6 +52,13 @@ public static class PaymentResults
         Protocol = offer.Protocol, Network = offer.Network, Asset = offer.Asset, Amount = offer.Amount, PayTo = offer.PayTo, Payer = payer,
         Settlement = Settlement(response, X402HeaderCodec.PaymentResponseHeader) ?? Settlement(response, X402HeaderCodec.PaymentResponseHeaderV1),
         Receipt = response.Headers.TryGetValues("Payment-Receipt", out var receipts) ? PaymentReceipt.TryParseHeader(receipts.FirstOrDefault()) : null,
+    };
+
+    internal static PaymentResult Read(SvmOffer offer, SolanaAddress payer, HttpResponseMessage response) => new()
+    {
+        Protocol = PaymentProtocol.X402V2, Network = offer.V2.Network, Asset = EvmAddress.Zero, Amount = offer.Amount, PayTo = EvmAddress.Zero,
+        Payer = EvmAddress.Zero, Solana = new SolanaPaymentParties(offer.Asset.Mint, offer.PayTo, payer),
+        Settlement = Settlement(response, X402HeaderCodec.PaymentResponseHeader),
     };
 
     static SettleResponse? Settlement(HttpResponseMessage response, string header) =>

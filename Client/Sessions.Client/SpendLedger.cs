@@ -1,5 +1,6 @@
 using Sessions.Payments;
 using Sessions.Payments.Crypto;
+using Sessions.Payments.Svm;
 
 namespace Sessions.Client;
 
@@ -45,9 +46,19 @@ public sealed class SpendLedger(SpendPolicy policy, TimeProvider? clock = null)
         throw first ?? (Exception)new InvalidOperationException("No offer to reserve.");
     }
 
-    internal SpendReservation? TryReserve(string host, string network, EvmAddress asset, AtomicAmount amount, out PaymentRefusedException? refusal)
+    internal SpendReservation? TryReserve(string host, string network, EvmAddress asset, AtomicAmount amount, out PaymentRefusedException? refusal) =>
+        TryHold(host, amount, Policy.Check(host, network, asset, amount),
+            (limit, budget, spent) => new PaymentRefusedException(limit, host, network, asset, amount, budget, spent), out refusal);
+
+    /// <summary>The same limits for a Solana offer (asset = the mint).</summary>
+    internal SpendReservation? TryReserve(string host, string network, SolanaAddress mint, AtomicAmount amount, out PaymentRefusedException? refusal) =>
+        TryHold(host, amount, Policy.Check(host, network, mint, amount),
+            (limit, budget, spent) => new PaymentRefusedException(limit, host, network, mint.ToString(), amount, budget, spent), out refusal);
+
+    SpendReservation? TryHold(string host, AtomicAmount amount, PaymentRefusedException? staticRefusal,
+        Func<SpendLimit, AtomicAmount, AtomicAmount, PaymentRefusedException> refuse, out PaymentRefusedException? refusal)
     {
-        refusal = Policy.Check(host, network, asset, amount);
+        refusal = staticRefusal;
         if (refusal is not null)
             return null;
         lock (_lock)
@@ -55,12 +66,12 @@ public sealed class SpendLedger(SpendPolicy policy, TimeProvider? clock = null)
             Prune();
             if (Policy.MaxPerHost is { } hostBudget && Sum(host) is var onHost && onHost + amount > hostBudget)
             {
-                refusal = new PaymentRefusedException(SpendLimit.HostBudget, host, network, asset, amount, hostBudget, onHost);
+                refusal = refuse(SpendLimit.HostBudget, hostBudget, onHost);
                 return null;
             }
             if (Policy.MaxPerWindow is { } windowBudget && Sum(null) is var total && total + amount > windowBudget)
             {
-                refusal = new PaymentRefusedException(SpendLimit.WindowBudget, host, network, asset, amount, windowBudget, total);
+                refusal = refuse(SpendLimit.WindowBudget, windowBudget, total);
                 return null;
             }
             var entry = new Entry(host, amount, _clock.GetUtcNow());

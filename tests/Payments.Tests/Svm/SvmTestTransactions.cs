@@ -98,32 +98,10 @@ internal static class SvmTestTransactions
         Payload = JsonSerializer.SerializeToElement(new { transaction }),
     };
 
-    private static SolanaMessage Compile(SolanaAddress feePayer, List<TestInstruction> instructions, bool legacy, IReadOnlyList<AddressTableLookup> lookups, byte[] blockhash)
-    {
-        // Merge every account's flags, then order as Solana requires: writable signers, readonly signers, writable, readonly.
-        var metas = new List<TestAccount> { new(feePayer, true, true) };
-        void Add(TestAccount account)
-        {
-            var index = metas.FindIndex(m => m.Address == account.Address);
-            if (index < 0)
-                metas.Add(account);
-            else
-                metas[index] = new TestAccount(account.Address, metas[index].Signer || account.Signer, metas[index].Writable || account.Writable);
-        }
-        foreach (var instruction in instructions)
-        {
-            foreach (var account in instruction.Accounts)
-                Add(account);
-            Add(new TestAccount(instruction.Program, false, false));
-        }
-        var ordered = metas.Take(1).Concat(metas.Skip(1).OrderBy(m => (m.Signer ? 0 : 2) + (m.Writable ? 0 : 1))).ToList();
-        var addresses = ordered.Select(m => m.Address).ToList();
-        var compiled = instructions.Select(i => new CompiledInstruction(
-            (byte)addresses.IndexOf(i.Program), i.Accounts.Select(a => (byte)addresses.IndexOf(a.Address)).ToArray(), i.Data)).ToList();
-        return new SolanaMessage(legacy ? null : 0,
-            (byte)ordered.Count(m => m.Signer), (byte)ordered.Count(m => m.Signer && !m.Writable), (byte)ordered.Count(m => !m.Signer && !m.Writable),
-            addresses, blockhash, compiled, lookups);
-    }
+    private static SolanaMessage Compile(SolanaAddress feePayer, List<TestInstruction> instructions, bool legacy, IReadOnlyList<AddressTableLookup> lookups, byte[] blockhash) =>
+        SolanaInstruction.Compile(feePayer,
+            instructions.Select(i => new SolanaInstruction(i.Program, i.Accounts.Select(a => new SolanaAccountMeta(a.Address, a.Signer, a.Writable)).ToArray(), i.Data)).ToList(),
+            blockhash, legacy, lookups);
 
     private static byte[] LittleEndian(uint value)
     {
