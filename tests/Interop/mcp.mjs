@@ -98,7 +98,17 @@ await run(async () => {
       : { name: "get-content", arguments: { key: sessionKey } };
     sessionCalls.push({ name: call.name, ...summary(await s.callTool(call)) });
   }
-  const status = summary(await s.callTool({ name: "session-status", arguments: {} }));
+  // session-status reports SessionApi's ledger, which the gate's debits reach through the fold (batches every ~50 ms):
+  // read until two reads 250 ms apart agree, so the assertion sees every debit of the calls above.
+  let status = summary(await s.callTool({ name: "session-status", arguments: {} }));
+  for (let attempt = 0; attempt < 40; attempt++) {
+    await new Promise(resolve => setTimeout(resolve, 250));
+    const again = summary(await s.callTool({ name: "session-status", arguments: {} }));
+    const balance = again.structuredContent?.session?.balance;
+    const same = balance === status.structuredContent?.session?.balance;
+    status = again;
+    if (same && balance !== "100000") break;   // settled, and the calls above did reach it
+  }
   await s.close();
   const signaturesDuringSession = first.counted.signatures - signaturesBefore;
   const restSession = await rest(fetch, `${gate}/api/content/${encodeURIComponent(sessionKey)}`, { "Payment-Session": token });
