@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
+using Sessions.ServiceDefaults.Admin;
+using Sessions.ServiceDefaults.Payers;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Sessions;
@@ -21,8 +21,6 @@ public sealed record ReceiptPage(IReadOnlyList<ReceiptItem> Items, string? Next)
 /// </summary>
 public static class ReceiptsApi
 {
-    public const string AdminKeyHeader = "X-Admin-Key";
-
     public static IEndpointRouteBuilder MapReceipts(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/receipts", ListAsync).WithName("ListReceipts")
@@ -35,12 +33,12 @@ public static class ReceiptsApi
         IOptions<GateOptions> options, string? organization = null, string? payer = null, int? limit = null, string? before = null)
     {
         var take = Math.Clamp(limit ?? 50, 1, 100);
-        if (context.Request.Headers.ContainsKey(AdminKeyHeader))
+        if (context.Request.Headers.ContainsKey(AdminKey.Header))
         {
-            if (!IsAdmin(context, options.Value.AdminKey))
+            if (!AdminKey.Matches(context.Request, options.Value.AdminKey))
             {
                 await Problems.WriteAsync(context, 401, "admin-key-required", "Admin key required",
-                    $"Send the gate's admin key (Gate:AdminKey) in the {AdminKeyHeader} header.");
+                    $"Send the gate's admin key (Gate:AdminKey) in the {AdminKey.Header} header.");
                 return;
             }
         }
@@ -66,14 +64,8 @@ public static class ReceiptsApi
                 return;
             }
         }
-        var page = await store.ListAsync(payer?.ToLowerInvariant(), organization, take, before, context.RequestAborted);
+        var page = await store.ListAsync(payer is null ? null : PayerContext.NormalizeAddress(payer), organization, take, before, context.RequestAborted);
         var items = page.Select(r => new ReceiptItem(r.Receipt.Id, r.Jws, r.Receipt)).ToList();
         await TypedResults.Ok(new ReceiptPage(items, items.Count == take ? items[^1].Id : null)).ExecuteAsync(context);
     }
-
-    static bool IsAdmin(HttpContext context, string? configured) =>
-        // No key configured = no admin access; the comparison takes the same time whatever the sent key shares with it.
-        !string.IsNullOrEmpty(configured) && CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(configured)),
-            SHA256.HashData(Encoding.UTF8.GetBytes(context.Request.Headers[AdminKeyHeader].ToString())));
 }

@@ -18,13 +18,15 @@ public static class AdminKey
     public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> Filter(Func<IServiceProvider, string?> configured) =>
         async (context, next) =>
         {
-            var key = configured(context.HttpContext.RequestServices);
-            var sent = context.HttpContext.Request.Headers[Header].ToString();
-            if (string.IsNullOrEmpty(key) || !CryptographicOperations.FixedTimeEquals(Hash(key), Hash(sent)))
+            if (!Matches(context.HttpContext.Request, configured(context.HttpContext.RequestServices)))
                 return Problems.Coded(StatusCodes.Status401Unauthorized, "admin-key-required", "Admin key required",
                     $"Send the configured admin key in the {Header} header.");
             return await next(context);
         };
+
+    /// <summary>True when the request's <c>X-Admin-Key</c> is <paramref name="configured"/> (never when none is configured).</summary>
+    public static bool Matches(HttpRequest request, string? configured) =>
+        !string.IsNullOrEmpty(configured) && CryptographicOperations.FixedTimeEquals(Hash(configured), Hash(request.Headers[Header].ToString()));
 
     static byte[] Hash(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(text));
 }
