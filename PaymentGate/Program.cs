@@ -3,7 +3,7 @@ using Sessions.PaymentGate.Ledger;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource("gatedb");
+builder.AddNpgsqlDataSource("gatedb", configureDataSourceBuilder: StatementPreparation.Configure);
 builder.AddDatabaseMigrations<Program>("gatedb");
 builder.AddPaymentFacilitator();
 builder.AddGateway();

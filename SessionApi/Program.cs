@@ -9,7 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.AddNpgsqlDataSource("sessionsdb");
+builder.AddNpgsqlDataSource("sessionsdb", configureDataSourceBuilder: StatementPreparation.Configure);
 builder.AddDatabaseMigrations<Program>("sessionsdb");
 builder.AddSessions();
 builder.AddMandates();

@@ -4,7 +4,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.AddNpgsqlDataSource("vaultsdb");
+builder.AddNpgsqlDataSource("vaultsdb", configureDataSourceBuilder: StatementPreparation.Configure);
 builder.AddDatabaseMigrations<Program>("vaultsdb");
 builder.AddVaults();
 
