@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using PaymentGate.Tests.Facilitator;
 using PaymentGate.Tests.Paywall;
 using PaymentGate.Tests.Sessions;
@@ -39,7 +38,7 @@ public sealed class ReceiptsOffPaymentTests(InfrastructureFixture infrastructure
         Assert.True(response.Headers.Contains("PAYMENT-RESPONSE"));
         Assert.False(response.Headers.Contains(ReceiptIssuer.HeaderName));
         await _gate.Factory.Services.GetRequiredService<ReceiptStore>().FlushAsync(Ct);
-        Assert.Equal(0L, await ReceiptsOff.CountAsync(_gate.Database, "SELECT count(*) FROM receipts"));
+        Assert.Equal(0L, await SessionGateHarness.CountAsync(_gate.Database, "SELECT count(*) FROM receipts"));
         var jwks = JwkSet.TryParse(await _gate.Http.GetStringAsync("/.well-known/jwks.json", Ct));
         Assert.Equal(Ed25519Key.FromSecret("receipts-off-key-secret").Kid, Assert.Single(jwks!.Keys).Kid);
     }
@@ -72,28 +71,17 @@ public sealed class ReceiptsAndChainOffSessionTests(InfrastructureFixture infras
         Assert.Equal("99000", SessionGateHarness.Header(response, SessionSpending.BalanceHeader));
         Assert.False(response.Headers.Contains(ReceiptIssuer.HeaderName));
         await _gate.GateServices.GetRequiredService<ReceiptStore>().FlushAsync(Ct);
-        Assert.Equal(0L, await ReceiptsOff.CountAsync(_gate.GateDatabase, "SELECT count(*) FROM receipts"));
+        Assert.Equal(0L, await SessionGateHarness.CountAsync(_gate.GateDatabase, "SELECT count(*) FROM receipts"));
 
         // The chainer runs at start and every second when on: three intervals without an entry.
         var chainer = _gate.GateServices.GetRequiredService<LedgerChainer>();
         await Task.Delay(chainer.Options.Interval * 3, Ct);
-        Assert.Equal(0L, await ReceiptsOff.CountAsync(_gate.GateDatabase, "SELECT count(*) FROM ledger_chain"));
+        Assert.Equal(0L, await SessionGateHarness.CountAsync(_gate.GateDatabase, "SELECT count(*) FROM ledger_chain"));
         var waiting = await chainer.UnchainedAsync(Ct);
         Assert.True(waiting >= 2, $"{waiting} movements waiting");   // the faucet, the deposit's transfer and settlement
 
         // Nothing is lost: a chainer that runs (the switch back on) chains them all, in order.
         await chainer.ChainAllAsync();
-        Assert.Equal(waiting, await ReceiptsOff.CountAsync(_gate.GateDatabase, "SELECT count(*) FROM ledger_chain"));
-    }
-}
-
-static class ReceiptsOff
-{
-    public static async Task<long> CountAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var count = new NpgsqlCommand(sql, connection);
-        return (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        Assert.Equal(waiting, await SessionGateHarness.CountAsync(_gate.GateDatabase, "SELECT count(*) FROM ledger_chain"));
     }
 }
