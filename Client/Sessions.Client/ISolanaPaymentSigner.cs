@@ -1,4 +1,4 @@
-using Org.BouncyCastle.Math.EC.Rfc8032;
+using Sessions.Payments.Receipts;
 using Sessions.Payments.Svm;
 
 namespace Sessions.Client;
@@ -18,25 +18,18 @@ public interface ISolanaPaymentSigner
 /// <summary>An ed25519 key held in this process, from its 32-byte seed (the first half of a Solana CLI keypair file).</summary>
 public sealed class LocalSolanaKeySigner : ISolanaPaymentSigner
 {
-    readonly byte[] _seed;
+    readonly Ed25519Key _key;
 
     public LocalSolanaKeySigner(ReadOnlySpan<byte> seed)
     {
-        if (seed.Length != Ed25519.SecretKeySize)
-            throw new ArgumentException($"An ed25519 seed is {Ed25519.SecretKeySize} bytes.", nameof(seed));
-        _seed = seed.ToArray();
-        var publicKey = new byte[Ed25519.PublicKeySize];
-        Ed25519.GeneratePublicKey(_seed, 0, publicKey, 0);
-        Address = SolanaAddress.FromBytes(publicKey);
+        if (seed.Length != Ed25519Key.SeedSize)
+            throw new ArgumentException($"An ed25519 seed is {Ed25519Key.SeedSize} bytes.", nameof(seed));
+        _key = new Ed25519Key(seed);
+        Address = SolanaAddress.FromBytes(_key.PublicKey);
     }
 
     public SolanaAddress Address { get; }
 
-    public ValueTask<byte[]> SignMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
-    {
-        var signature = new byte[Ed25519.SignatureSize];
-        var bytes = message.ToArray();
-        Ed25519.Sign(_seed, 0, bytes, 0, bytes.Length, signature, 0);
-        return ValueTask.FromResult(signature);
-    }
+    public ValueTask<byte[]> SignMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_key.Sign(message.Span));
 }

@@ -39,7 +39,7 @@ public sealed record RequestCredentials(string? Header, string? HeaderName, int 
 /// </summary>
 public sealed class PaymentDispatcher(
     PricingCatalog catalog, McpGate mcp, SessionSpending sessions, MppPayments mpp, X402Payment x402, PaymentAnswerWriter writer,
-    TimeProvider time)
+    ReceiptIssuer receipts)
 {
     public async Task InvokeAsync(HttpContext context, Func<Task> next)
     {
@@ -47,7 +47,7 @@ public sealed class PaymentDispatcher(
         var route = catalog.FindRoute(proxy.Route.Config.RouteId);
         var credentials = RequestCredentials.Take(context.Request);
         // A request that may be charged: its receipt's clock starts now and its body is hashed as it streams.
-        var digest = route is { IsFree: false } or { Mcp: true } ? RequestDigest.Start(context, time) : null;
+        var digest = route is { IsFree: false } or { Mcp: true } ? receipts.Start(context) : null;
         var answer = await AnswerAsync(context, next, proxy, route, credentials);
         await writer.WriteAsync(context, answer, digest);
     }

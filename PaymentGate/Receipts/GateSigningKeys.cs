@@ -7,6 +7,12 @@ namespace Sessions.PaymentGate.Receipts;
 public sealed class ReceiptOptions
 {
     /// <summary>
+    /// False: charged answers carry no <c>Sessions-Receipt</c> (nor MCP <c>_meta</c> receipt) and none is stored; the request is
+    /// not hashed either. The keys stay published: offers and ledger checkpoints are signed with them.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
     /// Secrets the Ed25519 signing keys derive from (seed = SHA-256 of each); the first signs, the others are previous keys,
     /// still published so that old receipts keep verifying (rotation: put a new secret first). The AppHost generates one
     /// (<c>receipt-signing-key</c>). Empty: a random key per start, logged as a warning (receipts stop verifying on restart).

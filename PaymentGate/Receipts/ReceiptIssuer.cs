@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using Sessions.Payments.Receipts;
 
 namespace Sessions.PaymentGate.Receipts;
@@ -7,11 +8,19 @@ namespace Sessions.PaymentGate.Receipts;
 /// Makes the receipt of a charged answer (issue 19, docs/receipts.md): the facts of the payment kind, the request's digest,
 /// the hash of the body being delivered and the latency, signed with the gate's current key and queued for storage.
 /// </summary>
-public sealed class ReceiptIssuer(GateSigningKeys keys, ReceiptStore store, TimeProvider time)
+public sealed class ReceiptIssuer(GateSigningKeys keys, ReceiptStore store, TimeProvider time, IOptions<ReceiptOptions> options)
 {
+    readonly bool enabled = options.Value.Enabled;
+
     /// <summary>The header of a paid HTTP answer; MCP results carry the same JWS in <c>_meta["sessions/receipt"]</c>.</summary>
     public const string HeaderName = "Sessions-Receipt";
     public const string McpMetaKey = "sessions/receipt";
+
+    /// <summary>
+    /// Starts the receipt of a request that may be charged (its clock and request hash); null when receipts are off
+    /// (<c>Gate:Receipts:Enabled</c> false): then nothing is hashed, signed or stored for it.
+    /// </summary>
+    public RequestDigest? Start(HttpContext context) => enabled ? RequestDigest.Start(context, time) : null;
 
     /// <summary>Signs and queues the receipt; returns its JWS. <paramref name="responseBody"/>: the upstream body as delivered
     /// (for MCP: as McpServer sent it, before the gate added its <c>_meta</c> members, which include this receipt).</summary>

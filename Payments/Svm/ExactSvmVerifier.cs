@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using Org.BouncyCastle.Math.EC.Rfc8032;
+using Sessions.Payments.Receipts;
 using Sessions.Payments.X402;
 
 namespace Sessions.Payments.Svm;
@@ -99,7 +99,7 @@ public sealed class ExactSvmVerifier(IReadOnlyCollection<SolanaAddress> feePayer
         {
             var signature = transaction.Signatures[i];
             if (SolanaTransaction.IsUnsigned(signature)
-                || !Ed25519.Verify(signature, 0, message.StaticAccounts[i].Bytes.ToArray(), 0, transaction.MessageBytes, 0, transaction.MessageBytes.Length))
+                || !Ed25519Key.Verify(message.StaticAccounts[i].Bytes, transaction.MessageBytes, signature))
                 return ExactSvmVerification.Invalid(SvmReasonCodes.SignatureInvalid, $"signer {message.StaticAccounts[i]} has no valid ed25519 signature over the message");
         }
         return null;

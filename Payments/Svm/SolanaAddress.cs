@@ -43,6 +43,10 @@ public readonly record struct SolanaAddress
     public override string ToString() => Base58.Encode(Bytes);
 
     /// <summary>True when the bytes decode to a point of ed25519 (program-derived addresses must not).</summary>
+    /// <remarks>
+    /// Decompression only, as Solana's is_on_curve. The one Ed25519 use left on BouncyCastle: libsodium (Ed25519Key) has no such
+    /// check, its is_valid_point also refuses points outside the prime-order subgroup and would derive other addresses.
+    /// </remarks>
     public bool IsOnCurve => Ed25519.ValidatePublicKeyPartial(Bytes.ToArray(), 0);
 
     /// <summary>find_program_address: the highest bump seed whose hash lies off the curve.</summary>

@@ -1,4 +1,5 @@
 using System.Data;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -176,11 +177,30 @@ public sealed class LedgerChainer(NpgsqlDataSource dataSource, LedgerChainOption
     }
 }
 
-/// <summary>Runs the chainer every <see cref="LedgerChainOptions.Interval"/>, in the background: the money path never waits for it.</summary>
-public sealed class LedgerChainWorker(LedgerChainer chainer, ILogger<LedgerChainWorker> logger) : PeriodicWorker(logger)
+/// <summary>
+/// Runs the chainer every <see cref="LedgerChainOptions.Interval"/>, in the background: the money path never waits for it.
+/// <c>Ledger:Chain:Enabled</c> false (for measuring the chain's cost, or an operator who does not want it): it does not run in
+/// this service; rows keep their xid stamps, so turning it back on chains everything written meanwhile, in order.
+/// </summary>
+public sealed class LedgerChainWorker(LedgerChainer chainer, IConfiguration configuration, ILogger<LedgerChainWorker> logger) : PeriodicWorker(logger)
 {
+    public const string EnabledKey = "Ledger:Chain:Enabled";
+
     protected override TimeSpan Interval => chainer.Options.Interval;
     protected override string PassName => "Ledger chaining";
     protected override bool RunsAtStart => true;
+
+    protected override bool Enabled
+    {
+        get
+        {
+            if (configuration.GetValue(EnabledKey, true))
+                return true;
+            logger.LogWarning("{Key} is false: movements of the {Ledger} ledger are not chained; audit verify covers only what was chained before",
+                EnabledKey, chainer.Options.Ledger);
+            return false;
+        }
+    }
+
     protected override Task RunPassAsync(CancellationToken cancellationToken) => chainer.ChainAsync(cancellationToken);
 }

@@ -30,7 +30,9 @@
 # Settings (environment): DURATION (s per scenario, default 10), CONNECTIONS (default 16), THREADS (wrk threads,
 # default 1), WARMUP (s, default 3), WALLETS (payers signing the paid requests, default 4), SESSIONS (for (d), default
 # 16), EPHEMERAL=1 (started stacks only: Postgres without fsync, as in the tests; default is the durable set-up of
-# AppHost/run.sh). The machine has 2 cores shared by wrk, the gate, mcpserver, SessionApi, Redis, Postgres and node:
+# AppHost/run.sh), RECEIPTS=off (started stacks only, (h)'s too: every service gets Gate__Receipts__Enabled=false and
+# Ledger__Chain__Enabled=false, so no signed receipts and no ledger chaining; default on: issue 19's cost is on minus off).
+# The machine has 2 cores shared by wrk, the gate, mcpserver, SessionApi, Redis, Postgres and node:
 # figures are relative, not absolute.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -41,6 +43,12 @@ connections="${CONNECTIONS:-16}"
 threads="${THREADS:-1}"
 warmup="${WARMUP:-3}"
 sessions="${SESSIONS:-16}"
+receipts="${RECEIPTS:-on}"
+case "$receipts" in
+    on) stack_settings=() ;;
+    off) stack_settings=(Gate__Receipts__Enabled=false Ledger__Chain__Enabled=false) ;;
+    *) echo "error: RECEIPTS is on or off, not '$receipts'" >&2; exit 2 ;;
+esac
 export WALLETS="${WALLETS:-4}"
 
 # shellcheck source=AppHost/prerequisites.sh
@@ -90,11 +98,13 @@ own_stack=""
 if [ -n "${GATE_URL:-}" ] && [ -n "${UPSTREAM_URL:-}" ]; then
     gate="${GATE_URL%/}"
     upstream="${UPSTREAM_URL%/}"
+    [ -z "${RECEIPTS:-}" ] || { echo "error: RECEIPTS applies to a stack this script starts; configure a running stack itself" >&2; exit 2; }
+    receipts="as the running stack has them"
     echo "== using the running stack: gate $gate, upstream $upstream" >&2
 else
     own_stack=1
     build_stack
-    start_stack "$work/stack"
+    start_stack "$work/stack" "${stack_settings[@]}"
 fi
 
 for url in "$upstream/api/ping" "$gate/api/ping" "$peer/free"; do
@@ -175,7 +185,7 @@ if [ -n "$own_stack" ]; then
     # (h): the same paid route with the instant facilitator behind the gate, on a stack of its own (the facilitator is
     # chosen at start-up); the first stack is stopped first so both never share the cores.
     stop_stack
-    start_stack "$work/stack-instant" Facilitator__Url="$facilitator"
+    start_stack "$work/stack-instant" Facilitator__Url="$facilitator" "${stack_settings[@]}"
     measure "$gate/api/ping" "$warmup" >/dev/null
     warm_paid "$gate/api/content/bench" "$work/paid-instant.txt" GATE_URL="$gate"
     result[h]="$(measure "$gate/api/content/bench" "$duration" "$work/paid-instant.txt")"
@@ -191,4 +201,5 @@ echo
 print_goals
 echo
 echo "$(nproc) cores shared by wrk, the stack and node; $connections connections, ${duration} s per scenario, $WALLETS paying wallets," \
-    "$sessions sessions for (d); load average $load_before before, $load_after after; commit $(git -C "$repo" rev-parse --short HEAD)."
+    "$sessions sessions for (d); receipts and ledger chain $receipts; load average $load_before before, $load_after after;" \
+    "commit $(git -C "$repo" rev-parse --short HEAD)."

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Org.BouncyCastle.Math.EC.Rfc8032;
+using Sessions.Payments.Receipts;
 using Sessions.Payments.Svm;
 
 namespace Interop.Tests;
@@ -23,9 +23,7 @@ public class SvmClientTests(StackFixture stack)
     {
         var ct = TestContext.Current.CancellationToken;
         var seed = RandomNumberGenerator.GetBytes(32);
-        var publicKey = new byte[32];
-        Ed25519.GeneratePublicKey(seed, 0, publicKey, 0);
-        var payer = SolanaAddress.FromBytes(publicKey).ToString();
+        var payer = SolanaAddress.FromBytes(new Ed25519Key(seed).PublicKey).ToString();
         using (var funded = await stack.Gate.PostAsJsonAsync("dev/faucet", new { address = payer, amount = Funding.ToString(CultureInfo.InvariantCulture), network = Devnet }, ct))
             Assert.True(funded.IsSuccessStatusCode, await funded.Content.ReadAsStringAsync(ct));
         var merchantBefore = await BalanceAsync(StackFixture.SolanaMerchant, ct);

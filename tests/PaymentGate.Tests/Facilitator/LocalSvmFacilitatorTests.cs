@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Sessions.PaymentGate.Facilitator;
 using Sessions.PaymentGate.Facilitator.Local.Svm;
+using Sessions.Payments.Receipts;
 using Sessions.Payments.Svm;
 using Sessions.Payments.X402;
 using Sessions.Payments.Tests.Svm;
@@ -117,7 +118,7 @@ public sealed class LocalSvmFacilitatorTests(InfrastructureFixture infrastructur
         Assert.Equal("10000", await BalanceAsync(PayTo.Address));
         // The transaction id is the fee payer's real ed25519 co-signature over the payer's message.
         Assert.True(SolanaTransaction.TryDecodeBase64(request.PaymentPayload.GetProperty("payload").GetProperty("transaction").GetString(), out var sent, out _));
-        Assert.True(Org.BouncyCastle.Math.EC.Rfc8032.Ed25519.Verify(signature, 0, LocalFeePayer.Bytes.ToArray(), 0, sent!.MessageBytes, 0, sent.MessageBytes.Length));
+        Assert.True(Ed25519Key.Verify(LocalFeePayer.Bytes, sent!.MessageBytes, signature));
 
         var account = await AccountAsync(Payer.Address);
         Assert.Equal(PayerAccount, account.GetProperty("tokenAccount").GetString());

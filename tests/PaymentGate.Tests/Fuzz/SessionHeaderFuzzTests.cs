@@ -31,17 +31,9 @@ public sealed class SessionHeaderFuzzTests(InfrastructureFixture infrastructure)
 
     public ValueTask DisposeAsync() => _gate.DisposeAsync();
 
-    async Task<long> CountAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync(Ct);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
+    Task<long> SessionRowsAsync() => SessionGateHarness.CountAsync(_gate.SessionsDatabase, "SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM session_ledger)");
 
-    Task<long> SessionRowsAsync() => CountAsync(_gate.SessionsDatabase, "SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM session_ledger)");
-
-    Task<long> PaymentRowsAsync() => CountAsync(_gate.GateDatabase, "SELECT count(*) FROM payments WHERE status <> 'released'");
+    Task<long> PaymentRowsAsync() => SessionGateHarness.CountAsync(_gate.GateDatabase, "SELECT count(*) FROM payments WHERE status <> 'released'");
 
     [Fact]
     public async Task Fuzzed_session_tokens_never_fail_the_gate_or_spend()
@@ -88,7 +80,7 @@ public sealed class SessionHeaderFuzzTests(InfrastructureFixture infrastructure)
         var payment = PaywallHarness.V1Header(agent.Sign(value: SessionGateHarness.GetPrice));
         using (var first = await _gate.Http.SendAsync(Request(payment, null), Ct))
             await GateFuzz.AssertAnsweredAsync(first);   // no approval id: an approval is requested
-        var approvalIds = await CountAsync(_gate.SessionsDatabase, "SELECT count(*) FROM mandate_approvals");
+        var approvalIds = await SessionGateHarness.CountAsync(_gate.SessionsDatabase, "SELECT count(*) FROM mandate_approvals");
         Assert.Equal(1, approvalIds);
         var pending = await SessionApiIdAsync();
 
@@ -102,7 +94,7 @@ public sealed class SessionHeaderFuzzTests(InfrastructureFixture infrastructure)
         Assert.Empty(_gate.Upstream.Calls);
         Assert.Equal(10_000, await _gate.BalanceAsync(agent.Lower));
         Assert.Equal(0, await PaymentRowsAsync());
-        Assert.Equal(0, await CountAsync(_gate.SessionsDatabase, "SELECT count(*) FROM mandate_charges WHERE released_at IS NULL"));
+        Assert.Equal(0, await SessionGateHarness.CountAsync(_gate.SessionsDatabase, "SELECT count(*) FROM mandate_charges WHERE released_at IS NULL"));
     }
 
     static HttpRequestMessage Request(string payment, string? approval)

@@ -206,6 +206,15 @@ public sealed class SessionGateHarness : IAsyncDisposable
         throw new TimeoutException("Session debits were not folded into SessionApi's ledger within 30 s.");
     }
 
+    /// <summary>The count a <c>SELECT count(*) …</c> returns in <paramref name="database"/> (gatedb, sessionsdb or a paywall's).</summary>
+    public static async Task<long> CountAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
     /// <summary>Rows of <paramref name="kind"/> (debit, credit, ...) in the session's ledger in sessionsdb.</summary>
     public async Task<long> LedgerCountAsync(string sessionId, string kind)
     {

@@ -1,29 +1,22 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using Org.BouncyCastle.Math.EC.Rfc8032;
+using Sessions.Payments.Receipts;
 using Sessions.Payments.Svm;
 using Sessions.Payments.X402;
 
 namespace Sessions.Payments.Tests.Svm;
 
 /// <summary>An ed25519 key from a 32-byte seed filled with one byte (as generate-official-fixture.mjs makes them).</summary>
-internal sealed record TestKey(byte[] Secret, SolanaAddress Address)
+internal sealed record TestKey(Ed25519Key Key, SolanaAddress Address)
 {
     public static TestKey FromSeedByte(byte fill)
     {
-        var secret = Enumerable.Repeat(fill, 32).ToArray();
-        var publicKey = new byte[32];
-        Ed25519.GeneratePublicKey(secret, 0, publicKey, 0);
-        return new TestKey(secret, SolanaAddress.FromBytes(publicKey));
+        var key = new Ed25519Key(Enumerable.Repeat(fill, 32).ToArray());
+        return new TestKey(key, SolanaAddress.FromBytes(key.PublicKey));
     }
 
-    public byte[] Sign(byte[] message)
-    {
-        var signature = new byte[64];
-        Ed25519.Sign(Secret, 0, message, 0, message.Length, signature, 0);
-        return signature;
-    }
+    public byte[] Sign(byte[] message) => Key.Sign(message);
 }
 
 internal sealed record TestAccount(SolanaAddress Address, bool Signer, bool Writable);

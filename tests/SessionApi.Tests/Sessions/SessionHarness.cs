@@ -24,7 +24,8 @@ public sealed class SessionHarness : ServiceHarness<Program>
 
     public FakeTimeProvider Clock { get; }
 
-    SessionHarness(string connectionString, TimeSpan sweepInterval, FakeTimeProvider clock) : base(connectionString, new Dictionary<string, string?>
+    SessionHarness(string connectionString, TimeSpan sweepInterval, FakeTimeProvider clock, Dictionary<string, string?>? extra)
+        : base(connectionString, new Dictionary<string, string?>(extra ?? [])
     {
         ["ConnectionStrings:sessionsdb"] = connectionString,
         ["PayerContext:SigningKey"] = SigningKey,
@@ -36,10 +37,12 @@ public sealed class SessionHarness : ServiceHarness<Program>
         _signer = new PayerContextSigner(Options.Create(new PayerContextOptions { SigningKey = SigningKey }), clock);
     }
 
-    public static async Task<SessionHarness> StartAsync(InfrastructureFixture infrastructure, TimeSpan? sweepInterval = null)
+    /// <param name="extra">More settings (e.g. <c>Ledger:Chain:Enabled</c>).</param>
+    public static async Task<SessionHarness> StartAsync(InfrastructureFixture infrastructure, TimeSpan? sweepInterval = null,
+        Dictionary<string, string?>? extra = null)
     {
         var connectionString = await infrastructure.CreateDatabaseAsync("sessionsdb");
-        return new SessionHarness(connectionString, sweepInterval ?? TimeSpan.FromHours(1), new FakeTimeProvider());
+        return new SessionHarness(connectionString, sweepInterval ?? TimeSpan.FromHours(1), new FakeTimeProvider(), extra);
     }
 
     /// <summary>The gate's signed header for this payer (and organisation).</summary>

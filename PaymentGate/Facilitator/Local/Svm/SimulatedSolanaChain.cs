@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Org.BouncyCastle.Math.EC.Rfc8032;
+using Sessions.Payments.Receipts;
 using Sessions.Payments.Svm;
 
 namespace Sessions.PaymentGate.Facilitator.Local.Svm;
@@ -43,27 +43,17 @@ public sealed class SimulatedSolanaChain(TimeProvider timeProvider)
 /// <summary>An ed25519 key that co-signs settlements as the transaction's fee payer.</summary>
 public sealed class SvmFeePayer
 {
-    readonly byte[] _secret;
+    readonly Ed25519Key _key;
 
-    SvmFeePayer(byte[] secret, SolanaAddress address)
+    SvmFeePayer(Ed25519Key key)
     {
-        _secret = secret;
-        Address = address;
+        _key = key;
+        Address = SolanaAddress.FromBytes(key.PublicKey);
     }
 
     public SolanaAddress Address { get; }
 
-    public static SvmFeePayer FromSeed(byte[] seed)
-    {
-        var publicKey = new byte[Ed25519.PublicKeySize];
-        Ed25519.GeneratePublicKey(seed, 0, publicKey, 0);
-        return new SvmFeePayer(seed.ToArray(), SolanaAddress.FromBytes(publicKey));
-    }
+    public static SvmFeePayer FromSeed(byte[] seed) => new(new Ed25519Key(seed));
 
-    public byte[] Sign(byte[] message)
-    {
-        var signature = new byte[Ed25519.SignatureSize];
-        Ed25519.Sign(_secret, 0, message, 0, message.Length, signature, 0);
-        return signature;
-    }
+    public byte[] Sign(byte[] message) => _key.Sign(message);
 }
