@@ -52,7 +52,7 @@ public sealed class McpSvmTests(InfrastructureFixture infrastructure) : IAsyncLi
         using (var funded = await _gate.Http.PostAsJsonAsync("/dev/faucet", new { address = Payer.Address.ToString(), amount = "50000", network = Devnet }, Ct))
             funded.EnsureSuccessStatusCode();
         var chain = _gate.Factory.Services.GetRequiredService<SimulatedSolanaChain>();
-        Assert.True(Base58.TryDecode(chain.LatestBlockhash(Devnet).Blockhash, out var blockhash));
+        var blockhash = SimpleBase.Base58.Bitcoin.Decode(chain.LatestBlockhash(Devnet).Blockhash);
         var transaction = Build([ComputeLimit(20_000), ComputePrice(1), TransferChecked(amount: ulong.Parse(accepted.Amount)), Memo("mcp")],
             feePayer: SimulatedSolanaChain.FeePayer.Address, blockhash: blockhash);
         var payment = JsonSerializer.SerializeToNode(new PaymentPayload

@@ -35,7 +35,7 @@ public sealed class SvmPaywallTests(InfrastructureFixture infrastructure) : IAsy
         (await _gate.Http.GetFromJsonAsync<JsonElement>($"/dev/accounts/{owner}?network={Devnet}", Ct)).GetProperty("balance").GetString()!;
 
     byte[] RecentBlockhash() =>
-        Base58.TryDecode(_gate.Factory.Services.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash, out var bytes) ? bytes : [];
+        SimpleBase.Base58.Bitcoin.Decode(_gate.Factory.Services.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash);
 
     /// <summary>A PAYMENT-SIGNATURE for the route's SVM offer, the transaction bent by <paramref name="instructions"/> if given.</summary>
     async Task<string> PayAsync(string memo = "0123456789abcdef0123456789abcdef", List<TestInstruction>? instructions = null, TestKey[]? signers = null)
@@ -75,7 +75,7 @@ public sealed class SvmPaywallTests(InfrastructureFixture infrastructure) : IAsy
         var settlement = PaywallHarness.SettlementOf(response);
         Assert.True(settlement.Success);
         Assert.Equal((Devnet, Payer.Address.ToString()), (settlement.Network, settlement.Payer));
-        Assert.True(Base58.TryDecodeFixed(settlement.Transaction, 64, out _));
+        Assert.Equal(64, SimpleBase.Base58.Bitcoin.Decode(settlement.Transaction).Length);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         var signer = _gate.Factory.Services.GetRequiredService<PayerContextSigner>();
         Assert.True(signer.TryVerify(body.GetProperty("payerContext").GetString(), out var context, out var error), error);

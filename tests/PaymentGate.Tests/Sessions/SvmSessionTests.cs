@@ -34,7 +34,7 @@ public sealed class SvmSessionTests(InfrastructureFixture infrastructure) : IAsy
         Assert.Equal(HttpStatusCode.PaymentRequired, offer.StatusCode);
         var required = X402HeaderCodec.Decode(offer.Headers.GetValues(X402HeaderCodec.PaymentRequiredHeader).Single(), X402JsonContext.Strict.PaymentRequired).Value!;
         var accepted = required.Accepts.Single(a => a.Network == Devnet);
-        Assert.True(Base58.TryDecode(_gate.GateServices.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash, out var blockhash));
+        var blockhash = SimpleBase.Base58.Bitcoin.Decode(_gate.GateServices.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash);
         var transaction = Build([ComputeLimit(20_000), ComputePrice(1), TransferChecked(amount: ulong.Parse(accepted.Amount)), Memo(memo)],
             feePayer: SimulatedSolanaChain.FeePayer.Address, blockhash: blockhash);
         return X402HeaderCodec.Encode(new PaymentPayload
