@@ -34,11 +34,23 @@ public sealed class X402Payment(PaymentFlow flow)
         if (header.Length > MaxPaymentHeaderLength)
             return (null, new PaymentAnswer.HeaderTooLarge(route, headerName!, header.Length, MaxPaymentHeaderLength));
 
-        var decoded = X402HeaderCodec.DecodePaymentPayload(header, MaxPaymentHeaderLength);
-        if (!decoded.Succeeded)
-            // PROTOCOLS.md: an undecodable header is "no payment", a plain 402, with the reason spelt out.
-            return (null, new PaymentAnswer.PaymentRequired(route, resourceUrl, "malformed", $"invalid {headerName} header: {decoded.Message}"));
-        var attempt = PaymentAttempt.TryCreate(route, resourceUrl, header, decoded.Value!, out var matchError);
+        return ReadPayload(route, resourceUrl, header, $"{headerName} header", v1Refusal: null);
+    }
+
+    /// <summary>
+    /// A base64 PaymentPayload (a header's value, or MCP's <c>_meta</c> object encoded as one) decoded and matched against
+    /// <paramref name="route"/>, or the 402: malformed (undecodable, or v1 where <paramref name="v1Refusal"/> says why not) or
+    /// unmatched. <paramref name="source"/> names where it came from in the message.
+    /// </summary>
+    public static (PaymentAttempt? Attempt, PaymentAnswer? Refusal) ReadPayload(GateRoute route, string resourceUrl, string encoded,
+        string source, string? v1Refusal)
+    {
+        var decoded = X402HeaderCodec.DecodePaymentPayload(encoded, MaxPaymentHeaderLength);
+        // PROTOCOLS.md: an undecodable payment is "no payment", a plain 402, with the reason spelt out.
+        var malformed = !decoded.Succeeded ? decoded.Message : decoded.Value!.V2 is null ? v1Refusal : null;
+        if (malformed is not null)
+            return (null, new PaymentAnswer.PaymentRequired(route, resourceUrl, "malformed", $"invalid {source}: {malformed}"));
+        var attempt = PaymentAttempt.TryCreate(route, resourceUrl, encoded, decoded.Value!, out var matchError);
         return attempt is null ? (null, new PaymentAnswer.PaymentRequired(route, resourceUrl, "unmatched", matchError)) : (attempt, null);
     }
 
