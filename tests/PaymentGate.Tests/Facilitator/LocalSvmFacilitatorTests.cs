@@ -37,7 +37,7 @@ public sealed class LocalSvmFacilitatorTests(InfrastructureFixture infrastructur
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
 
-    byte[] RecentBlockhash() => SimpleBase.Base58.Bitcoin.Decode(_factory.Services.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash);
+    byte[] RecentBlockhash() => SvmGatePayments.RecentBlockhash(_factory.Services);
 
     static VerifyRequest Request(string transaction, PaymentRequirements? requirements = null)
     {
@@ -53,11 +53,7 @@ public sealed class LocalSvmFacilitatorTests(InfrastructureFixture infrastructur
     string Payment(string memo = "00112233445566778899aabbccddeeff", byte[]? blockhash = null, List<TestInstruction>? instructions = null) =>
         Build(instructions ?? StandardInstructions(memo), feePayer: LocalFeePayer, blockhash: blockhash ?? RecentBlockhash());
 
-    async Task FundAsync(SolanaAddress owner, string amount)
-    {
-        using var response = await _http.PostAsJsonAsync("/dev/faucet", new { address = owner.ToString(), amount, network = Devnet }, Ct);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-    }
+    Task FundAsync(SolanaAddress owner, string amount) => SvmGatePayments.FundAsync(_http, owner, amount);
 
     async Task<JsonElement> AccountAsync(SolanaAddress owner)
     {

@@ -1,11 +1,7 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
-using Sessions.PaymentGate.Facilitator.Local.Svm;
+using PaymentGate.Tests.Facilitator;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.Svm;
-using Sessions.Payments.Tests.Svm;
 using Sessions.Payments.X402;
 using Sessions.Testing;
 using static Sessions.Payments.Tests.Svm.SvmTestTransactions;
@@ -17,15 +13,13 @@ namespace PaymentGate.Tests.Sessions;
 public sealed class SvmSessionTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
     SessionGateHarness _gate = null!;
-    static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync() => _gate = await SessionGateHarness.StartAsync(infrastructure,
         new() { ["Gate:Organizations:demo:Solana:PayTo"] = PayTo.Address.ToString() });
 
     public ValueTask DisposeAsync() => _gate.DisposeAsync();
 
-    async Task<long> BalanceAsync(SolanaAddress owner) => long.Parse(
-        (await _gate.Http.GetFromJsonAsync<JsonElement>($"/dev/accounts/{owner}?network={Devnet}", Ct)).GetProperty("balance").GetString()!);
+    async Task<long> BalanceAsync(SolanaAddress owner) => long.Parse(await SvmGatePayments.BalanceAsync(_gate.Http, owner));
 
     /// <summary>Asks <paramref name="path"/> unpaid and pays its SVM offer (with <paramref name="memo"/> as the nonce).</summary>
     async Task<string> PaySvmAsync(string path, object body, string memo)
@@ -34,20 +28,13 @@ public sealed class SvmSessionTests(InfrastructureFixture infrastructure) : IAsy
         Assert.Equal(HttpStatusCode.PaymentRequired, offer.StatusCode);
         var required = X402HeaderCodec.Decode(offer.Headers.GetValues(X402HeaderCodec.PaymentRequiredHeader).Single(), X402JsonContext.Strict.PaymentRequired).Value!;
         var accepted = required.Accepts.Single(a => a.Network == Devnet);
-        var blockhash = SimpleBase.Base58.Bitcoin.Decode(_gate.GateServices.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash);
-        var transaction = Build([ComputeLimit(20_000), ComputePrice(1), TransferChecked(amount: ulong.Parse(accepted.Amount)), Memo(memo)],
-            feePayer: SimulatedSolanaChain.FeePayer.Address, blockhash: blockhash);
-        return X402HeaderCodec.Encode(new PaymentPayload
-        {
-            Resource = required.Resource, Accepted = accepted, Payload = JsonSerializer.SerializeToElement(new { transaction }),
-        });
+        return X402HeaderCodec.Encode(SvmGatePayments.Payment(_gate.GateServices, required.Resource, accepted, memo));
     }
 
     [Fact]
     public async Task A_session_opened_and_topped_up_on_solana_is_refunded_on_solana_to_the_payer()
     {
-        using (var funded = await _gate.Http.PostAsJsonAsync("/dev/faucet", new { address = Payer.Address.ToString(), amount = "1000000", network = Devnet }, Ct))
-            funded.EnsureSuccessStatusCode();
+        await SvmGatePayments.FundAsync(_gate.Http, Payer.Address, "1000000");
         var body = new { deposit = "100000" };
         using var opened = await _gate.PostJsonAsync("/api/sessions", body, await PaySvmAsync("/api/sessions", body, "open"));
         var session = await SessionGateHarness.JsonAsync(opened, HttpStatusCode.Created);
