@@ -20,7 +20,7 @@ namespace Sessions.PaymentGate.Mcp;
 /// payment required in the client's transport (<see cref="McpToolCall"/>). GET and DELETE go through (the server answers 405).
 /// </summary>
 public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, SessionSpending sessions, MppPayments mppPayments,
-    IOptions<GateOptions> options, ILogger<McpGate> logger)
+    IOptions<GateOptions> options, TimeProvider time, ILogger<McpGate> logger)
 {
     /// <summary>
     /// The answer to a request on an MCP route; <paramref name="token"/> is its <c>Payment-Session</c> token and
@@ -124,7 +124,7 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
     }
 
     /// <summary>The x402 PaymentPayload object read like a PAYMENT-SIGNATURE header, or the payment required to answer.</summary>
-    static (PaymentAttempt? Attempt, PaymentAnswer? Refusal) ReadX402Attempt(GateRoute toolRoute, string resourceUrl, JsonNode? payment)
+    (PaymentAttempt? Attempt, PaymentAnswer? Refusal) ReadX402Attempt(GateRoute toolRoute, string resourceUrl, JsonNode? payment)
     {
         if (payment is not JsonObject)
             return (null, new PaymentAnswer.PaymentRequired(toolRoute, resourceUrl, "malformed",
@@ -132,7 +132,7 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
         // The same strict reading as a PAYMENT-SIGNATURE header (its base64 form also keys the replay guard's redemption).
         var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(payment.ToJsonString()));
         return X402Payment.ReadPayload(toolRoute, resourceUrl, encoded, $"_meta[\"{McpRequest.PaymentMetaKey}\"]",
-            v1Refusal: "MCP payments are x402 v2 PaymentPayloads");
+            v1Refusal: "MCP payments are x402 v2 PaymentPayloads", time.GetUtcNow());
     }
 
     /// <summary>Forwards unpaid; a session token names the payer (free tools such as session-status serve the payer's data).</summary>

@@ -1,5 +1,7 @@
 using System.Net;
+using Npgsql;
 using PaymentGate.Tests.Facilitator;
+using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.Svm;
 using Sessions.Payments.X402;
@@ -62,5 +64,36 @@ public sealed class SvmSessionTests(InfrastructureFixture infrastructure) : IAsy
 
         Assert.Equal(1_000_000 - 100_000 - 5000 + 102_000, await BalanceAsync(Payer.Address));
         Assert.Equal(3000, await BalanceAsync(PayTo.Address));
+    }
+
+    // An SVM payment's claim lives PaymentAttempt.SvmClaimLifetime on the gate's clock, not the machine's: with the clock a day
+    // ahead, the same header again within the lifetime still answers the session it opened, and the claim's valid_before is
+    // the gate's now + 120 s.
+    [Fact]
+    public async Task An_svm_claim_lives_its_lifetime_on_the_gate_clock()
+    {
+        _gate.Clock.Advance(TimeSpan.FromDays(1));
+        await SvmGatePayments.FundAsync(_gate.Http, Payer.Address, "1000000");
+        var body = new { deposit = "100000" };
+        var payment = await PaySvmAsync("/api/sessions", body, "clock");
+        string opened;
+        using (var first = await _gate.PostJsonAsync("/api/sessions", body, payment))
+        {
+            opened = await first.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+        var claimedAt = _gate.Clock.GetUtcNow();
+
+        using var repeat = await _gate.PostJsonAsync("/api/sessions", body, payment);
+
+        Assert.Equal((HttpStatusCode.Created, opened), (repeat.StatusCode, await repeat.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)));
+        Assert.Equal(900_000, await BalanceAsync(Payer.Address));
+        await using var connection = new NpgsqlConnection(_gate.GateDatabase);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand("SELECT valid_before FROM payments WHERE payer = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = Payer.Address.ToString() });
+        var validBefore = (DateTime)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        Assert.InRange(new DateTimeOffset(validBefore, TimeSpan.Zero) - claimedAt, PaymentAttempt.SvmClaimLifetime - TimeSpan.FromSeconds(30),
+            PaymentAttempt.SvmClaimLifetime);
     }
 }
