@@ -19,21 +19,18 @@ namespace PaymentGate.Tests.Mcp;
 // isError, the settlement in the result's _meta, JSON or SSE), replays refused, and prices learnt from GET /mcp/pricing.
 public sealed class McpGateTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
+    McpGateHarness _harness = null!;
     PaywallHarness _gate = null!;
     FakeMcpServer _mcp = null!;
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _mcp = await FakeMcpServer.StartAsync();
-        _gate = await PaywallHarness.StartAsync(infrastructure, new() { ["services:mcpserver:http:0"] = _mcp.Url });
+        _harness = await McpGateHarness.StartAsync(infrastructure);
+        (_gate, _mcp) = (_harness.Gate, _harness.Mcp);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gate.DisposeAsync();
-        await _mcp.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
 
     PayerContextSigner Signer => _gate.Factory.Services.GetRequiredService<PayerContextSigner>();
 

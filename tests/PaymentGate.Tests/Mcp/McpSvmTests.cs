@@ -16,24 +16,17 @@ namespace PaymentGate.Tests.Mcp;
 // Issue 21: a priced MCP tool of an organisation with a Solana offer takes an exact SVM payment in _meta["x402/payment"].
 public sealed class McpSvmTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
+    McpGateHarness _harness = null!;
     PaywallHarness _gate = null!;
     FakeMcpServer _mcp = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _mcp = await FakeMcpServer.StartAsync();
-        _gate = await PaywallHarness.StartAsync(infrastructure, new()
-        {
-            ["services:mcpserver:http:0"] = _mcp.Url,
-            ["Gate:Organizations:demo:Solana:PayTo"] = PayTo.Address.ToString(),
-        });
+        _harness = await McpGateHarness.StartAsync(infrastructure, new() { ["Gate:Organizations:demo:Solana:PayTo"] = PayTo.Address.ToString() });
+        (_gate, _mcp) = (_harness.Gate, _harness.Mcp);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gate.DisposeAsync();
-        await _mcp.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
 
     Task<string> BalanceAsync(SolanaAddress owner) => SvmGatePayments.BalanceAsync(_gate.Http, owner);
 
