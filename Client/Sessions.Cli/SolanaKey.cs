@@ -19,7 +19,7 @@ public static class SolanaKey
     public static LocalSolanaKeySigner? From(ParseResult parse)
     {
         if (parse.GetValue(KeyOption) is { } text)
-            return Base58.TryDecode(text.Trim(), out var bytes) ? Signer(bytes, "--svm-key") : throw new CliException("invalid --svm-key: not base58");
+            return SolanaBase58.TryDecode(text.Trim(), out var bytes) ? Signer(bytes, "--svm-key") : throw new CliException("invalid --svm-key: not base58");
         if (parse.GetValue(KeyFileOption) is not { } file)
             return null;
         if (!File.Exists(file))

@@ -95,7 +95,7 @@ internal static class SolanaPaymentSigning
         response.EnsureSuccessStatusCode();
         using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
         if (document.RootElement.TryGetProperty("result", out var result) && result.TryGetProperty("value", out var value)
-            && value.TryGetProperty("blockhash", out var blockhash) && Base58.TryDecodeFixed(blockhash.GetString() ?? "", 32, out var bytes))
+            && value.TryGetProperty("blockhash", out var blockhash) && SolanaBase58.TryDecode(blockhash.GetString(), 32, out var bytes))
             return bytes;
         throw new HttpRequestException($"The Solana RPC {rpcUrl} answered getLatestBlockhash without a blockhash.");
     }

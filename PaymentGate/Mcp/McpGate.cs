@@ -6,7 +6,6 @@ using Sessions.PaymentGate.Mpp;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Sessions;
-using Sessions.Payments.X402;
 using Yarp.ReverseProxy.Model;
 
 namespace Sessions.PaymentGate.Mcp;
@@ -21,7 +20,7 @@ namespace Sessions.PaymentGate.Mcp;
 /// payment required in the client's transport (<see cref="McpToolCall"/>). GET and DELETE go through (the server answers 405).
 /// </summary>
 public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, SessionSpending sessions, MppPayments mppPayments,
-    IOptions<GateOptions> options, ILogger<McpGate> logger)
+    IOptions<GateOptions> options, TimeProvider time, ILogger<McpGate> logger)
 {
     /// <summary>
     /// The answer to a request on an MCP route; <paramref name="token"/> is its <c>Payment-Session</c> token and
@@ -125,19 +124,15 @@ public sealed partial class McpGate(McpPricing pricing, PaymentFlow flow, Sessio
     }
 
     /// <summary>The x402 PaymentPayload object read like a PAYMENT-SIGNATURE header, or the payment required to answer.</summary>
-    static (PaymentAttempt? Attempt, PaymentAnswer? Refusal) ReadX402Attempt(GateRoute toolRoute, string resourceUrl, JsonNode? payment)
+    (PaymentAttempt? Attempt, PaymentAnswer? Refusal) ReadX402Attempt(GateRoute toolRoute, string resourceUrl, JsonNode? payment)
     {
         if (payment is not JsonObject)
             return (null, new PaymentAnswer.PaymentRequired(toolRoute, resourceUrl, "malformed",
                 $"_meta[\"{McpRequest.PaymentMetaKey}\"] must be a PaymentPayload object (not base64)"));
         // The same strict reading as a PAYMENT-SIGNATURE header (its base64 form also keys the replay guard's redemption).
         var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(payment.ToJsonString()));
-        var decoded = X402HeaderCodec.DecodePaymentPayload(encoded, X402Payment.MaxPaymentHeaderLength);
-        if (!decoded.Succeeded || decoded.Value!.V2 is null)
-            return (null, new PaymentAnswer.PaymentRequired(toolRoute, resourceUrl, "malformed",
-                $"invalid _meta[\"{McpRequest.PaymentMetaKey}\"]: {(decoded.Succeeded ? "MCP payments are x402 v2 PaymentPayloads" : decoded.Message)}"));
-        var attempt = PaymentAttempt.TryCreate(toolRoute, resourceUrl, encoded, decoded.Value, out var matchError);
-        return attempt is null ? (null, new PaymentAnswer.PaymentRequired(toolRoute, resourceUrl, "unmatched", matchError)) : (attempt, null);
+        return X402Payment.ReadPayload(toolRoute, resourceUrl, encoded, $"_meta[\"{McpRequest.PaymentMetaKey}\"]",
+            v1Refusal: "MCP payments are x402 v2 PaymentPayloads", time.GetUtcNow());
     }
 
     /// <summary>Forwards unpaid; a session token names the payer (free tools such as session-status serve the payer's data).</summary>

@@ -174,7 +174,7 @@ public sealed class MppPayments(MppChallenger challenger, PaymentFlow flow)
             Accepted = route.Requirements!,
             Payload = exact.ToJsonElement(),
         };
-        var attempt = PaymentAttempt.TryCreate(route, resourceUrl, key, new DecodedPaymentPayload(2, null, v2), out var error);
+        var attempt = PaymentAttempt.TryCreate(route, resourceUrl, key, new DecodedPaymentPayload(2, null, v2), now, out var error);
         if (attempt is null)
             return Refuse(MppResponses.VerificationFailed, error, payload.From);
         return (attempt with { ExpiredDetail = expired, Mpp = new MppCredentialSeen(echoed.Id) }, null);

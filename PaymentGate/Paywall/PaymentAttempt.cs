@@ -41,8 +41,12 @@ public sealed record PaymentAttempt(
 
     public SettleRequest SettleRequest() => new() { X402Version = X402Version, PaymentPayload = Payload, PaymentRequirements = Requirements };
 
-    /// <summary>The attempt, or the 402 error text (the x402 reason code where one exists).</summary>
-    public static PaymentAttempt? TryCreate(GateRoute route, string resourceUrl, string header, DecodedPaymentPayload decoded, out string error)
+    /// <summary>
+    /// The attempt, or the 402 error text (the x402 reason code where one exists). <paramref name="now"/>, the gate's clock,
+    /// starts an SVM claim's lifetime.
+    /// </summary>
+    public static PaymentAttempt? TryCreate(GateRoute route, string resourceUrl, string header, DecodedPaymentPayload decoded, DateTimeOffset now,
+        out string error)
     {
         int version;
         JsonElement payload, requirements;
@@ -61,7 +65,7 @@ public sealed record PaymentAttempt(
             payload = X402Json.ToElement(v2, X402JsonContext.Strict.PaymentPayload);
             requirements = X402Json.ToElement(accepted, X402JsonContext.Strict.PaymentRequirements);
             if (SvmNetworks.IsSvm(network))
-                return TryCreateSvm(route, resourceUrl, header, v2, accepted, payload, requirements, out error);
+                return TryCreateSvm(route, resourceUrl, header, v2, accepted, payload, requirements, now, out error);
         }
         else
         {
@@ -110,7 +114,7 @@ public sealed record PaymentAttempt(
     // An SVM payment's replay key: its authority and the SHA-256 of its message (the key the official facilitator's
     // duplicate-settlement cache uses). Every copy of one signed transaction has it; a new memo nonce makes a new payment.
     static PaymentAttempt? TryCreateSvm(GateRoute route, string resourceUrl, string header, PaymentPayload v2, PaymentRequirements accepted,
-        JsonElement payload, JsonElement requirements, out string error)
+        JsonElement payload, JsonElement requirements, DateTimeOffset now, out string error)
     {
         if (!ExactSvmPayload.TryRead(v2.Payload, out var transaction, out var payloadError))
         {
@@ -124,7 +128,7 @@ public sealed record PaymentAttempt(
         }
         error = "";
         return new PaymentAttempt(route, resourceUrl, header, 2, payload, requirements, accepted.Network,
-            payer.ToString(), Hex.Encode(transaction.MessageHash()), DateTimeOffset.UtcNow + SvmClaimLifetime) { Accepted = accepted };
+            payer.ToString(), Hex.Encode(transaction.MessageHash()), now + SvmClaimLifetime) { Accepted = accepted };
     }
 
     public NewPayment ToNewPayment() => new(Payer, Nonce, Route.Organization!.Id, Route.Name, ResourceUrl, Route.Amount!.Value,

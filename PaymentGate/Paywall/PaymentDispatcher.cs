@@ -93,6 +93,6 @@ public sealed class PaymentDispatcher(
         var resourceUrl = context.Request.GetEncodedUrl();
         return credentials.MppCredential
             ? mpp.ReadAttempt(context, route, resourceUrl)
-            : X402Payment.ReadAttempt(route, resourceUrl, credentials);
+            : X402Payment.ReadAttempt(route, resourceUrl, credentials, time.GetUtcNow());
     }
 }

@@ -22,7 +22,7 @@ public readonly record struct SolanaAddress
     {
         address = default;
         // The official client's SVM_ADDRESS_REGEX: 32 to 44 base58 characters.
-        if (text is null || text.Length is < 32 or > 44 || !Base58.TryDecodeFixed(text, Length, out var bytes))
+        if (text is null || text.Length is < 32 or > 44 || !SolanaBase58.TryDecode(text, Length, out var bytes))
             return false;
         address = new SolanaAddress(bytes);
         return true;
@@ -40,7 +40,7 @@ public readonly record struct SolanaAddress
         return hash.ToHashCode();
     }
 
-    public override string ToString() => Base58.Encode(Bytes);
+    public override string ToString() => SimpleBase.Base58.Bitcoin.Encode(Bytes);
 
     /// <summary>True when the bytes decode to a point of ed25519 (program-derived addresses must not).</summary>
     /// <remarks>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SimpleBase;
 
 namespace Sessions.Payments.Svm;
 
@@ -24,7 +25,7 @@ public sealed record SolanaMessage(
 {
     public SolanaAddress FeePayer => StaticAccounts[0];
 
-    public string RecentBlockhashBase58 => Base58.Encode(RecentBlockhash);
+    public string RecentBlockhashBase58 => Base58.Bitcoin.Encode(RecentBlockhash);
 
     /// <summary>The accounts an instruction names; false when an index points past the static keys (a lookup-table account).</summary>
     public bool TryResolveAccounts(CompiledInstruction instruction, out SolanaAddress program, out SolanaAddress[] accounts)
@@ -108,7 +109,7 @@ public sealed class SolanaTransaction
     public SolanaMessage Message { get; }
 
     /// <summary>The transaction id: the first (fee payer's) signature, base58.</summary>
-    public string Id => Base58.Encode(Signatures[0]);
+    public string Id => Base58.Bitcoin.Encode(Signatures[0]);
 
     /// <summary>SHA-256 of the message, as the official facilitator keys its duplicate-settlement cache.</summary>
     public byte[] MessageHash() => SHA256.HashData(MessageBytes);

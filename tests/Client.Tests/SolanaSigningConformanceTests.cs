@@ -28,7 +28,7 @@ public sealed class SolanaSigningConformanceTests
         };
         var offer = SvmOffer.From(requirements, new ResourceInfo { Url = "http://localhost/" })!;
         var payer = new LocalSolanaKeySigner(Enumerable.Repeat((byte)1, 32).ToArray());
-        Assert.True(Base58.TryDecode(fixture.RootElement.GetProperty("blockhash").GetString(), out var blockhash));
+        var blockhash = SimpleBase.Base58.Bitcoin.Decode(fixture.RootElement.GetProperty("blockhash").GetString());
 
         var (name, value) = await SolanaPaymentSigning.SignAsync(offer, payer, blockhash, TestContext.Current.CancellationToken);
 

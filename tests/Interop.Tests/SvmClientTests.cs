@@ -47,7 +47,7 @@ public class SvmClientTests(StackFixture stack)
             Assert.True(settlement.GetProperty("success").GetBoolean(), context);
             Assert.Equal(Devnet, settlement.GetProperty("network").GetString());
             Assert.Equal(payer, settlement.GetProperty("payer").GetString());
-            Assert.True(Base58.TryDecodeFixed(settlement.GetProperty("transaction").GetString(), 64, out _), context);
+            Assert.True(SimpleBase.Base58.Bitcoin.Decode(settlement.GetProperty("transaction").GetString()).Length == 64, context);
         }
         var exchanges = result.GetProperty("exchanges").EnumerateArray().ToList();
         Assert.True(exchanges.Count == 2 && exchanges[0].GetProperty("status").GetInt32() == 402

@@ -38,8 +38,7 @@ public sealed class LocalSvmFacilitatorTests(InfrastructureFixture infrastructur
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
 
-    byte[] RecentBlockhash() => Base58.TryDecode(_factory.Services.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash, out var bytes)
-        ? bytes : throw new InvalidOperationException();
+    byte[] RecentBlockhash() => SvmGatePayments.RecentBlockhash(_factory.Services);
 
     static VerifyRequest Request(string transaction, PaymentRequirements? requirements = null)
     {
@@ -55,11 +54,7 @@ public sealed class LocalSvmFacilitatorTests(InfrastructureFixture infrastructur
     string Payment(string memo = "00112233445566778899aabbccddeeff", byte[]? blockhash = null, List<TestInstruction>? instructions = null) =>
         Build(instructions ?? StandardInstructions(memo), feePayer: LocalFeePayer, blockhash: blockhash ?? RecentBlockhash());
 
-    async Task FundAsync(SolanaAddress owner, string amount)
-    {
-        using var response = await _http.PostAsJsonAsync("/dev/faucet", new { address = owner.ToString(), amount, network = Devnet }, Ct);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-    }
+    Task FundAsync(SolanaAddress owner, string amount) => SvmGatePayments.FundAsync(_http, owner, amount);
 
     async Task<JsonElement> AccountAsync(SolanaAddress owner)
     {
@@ -112,7 +107,8 @@ public sealed class LocalSvmFacilitatorTests(InfrastructureFixture infrastructur
 
         var settle = await _facilitator.SettleAsync(ToSettle(request), Ct);
         Assert.True(settle.Success, settle.ErrorMessage);
-        Assert.True(Base58.TryDecodeFixed(settle.Transaction, 64, out var signature));
+        var signature = SimpleBase.Base58.Bitcoin.Decode(settle.Transaction);
+        Assert.Equal(64, signature.Length);
         Assert.Equal((Devnet, Payer.Address.ToString(), "10000"), (settle.Network, settle.Payer, settle.Amount));
         Assert.Equal("15000", await BalanceAsync(Payer.Address));
         Assert.Equal("10000", await BalanceAsync(PayTo.Address));
@@ -201,7 +197,8 @@ public sealed class LocalSvmFacilitatorTests(InfrastructureFixture infrastructur
     public async Task The_json_rpc_subset_answers_what_the_official_client_asks()
     {
         var latest = (await RpcAsync("getLatestBlockhash")).GetProperty("result").GetProperty("value");
-        Assert.True(Base58.TryDecodeFixed(latest.GetProperty("blockhash").GetString(), 32, out var blockhash));
+        var blockhash = SimpleBase.Base58.Bitcoin.Decode(latest.GetProperty("blockhash").GetString());
+        Assert.Equal(32, blockhash.Length);
         Assert.True(_factory.Services.GetRequiredService<SimulatedSolanaChain>().IsRecent(Devnet, blockhash));
         Assert.True(latest.GetProperty("lastValidBlockHeight").GetInt64() > 0);
 

@@ -50,7 +50,7 @@ public sealed class GateHeaderDecoderFuzzTests
             var decoded = X402HeaderCodec.DecodePaymentPayload(header, X402Payment.MaxPaymentHeaderLength);
             if (!decoded.Succeeded)
                 return;
-            var attempt = PaymentAttempt.TryCreate(Route, Url, header, decoded.Value!, out var error);
+            var attempt = PaymentAttempt.TryCreate(Route, Url, header, decoded.Value!, TimeProvider.System.GetUtcNow(), out var error);
             if (attempt is null)
             {
                 Assert.False(string.IsNullOrEmpty(error));

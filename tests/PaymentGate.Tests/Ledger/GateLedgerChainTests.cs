@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using PaymentGate.Tests.Facilitator;
 using PaymentGate.Tests.Sessions;
 using Sessions.PaymentGate.Ledger;
 using Sessions.Payments.Ledger;
@@ -61,9 +62,7 @@ public sealed class GateLedgerChainTests(InfrastructureFixture infrastructure) :
     {
         var payer = await _gate.FundedPayerAsync();
         // A mint on the simulated Solana chain too (svm_transactions).
-        using (var faucet = await _gate.Http.PostAsJsonAsync("/dev/faucet", new { address = global::Sessions.Payments.Tests.Svm.SvmTestTransactions.Payer.Address.ToString(),
-            amount = "1000", network = global::Sessions.Payments.Svm.SvmNetworks.Devnet }, Ct))
-            Assert.Equal(HttpStatusCode.OK, faucet.StatusCode);
+        await SvmGatePayments.FundAsync(_gate.Http, global::Sessions.Payments.Tests.Svm.SvmTestTransactions.Payer.Address, "1000");
         var (id, token, _) = await _gate.OpenAsync(payer, 5000);
         using (var closed = await _gate.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token))
             Assert.Equal(HttpStatusCode.OK, closed.StatusCode);

@@ -10,20 +10,17 @@ namespace PaymentGate.Tests.Mcp;
 // error coded (a problem's code, or a JSON-RPC error's as McpServer answers), no payment row, no tool call forwarded with a payer.
 public sealed class McpGateFuzzTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
+    McpGateHarness _harness = null!;
     PaywallHarness _gate = null!;
     FakeMcpServer _mcp = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _mcp = await FakeMcpServer.StartAsync();
-        _gate = await PaywallHarness.StartAsync(infrastructure, new() { ["services:mcpserver:http:0"] = _mcp.Url });
+        _harness = await McpGateHarness.StartAsync(infrastructure);
+        (_gate, _mcp) = (_harness.Gate, _harness.Mcp);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gate.DisposeAsync();
-        await _mcp.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
 
     static readonly string[] Messages =
     [

@@ -19,21 +19,18 @@ namespace PaymentGate.Tests.Mcp;
 // isError, the settlement in the result's _meta, JSON or SSE), replays refused, and prices learnt from GET /mcp/pricing.
 public sealed class McpGateTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
+    McpGateHarness _harness = null!;
     PaywallHarness _gate = null!;
     FakeMcpServer _mcp = null!;
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _mcp = await FakeMcpServer.StartAsync();
-        _gate = await PaywallHarness.StartAsync(infrastructure, new() { ["services:mcpserver:http:0"] = _mcp.Url });
+        _harness = await McpGateHarness.StartAsync(infrastructure);
+        (_gate, _mcp) = (_harness.Gate, _harness.Mcp);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gate.DisposeAsync();
-        await _mcp.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
 
     PayerContextSigner Signer => _gate.Factory.Services.GetRequiredService<PayerContextSigner>();
 
@@ -212,6 +209,13 @@ public sealed class McpGateTests(InfrastructureFixture infrastructure) : IAsyncL
 
         var base64 = await CallAsync(_gate.Http, ToolCall("put-content", new { key = "k", value = "v" }, JsonValue.Create("eyJ4NDAyVmVyc2lvbiI6Mn0=")));
         Assert.Contains("object", base64["result"]!["structuredContent"]!["error"]!.GetValue<string>());
+        // Read as strictly as a PAYMENT-SIGNATURE header, named as _meta, and only v2.
+        var undecodable = await CallAsync(_gate.Http, ToolCall("put-content", new { key = "k", value = "v" }, new JsonObject { ["x402Version"] = 2 }));
+        Assert.StartsWith("invalid _meta[\"x402/payment\"]: ", undecodable["result"]!["structuredContent"]!["error"]!.GetValue<string>());
+        var v1 = new JsonObject { ["x402Version"] = 1, ["scheme"] = "exact", ["network"] = "base-sepolia", ["payload"] = cheap["payload"]!.DeepClone() };
+        var v1Answer = await CallAsync(_gate.Http, ToolCall("put-content", new { key = "k", value = "v" }, v1));
+        Assert.Equal("invalid _meta[\"x402/payment\"]: MCP payments are x402 v2 PaymentPayloads",
+            v1Answer["result"]!["structuredContent"]!["error"]!.GetValue<string>());
 
         Assert.Empty(_mcp.ToolCalls("put-content"));
         Assert.Equal("1000000", await _gate.BalanceAsync(payer.Lower));

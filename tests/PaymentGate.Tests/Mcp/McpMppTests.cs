@@ -22,24 +22,18 @@ namespace PaymentGate.Tests.Mcp;
 // receipt comes back in result._meta["org.paymentauth/receipt"]; failed credentials are -32043 (-32602 malformed).
 public sealed class McpMppTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
+    McpGateHarness _harness = null!;
     PaywallHarness _gate = null!;
     FakeMcpServer _mcp = null!;
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _mcp = await FakeMcpServer.StartAsync();
-        _gate = await PaywallHarness.StartAsync(infrastructure, new()
-        {
-            ["services:mcpserver:http:0"] = _mcp.Url, ["Gate:Mpp:ChallengeKey"] = MppClient.ChallengeKey,
-        });
+        _harness = await McpGateHarness.StartAsync(infrastructure, new() { ["Gate:Mpp:ChallengeKey"] = MppClient.ChallengeKey });
+        (_gate, _mcp) = (_harness.Gate, _harness.Mcp);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gate.DisposeAsync();
-        await _mcp.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
 
     PayerContextSigner Signer => _gate.Factory.Services.GetRequiredService<PayerContextSigner>();
 

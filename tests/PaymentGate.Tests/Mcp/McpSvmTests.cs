@@ -1,11 +1,10 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using PaymentGate.Tests.Facilitator;
 using PaymentGate.Tests.Paywall;
 using Sessions.PaymentGate.Facilitator.Local.Svm;
 using Sessions.Payments.Svm;
-using Sessions.Payments.Tests.Svm;
 using Sessions.Payments.X402;
 using Sessions.ServiceDefaults.Payers;
 using Sessions.Testing;
@@ -17,28 +16,19 @@ namespace PaymentGate.Tests.Mcp;
 // Issue 21: a priced MCP tool of an organisation with a Solana offer takes an exact SVM payment in _meta["x402/payment"].
 public sealed class McpSvmTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
+    McpGateHarness _harness = null!;
     PaywallHarness _gate = null!;
     FakeMcpServer _mcp = null!;
-    static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _mcp = await FakeMcpServer.StartAsync();
-        _gate = await PaywallHarness.StartAsync(infrastructure, new()
-        {
-            ["services:mcpserver:http:0"] = _mcp.Url,
-            ["Gate:Organizations:demo:Solana:PayTo"] = PayTo.Address.ToString(),
-        });
+        _harness = await McpGateHarness.StartAsync(infrastructure, new() { ["Gate:Organizations:demo:Solana:PayTo"] = PayTo.Address.ToString() });
+        (_gate, _mcp) = (_harness.Gate, _harness.Mcp);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gate.DisposeAsync();
-        await _mcp.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
 
-    async Task<string> BalanceAsync(SolanaAddress owner) =>
-        (await _gate.Http.GetFromJsonAsync<JsonElement>($"/dev/accounts/{owner}?network={Devnet}", Ct)).GetProperty("balance").GetString()!;
+    Task<string> BalanceAsync(SolanaAddress owner) => SvmGatePayments.BalanceAsync(_gate.Http, owner);
 
     [Fact]
     public async Task A_priced_tool_offers_solana_beside_evm_and_an_svm_payment_in_meta_is_settled_once()
@@ -49,16 +39,9 @@ public sealed class McpSvmTests(InfrastructureFixture infrastructure) : IAsyncLi
         var accepted = required.Accepts[1];
         Assert.Equal(LocalSvmFacilitator.FeePayer, accepted.Extra!.Value.GetProperty("feePayer").GetString());
 
-        using (var funded = await _gate.Http.PostAsJsonAsync("/dev/faucet", new { address = Payer.Address.ToString(), amount = "50000", network = Devnet }, Ct))
-            funded.EnsureSuccessStatusCode();
-        var chain = _gate.Factory.Services.GetRequiredService<SimulatedSolanaChain>();
-        Assert.True(Base58.TryDecode(chain.LatestBlockhash(Devnet).Blockhash, out var blockhash));
-        var transaction = Build([ComputeLimit(20_000), ComputePrice(1), TransferChecked(amount: ulong.Parse(accepted.Amount)), Memo("mcp")],
-            feePayer: SimulatedSolanaChain.FeePayer.Address, blockhash: blockhash);
-        var payment = JsonSerializer.SerializeToNode(new PaymentPayload
-        {
-            Resource = required.Resource, Accepted = accepted, Payload = JsonSerializer.SerializeToElement(new { transaction }),
-        }, X402JsonContext.Strict.PaymentPayload)!;
+        await SvmGatePayments.FundAsync(_gate.Http, Payer.Address, "50000");
+        var payment = JsonSerializer.SerializeToNode(SvmGatePayments.Payment(_gate.Factory.Services, required.Resource, accepted, "mcp"),
+            X402JsonContext.Strict.PaymentPayload)!;
 
         var answer = await CallAsync(_gate.Http, ToolCall("put-content", new { key = "k", value = "v" }, payment));
         var replay = await CallAsync(_gate.Http, ToolCall("put-content", new { key = "k", value = "v" }, payment.DeepClone()));

@@ -197,7 +197,7 @@ public sealed class FailureModeTests(InfrastructureFixture infrastructure)
         var route = services.GetRequiredService<global::Sessions.PaymentGate.Pricing.PricingCatalog>().Routes
             .Single(r => r.Method == "GET" && r.Path == "/api/content/{**key}");
         var decoded = global::Sessions.Payments.X402.X402HeaderCodec.DecodePaymentPayload(header);
-        var attempt = PaymentAttempt.TryCreate(route, "http://localhost" + Path, header, decoded.Value!, out var error);
+        var attempt = PaymentAttempt.TryCreate(route, "http://localhost" + Path, header, decoded.Value!, TimeProvider.System.GetUtcNow(), out var error);
         Assert.True(attempt is not null, error);
         Assert.NotNull(await services.GetRequiredService<PaymentStore>().ClaimAsync(attempt.ToNewPayment(), Ct));
         Assert.Equal("verified", Assert.Single(await gate.PaymentsAsync()).Status);

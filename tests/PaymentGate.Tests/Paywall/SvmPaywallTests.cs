@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Sessions.PaymentGate.Facilitator.Local.Svm;
+using PaymentGate.Tests.Facilitator;
 using Sessions.Payments.Svm;
 using Sessions.Payments.Tests.Svm;
 using Sessions.Payments.X402;
@@ -25,30 +26,16 @@ public sealed class SvmPaywallTests(InfrastructureFixture infrastructure) : IAsy
 
     public ValueTask DisposeAsync() => _gate.DisposeAsync();
 
-    async Task FundAsync(SolanaAddress owner, string amount)
-    {
-        using var response = await _gate.Http.PostAsJsonAsync("/dev/faucet", new { address = owner.ToString(), amount, network = Devnet }, Ct);
-        response.EnsureSuccessStatusCode();
-    }
+    Task FundAsync(SolanaAddress owner, string amount) => SvmGatePayments.FundAsync(_gate.Http, owner, amount);
 
-    async Task<string> BalanceAsync(SolanaAddress owner) =>
-        (await _gate.Http.GetFromJsonAsync<JsonElement>($"/dev/accounts/{owner}?network={Devnet}", Ct)).GetProperty("balance").GetString()!;
-
-    byte[] RecentBlockhash() =>
-        Base58.TryDecode(_gate.Factory.Services.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash, out var bytes) ? bytes : [];
+    Task<string> BalanceAsync(SolanaAddress owner) => SvmGatePayments.BalanceAsync(_gate.Http, owner);
 
     /// <summary>A PAYMENT-SIGNATURE for the route's SVM offer, the transaction bent by <paramref name="instructions"/> if given.</summary>
     async Task<string> PayAsync(string memo = "0123456789abcdef0123456789abcdef", List<TestInstruction>? instructions = null, TestKey[]? signers = null)
     {
         var (offer, _) = await _gate.OfferAsync(HttpMethod.Get, Path);
         var accepted = offer.Accepts.Single(a => SvmNetworks.IsSvm(a.Network));
-        var feePayer = SolanaAddress.Parse(accepted.Extra!.Value.GetProperty("feePayer").GetString()!);
-        var transaction = Build(instructions ?? [ComputeLimit(20_000), ComputePrice(1), TransferChecked(amount: ulong.Parse(accepted.Amount), payTo: Merchant), Memo(memo)],
-            signers, feePayer, blockhash: RecentBlockhash());
-        return X402HeaderCodec.Encode(new PaymentPayload
-        {
-            Resource = offer.Resource, Accepted = accepted, Payload = JsonSerializer.SerializeToElement(new { transaction }),
-        });
+        return X402HeaderCodec.Encode(SvmGatePayments.Payment(_gate.Factory.Services, offer.Resource, accepted, memo, instructions, signers));
     }
 
     [Fact]
@@ -75,7 +62,7 @@ public sealed class SvmPaywallTests(InfrastructureFixture infrastructure) : IAsy
         var settlement = PaywallHarness.SettlementOf(response);
         Assert.True(settlement.Success);
         Assert.Equal((Devnet, Payer.Address.ToString()), (settlement.Network, settlement.Payer));
-        Assert.True(Base58.TryDecodeFixed(settlement.Transaction, 64, out _));
+        Assert.Equal(64, SimpleBase.Base58.Bitcoin.Decode(settlement.Transaction).Length);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         var signer = _gate.Factory.Services.GetRequiredService<PayerContextSigner>();
         Assert.True(signer.TryVerify(body.GetProperty("payerContext").GetString(), out var context, out var error), error);

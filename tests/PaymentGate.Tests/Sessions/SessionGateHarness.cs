@@ -55,31 +55,13 @@ public sealed class SessionGateHarness : IAsyncDisposable
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     // SessionApi's vault provisioner reaches VaultApi, and VaultApi's webhook reports reach SessionApi, over the same switchable links.
-    sealed class SessionApiFactory(Dictionary<string, string?> settings, TimeProvider clock, Func<SwitchableHandler> vaultApi)
-        : ServiceFactory<sessionapi::Program>(settings)
+    sealed class LinkedFactory<TProgram>(Dictionary<string, string?> settings, TimeProvider clock, string httpClientName, Func<SwitchableHandler> link)
+        : ServiceFactory<TProgram>(settings, clock) where TProgram : class
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services =>
-            {
-                services.AddSingleton(clock);
-                services.AddHttpClient(sessionapi::Sessions.SessionApi.Vaults.VaultProvisioner.HttpClientName).ConfigurePrimaryHttpMessageHandler(vaultApi);
-            });
-        }
-    }
-
-    sealed class VaultApiFactory(Dictionary<string, string?> settings, TimeProvider clock, Func<SwitchableHandler> sessionApi)
-        : ServiceFactory<vaultapi::Program>(settings)
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services =>
-            {
-                services.AddSingleton(clock);
-                services.AddHttpClient(vaultapi::Sessions.VaultApi.Vaults.VaultEvents.HttpClientName).ConfigurePrimaryHttpMessageHandler(sessionApi);
-            });
+            builder.ConfigureTestServices(services => services.AddHttpClient(httpClientName).ConfigurePrimaryHttpMessageHandler(link));
         }
     }
 
@@ -98,8 +80,8 @@ public sealed class SessionGateHarness : IAsyncDisposable
         }
     }
 
-    SessionApiFactory _sessionApi = null!;
-    VaultApiFactory _vaultApi = null!;
+    LinkedFactory<sessionapi::Program> _sessionApi = null!;
+    LinkedFactory<vaultapi::Program> _vaultApi = null!;
     Gate _gate = null!;
     readonly List<Gate> _moreGates = [];
     Dictionary<string, string?> _settings = [];
@@ -123,7 +105,7 @@ public sealed class SessionGateHarness : IAsyncDisposable
     {
         var harness = new SessionGateHarness { Upstream = await FakeUpstream.StartAsync() };
         harness.SessionsDatabase = await infrastructure.CreateDatabaseAsync("sessionsdb");
-        harness._sessionApi = new SessionApiFactory(new()
+        harness._sessionApi = new LinkedFactory<sessionapi::Program>(new()
         {
             ["ConnectionStrings:sessionsdb"] = harness.SessionsDatabase,
             ["ConnectionStrings:redis"] = infrastructure.RedisConnectionString,
@@ -133,18 +115,18 @@ public sealed class SessionGateHarness : IAsyncDisposable
             // Passes are driven by the tests (ProvisionVaultsAsync); the loop runs once at start-up.
             ["SessionApi:Vaults:Interval"] = "01:00:00",
             ["services:vaultapi:http:0"] = "http://127.0.0.1:9",
-        }, harness.Clock, () => harness.VaultApiLink);
+        }, harness.Clock, sessionapi::Sessions.SessionApi.Vaults.VaultProvisioner.HttpClientName, () => harness.VaultApiLink);
         _ = harness._sessionApi.Server;
         harness.SessionApiLink = new SwitchableHandler(harness._sessionApi.Server.CreateHandler());
         harness.SessionApiHttp = harness._sessionApi.CreateClient();
         harness.VaultsDatabase = await infrastructure.CreateDatabaseAsync("vaultsdb");
-        harness._vaultApi = new VaultApiFactory(new()
+        harness._vaultApi = new LinkedFactory<vaultapi::Program>(new()
         {
             ["ConnectionStrings:vaultsdb"] = harness.VaultsDatabase,
             ["PayerContext:SigningKey"] = PaywallHarness.SigningKey,
             ["VaultApi:SweepInterval"] = "01:00:00",
             ["services:sessionapi:http:0"] = "http://127.0.0.1:9",
-        }, harness.Clock, () => harness.SessionApiLink);
+        }, harness.Clock, vaultapi::Sessions.VaultApi.Vaults.VaultEvents.HttpClientName, () => harness.SessionApiLink);
         harness.VaultApiLink = new SwitchableHandler(harness._vaultApi.Server.CreateHandler());
         harness.GateDatabase = await infrastructure.CreateDatabaseAsync("gatedb");
         var settings = new Dictionary<string, string?>

@@ -1,11 +1,9 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
-using Sessions.PaymentGate.Facilitator.Local.Svm;
+using Npgsql;
+using PaymentGate.Tests.Facilitator;
+using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Payments.Svm;
-using Sessions.Payments.Tests.Svm;
 using Sessions.Payments.X402;
 using Sessions.Testing;
 using static Sessions.Payments.Tests.Svm.SvmTestTransactions;
@@ -17,15 +15,13 @@ namespace PaymentGate.Tests.Sessions;
 public sealed class SvmSessionTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
     SessionGateHarness _gate = null!;
-    static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync() => _gate = await SessionGateHarness.StartAsync(infrastructure,
         new() { ["Gate:Organizations:demo:Solana:PayTo"] = PayTo.Address.ToString() });
 
     public ValueTask DisposeAsync() => _gate.DisposeAsync();
 
-    async Task<long> BalanceAsync(SolanaAddress owner) => long.Parse(
-        (await _gate.Http.GetFromJsonAsync<JsonElement>($"/dev/accounts/{owner}?network={Devnet}", Ct)).GetProperty("balance").GetString()!);
+    async Task<long> BalanceAsync(SolanaAddress owner) => long.Parse(await SvmGatePayments.BalanceAsync(_gate.Http, owner));
 
     /// <summary>Asks <paramref name="path"/> unpaid and pays its SVM offer (with <paramref name="memo"/> as the nonce).</summary>
     async Task<string> PaySvmAsync(string path, object body, string memo)
@@ -34,20 +30,13 @@ public sealed class SvmSessionTests(InfrastructureFixture infrastructure) : IAsy
         Assert.Equal(HttpStatusCode.PaymentRequired, offer.StatusCode);
         var required = X402HeaderCodec.Decode(offer.Headers.GetValues(X402HeaderCodec.PaymentRequiredHeader).Single(), X402JsonContext.Strict.PaymentRequired).Value!;
         var accepted = required.Accepts.Single(a => a.Network == Devnet);
-        Assert.True(Base58.TryDecode(_gate.GateServices.GetRequiredService<SimulatedSolanaChain>().LatestBlockhash(Devnet).Blockhash, out var blockhash));
-        var transaction = Build([ComputeLimit(20_000), ComputePrice(1), TransferChecked(amount: ulong.Parse(accepted.Amount)), Memo(memo)],
-            feePayer: SimulatedSolanaChain.FeePayer.Address, blockhash: blockhash);
-        return X402HeaderCodec.Encode(new PaymentPayload
-        {
-            Resource = required.Resource, Accepted = accepted, Payload = JsonSerializer.SerializeToElement(new { transaction }),
-        });
+        return X402HeaderCodec.Encode(SvmGatePayments.Payment(_gate.GateServices, required.Resource, accepted, memo));
     }
 
     [Fact]
     public async Task A_session_opened_and_topped_up_on_solana_is_refunded_on_solana_to_the_payer()
     {
-        using (var funded = await _gate.Http.PostAsJsonAsync("/dev/faucet", new { address = Payer.Address.ToString(), amount = "1000000", network = Devnet }, Ct))
-            funded.EnsureSuccessStatusCode();
+        await SvmGatePayments.FundAsync(_gate.Http, Payer.Address, "1000000");
         var body = new { deposit = "100000" };
         using var opened = await _gate.PostJsonAsync("/api/sessions", body, await PaySvmAsync("/api/sessions", body, "open"));
         var session = await SessionGateHarness.JsonAsync(opened, HttpStatusCode.Created);
@@ -75,5 +64,36 @@ public sealed class SvmSessionTests(InfrastructureFixture infrastructure) : IAsy
 
         Assert.Equal(1_000_000 - 100_000 - 5000 + 102_000, await BalanceAsync(Payer.Address));
         Assert.Equal(3000, await BalanceAsync(PayTo.Address));
+    }
+
+    // An SVM payment's claim lives PaymentAttempt.SvmClaimLifetime on the gate's clock, not the machine's: with the clock a day
+    // ahead, the same header again within the lifetime still answers the session it opened, and the claim's valid_before is
+    // the gate's now + 120 s.
+    [Fact]
+    public async Task An_svm_claim_lives_its_lifetime_on_the_gate_clock()
+    {
+        _gate.Clock.Advance(TimeSpan.FromDays(1));
+        await SvmGatePayments.FundAsync(_gate.Http, Payer.Address, "1000000");
+        var body = new { deposit = "100000" };
+        var payment = await PaySvmAsync("/api/sessions", body, "clock");
+        string opened;
+        using (var first = await _gate.PostJsonAsync("/api/sessions", body, payment))
+        {
+            opened = await first.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+        var claimedAt = _gate.Clock.GetUtcNow();
+
+        using var repeat = await _gate.PostJsonAsync("/api/sessions", body, payment);
+
+        Assert.Equal((HttpStatusCode.Created, opened), (repeat.StatusCode, await repeat.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)));
+        Assert.Equal(900_000, await BalanceAsync(Payer.Address));
+        await using var connection = new NpgsqlConnection(_gate.GateDatabase);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand("SELECT valid_before FROM payments WHERE payer = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = Payer.Address.ToString() });
+        var validBefore = (DateTime)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        Assert.InRange(new DateTimeOffset(validBefore, TimeSpan.Zero) - claimedAt, PaymentAttempt.SvmClaimLifetime - TimeSpan.FromSeconds(30),
+            PaymentAttempt.SvmClaimLifetime);
     }
 }

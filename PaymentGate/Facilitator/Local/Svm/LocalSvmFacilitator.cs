@@ -90,7 +90,7 @@ public sealed class LocalSvmFacilitator(SvmLedger ledger, SimulatedSolanaChain c
         if (asset.Decimals != transfer.Decimals)
             return new(network, verification.Payer, (SvmReasonCodes.TransactionSimulationFailed, $"TransferChecked says {transfer.Decimals} decimals, the mint has {asset.Decimals}"));
         // Ed25519 is deterministic: every copy of one message gets the same co-signature, hence the same transaction id.
-        var signature = Base58.Encode(SimulatedSolanaChain.FeePayer.Sign(transfer.Transaction.MessageBytes));
+        var signature = SimpleBase.Base58.Bitcoin.Encode(SimulatedSolanaChain.FeePayer.Sign(transfer.Transaction.MessageBytes));
         return new(network, verification.Payer, null, transfer, signature, requirements.PayTo);
     }
 

@@ -23,7 +23,7 @@ public sealed class SimulatedSolanaChain(TimeProvider timeProvider)
     public (string Blockhash, long Slot, long LastValidBlockHeight) LatestBlockhash(string network)
     {
         var slot = CurrentSlot;
-        return (Base58.Encode(BlockhashOf(network, slot)), slot, slot + BlockhashValiditySlots);
+        return (SimpleBase.Base58.Bitcoin.Encode(BlockhashOf(network, slot)), slot, slot + BlockhashValiditySlots);
     }
 
     public bool IsRecent(string network, ReadOnlySpan<byte> blockhash)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Sessions.Payments;
 using Sessions.Payments.Svm;
+using SimpleBase;
 
 namespace Sessions.PaymentGate.Facilitator.Local.Svm;
 
@@ -33,7 +34,7 @@ public static class SvmDevLedger
     public static async Task<DevLedgerApi.FaucetResponse> MintAsync(SvmLedger ledger, SvmAssetInfo asset, SolanaAddress owner, AtomicAmount amount,
         CancellationToken cancellationToken)
     {
-        var signature = Base58.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64));
+        var signature = Base58.Bitcoin.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64));
         var balance = await ledger.MintAsync(asset, owner, (ulong)amount.Value, signature, cancellationToken);
         return new DevLedgerApi.FaucetResponse(owner.ToString(), asset.Network, asset.Mint.ToString(), balance.ToString(CultureInfo.InvariantCulture));
     }
