@@ -39,7 +39,7 @@ public sealed record RequestCredentials(string? Header, string? HeaderName, int 
 /// </summary>
 public sealed class PaymentDispatcher(
     PricingCatalog catalog, McpGate mcp, SessionSpending sessions, MppPayments mpp, X402Payment x402, PaymentAnswerWriter writer,
-    ReceiptIssuer receipts)
+    ReceiptIssuer receipts, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context, Func<Task> next)
     {
