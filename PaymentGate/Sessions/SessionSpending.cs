@@ -200,7 +200,7 @@ public sealed partial class SessionSpending(
     async Task<PaymentAnswer> ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, GateRoute route, string requestId,
         HoldResult hold, SessionShown shown, IPaidAnswerFormat? format)
     {
-        var payer = await ContextForAsync(session, requestId, identifiedOnly: false);
+        var payer = await ContextForAsync(session, requestId, identifiedOnly: false, hold.VaultId);
         var started = time.GetTimestamp();
         var upstream = await upstreams.ForwardBufferedAsync(context, next, payer, requestId, format);
         var latencyMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
@@ -259,13 +259,14 @@ public sealed partial class SessionSpending(
 
     static readonly TimeSpan ConfirmPatience = TimeSpan.FromSeconds(10);
 
-    /// <summary>The payer context of a request on <paramref name="session"/>: paid by it, or (<paramref name="identifiedOnly"/>) only naming it.</summary>
-    async Task<PayerContext> ContextForAsync(SessionRef session, string requestId, bool identifiedOnly) => new()
+    /// <summary>The payer context of a request on <paramref name="session"/>: paid by it, or (<paramref name="identifiedOnly"/>) only naming it.
+    /// <paramref name="vaultId"/>: the vault id the hold read (null: looked up).</summary>
+    async Task<PayerContext> ContextForAsync(SessionRef session, string requestId, bool identifiedOnly, string? vaultId = null) => new()
     {
         Payer = session.Payer,
         Organization = session.Organization,
         SessionId = session.Id,
-        VaultId = await vaults.FindAsync(session),
+        VaultId = vaultId ?? await vaults.FindAsync(session),
         RequestId = requestId,
         IdentifiedOnly = identifiedOnly,
         ExpiresAt = signer.NewExpiry(),
