@@ -312,14 +312,15 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
     /// <summary>From now on the payments and session debits of <paramref name="agent"/> are also charged against its mandate (never undone).</summary>
     public Task MarkMandatedAsync(string agent) => Db.SetAddAsync(MandatedAgentsKey, agent.ToLowerInvariant());
 
-    /// <summary>The session of this token as the gate has it (id, payer, organization), or null when not loaded.</summary>
+    /// <summary>The session of this token as the gate has it (id, payer, organization, balance), or null when not loaded.</summary>
     public async Task<SessionRef?> FindAsync(string tokenHash)
     {
         var db = Db;
         if (await db.StringGetAsync(TokenPrefix + tokenHash) is not { IsNull: false } id)
             return null;
-        var fields = await db.HashGetAsync(Record(id!), ["id", "payer", "organization"]);
-        return fields[0].IsNull ? null : new SessionRef(fields[0]!, fields[1]!, fields[2]!);
+        var fields = await db.HashGetAsync(Record(id!), ["id", "payer", "organization", "credited", "spent", "held"]);
+        return fields[0].IsNull ? null
+            : new SessionRef(fields[0]!, fields[1]!, fields[2]!, Amount(fields[3]) - Amount(fields[4]) - Amount(fields[5]));
     }
 
     /// <summary>Raises what the session was credited (deposit + top-ups, as SessionApi answered); never lowers it.</summary>
