@@ -103,4 +103,5 @@ public sealed class SessionApiClient(IHttpClientFactory factory, PayerContextSig
 }
 
 /// <summary>Who a session belongs to, as resolved from its token: enough to sign the context of its calls.</summary>
-public sealed record SessionRef(string Id, string Payer, string Organization);
+/// <param name="Balance">What it has left to spend as the gate has it in Redis (null: resolved from SessionApi).</param>
+public sealed record SessionRef(string Id, string Payer, string Organization, System.Numerics.BigInteger? Balance = null);

@@ -21,8 +21,9 @@ public enum HoldStatus { Held, Unknown, Closed, Expired, Insufficient, Duplicate
 /// <param name="Price">What was held when the session's terms (its offer) price the route; null: the list price.</param>
 /// <param name="LatencyBoundMs">The session's SLA latency bound (null: no SLA, no offer); <paramref name="LatencyCreditPercent"/> of
 /// the price is credited for an answer over it.</param>
+/// <param name="VaultId">The session's vault as the gate keeps it (<see cref="SessionBalances.VaultKey"/>); null: not there, look it up.</param>
 public readonly record struct HoldResult(HoldStatus Status, string? SessionId, BigInteger Balance, string? Payer = null, bool Mandated = false,
-    BigInteger? Price = null, long? LatencyBoundMs = null, int LatencyCreditPercent = 0);
+    BigInteger? Price = null, long? LatencyBoundMs = null, int LatencyCreditPercent = 0, string? VaultId = null);
 
 public enum SettleStatus { Done, Unknown }
 
@@ -54,7 +55,8 @@ public readonly record struct SettleResult(SettleStatus Status, string? SessionI
 /// was taken) are the gate's clock, passed in.
 /// <para>Layout: <c>gate:session:&lt;id&gt;</c> hash (id, payer, organization, kind, expiresAt unix ms, credited, spent,
 /// held, folded, state); <c>gate:session-token:&lt;token hash&gt;</c> → id; <c>gate:session-credited:&lt;id&gt;</c> the highest
-/// deposit + top-ups a top-up reported (for a load that read SessionApi before it); <c>gate:session-holds</c> hash
+/// deposit + top-ups a top-up reported (for a load that read SessionApi before it); <c>gate:session-vault:&lt;id&gt;</c> the
+/// session's vault id; <c>gate:session-holds</c> hash
 /// (&lt;id&gt;|&lt;request id&gt; → price) and <c>gate:session-hold-times</c> sorted set (same member, score = when held, unix
 /// ms, Redis's clock). Single Redis instance: the scripts derive session keys from the token index and hold members, which
 /// a cluster would not allow.</para>
@@ -74,6 +76,10 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
     readonly string TermsPrefix = Prefix(options) + "session-terms:";
     readonly string LatencyPrefix = Prefix(options) + "session-latency:";
     readonly string OutcomesPrefix = Prefix(options) + "session-outcomes:";
+    readonly string VaultPrefix = Prefix(options) + "session-vault:";
+
+    /// <summary>Where the gate keeps the session's vault id (<see cref="VaultApiClient"/>); the hold reads it for the payer context.</summary>
+    public RedisKey VaultKey(string sessionId) => VaultPrefix + sessionId;
 
     /// <summary>
     /// Agents bound by a mandate (an agent once mandated stays bound): the only payers whose payments and session debits
@@ -118,8 +124,9 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         """;
 
     // KEYS: token index, holds, hold-times, mandated agents; ARGV: request id, list price, record prefix, organization, now (unix ms),
-    // route name, terms prefix. {status, id, balance, payer, mandated (1/0), price, latency bound, latency credit %}; a token of
-    // another organisation is unknown here. The session's terms (its offer) price the route in the same script: no extra round trip.
+    // route name, terms prefix, vault prefix. {status, id, balance, payer, mandated (1/0), price, latency bound, latency credit %,
+    // vault id}; a token of another organisation is unknown here. The session's terms (its offer) price the route and its vault id
+    // (for the payer context) comes back in the same script: no extra round trip.
     const string HoldScript = Balance + """
 
         local now = ARGV[5]
@@ -132,7 +139,8 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         local t = redis.call('HMGET', ARGV[7] .. id, 'price:' .. ARGV[6], 'latencyMs', 'latencyCreditPercent')
         local price = ARGV[2]
         if t[1] then price = t[1] end
-        local function answer(status, amount) return {status, id, amount, r[8], mandated, t[1] or '', t[2] or '', t[3] or ''} end
+        local vault = redis.call('GET', ARGV[8] .. id)
+        local function answer(status, amount) return {status, id, amount, r[8], mandated, t[1] or '', t[2] or '', t[3] or '', vault or ''} end
         local member = id .. '|' .. ARGV[1]
         -- A pass was paid for outright: its requests hold (and debit) nothing, they are only counted.
         if r[7] == 'pass' then price = '0' end
@@ -265,7 +273,7 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         CheckAmount(price);
         CheckRequestId(requestId);
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(HoldScript, [TokenPrefix + tokenHash, HoldsKey, HoldTimesKey, MandatedAgentsKey],
-            [requestId, Text(price), RecordPrefix, organization, now.ToUnixTimeMilliseconds(), route, TermsPrefix]))!;
+            [requestId, Text(price), RecordPrefix, organization, now.ToUnixTimeMilliseconds(), route, TermsPrefix, VaultPrefix]))!;
         var status = (string)reply[0]! switch
         {
             "held" => HoldStatus.Held,
@@ -279,7 +287,8 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
             : new(status, (string)reply[1]!, Amount(reply[2]), (string)reply[3]!, (long)reply[4] == 1,
                 (string)reply[5]! is { Length: > 0 } termsPrice ? BigInteger.Parse(termsPrice, CultureInfo.InvariantCulture) : null,
                 (string)reply[6]! is { Length: > 0 } bound ? long.Parse(bound, CultureInfo.InvariantCulture) : null,
-                (string)reply[7]! is { Length: > 0 } percent ? int.Parse(percent, CultureInfo.InvariantCulture) : 0);
+                (string)reply[7]! is { Length: > 0 } percent ? int.Parse(percent, CultureInfo.InvariantCulture) : 0,
+                (string)reply[8]! is { Length: > 0 } vault ? vault : null);
     }
 
     /// <summary>The hold becomes a debit of its price less <paramref name="slaCredit"/> (and its stream entry for SessionApi's ledger).</summary>
@@ -303,14 +312,15 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
     /// <summary>From now on the payments and session debits of <paramref name="agent"/> are also charged against its mandate (never undone).</summary>
     public Task MarkMandatedAsync(string agent) => Db.SetAddAsync(MandatedAgentsKey, agent.ToLowerInvariant());
 
-    /// <summary>The session of this token as the gate has it (id, payer, organization), or null when not loaded.</summary>
+    /// <summary>The session of this token as the gate has it (id, payer, organization, balance), or null when not loaded.</summary>
     public async Task<SessionRef?> FindAsync(string tokenHash)
     {
         var db = Db;
         if (await db.StringGetAsync(TokenPrefix + tokenHash) is not { IsNull: false } id)
             return null;
-        var fields = await db.HashGetAsync(Record(id!), ["id", "payer", "organization"]);
-        return fields[0].IsNull ? null : new SessionRef(fields[0]!, fields[1]!, fields[2]!);
+        var fields = await db.HashGetAsync(Record(id!), ["id", "payer", "organization", "credited", "spent", "held"]);
+        return fields[0].IsNull ? null
+            : new SessionRef(fields[0]!, fields[1]!, fields[2]!, Amount(fields[3]) - Amount(fields[4]) - Amount(fields[5]));
     }
 
     /// <summary>Raises what the session was credited (deposit + top-ups, as SessionApi answered); never lowers it.</summary>

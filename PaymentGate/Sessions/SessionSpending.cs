@@ -187,7 +187,8 @@ public sealed partial class SessionSpending(
         }
         // Registered before forwarding: the upstream's answer streams to the client as it comes.
         AddSessionHeaders(context, session.Id, () => null);
-        context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(await ContextForAsync(session, NewRequestId(), identifiedOnly: true));
+        context.Request.Headers[PayerContextSigner.HeaderName] = signer.Sign(await ContextForAsync(session, NewRequestId(), identifiedOnly: true,
+            balance: session.Balance));
         await next();
         return new PaymentAnswer.Forwarded();
     }
@@ -200,7 +201,7 @@ public sealed partial class SessionSpending(
     async Task<PaymentAnswer> ForwardAsync(HttpContext context, Func<Task> next, SessionRef session, GateRoute route, string requestId,
         HoldResult hold, SessionShown shown, IPaidAnswerFormat? format)
     {
-        var payer = await ContextForAsync(session, requestId, identifiedOnly: false);
+        var payer = await ContextForAsync(session, requestId, identifiedOnly: false, hold.VaultId, hold.Balance);
         var started = time.GetTimestamp();
         var upstream = await upstreams.ForwardBufferedAsync(context, next, payer, requestId, format);
         var latencyMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
@@ -259,13 +260,17 @@ public sealed partial class SessionSpending(
 
     static readonly TimeSpan ConfirmPatience = TimeSpan.FromSeconds(10);
 
-    /// <summary>The payer context of a request on <paramref name="session"/>: paid by it, or (<paramref name="identifiedOnly"/>) only naming it.</summary>
-    async Task<PayerContext> ContextForAsync(SessionRef session, string requestId, bool identifiedOnly) => new()
+    /// <summary>The payer context of a request on <paramref name="session"/>: paid by it, or (<paramref name="identifiedOnly"/>) only naming it.
+    /// <paramref name="vaultId"/>: the vault id the hold read (null: looked up); <paramref name="balance"/>: the live balance, for
+    /// session-status (SessionApi's ledger trails it by the fold).</summary>
+    async Task<PayerContext> ContextForAsync(SessionRef session, string requestId, bool identifiedOnly, string? vaultId = null,
+        BigInteger? balance = null) => new()
     {
         Payer = session.Payer,
         Organization = session.Organization,
         SessionId = session.Id,
-        VaultId = await vaults.FindAsync(session),
+        VaultId = vaultId ?? await vaults.FindAsync(session),
+        SessionBalance = balance?.ToString(),
         RequestId = requestId,
         IdentifiedOnly = identifiedOnly,
         ExpiresAt = signer.NewExpiry(),

@@ -14,7 +14,7 @@ public sealed class VaultApiUnavailableException(string message, Exception? inne
 /// context of session-paid requests. Disabled (every call a no-op) when VaultApi is not configured.
 /// </summary>
 public sealed partial class VaultApiClient(IHttpClientFactory factory, PayerContextSigner signer, IConfiguration configuration,
-    IServiceProvider services, ILogger<VaultApiClient> logger)
+    IServiceProvider services, SessionBalances balances, ILogger<VaultApiClient> logger)
 {
     public const string HttpClientName = "vaultapi";
     const int Attempts = 3;
@@ -64,7 +64,8 @@ public sealed partial class VaultApiClient(IHttpClientFactory factory, PayerCont
         }
     }
 
-    /// <summary>The session's vault id for the forwarded payer context (Redis first); null when unknown right now.</summary>
+    /// <summary>The session's vault id for the forwarded payer context (Redis first); null when unknown right now. A session
+    /// request has it from its hold already (<see cref="HoldResult.VaultId"/>): this is for the others, and for a cache miss.</summary>
     public async Task<string?> FindAsync(SessionRef session)
     {
         if (!Enabled)
@@ -97,9 +98,9 @@ public sealed partial class VaultApiClient(IHttpClientFactory factory, PayerCont
 
     IDatabase? Redis => services.GetService<IConnectionMultiplexer>()?.GetDatabase();
 
-    static string CacheKey(string sessionId) => "gate:session-vault:" + sessionId;
+    RedisKey CacheKey(string sessionId) => balances.VaultKey(sessionId);
 
-    // Only a shortcut: a lost entry means asking VaultApi again.
+    // Only a shortcut: a lost entry means asking VaultApi again. Kept until the session expires when the vault is ensured.
     async Task CacheAsync(string sessionId, string vaultId, DateTimeOffset until)
     {
         try

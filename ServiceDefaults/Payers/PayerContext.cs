@@ -25,6 +25,12 @@ public sealed record PayerContext
 
     [JsonPropertyName("vid")] public string? VaultId { get; init; }
 
+    /// <summary>
+    /// The session's balance (atomic units) as the gate had it live when it forwarded the request (after this request's hold when
+    /// the session pays it); null when the gate did not have it. SessionApi's ledger trails it by the gate's fold.
+    /// </summary>
+    [JsonPropertyName("sbal")] public string? SessionBalance { get; init; }
+
     /// <summary>The gate's request id, so that services can record what added a document or a key.</summary>
     [JsonPropertyName("rid")] public string? RequestId { get; init; }
 

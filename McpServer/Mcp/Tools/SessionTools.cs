@@ -19,7 +19,7 @@ public static class SessionTools
         ["id", "state", "isActive", "expiresAt", "maxPerTransaction", "remainingToday", "remainingThisWeek", "remainingThisMonth"];
 
     [McpServerTool(Name = SessionStatus, Title = "Session status", ReadOnly = true, Idempotent = true, OpenWorld = false)]
-    [Description("The payer's current payment session: {session: {id, kind, state, balance, deposit, spent, requestCount, expiresAt, ...}, mandate: {state, expiresAt, maxPerTransaction, remainingToday, remainingThisWeek, remainingThisMonth} or null}. Amounts are atomic units of USDC (6 decimals) as strings.")]
+    [Description("The payer's current payment session: {session: {id, kind, state, balance (live, as the gate has it), deposit, spent, requestCount, expiresAt, ...}, mandate: {state, expiresAt, maxPerTransaction, remainingToday, remainingThisWeek, remainingThisMonth} or null}. Amounts are atomic units of USDC (6 decimals) as strings.")]
     [ToolPrice(Free = true)]
     public static async Task<CallToolResult> SessionStatusAsync(IPayerContextAccessor payers, Upstreams upstreams,
         CancellationToken cancellationToken = default)
@@ -49,7 +49,11 @@ public static class SessionTools
             foreach (var field in MandateFields)
                 mandate[field] = items[0].TryGetProperty(field, out var value) ? JsonNode.Parse(value.GetRawText()) : null;
         }
-        return ToolResults.Ok(new JsonObject { ["session"] = JsonNode.Parse(sessionJson.GetRawText()), ["mandate"] = mandate });
+        var reported = JsonNode.Parse(sessionJson.GetRawText())!.AsObject();
+        // The gate's live balance when it forwarded one: SessionApi's ledger (spent, requestCount) trails its debits by the fold.
+        if (payer.SessionBalance is { } live)
+            reported["balance"] = live;
+        return ToolResults.Ok(new JsonObject { ["session"] = reported, ["mandate"] = mandate });
     }
 
     static CallToolResult Unavailable() => ToolResults.Error("sessions-unavailable", "SessionApi did not answer; try again shortly.");

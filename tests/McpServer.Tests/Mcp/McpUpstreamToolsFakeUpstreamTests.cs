@@ -159,6 +159,19 @@ public sealed class McpUpstreamToolsFakeUpstreamTests : IAsyncDisposable
         Error(await CallAsync(client, "session-status"), "session-not-found");
     }
 
+    // SessionApi's ledger trails the gate's debits by the fold: the balance the gate forwards (its live one) is the one reported.
+    [Fact]
+    public async Task FakeUpstream_session_status_reports_the_gates_live_balance()
+    {
+        _sessionApi.Respond = request => request.RequestUri!.AbsolutePath == "/api/mandates"
+            ? (HttpStatusCode.OK, """{"items":[]}""")
+            : (HttpStatusCode.OK, $$"""{"id":"{{SessionId}}","deposit":"100000","spent":"2000","balance":"98000","state":"ACTIVE"}""");
+        await using var client = await _host.ConnectAsync(McpTestHost.Payer(sessionId: SessionId) with { SessionBalance = "95000" });
+
+        var session = Ok(await CallAsync(client, "session-status")).GetProperty("session");
+        Assert.Equal(("95000", "2000"), (session.GetProperty("balance").GetString(), session.GetProperty("spent").GetString()));
+    }
+
     [Fact]
     public async Task FakeUpstream_unreachable_services_are_tool_errors()
     {

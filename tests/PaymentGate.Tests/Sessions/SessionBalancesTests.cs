@@ -183,7 +183,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var (tokenHash, _) = await InstalledAsync(session);
 
         Assert.Equal(1500, (await Balances.HoldAsync(tokenHash, "demo", "req_1", 0, Now)).Balance);
-        Assert.Equal(new SessionRef(session.Id, session.Payer, "demo"), await Balances.FindAsync(tokenHash));
+        Assert.Equal(new SessionRef(session.Id, session.Payer, "demo", 1500), await Balances.FindAsync(tokenHash));
         Assert.Null(await Balances.FindAsync(NewTokenHash()));
     }
 
