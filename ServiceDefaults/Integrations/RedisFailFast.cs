@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using OpenTelemetry.Trace;
 using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
@@ -15,22 +14,10 @@ public static class RedisFailFast
     public const int ConnectTimeoutMs = 5000;
     public const int CommandTimeoutMs = 2000;
 
-    /// <summary><c>AddRedisClient(connectionName)</c> with <see cref="Configure"/>, connected at start-up. Every command
-    /// stays a span, without the three timing events (enqueued, sent, answered) each one carries by default: on the money path
-    /// a request makes several Redis calls and a dashboard stores every event of every span. Aspire's own instrumentation
-    /// cannot be told so (its options are internal): it is replaced by the OpenTelemetry package's, unless
-    /// <c>Aspire:StackExchange:Redis:DisableTracing</c> turns tracing off.</summary>
+    /// <summary><c>AddRedisClient(connectionName)</c> with <see cref="Configure"/>, connected at start-up.</summary>
     public static IHostApplicationBuilder AddFailFastRedisClient(this IHostApplicationBuilder builder, string connectionName)
     {
-        var traced = false;
-        builder.AddRedisClient(connectionName, settings =>
-        {
-            traced = !settings.DisableTracing;
-            settings.DisableTracing = true;
-        }, Configure);
-        if (traced)
-            builder.Services.AddOpenTelemetry().WithTracing(tracing =>
-                tracing.AddRedisInstrumentation(options => options.EnrichActivityWithTimingEvents = false));
+        builder.AddRedisClient(connectionName, configureOptions: Configure);
         builder.Services.AddHostedService<ConnectAtStart>();
         return builder;
     }
