@@ -31,7 +31,8 @@
 # default 1), WARMUP (s, default 3), WALLETS (payers signing the paid requests, default 4), SESSIONS (for (d), default
 # 16), EPHEMERAL=1 (started stacks only: Postgres without fsync, as in the tests; default is the durable set-up of
 # AppHost/run.sh), RECEIPTS=off (started stacks only, (h)'s too: every service gets Gate__Receipts__Enabled=false and
-# Ledger__Chain__Enabled=false, so no signed receipts and no ledger chaining; default on: issue 19's cost is on minus off).
+# Ledger__Chain__Enabled=false, so no signed receipts and no ledger chaining; default on: issue 19's cost is on minus off),
+# CHAIN=on|off (the ledger chain alone, default as RECEIPTS: RECEIPTS=off CHAIN=on measures the receipts' share).
 # The machine has 2 cores shared by wrk, the gate, mcpserver, SessionApi, Redis, Postgres and node:
 # figures are relative, not absolute.
 set -euo pipefail
@@ -44,11 +45,16 @@ threads="${THREADS:-1}"
 warmup="${WARMUP:-3}"
 sessions="${SESSIONS:-16}"
 receipts="${RECEIPTS:-on}"
-case "$receipts" in
-    on) stack_settings=() ;;
-    off) stack_settings=(Gate__Receipts__Enabled=false Ledger__Chain__Enabled=false) ;;
-    *) echo "error: RECEIPTS is on or off, not '$receipts'" >&2; exit 2 ;;
-esac
+chain="${CHAIN:-$receipts}"
+stack_settings=()
+for setting in "RECEIPTS=$receipts=Gate__Receipts__Enabled" "CHAIN=$chain=Ledger__Chain__Enabled"; do
+    IFS== read -r name value key <<<"$setting"
+    case "$value" in
+        on) ;;
+        off) stack_settings+=("$key=false") ;;
+        *) echo "error: $name is on or off, not '$value'" >&2; exit 2 ;;
+    esac
+done
 export WALLETS="${WALLETS:-4}"
 
 # shellcheck source=AppHost/prerequisites.sh
@@ -98,8 +104,8 @@ own_stack=""
 if [ -n "${GATE_URL:-}" ] && [ -n "${UPSTREAM_URL:-}" ]; then
     gate="${GATE_URL%/}"
     upstream="${UPSTREAM_URL%/}"
-    [ -z "${RECEIPTS:-}" ] || { echo "error: RECEIPTS applies to a stack this script starts; configure a running stack itself" >&2; exit 2; }
-    receipts="as the running stack has them"
+    [ -z "${RECEIPTS:-}${CHAIN:-}" ] || { echo "error: RECEIPTS applies to a stack this script starts; configure a running stack itself" >&2; exit 2; }
+    receipts="as the running stack has them"; chain="$receipts"
     echo "== using the running stack: gate $gate, upstream $upstream" >&2
 else
     own_stack=1
@@ -201,5 +207,5 @@ echo
 print_goals
 echo
 echo "$(nproc) cores shared by wrk, the stack and node; $connections connections, ${duration} s per scenario, $WALLETS paying wallets," \
-    "$sessions sessions for (d); receipts and ledger chain $receipts; load average $load_before before, $load_after after;" \
+    "$sessions sessions for (d); receipts $receipts, ledger chain $chain; load average $load_before before, $load_after after;" \
     "commit $(git -C "$repo" rev-parse --short HEAD)."
