@@ -152,6 +152,22 @@ public sealed class LedgerChainTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task The_chain_table_refuses_a_hash_that_is_not_64_characters()
+    {
+        // Migration 0010 replaced the regular-expression CHECKs (17 µs per entry) with a length check: the table still
+        // refuses what no chainer writes.
+        await SessionWithMovementsAsync();
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => _api.ExecuteAsync(
+            "UPDATE ledger_chain SET entry_hash = left(entry_hash, 63) WHERE position = 0"));
+        await _api.ExecuteAsync($"UPDATE ledger_chain SET row_hash = '{new string('0', 64)}' WHERE position = 0");
+        var problem = (await VerifyAsync()).GetProperty("firstProblem");
+
+        Assert.Equal(PostgresErrorCodes.CheckViolation, refused.SqlState);
+        Assert.Equal("ledger_chain_hash_lengths", refused.ConstraintName);
+        Assert.Equal((0L, "entry-altered"), (problem.GetProperty("position").GetInt64(), problem.Str("problem")));
+    }
+
+    [Fact]
     public async Task A_transaction_that_commits_after_a_later_one_is_chained_not_skipped()
     {
         var id = (await _api.OpenAsync("5000")).Str("id");
