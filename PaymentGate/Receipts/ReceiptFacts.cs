@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http.Features;
 using Sessions.PaymentGate.Pricing;
 using Sessions.Payments.Receipts;
 
@@ -23,9 +25,12 @@ public sealed record ReceiptFacts(string Method, string Payer, GateRoute Route, 
 public sealed class RequestDigest
 {
     readonly HttpContext context;
-    readonly HashingReadStream body;
+    readonly IncrementalHash hash;
+    /// <summary>Null for a request without a body (a GET): then nothing wraps the body and the hash is method and path alone.</summary>
+    readonly HashingReadStream? body;
     readonly long started;
     readonly TimeProvider time;
+    string? withoutBody;
 
     RequestDigest(HttpContext context, TimeProvider time)
     {
@@ -33,8 +38,10 @@ public sealed class RequestDigest
         this.time = time;
         started = time.GetTimestamp();
         var request = context.Request;
-        body = new HashingReadStream(request.Body, ReceiptHashes.StartRequest(request.Method, request.Path + request.QueryString));
-        request.Body = body;
+        hash = ReceiptHashes.StartRequest(request.Method, request.Path + request.QueryString);
+        // The server knows whether a body can follow (Content-Length or chunked): most paid calls are GETs without one.
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false)
+            request.Body = body = new HashingReadStream(request.Body, hash);
     }
 
     public static RequestDigest Start(HttpContext context, TimeProvider time) => new(context, time);
@@ -44,7 +51,9 @@ public sealed class RequestDigest
     /// <summary>The request hash; what the upstream did not read of the body is read (and hashed) now.</summary>
     public async Task<string> RequestSha256Async()
     {
-        var rest = new byte[4096];
+        if (body is null)
+            return withoutBody ??= ReceiptHashes.Finish(hash);
+        var rest = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
             while (await body.ReadAsync(rest, context.RequestAborted) > 0) { }
@@ -52,6 +61,10 @@ public sealed class RequestDigest
         catch (Exception exception) when (exception is IOException or OperationCanceledException or InvalidOperationException)
         {
             // The client went away or the body was consumed elsewhere: the hash covers what the gate saw.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rest);
         }
         return body.Finish();
     }

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Sessions.Payments.Mpp;
+using B64 = System.Buffers.Text.Base64Url;
 
 namespace Sessions.Payments.Receipts;
 
@@ -16,8 +18,24 @@ public static class Jws
     {
         var header = JsonSerializer.SerializeToUtf8Bytes(new JwsHeader { Alg = Algorithm, Kid = key.Kid, Typ = type },
             ReceiptJsonContext.Default.JwsHeader);
-        var signingInput = Base64Url.Encode(header) + "." + Base64Url.Encode(payload);
-        return signingInput + "." + Base64Url.Encode(key.Sign(Encoding.ASCII.GetBytes(signingInput)));
+        // One buffer for "header.payload.signature" in ASCII: the gate signs a receipt per charged answer, so the signing
+        // input is not built as strings and copied again (a third of the allocations of a receipt before).
+        var signedLength = B64.GetEncodedLength(header.Length) + 1 + B64.GetEncodedLength(payload.Length);
+        var length = signedLength + 1 + B64.GetEncodedLength(Ed25519Key.SignatureSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var written = B64.EncodeToUtf8(header, buffer);
+            buffer[written++] = (byte)'.';
+            written += B64.EncodeToUtf8(payload, buffer.AsSpan(written));
+            buffer[written++] = (byte)'.';
+            written += B64.EncodeToUtf8(key.Sign(buffer.AsSpan(0, signedLength)), buffer.AsSpan(written));
+            return Encoding.ASCII.GetString(buffer, 0, written);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The payload bytes of a compact JWS, unchecked (for a JWS the caller signed or already verified).</summary>
