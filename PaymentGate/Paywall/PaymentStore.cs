@@ -4,6 +4,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Facilitator;
+using Sessions.Payments.Receipts;
 using StackExchange.Redis;
 
 namespace Sessions.PaymentGate.Paywall;
@@ -44,7 +45,7 @@ public sealed class PaymentStore(IServiceProvider services, TimeProvider time, I
 
     static readonly TimeSpan MaxClaimLifetime = TimeSpan.FromDays(1);
 
-    public static string NewPaymentId() => "pay_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
+    public static string NewPaymentId() => ChargeIds.New("pay_");
 
     public static byte[] Hash(string header) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(header));
 

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
@@ -66,7 +65,8 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await WriteQueuedAsync(cancellationToken);
+        // Not the host's stop token either: cancelled mid-write, it would lose the batch being written.
+        await WriteQueuedAsync(CancellationToken.None);
     }
 
     async Task WriteQueuedAsync(CancellationToken cancellationToken)
@@ -100,24 +100,14 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
         // Unflushed (synchronous_commit off for this transaction): no WAL flush wait per batch; a crash of Postgres can lose the
         // last batches, which a crash of the gate could anyway (see the class).
         await using var insert = Paywall.PaymentStore.Unflushed(Database, unflushed: true, """
-            INSERT INTO receipts (id, payer, organization, route, method, amount, payment_id, debit_id, session_id, created_at, jws)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::text[], $8::text[],
-                                 $9::text[], $10::timestamptz[], $11::text[])
+            INSERT INTO receipts (id, payer, organization, created_at, jws)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
             ON CONFLICT (id) DO NOTHING
             """);
         var command = insert.BatchCommands[^1];
         Add(command, batch.Select(r => r.Receipt.Id));
         Add(command, batch.Select(r => r.Receipt.Payer));
         Add(command, batch.Select(r => r.Receipt.Organization));
-        Add(command, batch.Select(r => r.Receipt.Route));
-        Add(command, batch.Select(r => r.Receipt.Method));
-        command.Parameters.Add(new NpgsqlParameter
-        {
-            Value = batch.Select(r => BigInteger.Parse(r.Receipt.Amount)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Numeric,
-        });
-        Add(command, batch.Select(r => r.Receipt.PaymentId));
-        Add(command, batch.Select(r => r.Receipt.DebitId));
-        Add(command, batch.Select(r => r.Receipt.SessionId));
         command.Parameters.Add(new NpgsqlParameter
         {
             Value = batch.Select(r => r.At.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
@@ -125,9 +115,9 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
         Add(command, batch.Select(r => r.Jws));
         await insert.ExecuteNonQueryAsync(cancellationToken);
 
-        static void Add(NpgsqlBatchCommand command, IEnumerable<string?> values) => command.Parameters.Add(new NpgsqlParameter
+        static void Add(NpgsqlBatchCommand command, IEnumerable<string> values) => command.Parameters.Add(new NpgsqlParameter
         {
-            Value = values.Select(v => (object?)v ?? DBNull.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+            Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
         });
     }
 

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Primitives;
 using Sessions.PaymentGate.Paywall;
 using Sessions.PaymentGate.Pricing;
 using Sessions.PaymentGate.Receipts;
+using Sessions.Payments.Receipts;
 using StackExchange.Redis;
 using Sessions.ServiceDefaults.Payers;
 using Sessions.ServiceDefaults.Errors;
@@ -45,7 +46,7 @@ public sealed partial class SessionSpending(
         token is { Length: 46 } && token.StartsWith("st_", StringComparison.Ordinal)
         && token.AsSpan(3).IndexOfAnyExcept("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") < 0;
 
-    public static string NewRequestId() => "req_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
+    public static string NewRequestId() => ChargeIds.New("req_");
 
     /// <summary>The token's SHA-256, hex: how SessionApi stores it and how Redis indexes the session.</summary>
     public static string TokenHash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(token)));

@@ -66,6 +66,17 @@ public static class ReceiptIds
     public static string For(string paymentOrDebitId) => "rcpt_" + paymentOrDebitId[(paymentOrDebitId.IndexOf('_') + 1)..];
 }
 
+/// <summary>
+/// Ids of charges (payments <c>pay_…</c>, session debits <c>req_…</c>) and so of their receipts: the prefix and the 32 hex
+/// digits of a version 7 UUID (RFC 9562: Unix milliseconds first, then 74 random bits from the system's secure generator).
+/// Time first, so the indexes keyed by them (receipts, payments, the session ledger) grow at their right edge instead of
+/// at a random page per insert: about 5 µs less of Postgres per receipt stored (docs/benchmarks.md).
+/// </summary>
+public static class ChargeIds
+{
+    public static string New(string prefix) => prefix + Guid.CreateVersion7().ToString("N");
+}
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
