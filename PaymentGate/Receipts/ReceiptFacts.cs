@@ -25,7 +25,8 @@ public sealed record ReceiptFacts(string Method, string Payer, GateRoute Route, 
 public sealed class RequestDigest
 {
     readonly HttpContext context;
-    readonly IncrementalHash hash;
+    readonly string method;
+    readonly string pathAndQuery;
     /// <summary>Null for a request without a body (a GET): then nothing wraps the body and the hash is method and path alone.</summary>
     readonly HashingReadStream? body;
     readonly long started;
@@ -38,10 +39,15 @@ public sealed class RequestDigest
         this.time = time;
         started = time.GetTimestamp();
         var request = context.Request;
-        hash = ReceiptHashes.StartRequest(request.Method, request.Path + request.QueryString);
+        (method, pathAndQuery) = (request.Method, request.Path + request.QueryString);
         // The server knows whether a body can follow (Content-Length or chunked): most paid calls are GETs without one.
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false)
+        {
+            var hash = ReceiptHashes.StartRequest(method, pathAndQuery);
+            // Disposed with the request, charged or not: an undisposed hash holds native memory until a finalizer frees it.
+            context.Response.RegisterForDispose(hash);
             request.Body = body = new HashingReadStream(request.Body, hash);
+        }
     }
 
     public static RequestDigest Start(HttpContext context, TimeProvider time) => new(context, time);
@@ -52,7 +58,7 @@ public sealed class RequestDigest
     public async Task<string> RequestSha256Async()
     {
         if (body is null)
-            return withoutBody ??= ReceiptHashes.Finish(hash);
+            return withoutBody ??= ReceiptHashes.Request(method, pathAndQuery, default);
         var rest = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
