@@ -10,7 +10,7 @@ public static class ReceiptHashes
     /// <summary>SHA-256 of <c>UTF-8(METHOD) 0x0A UTF-8(path?query as sent) 0x0A body</c>, in one call (no hash object to dispose).</summary>
     public static string Request(string method, string pathAndQuery, ReadOnlySpan<byte> body)
     {
-        var head = method.ToUpperInvariant() + "\n" + pathAndQuery + "\n";
+        var head = Head(method, pathAndQuery);
         var length = Encoding.UTF8.GetByteCount(head) + body.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
@@ -28,9 +28,12 @@ public static class ReceiptHashes
     public static IncrementalHash StartRequest(string method, string pathAndQuery)
     {
         var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes(method.ToUpperInvariant() + "\n" + pathAndQuery + "\n"));
+        hash.AppendData(Encoding.UTF8.GetBytes(Head(method, pathAndQuery)));
         return hash;
     }
+
+    /// <summary>What the request hash covers before the body.</summary>
+    static string Head(string method, string pathAndQuery) => method.ToUpperInvariant() + "\n" + pathAndQuery + "\n";
 
     public static string Finish(IncrementalHash hash) => Convert.ToHexStringLower(hash.GetHashAndReset());
 
