@@ -131,6 +131,36 @@ public sealed class ReceiptPaymentTests(InfrastructureFixture infrastructure) : 
     }
 
     [Fact]
+    public async Task A_batch_written_again_after_an_unacknowledged_commit_stores_each_receipt_once()
+    {
+        var payer = new TestPayer();
+        await _gate.FundAsync(payer);
+        using var response = await _gate.SendAsync(HttpMethod.Get, "/api/content/notes/again",
+            await _gate.PayV2Async(payer, HttpMethod.Get, "/api/content/notes/again"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var store = _gate.Factory.Services.GetRequiredService<ReceiptStore>();
+        await store.FlushAsync(Ct);
+        var stored = Assert.Single(await store.ListAsync(payer.Lower, null, 10, null, Ct));
+
+        // The stored one again (a batch is put back and retried when its commit's answer was lost) with one that is new: the
+        // stored id is skipped, the new one written, and the batch does not fail (and come back) on every retry.
+        var fresh = stored with { Receipt = stored.Receipt with { Id = ReceiptIds.For(ChargeIds.New("req_")) } };
+        store.Enqueue(stored);
+        store.Enqueue(fresh);
+        await store.FlushAsync(Ct);
+
+        await using var connection = new Npgsql.NpgsqlConnection(_gate.Database);
+        await connection.OpenAsync(Ct);
+        await using var count = new Npgsql.NpgsqlCommand("SELECT id, count(*) FROM receipts WHERE payer = $1 GROUP BY id ORDER BY id", connection)
+            { Parameters = { new() { Value = payer.Lower } } };
+        var ids = new List<(string, long)>();
+        await using (var reader = await count.ExecuteReaderAsync(Ct))
+            while (await reader.ReadAsync(Ct))
+                ids.Add((reader.GetString(0), reader.GetInt64(1)));
+        Assert.Equal(new[] { (stored.Receipt.Id, 1L), (fresh.Receipt.Id, 1L) }.OrderBy(i => i.Item1, StringComparer.Ordinal), ids);
+    }
+
+    [Fact]
     public async Task A_refused_or_failed_request_has_no_receipt()
     {
         using var unpaid = await _gate.SendAsync(HttpMethod.Get, "/api/content/notes/x", null);
