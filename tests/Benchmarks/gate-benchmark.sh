@@ -63,11 +63,9 @@ source "$repo/AppHost/prerequisites.sh"
 source "$here/stack.sh"
 # shellcheck source=tests/Benchmarks/Gate/report.sh
 source "$here/report.sh"
-command -v wrk >/dev/null 2>&1 || prereq_apt_install wrk
-install_node_prerequisites
-if [ ! -e "$peer_dir/node_modules/.package-lock.json" ] || [ "$peer_dir/package-lock.json" -nt "$peer_dir/node_modules/.package-lock.json" ]; then
-    (cd "$peer_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
-fi
+# shellcheck source=tests/Benchmarks/Gate/load.sh
+source "$here/load.sh"
+install_load_prerequisites
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/gate-benchmark.XXXXXX")"
 chmod 755 "$work"   # the postgres user must reach its data folder
@@ -118,42 +116,7 @@ for url in "$upstream/api/ping" "$gate/api/ping" "$peer/free"; do
     [ "$status" = 200 ] || { echo "error: GET $url answered $status (expected 200)" >&2; exit 1; }
 done
 
-# wrk with the reporting script; prints "requests seconds p50_us p99_us non2xx socket_errors".
-measure() {   # url seconds [headers file [header name [cycle]]]
-    local out
-    out="$(HEADERS_FILE="${3:-}" HEADER_NAME="${4:-}" CYCLE="${5:-}" WRK_THREADS="$threads" \
-        wrk -t"$threads" -c"$connections" -d"$2"s --timeout 10s -s "$here/wrk-report.lua" "$1" 2>&1)" || { echo "$out" >&2; return 1; }
-    echo "$out" | grep '^RESULT ' | cut -d' ' -f2- || { echo "$out" >&2; return 1; }
-}
-# ES modules ignore NODE_PATH: the signers run from the work folder, next to a link to the peer's packages.
-ln -s "$peer_dir/node_modules" "$work/node_modules"
-cp "$here/presign.mjs" "$here/open-sessions.mjs" "$work/"
-presign() {   # count file [NAME=value...]: payments for the gate's paid route (GATE_URL=...) or a PAY_URL
-    local count="$1" file="$2"
-    shift 2
-    (cd "$work" && env COUNT="$count" OUT="$file" CONTENT_KEY=bench "$@" node presign.mjs) >&2
-}
-# Enough payments for a measured run: 1.5x the warm-up rate (a run that runs out would understate req/s).
-enough() {   # "requests seconds ..." of a warm-up
-    awk -v w="$1" -v d="$duration" 'BEGIN { split(w, x, " "); n = int(x[1] / x[2] * d * 1.5) + 200; print (n < 1000 ? 1000 : n) }'
-}
-# A run that ran out of pre-signed payments: wrk stops the thread but still divides by the whole duration, so its
-# req/s is the supply, not the server (its last payments may still be in flight when the thread stops: a margin).
-exhausted() {   # "requests seconds ..." file
-    [ "${1%% *}" -ge "$(( $(grep -c . "$2") - 2 * connections ))" ]
-}
-# Warm-up of a paid route with fresh payments, then enough payments for its measured run in <file>. The warm-up's own
-# supply (800/s) is above what a paid route reaches on this machine, or its rate (and so the run's supply) is understated.
-warm_paid() {   # url file [NAME=value...]
-    local url="$1" file="$2" warm
-    shift 2
-    presign "$((warmup * 800))" "$work/warm.txt" "$@"
-    warm="$(measure "$url" "$warmup" "$work/warm.txt")"
-    read -r w_requests _ _ _ w_non2xx _ <<<"$warm"
-    [ "$w_non2xx" = 0 ] || echo "warning: $w_non2xx of $w_requests warm-up payments to $url were not served" >&2
-    ! exhausted "$warm" "$work/warm.txt" || echo "warning: the warm-up of $url used all its pre-signed payments" >&2
-    presign "$(enough "$warm")" "$file" "$@"
-}
+link_signers
 declare -A result label skipped
 label=([a]="(a) upstream direct   GET /api/ping" [b]="(b) gate, free        GET /api/ping"
     [c]="(c) gate, paid x402   local facilitator" [d]="(d) gate, session     $sessions sessions round-robin"
@@ -166,8 +129,8 @@ free_warm="$(measure "$gate/api/ping" "$warmup")"
 measure "$peer/free" "$warmup" >/dev/null
 # Sessions funded for the whole run: the free route's rate bounds a session's, for warm-up and measurement, x1.5.
 session_reads="$(awk -v w="$free_warm" -v t="$((warmup + duration))" 'BEGIN { split(w, x, " "); print int(x[1] / x[2] * t * 1.5) + 1000 }')"
-(cd "$work" && GATE_URL="$gate" COUNT="$sessions" REQUESTS="$session_reads" OUT="$work/sessions.txt" node open-sessions.mjs) >&2
-(cd "$work" && GATE_URL="$gate" COUNT=1 REQUESTS="$session_reads" OUT="$work/session.txt" node open-sessions.mjs) >&2
+open_sessions "$sessions" "$session_reads" "$work/sessions.txt" GATE_URL="$gate"
+open_sessions 1 "$session_reads" "$work/session.txt" GATE_URL="$gate"
 measure "$gate/api/content/bench" "$warmup" "$work/sessions.txt" Payment-Session 1 >/dev/null
 measure "$gate/api/content/bench" "$warmup" "$work/session.txt" Payment-Session 1 >/dev/null
 warm_paid "$gate/api/content/bench" "$work/paid.txt" GATE_URL="$gate"
