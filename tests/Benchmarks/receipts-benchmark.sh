@@ -8,18 +8,22 @@
 #   (d) session, 16      Payment-Session tokens of 16 prepaid sessions, round-robin
 #   (e) session, 1       one session shared by all connections
 # (see gate-benchmark.sh for each). A round measures the four on one stack, then on the other; which stack goes first
-# alternates, so both settings meet the same minutes of the machine, and the idle stack's background (its dashboard, its
-# chainer) is there for both. Before each measurement the script waits for the CPUs to be quiet (`settle`, at most 30 s):
-# otherwise what one scenario leaves behind (above all the Aspire dashboard ingesting its telemetry, seconds of CPU after
-# a busy scenario) lands in the next one, the other stack's (b) after a switch. A scenario's own work that runs on past
-# its window (the fold's and the chainer's last pass, under a second) is therefore not counted. Why not two runs of gate-benchmark.sh: its ratios move by 10-20% from one run to the next
-# on this machine (docs/benchmarks.md), as much as the rule allows, and runs minutes apart compare minutes, not settings.
-# Prints each round's req/s and ratios, the mean and median per setting, and on ÷ off with the rule's verdict (a
-# measuring aid: the exit code is 0 whenever the measurements ran).
+# alternates, so both settings meet the same minutes of the machine. Run as root, each stack runs in a control group of
+# its own (Gate/cgroup.sh): the stack not being measured is frozen whole (no dashboard, chainer or autovacuum of it runs
+# in the other's windows: they did, and made the two settings unequal neighbours), and each scenario's CPU is the whole
+# stack's, counted from its start until the machine is quiet again after it (`settle`), so what its requests left to do
+# (the fold's and the chainer's passes, the receipts' batch, the dashboard ingesting their telemetry) is counted with it.
+# Before each measurement the script waits for the CPUs to be quiet (`settle`, at most 30 s). Why not two runs of
+# gate-benchmark.sh: its ratios move by 10-20% from one run to the next on this machine (docs/benchmarks.md), as much as
+# the rule allows, and runs minutes apart compare minutes, not settings.
+# Prints each round's req/s, ratios and CPU per request, the mean and median per setting, and on ÷ off with the rule's
+# verdict (a measuring aid: the exit code is 0 whenever the measurements ran).
 #
 # Settings (environment): ROUNDS (default 6), DURATION (s per scenario, default 10), WARMUP (s per scenario and stack,
 # default 10), CONNECTIONS (16), THREADS (wrk threads, 1), WALLETS (payers signing the paid requests, 4), SESSIONS (for
-# (d), 16), EPHEMERAL=1 (Postgres without fsync), FIRST=on|off (the stack started first, default on), SETTLE_MAX (30 s). A run takes about 2 x (2 min + 5 x WARMUP) + ROUNDS x 8 x (DURATION + settling + 3 s).
+# (d), 16), EPHEMERAL=1 (Postgres without fsync), FIRST=on|off (the stack started first, default on), SETTLE_MAX (30 s),
+# FREEZE=0 (both stacks run all along, as before the control groups). A run takes about 2 x (2 min + 5 x WARMUP) +
+# ROUNDS x 8 x (DURATION + settling + 3 s).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/tests/Benchmarks/Gate"
@@ -39,30 +43,63 @@ source "$repo/AppHost/prerequisites.sh"
 source "$here/stack.sh"
 # shellcheck source=tests/Benchmarks/Gate/load.sh
 source "$here/load.sh"
+# shellcheck source=tests/Benchmarks/Gate/cgroup.sh
+source "$here/cgroup.sh"
 install_load_prerequisites
+groups=""
+if [ "${FREEZE:-1}" != 0 ]; then
+    if stack_cgroups_available; then groups="sessions-receipts-benchmark-$$"
+    else echo "warning: no control groups here (root and cgroup v1 or v2 needed): both stacks run all along and no CPU per request is reported" >&2; fi
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/receipts-benchmark.XXXXXX")"
 chmod 755 "$work"   # the postgres user must reach its data folder
 declare -A stack_of gate_of paid_warm
 cleanup() {
     for setting in "${!stack_of[@]}"; do
+        [ -z "$groups" ] || stack_thaw "$groups-$setting"   # a frozen process would not take SIGTERM
         stack_pid="${stack_of[$setting]}"
         stop_stack
     done
+    if [ -n "$groups" ]; then for setting in on off; do stack_cgroup_remove "$groups-$setting"; done; fi
     rm -rf "$work"
+}
+# Only the stack being measured runs (when control groups are available).
+turn_to() {   # setting
+    [ -n "$groups" ] || return 0
+    local other=on
+    [ "$1" = on ] && other=off
+    stack_freeze "$groups-$other"
+    stack_thaw "$groups-$1"
+}
+cpu_of() {   # setting: the stack's CPU so far, µs (0 without control groups)
+    if [ -n "$groups" ]; then stack_cpu_us "$groups-$1"; else echo 0; fi
+}
+# One measured scenario: measure's fields, then the stack's CPU (µs) from the settled start until quiet again after it.
+window() {   # setting url seconds [headers file [header name [cycle]]]
+    local setting="$1" before result
+    shift
+    settle
+    before="$(cpu_of "$setting")"
+    result="$(measure "$@")"
+    settle
+    echo "$result $(( $(cpu_of "$setting") - before ))"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 build_stack
 for setting in $first_order; do
+    if [ -n "$groups" ]; then stack_cgroup_create "$groups-$setting"; export STACK_CGROUP="$groups-$setting"; fi
     if [ "$setting" = on ]; then start_stack "$work/on"; else start_stack "$work/off" Gate__Receipts__Enabled=false Ledger__Chain__Enabled=false; fi
     stack_of[$setting]="$stack_pid"; gate_of[$setting]="$gate"
 done
+unset STACK_CGROUP
 link_signers
 
 for setting in on off; do
     gate="${gate_of[$setting]}"
+    turn_to "$setting"
     echo "== warm-up and preparation of the stack with receipts and the chain $setting ($gate)" >&2
     free_warm="$(measure "$gate/api/ping" "$warmup")"
     # Sessions funded for every round at the free route's rate (which bounds a session's), x1.5.
@@ -76,30 +113,32 @@ for setting in on off; do
 done
 
 rows="$work/rounds.txt"
-printf '%-5s %-4s %8s %8s %8s %8s %9s %9s %9s\n' round set "(b)" "(c)" "(d)" "(e)" "(c)÷(b)" "(d)÷(b)" "(e)÷(b)"
+printf '%-5s %-4s %8s %8s %8s %8s %9s %9s %9s   %s\n' round set "(b)" "(c)" "(d)" "(e)" "(c)÷(b)" "(d)÷(b)" "(e)÷(b)" \
+    "${groups:+CPU µs per request (b) (c) (d) (e)}"
 for round in $(seq "$rounds"); do
     order="on off"; [ $((round % 2)) = 0 ] && order="off on"
     for setting in $order; do
         gate="${gate_of[$setting]}"
+        turn_to "$setting"
         # Signed just before the round: a pre-signed payment is valid for minutes only (the offer's timeout).
         paid="$work/$setting-paid-$round.txt"
         presign "$(enough "${paid_warm[$setting]}")" "$paid" GATE_URL="$gate"
-        settle; b="$(measure "$gate/api/ping" "$duration")"
-        settle; c="$(measure "$gate/api/content/bench" "$duration" "$paid")"
+        b="$(window "$setting" "$gate/api/ping" "$duration")"
+        c="$(window "$setting" "$gate/api/content/bench" "$duration" "$paid")"
         ! exhausted "$c" "$paid" || echo "warning: round $round's (c) on the $setting stack used all its pre-signed payments: its req/s is understated" >&2
-        settle; d="$(measure "$gate/api/content/bench" "$duration" "$work/$setting-sessions.txt" Payment-Session 1)"
-        settle; e="$(measure "$gate/api/content/bench" "$duration" "$work/$setting-session.txt" Payment-Session 1)"
-        echo "$round $setting|$b|$c|$d|$e" | tee -a "$rows" | awk -F'|' '{
-            split($1, k, " "); n = 0
-            for (i = 2; i <= 5; i++) { split($i, r, " "); rps[i] = r[1] / r[2]; bad += r[5] + r[6] }
-            printf "%-5s %-4s %8.0f %8.0f %8.0f %8.0f %9.4f %9.3f %9.3f%s\n", k[1], k[2], rps[2], rps[3], rps[4], rps[5],
-                rps[3] / rps[2], rps[4] / rps[2], rps[5] / rps[2], bad ? "  (" bad " non-2xx or socket errors)" : ""
+        d="$(window "$setting" "$gate/api/content/bench" "$duration" "$work/$setting-sessions.txt" Payment-Session 1)"
+        e="$(window "$setting" "$gate/api/content/bench" "$duration" "$work/$setting-session.txt" Payment-Session 1)"
+        echo "$round $setting|$b|$c|$d|$e" | tee -a "$rows" | awk -F'|' -v cpu="$groups" '{
+            split($1, k, " "); n = 0; us = ""
+            for (i = 2; i <= 5; i++) { split($i, r, " "); rps[i] = r[1] / r[2]; bad += r[5] + r[6]; if (cpu) us = us sprintf(" %6.0f", r[7] / r[1]) }
+            printf "%-5s %-4s %8.0f %8.0f %8.0f %8.0f %9.4f %9.3f %9.3f  %s%s\n", k[1], k[2], rps[2], rps[3], rps[4], rps[5],
+                rps[3] / rps[2], rps[4] / rps[2], rps[5] / rps[2], us, bad ? "  (" bad " non-2xx or socket errors)" : ""
         }'
     done
 done
 
 echo
-awk -F'|' '
+awk -F'|' -v cpu="$groups" '
     function ratio(field, base) { split(field, r, " "); split(base, b, " "); return (r[1] / r[2]) / (b[1] / b[2]) }
     function median(list, count,   i, j, t, a) {
         for (i = 1; i <= count; i++) a[i] = list[i]
@@ -110,7 +149,7 @@ awk -F'|' '
     {
         split($1, k, " "); s = k[2]; n[s]++
         for (i = 3; i <= 5; i++) { v = ratio($i, $2); sum[s, i] += v; all[s, i, n[s]] = v }
-        for (i = 2; i <= 5; i++) raw[s, i] += rps($i)
+        for (i = 2; i <= 5; i++) { raw[s, i] += rps($i); split($i, r, " "); req[s, i] += r[1]; us[s, i] += r[7] }
     }
     END {
         split("(c)÷(b) (d)÷(b) (e)÷(b)", name, " ")
@@ -131,7 +170,16 @@ awk -F'|' '
         for (i = 2; i <= 5; i++)
             printf "%-8s %8.0f %8.0f %+9.1f%%\n", scenario[i - 1], raw["on", i] / n["on"], raw["off", i] / n["off"],
                 100 * (raw["on", i] / n["on"]) / (raw["off", i] / n["off"]) - 100
+        if (!cpu) exit
+        # What receipts and the chain cost, free of how busy the machine was: CPU per request of the whole stack (summed
+        # over the rounds), and the req/s change it predicts on a machine the stack keeps busy (off ÷ on - 1).
+        printf "\nCPU µs per request, whole stack (its requests until quiet again)\n%-8s %8s %8s %9s %12s\n", "", "on", "off", "on÷off", "req/s change"
+        for (i = 2; i <= 5; i++)
+            printf "%-8s %8.0f %8.0f %+8.1f%% %+11.1f%%\n", scenario[i - 1], us["on", i] / req["on", i], us["off", i] / req["off", i],
+                100 * (us["on", i] / req["on", i]) / (us["off", i] / req["off", i]) - 100,
+                100 * (us["off", i] / req["off", i]) / (us["on", i] / req["on", i]) - 100
     }' "$rows"
 echo
-echo "$(nproc) cores shared by wrk, both stacks and node; $connections connections, ${duration} s per scenario, $rounds rounds," \
+running="both stacks"; [ -z "$groups" ] || running="the stack measured (the other frozen)"
+echo "$(nproc) cores shared by wrk, node and $running; $connections connections, ${duration} s per scenario, $rounds rounds," \
     "$WALLETS paying wallets, $sessions sessions for (d); started first: ${first_order%% *}; commit $(git -C "$repo" rev-parse --short HEAD)."

@@ -2,7 +2,8 @@
 # gate-benchmark.sh; swap these functions when the AppHost changes).
 #   build_stack                          Release build of the AppHost and everything it runs
 #   start_stack <folder> [NAME=value...] a fresh stack (state in <folder>, free ports; NAME=value reach every service's
-#                                        environment, e.g. Facilitator__Url=...); sets stack_pid, gate and upstream (URLs)
+#                                        environment, e.g. Facilitator__Url=...); sets stack_pid, gate and upstream (URLs);
+#                                        with STACK_CGROUP set, the stack runs in that control group (cgroup.sh)
 #   stop_stack                           stops the started stack (SIGTERM: the AppHost stops its children), if any
 # Uses $repo; EPHEMERAL=1 starts Postgres without fsync (as the tests do).
 stack_pid=""
@@ -22,7 +23,7 @@ start_stack() {   # folder [NAME=value...]
     # Without the launch profile it needs the profile's dashboard settings (http, no dev certificate), on ports of its own.
     local dashboard_ports
     dashboard_ports=($(shuf -i 40000-49999 -n 3))
-    (cd "$repo/AppHost" && exec env ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development ASPIRE_ALLOW_UNSECURED_TRANSPORT=true \
+    (cd "$repo/AppHost" && { [ -z "${STACK_CGROUP:-}" ] || stack_cgroup_join "$STACK_CGROUP"; } && exec env ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development ASPIRE_ALLOW_UNSECURED_TRANSPORT=true \
         ASPNETCORE_URLS="http://localhost:${dashboard_ports[0]}" \
         ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://localhost:${dashboard_ports[1]}" \
         ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://localhost:${dashboard_ports[2]}" \
