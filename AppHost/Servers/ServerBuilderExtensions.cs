@@ -88,9 +88,6 @@ public static class ServerBuilderExtensions
             // TCP only: a Unix socket path can exceed the 107-byte limit in deep folders.
             "-c", "unix_socket_directories=",
             "-c", "max_connections=300",
-            // Postgres's default cache (128 MB) is smaller than the receipts and the ledger chain grow to under load: backends
-            // then write out and read back pages on the money path (docs/benchmarks.md, tenth look). Touched only as used.
-            "-c", "shared_buffers=512MB",
             .. state.Ephemeral ? new[] { "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off" } : [],
         ];
         return builder.AddResource(postgres)
