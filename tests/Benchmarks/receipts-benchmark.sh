@@ -3,33 +3,34 @@
 # receipts and the chain on". Two stacks run at once, one as shipped (receipts and the ledger chain on) and one with
 # both off (Gate__Receipts__Enabled=false, Ledger__Chain__Enabled=false), and the gate benchmark's scenarios that have
 # those ratios are measured on them in turns:
-#   (b) free via gate    GET /api/ping (every ratio's denominator, measured in the same round on the same stack)
+#   (b) free via gate    GET /api/ping (every ratio's denominator)
 #   (c) paid via gate    a fresh pre-signed x402 v2 payment per request, local facilitator
 #   (d) session, 16      Payment-Session tokens of 16 prepaid sessions, round-robin
 #   (e) session, 1       one session shared by all connections
-# (see gate-benchmark.sh for each). A round measures the four on one stack, then on the other; which stack goes first
-# alternates, so both settings meet the same minutes of the machine. Run as root, each stack runs in a control group of
-# its own (Gate/cgroup.sh): the stack not being measured is frozen whole (no dashboard, chainer or autovacuum of it runs
-# in the other's windows: they did, and made the two settings unequal neighbours), and each scenario's CPU is the whole
-# stack's, counted from its start until the machine is quiet again after it (`settle`), so what its requests left to do
-# (the fold's and the chainer's passes, the receipts' batch, the dashboard ingesting their telemetry) is counted with it.
-# Before each measurement the script waits for the CPUs to be quiet (`settle`, at most 30 s). Why not two runs of
-# gate-benchmark.sh: its ratios move by 10-20% from one run to the next on this machine (docs/benchmarks.md), as much as
-# the rule allows, and runs minutes apart compare minutes, not settings.
-# Prints each round's req/s, ratios and CPU per request, the mean and median per setting, and on ÷ off with the rule's
-# verdict (a measuring aid: the exit code is 0 whenever the measurements ran).
+# (see gate-benchmark.sh for each). Each scenario is measured in PAIRS pairs of short windows, one window on each stack,
+# back to back, the order alternating from pair to pair; a pair's on ÷ off compares two windows seconds apart, so the
+# machine's own drift (one stack's free route moved from 7,200 to 9,500 req/s within a run of 10 s windows a minute
+# apart) cancels, and the spread of the pairs gives each result an interval. Run as root, each stack runs in a control
+# group of its own (Gate/cgroup.sh) and only the stack whose window it is runs: the other is frozen whole (its dashboard,
+# chainer and autovacuum included), so each stack's background runs in its own windows only and is counted there: a
+# window's CPU is the stack's from its thaw to its freeze. The (c) payments of each window are signed just before it,
+# with both stacks frozen, by wallets funded once per stack.
+# Prints each pair, then per scenario the req/s of each setting, on ÷ off with a 90% interval and the CPU per request,
+# and per ratio ((c), (d), (e) ÷ (b)) on ÷ off with its interval and the rule's verdict (a measuring aid: the exit code is
+# 0 whenever the measurements ran).
 #
-# Settings (environment): ROUNDS (default 6), DURATION (s per scenario, default 10), WARMUP (s per scenario and stack,
-# default 10), CONNECTIONS (16), THREADS (wrk threads, 1), WALLETS (payers signing the paid requests, 4), SESSIONS (for
-# (d), 16), EPHEMERAL=1 (Postgres without fsync), FIRST=on|off (the stack started first, default on), SETTLE_MAX (30 s),
-# FREEZE=0 (both stacks run all along, as before the control groups). A run takes about 2 x (2 min + 5 x WARMUP) +
-# ROUNDS x 8 x (DURATION + settling + 3 s).
+# Settings (environment): PAIRS (default 16, each scenario's first pair more, not counted), DURATION (s per window,
+# default 5), WARMUP (s per scenario and stack before the pairs, default 10), CONNECTIONS (16), THREADS (wrk threads, 1),
+# WALLETS (payers signing the paid requests, 4), SESSIONS (for (d), 16), EPHEMERAL=1 (Postgres without fsync),
+# FIRST=on|off (the stack started first and measured first in odd pairs, default on), FREEZE=0 (both stacks run all
+# along and no CPU is reported; also what happens, with a warning, without root or control groups). A run takes about
+# 2 x (2 min + 5 x WARMUP) + 4 x (PAIRS + 1) x 2 x (DURATION + 1 s), plus the signing of (c)'s payments.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/tests/Benchmarks/Gate"
 peer_dir="$repo/tests/Benchmarks/Peer"
-rounds="${ROUNDS:-6}"
-duration="${DURATION:-10}"
+pairs="${PAIRS:-16}"
+duration="${DURATION:-5}"
 warmup="${WARMUP:-10}"
 connections="${CONNECTIONS:-16}"
 threads="${THREADS:-1}"
@@ -54,7 +55,7 @@ fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/receipts-benchmark.XXXXXX")"
 chmod 755 "$work"   # the postgres user must reach its data folder
-declare -A stack_of gate_of paid_warm
+declare -A stack_of gate_of paid_per_window
 cleanup() {
     for setting in "${!stack_of[@]}"; do
         [ -z "$groups" ] || stack_thaw "$groups-$setting"   # a frozen process would not take SIGTERM
@@ -64,25 +65,20 @@ cleanup() {
     if [ -n "$groups" ]; then for setting in on off; do stack_cgroup_remove "$groups-$setting"; done; fi
     rm -rf "$work"
 }
-# Only the stack being measured runs (when control groups are available).
-turn_to() {   # setting
-    [ -n "$groups" ] || return 0
-    local other=on
-    [ "$1" = on ] && other=off
-    stack_freeze "$groups-$other"
-    stack_thaw "$groups-$1"
-}
-cpu_of() {   # setting: the stack's CPU so far, µs (0 without control groups)
+# Without control groups these do nothing and every CPU figure is 0.
+freeze() { [ -z "$groups" ] || stack_freeze "$groups-$1"; }
+thaw() { [ -z "$groups" ] || stack_thaw "$groups-$1"; }
+cpu_of() {   # setting: the stack's CPU so far, µs
     if [ -n "$groups" ]; then stack_cpu_us "$groups-$1"; else echo 0; fi
 }
-# One measured scenario: measure's fields, then the stack's CPU (µs) from the settled start until quiet again after it.
+# One window: the stack runs from just before the load to just after it, and its CPU over that time is the window's.
 window() {   # setting url seconds [headers file [header name [cycle]]]
     local setting="$1" before result
     shift
-    settle
     before="$(cpu_of "$setting")"
+    thaw "$setting"
     result="$(measure "$@")"
-    settle
+    freeze "$setting"
     echo "$result $(( $(cpu_of "$setting") - before ))"
 }
 trap cleanup EXIT
@@ -93,93 +89,105 @@ for setting in $first_order; do
     if [ -n "$groups" ]; then stack_cgroup_create "$groups-$setting"; export STACK_CGROUP="$groups-$setting"; fi
     if [ "$setting" = on ]; then start_stack "$work/on"; else start_stack "$work/off" Gate__Receipts__Enabled=false Ledger__Chain__Enabled=false; fi
     stack_of[$setting]="$stack_pid"; gate_of[$setting]="$gate"
+    freeze "$setting"
 done
 unset STACK_CGROUP
 link_signers
 
 for setting in on off; do
     gate="${gate_of[$setting]}"
-    turn_to "$setting"
+    thaw "$setting"
     echo "== warm-up and preparation of the stack with receipts and the chain $setting ($gate)" >&2
     free_warm="$(measure "$gate/api/ping" "$warmup")"
-    # Sessions funded for every round at the free route's rate (which bounds a session's), x1.5.
-    reads="$(awk -v w="$free_warm" -v t="$((warmup + rounds * duration))" 'BEGIN { split(w, x, " "); print int(x[1] / x[2] * t * 1.5) + 1000 }')"
+    # Sessions funded for every window at the free route's rate (which bounds a session's), x1.5.
+    reads="$(awk -v w="$free_warm" -v t="$((warmup + (pairs + 1) * duration))" 'BEGIN { split(w, x, " "); print int(x[1] / x[2] * t * 1.5) + 1000 }')"
     open_sessions "$sessions" "$reads" "$work/$setting-sessions.txt" GATE_URL="$gate"
     open_sessions 1 "$reads" "$work/$setting-session.txt" GATE_URL="$gate"
     measure "$gate/api/content/bench" "$warmup" "$work/$setting-sessions.txt" Payment-Session 1 >/dev/null
     measure "$gate/api/content/bench" "$warmup" "$work/$setting-session.txt" Payment-Session 1 >/dev/null
     warm_paid "$gate/api/content/bench" "$work/$setting-paid.txt" GATE_URL="$gate"
-    paid_warm["$setting"]="$(measure "$gate/api/content/bench" "$warmup" "$work/$setting-paid.txt")"
+    paid_per_window[$setting]="$(enough "$(measure "$gate/api/content/bench" "$warmup" "$work/$setting-paid.txt")")"
+    # The wallets that pay (c)'s windows, funded for all of them; each window's payments are signed later without the gate.
+    presign 1 "$work/$setting-paid-setup.txt" GATE_URL="$gate" STATE="$work/$setting-wallets.json" \
+        FUND_REQUESTS="$(( paid_per_window[$setting] * (pairs + 1) / WALLETS + 1 ))"
+    freeze "$setting"
 done
 
-rows="$work/rounds.txt"
-printf '%-5s %-4s %8s %8s %8s %8s %9s %9s %9s   %s\n' round set "(b)" "(c)" "(d)" "(e)" "(c)÷(b)" "(d)÷(b)" "(e)÷(b)" \
-    "${groups:+CPU µs per request (b) (c) (d) (e)}"
-for round in $(seq "$rounds"); do
-    order="on off"; [ $((round % 2)) = 0 ] && order="off on"
-    for setting in $order; do
-        gate="${gate_of[$setting]}"
-        turn_to "$setting"
-        # Signed just before the round: a pre-signed payment is valid for minutes only (the offer's timeout).
-        paid="$work/$setting-paid-$round.txt"
-        presign "$(enough "${paid_warm[$setting]}")" "$paid" GATE_URL="$gate"
-        b="$(window "$setting" "$gate/api/ping" "$duration")"
-        c="$(window "$setting" "$gate/api/content/bench" "$duration" "$paid")"
-        ! exhausted "$c" "$paid" || echo "warning: round $round's (c) on the $setting stack used all its pre-signed payments: its req/s is understated" >&2
-        d="$(window "$setting" "$gate/api/content/bench" "$duration" "$work/$setting-sessions.txt" Payment-Session 1)"
-        e="$(window "$setting" "$gate/api/content/bench" "$duration" "$work/$setting-session.txt" Payment-Session 1)"
-        echo "$round $setting|$b|$c|$d|$e" | tee -a "$rows" | awk -F'|' -v cpu="$groups" '{
-            split($1, k, " "); n = 0; us = ""
-            for (i = 2; i <= 5; i++) { split($i, r, " "); rps[i] = r[1] / r[2]; bad += r[5] + r[6]; if (cpu) us = us sprintf(" %6.0f", r[7] / r[1]) }
-            printf "%-5s %-4s %8.0f %8.0f %8.0f %8.0f %9.4f %9.3f %9.3f  %s%s\n", k[1], k[2], rps[2], rps[3], rps[4], rps[5],
-                rps[3] / rps[2], rps[4] / rps[2], rps[5] / rps[2], us, bad ? "  (" bad " non-2xx or socket errors)" : ""
+rows="$work/windows.txt"
+printf '%-4s %4s %9s %9s %8s   %s\n' "" pair "on req/s" "off req/s" "on÷off" "${groups:+CPU µs per request on, off}"
+for scenario in b c d e; do
+    for pair in $(seq 0 "$pairs"); do
+        order="$first_order"; [ $((pair % 2)) = 0 ] && order="${first_order#* } ${first_order%% *}"
+        seconds="$duration"; [ "$pair" = 0 ] && seconds="$warmup"   # pair 0 warms the scenario up and is not counted
+        declare -A result=()
+        for setting in $order; do
+            gate="${gate_of[$setting]}"
+            case "$scenario" in
+                b) result[$setting]="$(window "$setting" "$gate/api/ping" "$seconds")" ;;
+                c) paid="$work/$setting-paid-window.txt"
+                   # Both stacks frozen: the signing (node, outside the groups) takes nothing from either's window.
+                   presign "${paid_per_window[$setting]}" "$paid" GATE_URL="$gate" STATE="$work/$setting-wallets.json"
+                   result[$setting]="$(window "$setting" "$gate/api/content/bench" "$seconds" "$paid")"
+                   ! exhausted "${result[$setting]}" "$paid" ||
+                       echo "warning: pair $pair's (c) on the $setting stack used all its pre-signed payments: its req/s is understated" >&2 ;;
+                d) result[$setting]="$(window "$setting" "$gate/api/content/bench" "$seconds" "$work/$setting-sessions.txt" Payment-Session 1)" ;;
+                e) result[$setting]="$(window "$setting" "$gate/api/content/bench" "$seconds" "$work/$setting-session.txt" Payment-Session 1)" ;;
+            esac
+        done
+        [ "$pair" = 0 ] && continue
+        for setting in on off; do echo "$scenario $pair $setting ${result[$setting]}" >> "$rows"; done
+        awk -v s="($scenario)" -v p="$pair" -v on="${result[on]}" -v off="${result[off]}" -v cpu="$groups" 'BEGIN {
+            split(on, a, " "); split(off, b, " ")
+            line = sprintf("%-4s %4d %9.0f %9.0f %+7.1f%%", s, p, a[1] / a[2], b[1] / b[2], 100 * (a[1] / a[2]) / (b[1] / b[2]) - 100)
+            if (cpu) line = line sprintf("   %6.0f %6.0f", a[7] / a[1], b[7] / b[1])
+            bad = a[5] + a[6] + b[5] + b[6]
+            print line (bad ? "  (" bad " non-2xx or socket errors)" : "")
         }'
     done
 done
 
 echo
-awk -F'|' -v cpu="$groups" '
-    function ratio(field, base) { split(field, r, " "); split(base, b, " "); return (r[1] / r[2]) / (b[1] / b[2]) }
-    function median(list, count,   i, j, t, a) {
-        for (i = 1; i <= count; i++) a[i] = list[i]
-        for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-        return count % 2 ? a[(count + 1) / 2] : (a[count / 2] + a[count / 2 + 1]) / 2
-    }
-    function rps(field) { split(field, r, " "); return r[1] / r[2] }
+# Each pair gives x = ln(on req/s ÷ off req/s); a scenario's on ÷ off is exp(mean x), a ratio's (e.g. (e) ÷ (b)) is
+# exp(mean x(e) - mean x(b)), their 90% intervals from the spread of x (Student's t, approximated as 1.645 + 1.6 / df).
+awk -v cpu="$groups" '
+    function t90(df) { return 1.645 + 1.6 / df }
+    function pct(v) { return sprintf("%+.1f%%", 100 * (exp(v) - 1)) }
     {
-        split($1, k, " "); s = k[2]; n[s]++
-        for (i = 3; i <= 5; i++) { v = ratio($i, $2); sum[s, i] += v; all[s, i, n[s]] = v }
-        for (i = 2; i <= 5; i++) { raw[s, i] += rps($i); split($i, r, " "); req[s, i] += r[1]; us[s, i] += r[7] }
+        split($0, f, " "); key = f[1] SUBSEP f[2]
+        rps[key, f[3]] = f[4] / f[5]; req[f[1], f[3]] += f[4]; sec[f[1], f[3]] += f[5]; us[f[1], f[3]] += f[10]
+        if (f[3] == "off") { n[f[1]]++; x[f[1], n[f[1]]] = log(rps[key, "on"] / rps[key, "off"]) }
     }
     END {
-        split("(c)÷(b) (d)÷(b) (e)÷(b)", name, " ")
-        printf "%-9s %18s %18s %12s %12s\n", "ratio", "on: mean, median", "off: mean, median", "on÷off mean", "on÷off med."
-        verdict = "PASS"
-        for (i = 3; i <= 5; i++) {
-            for (s in n) { for (j = 1; j <= n[s]; j++) l[j] = all[s, i, j]; med[s] = median(l, n[s]); mean[s] = sum[s, i] / n[s] }
-            drop = mean["on"] / mean["off"] - 1
-            if (drop < -0.10) verdict = "MISS"
-            printf "%-9s %9.4f %8.4f %9.4f %8.4f %+11.1f%% %+11.1f%%\n", name[i - 2], mean["on"], med["on"], mean["off"], med["off"],
-                100 * drop, 100 * (med["on"] / med["off"] - 1)
+        split("b c d e", scenario, " ")
+        for (i = 1; i <= 4; i++) {
+            s = scenario[i]; m[s] = 0; v[s] = 0
+            for (j = 1; j <= n[s]; j++) m[s] += x[s, j] / n[s]
+            for (j = 1; j <= n[s]; j++) v[s] += (x[s, j] - m[s]) ^ 2 / (n[s] - 1)
         }
-        printf "\nIssue 19 (on ÷ off of each mean ratio at least -10%%): %s\n", verdict
-        # The free route runs the same code in both settings (no receipt, no chain row): a difference in (b) between the
-        # stacks moves every ratio above without being the setting. The requests/s themselves, compared directly:
-        printf "\nmean req/s   on       off      on÷off\n"
-        split("(b) (c) (d) (e)", scenario, " ")
-        for (i = 2; i <= 5; i++)
-            printf "%-8s %8.0f %8.0f %+9.1f%%\n", scenario[i - 1], raw["on", i] / n["on"], raw["off", i] / n["off"],
-                100 * (raw["on", i] / n["on"]) / (raw["off", i] / n["off"]) - 100
-        if (!cpu) exit
-        # What receipts and the chain cost, free of how busy the machine was: CPU per request of the whole stack (summed
-        # over the rounds), and the req/s change it predicts on a machine the stack keeps busy (off ÷ on - 1).
-        printf "\nCPU µs per request, whole stack (its requests until quiet again)\n%-8s %8s %8s %9s %12s\n", "", "on", "off", "on÷off", "req/s change"
-        for (i = 2; i <= 5; i++)
-            printf "%-8s %8.0f %8.0f %+8.1f%% %+11.1f%%\n", scenario[i - 1], us["on", i] / req["on", i], us["off", i] / req["off", i],
-                100 * (us["on", i] / req["on", i]) / (us["off", i] / req["off", i]) - 100,
-                100 * (us["off", i] / req["off", i]) / (us["on", i] / req["on", i]) - 100
+        printf "%-9s %5s %9s %9s %8s %19s", "scenario", "pairs", "on req/s", "off req/s", "on÷off", "90% interval"
+        if (cpu) printf "   %s", "CPU µs per request on, off, on÷off"
+        printf "\n"
+        for (i = 1; i <= 4; i++) {
+            s = scenario[i]; h = t90(n[s] - 1) * sqrt(v[s] / n[s])
+            printf "(%s)%-6s %5d %9.0f %9.0f %8s %9s .. %-7s", s, "", n[s], req[s, "on"] / sec[s, "on"], req[s, "off"] / sec[s, "off"],
+                pct(m[s]), pct(m[s] - h), pct(m[s] + h)
+            if (cpu) printf "   %6.0f %6.0f %+7.1f%%", us[s, "on"] / req[s, "on"], us[s, "off"] / req[s, "off"],
+                100 * (us[s, "on"] / req[s, "on"]) / (us[s, "off"] / req[s, "off"]) - 100
+            printf "\n"
+        }
+        printf "\n%-9s %8s %19s\n", "ratio", "on÷off", "90% interval"
+        verdict = "PASS"; sure = 1
+        for (i = 2; i <= 4; i++) {
+            s = scenario[i]; d = m[s] - m["b"]
+            h = t90((n[s] < n["b"] ? n[s] : n["b"]) - 1) * sqrt(v[s] / n[s] + v["b"] / n["b"])
+            if (exp(d) - 1 < -0.10) verdict = "MISS"
+            if ((exp(d - h) - 1 < -0.10) != (exp(d + h) - 1 < -0.10)) sure = 0
+            printf "(%s)÷(b)   %8s %9s .. %-7s\n", s, pct(d), pct(d - h), pct(d + h)
+        }
+        printf "\nIssue 19 (on ÷ off of each ratio at least -10%%): %s (%s)\n", verdict,
+            sure ? "every 90% interval on the same side of -10%" : "an interval straddles -10%: more pairs or runs decide"
     }' "$rows"
 echo
 running="both stacks"; [ -z "$groups" ] || running="the stack measured (the other frozen)"
-echo "$(nproc) cores shared by wrk, node and $running; $connections connections, ${duration} s per scenario, $rounds rounds," \
+echo "$(nproc) cores shared by wrk, node and $running; $connections connections, $pairs pairs of ${duration} s windows per scenario," \
     "$WALLETS paying wallets, $sessions sessions for (d); started first: ${first_order%% *}; commit $(git -C "$repo" rev-parse --short HEAD)."

@@ -3,10 +3,9 @@
 # folder of the run), $threads, $connections, $duration and $warmup; link_signers first.
 #   install_load_prerequisites                                     wrk, node, the peer's packages (npm ci)
 #   measure <url> <seconds> [headers file [header name [cycle]]]   prints "requests seconds p50_us p99_us non2xx socket_errors"
-#   presign <count> <file> [NAME=value...]                          fresh payments (GATE_URL=... or PAY_URL=...)
+#   presign <count> <file> [NAME=value...]                          fresh payments (GATE_URL=... or PAY_URL=...; STATE=...: presign.mjs)
 #   open_sessions <count> <requests> <file> GATE_URL=...           prepaid sessions' tokens, each funded for <requests>
 #   warm_paid <url> <file> [NAME=value...]                          warm-up with fresh payments, then enough for a run in <file>
-#   settle                                                          waits for the machine to be quiet (see below)
 #   enough, exhausted                                               (see below)
 
 install_load_prerequisites() {
@@ -58,24 +57,4 @@ warm_paid() {   # url file [NAME=value...]
     [ "$w_non2xx" = 0 ] || echo "warning: $w_non2xx of $w_requests warm-up payments to $url were not served" >&2
     ! exhausted "$warm" "$work/warm.txt" || echo "warning: the warm-up of $url used all its pre-signed payments" >&2
     presign "$(enough "$warm")" "$file" "$@"
-}
-# Until the CPUs have been three-quarters idle for a second (at most SETTLE_MAX s, default 30): what a measurement leaves behind
-# (the dashboard ingesting its telemetry, the fold and the chainer catching up) would otherwise land in the next one.
-settle() {
-    local waited=0 before after
-    before=($(head -1 /proc/stat))
-    while [ "$waited" -lt "${SETTLE_MAX:-30}" ]; do
-        sleep 1
-        waited=$((waited + 1))
-        after=($(head -1 /proc/stat))
-        # /proc/stat's first line: cpu user nice system idle iowait ...; busy = all but idle and iowait.
-        awk -v b="${before[*]}" -v a="${after[*]}" -v cores="$(nproc)" 'BEGIN {
-            split(b, x, " "); split(a, y, " "); total = 0
-            for (i = 2; i <= 9; i++) total += y[i] - x[i]
-            idle = (y[5] - x[5]) + (y[6] - x[6])
-            exit !(total > 0 && (total - idle) / total < 0.25)
-        }' && return
-        before=("${after[@]}")
-    done
-    echo "warning: the machine was still busy after ${SETTLE_MAX:-30} s; measuring anyway" >&2
 }
