@@ -22,9 +22,10 @@
 # Settings (environment): PAIRS (default 16, each scenario's first pair more, not counted), DURATION (s per window,
 # default 5), WARMUP (s per scenario and stack before the pairs, default 10), CONNECTIONS (16), THREADS (wrk threads, 1),
 # WALLETS (payers signing the paid requests, 4), SESSIONS (for (d), 16), EPHEMERAL=1 (Postgres without fsync),
-# FIRST=on|off (the stack started first and measured first in odd pairs, default on), FREEZE=0 (both stacks run all
-# along and no CPU is reported; also what happens, with a warning, without root or control groups). A run takes about
-# 2 x (2 min + 5 x WARMUP) + 4 x (PAIRS + 1) x 2 x (DURATION + 1 s), plus the signing of (c)'s payments.
+# FIRST=on|off (the stack started first and measured first in odd pairs, default on), BREAKDOWN=1 (also the CPU per
+# request of each process, by name), FREEZE=0 (both stacks run all along and no CPU is reported; also what happens, with a
+# warning, without root or control groups). A run takes about 2 x (2 min + 5 x WARMUP) + 4 x (PAIRS + 1) x 2 x
+# (DURATION + 1 s), plus the signing of (c)'s payments (about 2 s per window).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/tests/Benchmarks/Gate"
@@ -52,6 +53,7 @@ if [ "${FREEZE:-1}" != 0 ]; then
     if stack_cgroups_available; then groups="sessions-receipts-benchmark-$$"
     else echo "warning: no control groups here (root and cgroup v1 or v2 needed): both stacks run all along and no CPU per request is reported" >&2; fi
 fi
+breakdown=""; [ "${BREAKDOWN:-0}" = 0 ] || [ -z "$groups" ] || breakdown=1
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/receipts-benchmark.XXXXXX")"
 chmod 755 "$work"   # the postgres user must reach its data folder
@@ -79,7 +81,16 @@ window() {   # setting url seconds [headers file [header name [cycle]]]
     thaw "$setting"
     result="$(measure "$@")"
     freeze "$setting"
+    [ -z "$breakdown" ] || by_process "$setting"
     echo "$result $(( $(cpu_of "$setting") - before ))"
+}
+# Each process name's CPU (µs) since the stack's previous window (or its warm-up), into $work/<setting>-window-cpu.txt.
+by_process() {   # setting
+    local now="$work/$1-cpu-now.txt" last="$work/$1-cpu-last.txt"
+    stack_cpu_by_process "$groups-$1" > "$now"
+    [ -f "$last" ] || : > "$last"
+    awk 'NR == FNR { last[$1] = $2; next } { print $1, $2 - last[$1] }' "$last" "$now" > "$work/$1-window-cpu.txt"
+    mv "$now" "$last"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -111,37 +122,40 @@ for setting in on off; do
     presign 1 "$work/$setting-paid-setup.txt" GATE_URL="$gate" STATE="$work/$setting-wallets.json" \
         FUND_REQUESTS="$(( paid_per_window[$setting] * (pairs + 1) / WALLETS + 1 ))"
     freeze "$setting"
+    [ -z "$breakdown" ] || by_process "$setting"
 done
 
 rows="$work/windows.txt"
 printf '%-4s %4s %9s %9s %8s   %s\n' "" pair "on req/s" "off req/s" "on÷off" "${groups:+CPU µs per request on, off}"
 for scenario in b c d e; do
-    for pair in $(seq 0 "$pairs"); do
+    for pair in $(seq 0 "$pairs"); do   # pair 0 warms the scenario up and is not counted
         order="$first_order"; [ $((pair % 2)) = 0 ] && order="${first_order#* } ${first_order%% *}"
-        seconds="$duration"; [ "$pair" = 0 ] && seconds="$warmup"   # pair 0 warms the scenario up and is not counted
         declare -A result=()
         for setting in $order; do
             gate="${gate_of[$setting]}"
             case "$scenario" in
-                b) result[$setting]="$(window "$setting" "$gate/api/ping" "$seconds")" ;;
+                b) result[$setting]="$(window "$setting" "$gate/api/ping" "$duration")" ;;
                 c) paid="$work/$setting-paid-window.txt"
                    # Both stacks frozen: the signing (node, outside the groups) takes nothing from either's window.
                    presign "${paid_per_window[$setting]}" "$paid" GATE_URL="$gate" STATE="$work/$setting-wallets.json"
-                   result[$setting]="$(window "$setting" "$gate/api/content/bench" "$seconds" "$paid")"
+                   result[$setting]="$(window "$setting" "$gate/api/content/bench" "$duration" "$paid")"
                    ! exhausted "${result[$setting]}" "$paid" ||
                        echo "warning: pair $pair's (c) on the $setting stack used all its pre-signed payments: its req/s is understated" >&2 ;;
-                d) result[$setting]="$(window "$setting" "$gate/api/content/bench" "$seconds" "$work/$setting-sessions.txt" Payment-Session 1)" ;;
-                e) result[$setting]="$(window "$setting" "$gate/api/content/bench" "$seconds" "$work/$setting-session.txt" Payment-Session 1)" ;;
+                d) result[$setting]="$(window "$setting" "$gate/api/content/bench" "$duration" "$work/$setting-sessions.txt" Payment-Session 1)" ;;
+                e) result[$setting]="$(window "$setting" "$gate/api/content/bench" "$duration" "$work/$setting-session.txt" Payment-Session 1)" ;;
             esac
         done
         [ "$pair" = 0 ] && continue
-        for setting in on off; do echo "$scenario $pair $setting ${result[$setting]}" >> "$rows"; done
+        for setting in on off; do
+            echo "$scenario $pair $setting ${result[$setting]}" >> "$rows"
+            [ -z "$breakdown" ] || awk -v key="$scenario $setting" '{ print key, $0 }' "$work/$setting-window-cpu.txt" >> "$work/processes.txt"
+        done
         awk -v s="($scenario)" -v p="$pair" -v on="${result[on]}" -v off="${result[off]}" -v cpu="$groups" 'BEGIN {
             split(on, a, " "); split(off, b, " ")
             line = sprintf("%-4s %4d %9.0f %9.0f %+7.1f%%", s, p, a[1] / a[2], b[1] / b[2], 100 * (a[1] / a[2]) / (b[1] / b[2]) - 100)
             if (cpu) line = line sprintf("   %6.0f %6.0f", a[7] / a[1], b[7] / b[1])
-            bad = a[5] + a[6] + b[5] + b[6]
-            print line (bad ? "  (" bad " non-2xx or socket errors)" : "")
+            if (a[5] + a[6] + b[5] + b[6]) line = line sprintf("  (non-2xx, socket errors: on %d, %d; off %d, %d)", a[5], a[6], b[5], b[6])
+            print line
         }'
     done
 done
@@ -187,6 +201,24 @@ awk -v cpu="$groups" '
         printf "\nIssue 19 (on ÷ off of each ratio at least -10%%): %s (%s)\n", verdict,
             sure ? "every 90% interval on the same side of -10%" : "an interval straddles -10%: more pairs or runs decide"
     }' "$rows"
+if [ -n "$breakdown" ]; then
+    echo
+    echo "CPU µs per request by process (BREAKDOWN=1): on, off, on - off"
+    awk 'NR == FNR { req[$1, $3] += $4; next }
+        { us[$1, $2, $3] += $4; names[$3] = 1; scenarios[$1] = 1 }
+        END {
+            split("b c d e", scenario, " ")
+            for (i = 1; i <= 4; i++) {
+                s = scenario[i]; if (!(s in scenarios)) continue
+                printf "(%s)\n", s; ton = 0; toff = 0
+                for (name in names) {
+                    on = us[s, "on", name] / req[s, "on"]; off = us[s, "off", name] / req[s, "off"]; ton += on; toff += off
+                    if (on >= 1 || off >= 1) printf "  %-16s %7.0f %7.0f %+7.0f\n", name, on, off, on - off
+                }
+                printf "  %-16s %7.0f %7.0f %+7.0f\n", "all", ton, toff, ton - toff
+            }
+        }' "$rows" "$work/processes.txt"
+fi
 echo
 running="both stacks"; [ -z "$groups" ] || running="the stack measured (the other frozen)"
 echo "$(nproc) cores shared by wrk, node and $running; $connections connections, $pairs pairs of ${duration} s windows per scenario," \

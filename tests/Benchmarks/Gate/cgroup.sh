@@ -6,6 +6,7 @@
 #   stack_cgroup_create <name>            a new group
 #   stack_cgroup_join <name>              moves the calling shell into it ($BASHPID: call it in the subshell that execs the stack)
 #   stack_cpu_us <name>                   CPU time of the group so far, in µs
+#   stack_cpu_by_process <name>           lines "<process name> <µs>": CPU so far of the group's processes, summed by name
 #   stack_freeze <name>, stack_thaw <name>
 #   stack_cgroup_remove <name>            removes an empty group (thawed first)
 cgroup_root=/sys/fs/cgroup
@@ -48,6 +49,19 @@ stack_cpu_us() {
         2) awk '$1 == "usage_usec" { print $2 }' "$cgroup_root/$1/cpu.stat" ;;
         1) echo $(( $(cat "$cgroup_root/cpuacct/$1/cpuacct.usage") / 1000 )) ;;
     esac
+}
+
+# By /proc/<pid>/stat's name (PaymentGate, SessionApi, postgres, redis-server, dcp, Aspire.Dashboar...): user and system
+# time, with the reaped children's (a Postgres backend that exited is its postmaster's), in clock ticks turned into µs.
+stack_cpu_by_process() {
+    local dir pid
+    dir="$(stack_cgroup_dirs "$1")"
+    for pid in $(cat "${dir%% *}/cgroup.procs"); do cat "/proc/$pid/stat" 2>/dev/null || true; done |
+        awk -v tick="$(getconf CLK_TCK)" '{
+            name = substr($0, index($0, "(") + 1); name = substr(name, 1, index(name, ")") - 1); gsub(/ /, "_", name)
+            rest = substr($0, index($0, ") ") + 2); split(rest, f, " ")
+            cpu[name] += f[12] + f[13] + f[14] + f[15]
+        } END { for (name in cpu) print name, int(cpu[name] * 1000000 / tick) }'
 }
 
 # Waits until every process of the group has stopped (v1 reports FREEZING until then).
