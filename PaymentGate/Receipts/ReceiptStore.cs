@@ -8,22 +8,41 @@ namespace Sessions.PaymentGate.Receipts;
 /// <summary>A signed receipt with the columns it is listed by.</summary>
 public sealed record StoredReceipt(Receipt Receipt, string Jws, DateTimeOffset At);
 
+/// <summary>The receipts of one payer and organisation in one pass of the writer: a <c>receipt_batches</c> row.</summary>
+/// <param name="Key">The row's id, fixed when the batch is made: written again after a failure, it is stored once.</param>
+/// <param name="Receipts">In ascending id order.</param>
+public sealed record ReceiptBatch(Guid Key, string Payer, string Organization, IReadOnlyList<StoredReceipt> Receipts)
+{
+    /// <summary>The receipts in batches, a batch per payer and organisation.</summary>
+    public static List<ReceiptBatch> Of(IEnumerable<StoredReceipt> receipts) =>
+        receipts.GroupBy(r => (r.Receipt.Payer, r.Receipt.Organization))
+            .Select(g => new ReceiptBatch(Guid.CreateVersion7(), g.Key.Payer, g.Key.Organization,
+                g.OrderBy(r => r.Receipt.Id, StringComparer.Ordinal).ToList()))
+            .ToList();
+}
+
 /// <summary>
-/// Receipts in gatedb (<c>receipts</c>), written off the money path: <see cref="Enqueue"/> only queues (bounded), a background
-/// loop inserts what is queued in one statement per batch, and stopping the gate drains the queue first, so a clean shutdown
-/// loses none. A crash loses at most the last batch interval's receipts from the listing; the client still holds each one
-/// (signed, verifiable), and the charge itself is in the payments row or the session debit stream as before.
+/// Receipts in gatedb (<c>receipt_batches</c>: a row per payer and organisation of each batch, docs/receipts.md), written
+/// off the money path: <see cref="Enqueue"/> only queues (bounded), a background loop writes what is queued every
+/// <see cref="BatchInterval"/> in one round trip, and stopping the gate drains the queue first, so a clean shutdown loses
+/// none. A crash loses at most the last interval's receipts from the listing; the client still holds each one (signed,
+/// verifiable), and the charge itself is in the payments row or the session debit stream as before.
 /// </summary>
 public sealed partial class ReceiptStore(IServiceProvider services, ILogger<ReceiptStore> logger) : BackgroundService
 {
     public const int BatchSize = 500;
     public const int Capacity = 100_000;
 
-    /// <summary>How long the loop gathers receipts before one insert: one commit per interval, not per request.</summary>
+    /// <summary>How long the loop gathers receipts before one write: one commit per interval, not per request.</summary>
     static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(100);
 
     readonly Channel<StoredReceipt> queue = Channel.CreateBounded<StoredReceipt>(
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait });
+
+    /// <summary>Batches whose write failed, written first on the next pass with the same keys. Only the writing pass
+    /// touches it (the loop, a flush or the last drain: they do not overlap but for a test's flush, hence the lock).</summary>
+    readonly List<ReceiptBatch> failed = [];
+    readonly SemaphoreSlim writing = new(1, 1);
 
     NpgsqlDataSource Database => services.GetRequiredService<NpgsqlDataSource>();
 
@@ -71,78 +90,118 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
 
     async Task WriteQueuedAsync(CancellationToken cancellationToken)
     {
-        var batch = new List<StoredReceipt>();
+        await writing.WaitAsync(cancellationToken);
         try
         {
+            var taken = new List<StoredReceipt>();
             while (true)
             {
-                batch.Clear();
-                while (batch.Count < BatchSize && queue.Reader.TryRead(out var next))
-                    batch.Add(next);
-                if (batch.Count == 0)
+                taken.Clear();
+                while (taken.Count < BatchSize && queue.Reader.TryRead(out var next))
+                    taken.Add(next);
+                if (taken.Count == 0 && failed.Count == 0)
                     return;
-                await WriteAsync(batch, cancellationToken);
+                // Failed batches first, as they were: their keys make a write whose commit did land (its answer lost) a no-op.
+                var batches = failed.Concat(ReceiptBatch.Of(taken)).ToList();
+                failed.Clear();
+                try
+                {
+                    await WriteAsync(batches, cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // gatedb down (or not configured): kept for the next pass, after a pause; the bounded queue keeps memory
+                    // in check meanwhile. Never thrown on: a background service's exception would stop the gate.
+                    failed.AddRange(batches);
+                    LogWriteFailed(exception, batches.Sum(b => b.Receipts.Count));
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                    return;
+                }
             }
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        finally
         {
-            // gatedb down (or not configured): put the batch back and retry after a pause; the bounded queue keeps memory in
-            // check meanwhile. Never thrown on: a background service's exception would stop the gate.
-            LogWriteFailed(exception, batch.Count);
-            foreach (var receipt in batch)
-                queue.Writer.TryWrite(receipt);
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            writing.Release();
         }
     }
 
-    async Task WriteAsync(IReadOnlyList<StoredReceipt> batch, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="batches"/> in one round trip; a batch already stored (its key) is skipped.</summary>
+    public async Task WriteAsync(IReadOnlyList<ReceiptBatch> batches, CancellationToken cancellationToken)
     {
-        // Unflushed (synchronous_commit off for this transaction): no WAL flush wait per batch; a crash of Postgres can lose the
+        if (batches.Count == 0)
+            return;
+        // Unflushed (synchronous_commit off for this transaction): no WAL flush wait per pass; a crash of Postgres can lose the
         // last batches, which a crash of the gate could anyway (see the class).
-        await using var insert = Paywall.PaymentStore.Unflushed(Database, unflushed: true, """
-            INSERT INTO receipts (id, payer, organization, created_at, jws)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+        const string Insert = """
+            INSERT INTO receipt_batches (id, payer, organization, first_id, last_id, created_at, ids, jws)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (id) DO NOTHING
-            """);
-        var command = insert.BatchCommands[^1];
-        Add(command, batch.Select(r => r.Receipt.Id));
-        Add(command, batch.Select(r => r.Receipt.Payer));
-        Add(command, batch.Select(r => r.Receipt.Organization));
-        command.Parameters.Add(new NpgsqlParameter
+            """;
+        await using var write = Paywall.PaymentStore.Unflushed(Database, unflushed: true, Insert);
+        for (var i = 0; i < batches.Count; i++)
         {
-            Value = batch.Select(r => r.At.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
-        });
-        Add(command, batch.Select(r => r.Jws));
-        await insert.ExecuteNonQueryAsync(cancellationToken);
-
-        static void Add(NpgsqlBatchCommand command, IEnumerable<string> values) => command.Parameters.Add(new NpgsqlParameter
-        {
-            Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
-        });
+            var batch = batches[i];
+            var command = write.BatchCommands[^1];
+            if (i > 0)
+                write.BatchCommands.Add(command = new NpgsqlBatchCommand(Insert));
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Key });
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Payer });
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Organization });
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Receipts[0].Receipt.Id });
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Receipts[^1].Receipt.Id });
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Receipts[^1].At.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Receipts.Select(r => r.Receipt.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Receipts.Select(r => r.Jws).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        }
+        await write.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>A page of receipts, newest first, of one payer or one organisation; <paramref name="before"/>: the last id of the previous page.</summary>
+    /// <summary>
+    /// A page of receipts, newest (highest id) first, of one payer or one organisation (or both, or all);
+    /// <paramref name="before"/>: the last id of the previous page. Batches are read newest last id first, a few at a
+    /// time, until no batch left can hold an id above the page's lowest.
+    /// </summary>
     public async Task<IReadOnlyList<StoredReceipt>> ListAsync(string? payer, string? organization, int limit, string? before,
         CancellationToken cancellationToken)
     {
-        await using var command = Database.CreateCommand("""
-            SELECT jws, created_at FROM receipts
-            WHERE ($1::text IS NULL OR payer = $1) AND ($2::text IS NULL OR organization = $2)
-              AND ($3::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM receipts WHERE id = $3))
-            ORDER BY created_at DESC, id DESC LIMIT $4
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)payer ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)organization ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)before ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        const int BatchesPerRead = 8;
         var page = new List<StoredReceipt>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        (string LastId, Guid Key)? after = null;
+        while (true)
         {
-            var jws = reader.GetString(0);
-            page.Add(new StoredReceipt(Receipt.TryParse(Jws.PayloadOf(jws))!, jws, reader.GetFieldValue<DateTimeOffset>(1)));
+            await using var command = Database.CreateCommand("""
+                SELECT id, last_id, ids, jws, created_at FROM receipt_batches
+                WHERE ($1::text IS NULL OR payer = $1) AND ($2::text IS NULL OR organization = $2)
+                  AND ($3::text IS NULL OR first_id < $3)
+                  AND ($4::text IS NULL OR (last_id, id) < ($4, $5))
+                ORDER BY last_id DESC, id DESC LIMIT $6
+                """);
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)payer ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)organization ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)before ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)after?.LastId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = after?.Key ?? Guid.Empty });
+            command.Parameters.Add(new NpgsqlParameter { Value = BatchesPerRead });
+            var read = 0;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    read++;
+                    after = (reader.GetString(1), reader.GetGuid(0));
+                    // The page is full and this batch (and every later one) holds no id above its lowest: done.
+                    if (page.Count >= limit && string.CompareOrdinal(after.Value.LastId, page[^1].Receipt.Id) < 0)
+                        return page;
+                    var (ids, jws, at) = (reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<DateTimeOffset>(4));
+                    for (var i = 0; i < ids.Length; i++)
+                        if (before is null || string.CompareOrdinal(ids[i], before) < 0)
+                            page.Add(new StoredReceipt(Receipt.TryParse(Jws.PayloadOf(jws[i]))!, jws[i], at));
+                    page.Sort((x, y) => string.CompareOrdinal(y.Receipt.Id, x.Receipt.Id));
+                    if (page.Count > limit)
+                        page.RemoveRange(limit, page.Count - limit);
+                }
+            if (read < BatchesPerRead)
+                return page;
         }
-        return page;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Receipt queue full: receipt {ReceiptId} was not stored (its client holds it)")]

@@ -38,7 +38,7 @@ public sealed class ReceiptsOffPaymentTests(InfrastructureFixture infrastructure
         Assert.True(response.Headers.Contains("PAYMENT-RESPONSE"));
         Assert.False(response.Headers.Contains(ReceiptIssuer.HeaderName));
         await _gate.Factory.Services.GetRequiredService<ReceiptStore>().FlushAsync(Ct);
-        Assert.Equal(0L, await SessionGateHarness.CountAsync(_gate.Database, "SELECT count(*) FROM receipts"));
+        Assert.Equal(0L, await SessionGateHarness.CountAsync(_gate.Database, "SELECT count(*) FROM receipt_batches"));
         var jwks = JwkSet.TryParse(await _gate.Http.GetStringAsync("/.well-known/jwks.json", Ct));
         Assert.Equal(Ed25519Key.FromSecret("receipts-off-key-secret").Kid, Assert.Single(jwks!.Keys).Kid);
     }
@@ -71,7 +71,7 @@ public sealed class ReceiptsAndChainOffSessionTests(InfrastructureFixture infras
         Assert.Equal("99000", SessionGateHarness.Header(response, SessionSpending.BalanceHeader));
         Assert.False(response.Headers.Contains(ReceiptIssuer.HeaderName));
         await _gate.GateServices.GetRequiredService<ReceiptStore>().FlushAsync(Ct);
-        Assert.Equal(0L, await SessionGateHarness.CountAsync(_gate.GateDatabase, "SELECT count(*) FROM receipts"));
+        Assert.Equal(0L, await SessionGateHarness.CountAsync(_gate.GateDatabase, "SELECT count(*) FROM receipt_batches"));
 
         // The chainer runs at start and every second when on: three intervals without an entry.
         var chainer = _gate.GateServices.GetRequiredService<LedgerChainer>();
