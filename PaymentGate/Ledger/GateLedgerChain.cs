@@ -13,25 +13,28 @@ public static class GateLedgerChain
 {
     public const string Ledger = "gate";
 
-    const string PaymentColumns = """
-        'id', id, 'payer', payer, 'nonce', nonce, 'organization', organization, 'route', route, 'resource', resource,
-        'amount', amount::text, 'network', network, 'asset', asset, 'pay_to', pay_to, 'settled_at', ledger_chain_time(settled_at)
-        """;
+    static readonly LedgerChainField[] PaymentColumns =
+    [
+        new("id", "id"), new("payer", "payer"), new("nonce", "nonce"), new("organization", "organization"), new("route", "route"),
+        new("resource", "resource"), new("amount", "amount::text"), new("network", "network"), new("asset", "asset"),
+        new("pay_to", "pay_to"), new("settled_at", "ledger_chain_time(settled_at)"),
+    ];
 
     public static readonly LedgerChainOptions Options = new(Ledger,
     [
-        new("token_transfers", "token_transfers", "id", "bigint", "chain_xid", "kind", """
-            jsonb_build_object('id', id::text, 'kind', kind, 'asset', asset, 'network', network, 'from_address', from_address,
-                'to_address', to_address, 'value', value::text, 'nonce', nonce, 'transaction', transaction,
-                'created_at', ledger_chain_time(created_at))::text
-            """),
-        new("svm_transactions", "svm_transactions", "signature", "text", "chain_xid", "kind", """
-            jsonb_build_object('signature', signature, 'network', network, 'kind', kind, 'mint', mint, 'source', source,
-                'authority', authority, 'destination', destination, 'owner', owner, 'amount', amount::text, 'fee_payer', fee_payer,
-                'created_at', ledger_chain_time(created_at))::text
-            """),
-        new("payment_settlement", "payments", "id", "text", "settled_xid", "'settlement'", $"jsonb_build_object({PaymentColumns})::text"),
-        new("payment_refund", "payments", "id", "text", "refunded_xid", "status",
-            $"jsonb_build_object({PaymentColumns}, 'status', status)::text"),
+        new("token_transfers", "token_transfers", "id", "bigint", "chain_xid", "kind",
+        [
+            new("id", "id::text"), new("kind", "kind"), new("asset", "asset"), new("network", "network"),
+            new("from_address", "from_address"), new("to_address", "to_address"), new("value", "value::text"), new("nonce", "nonce"),
+            new("transaction", "transaction"), new("created_at", "ledger_chain_time(created_at)"),
+        ]),
+        new("svm_transactions", "svm_transactions", "signature", "text", "chain_xid", "kind",
+        [
+            new("signature", "signature"), new("network", "network"), new("kind", "kind"), new("mint", "mint"), new("source", "source"),
+            new("authority", "authority"), new("destination", "destination"), new("owner", "owner"), new("amount", "amount::text"),
+            new("fee_payer", "fee_payer"), new("created_at", "ledger_chain_time(created_at)"),
+        ]),
+        new("payment_settlement", "payments", "id", "text", "settled_xid", "'settlement'", PaymentColumns),
+        new("payment_refund", "payments", "id", "text", "refunded_xid", "status", [.. PaymentColumns, new("status", "status")]),
     ]);
 }

@@ -55,7 +55,7 @@ public sealed class LedgerChainReader(NpgsqlDataSource dataSource, LedgerChainOp
                 select.Parameters.Add(new NpgsqlParameter { Value = group.Select(e => e.RowId).Distinct().ToArray() });
                 await using var reader = await select.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
-                    current[(group.Key, reader.GetString(0))] = (reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+                    current[(group.Key, reader.GetString(0))] = (source.ContentOf(reader, first: 2), reader.IsDBNull(1) ? null : reader.GetString(1));
             }
             foreach (var entry in entries)
                 yield return current.TryGetValue((entry.Source, entry.RowId), out var row)

@@ -87,7 +87,7 @@ public sealed class LedgerChainer(NpgsqlDataSource dataSource, LedgerChainOption
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     var entry = LedgerChainEntry.Create(head.Position + 1, head.Head, source.Name, reader.GetString(2), reader.GetString(0),
-                        reader.GetString(1), reader.GetString(3), now);
+                        reader.GetString(1), source.ContentOf(reader, first: 3), now);
                     entries.Add(entry);
                     head = head with { Position = entry.Position, Head = entry.EntryHash };
                     (cursorXid, cursorId) = (entry.RowXid, entry.RowId);

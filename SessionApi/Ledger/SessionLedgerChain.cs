@@ -11,25 +11,27 @@ public static class SessionLedgerChain
 {
     public const string Ledger = "sessions";
 
-    const string ChargeColumns = """
-        'id', id::text, 'mandate_id', mandate_id, 'agent', agent, 'idempotency_key', idempotency_key, 'organization', organization,
-        'amount', amount::text, 'approval_id', approval_id, 'session_id', session_id, 'created_at', ledger_chain_time(created_at)
-        """;
+    static readonly LedgerChainField[] ChargeColumns =
+    [
+        new("id", "id::text"), new("mandate_id", "mandate_id"), new("agent", "agent"), new("idempotency_key", "idempotency_key"),
+        new("organization", "organization"), new("amount", "amount::text"), new("approval_id", "approval_id"),
+        new("session_id", "session_id"), new("created_at", "ledger_chain_time(created_at)"),
+    ];
 
     public static readonly LedgerChainOptions Options = new(Ledger,
     [
         // A debit's SLA credit (offers) only where there is one, so rows chained before the column keep their hash.
-        new("session_ledger", "session_ledger", "id", "bigint", "chain_xid", "kind", """
-            (jsonb_build_object('id', id::text, 'session_id', session_id, 'kind', kind, 'amount', amount::text,
-                'idempotency_key', idempotency_key, 'payment_id', payment_id, 'request_id', request_id, 'route', route,
-                'refund_method', refund_method, 'balance_after', balance_after::text, 'request_count_after', request_count_after::text,
-                'created_at', ledger_chain_time(created_at))
-            || CASE WHEN sla_credit = 0 THEN '{}'::jsonb ELSE jsonb_build_object('sla_credit', sla_credit::text) END)::text
-            """),
-        new("mandate_charge", "mandate_charges", "id", "bigint", "charged_xid", "'mandate-charge'",
-            $"jsonb_build_object({ChargeColumns})::text", VersionXidColumn: "charged_xid"),
+        new("session_ledger", "session_ledger", "id", "bigint", "chain_xid", "kind",
+        [
+            new("id", "id::text"), new("session_id", "session_id"), new("kind", "kind"), new("amount", "amount::text"),
+            new("idempotency_key", "idempotency_key"), new("payment_id", "payment_id"), new("request_id", "request_id"),
+            new("route", "route"), new("refund_method", "refund_method"), new("balance_after", "balance_after::text"),
+            new("request_count_after", "request_count_after::text"), new("created_at", "ledger_chain_time(created_at)"),
+            new("sla_credit", "NULLIF(sla_credit, 0)::text", OmitWhenNull: true),
+        ]),
+        new("mandate_charge", "mandate_charges", "id", "bigint", "charged_xid", "'mandate-charge'", ChargeColumns, VersionXidColumn: "charged_xid"),
         new("mandate_release", "mandate_charges", "id", "bigint", "released_xid", "'mandate-release'",
-            $"jsonb_build_object({ChargeColumns}, 'released_at', ledger_chain_time(released_at))::text", VersionXidColumn: "charged_xid"),
+            [.. ChargeColumns, new("released_at", "ledger_chain_time(released_at)")], VersionXidColumn: "charged_xid"),
     ]);
 }
 

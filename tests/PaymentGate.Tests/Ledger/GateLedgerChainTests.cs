@@ -87,6 +87,9 @@ public sealed class GateLedgerChainTests(InfrastructureFixture infrastructure) :
             ("token_transfers", "faucet"), ("token_transfers", "refund"), ("token_transfers", "transfer")], kinds);
         Assert.True(report.GetProperty("valid").GetBoolean(), report.ToString());
         Assert.Equal(2, report.GetProperty("checkpointsVerified").GetInt32());
+        // The content the chainer builds is Postgres's jsonb text of the same values (entries chained before it keep verifying).
+        Assert.Equal(report.GetProperty("entries").GetInt64(), await LedgerChainContentChecks.AssertContentIsPostgresJsonbTextAsync(
+            _gate.GateDatabase, global::Sessions.PaymentGate.Ledger.GateLedgerChain.Options));
     }
 
     [Fact]
