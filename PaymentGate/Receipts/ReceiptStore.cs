@@ -165,7 +165,8 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
         CancellationToken cancellationToken)
     {
         const int BatchesPerRead = 8;
-        var page = new List<StoredReceipt>();
+        // The page's candidates by id, highest first; only those kept are parsed, at the end.
+        var page = new List<(string Id, string Jws, DateTimeOffset At)>();
         (string LastId, Guid Key)? after = null;
         while (true)
         {
@@ -189,19 +190,22 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
                     read++;
                     after = (reader.GetString(1), reader.GetGuid(0));
                     // The page is full and this batch (and every later one) holds no id above its lowest: done.
-                    if (page.Count >= limit && string.CompareOrdinal(after.Value.LastId, page[^1].Receipt.Id) < 0)
-                        return page;
+                    if (page.Count >= limit && string.CompareOrdinal(after.Value.LastId, page[^1].Id) < 0)
+                        return Parsed(page);
                     var (ids, jws, at) = (reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<DateTimeOffset>(4));
                     for (var i = 0; i < ids.Length; i++)
                         if (before is null || string.CompareOrdinal(ids[i], before) < 0)
-                            page.Add(new StoredReceipt(Receipt.TryParse(Jws.PayloadOf(jws[i]))!, jws[i], at));
-                    page.Sort((x, y) => string.CompareOrdinal(y.Receipt.Id, x.Receipt.Id));
+                            page.Add((ids[i], jws[i], at));
+                    page.Sort((x, y) => string.CompareOrdinal(y.Id, x.Id));
                     if (page.Count > limit)
                         page.RemoveRange(limit, page.Count - limit);
                 }
             if (read < BatchesPerRead)
-                return page;
+                return Parsed(page);
         }
+
+        static List<StoredReceipt> Parsed(List<(string Id, string Jws, DateTimeOffset At)> page) =>
+            page.Select(r => new StoredReceipt(Receipt.TryParse(Jws.PayloadOf(r.Jws))!, r.Jws, r.At)).ToList();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Receipt queue full: receipt {ReceiptId} was not stored (its client holds it)")]

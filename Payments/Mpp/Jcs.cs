@@ -132,7 +132,12 @@ public static class Jcs
         }
     }
 
-    private static void WriteString(string value, StringBuilder output)
+    /// <summary>
+    /// A JSON string as JCS (ES6 <c>JSON.stringify</c>) writes it: <c>\" \\ \b \f \n \r \t</c>, other control characters as
+    /// <c>\u00xx</c> in lower case, everything else as it is; a lone surrogate is refused. Postgres's <c>escape_json</c> (jsonb's
+    /// text) writes the same, which the ledger chain's content relies on.
+    /// </summary>
+    public static void WriteString(string value, StringBuilder output)
     {
         output.Append('"');
         for (var i = 0; i < value.Length; i++)

@@ -1,4 +1,5 @@
 using System.Text;
+using Sessions.Payments.Mpp;
 
 namespace Sessions.ServiceDefaults.Ledger;
 
@@ -7,8 +8,7 @@ namespace Sessions.ServiceDefaults.Ledger;
 /// value is text or NULL (docs/ledger-chain.md), built from the values instead of by Postgres: the jsonb object and its
 /// text cost Postgres about 5 µs per row in every chainer pass and verification (docs/benchmarks.md, eleventh look).
 /// jsonb's text: keys shortest first, then by their bytes; <c>", "</c> between members and <c>": "</c> after a key;
-/// strings escaped as Postgres's <c>escape_json</c> does (<c>\" \\ \b \f \n \r \t</c>, other control characters as
-/// <c>\u00XX</c> in lower case, everything else as it is).
+/// strings escaped as Postgres's <c>escape_json</c> does, which is how JCS escapes them (<see cref="Jcs.WriteString"/>).
 /// </summary>
 public static class LedgerChainContent
 {
@@ -26,12 +26,12 @@ public static class LedgerChainContent
             if (!first)
                 text.Append(", ");
             first = false;
-            AppendString(text, fields[i].Key);
+            Jcs.WriteString(fields[i].Key, text);
             text.Append(": ");
             if (value is null)
                 text.Append("null");
             else
-                AppendString(text, value);
+                Jcs.WriteString(value, text);
         }
         return text.Append('}').ToString();
     }
@@ -46,26 +46,5 @@ public static class LedgerChainContent
             .OrderBy(i => keys[i].Length)
             .ThenBy(i => keys[i], Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y)))
             .ToArray();
-    }
-
-    static void AppendString(StringBuilder text, string value)
-    {
-        text.Append('"');
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '"': text.Append("\\\""); break;
-                case '\\': text.Append("\\\\"); break;
-                case '\b': text.Append("\\b"); break;
-                case '\f': text.Append("\\f"); break;
-                case '\n': text.Append("\\n"); break;
-                case '\r': text.Append("\\r"); break;
-                case '\t': text.Append("\\t"); break;
-                case < ' ': text.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture)); break;
-                default: text.Append(c); break;
-            }
-        }
-        text.Append('"');
     }
 }
