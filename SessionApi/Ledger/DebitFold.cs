@@ -11,13 +11,19 @@ namespace Sessions.SessionApi.Ledger;
 /// <summary>A debit the gate decided and made durable in Redis (docs/design/session-debits.md), on its way to the ledger.</summary>
 /// <param name="Key">The gate's request id: the ledger row's idempotency key is <c>debit:&lt;key&gt;</c>.</param>
 /// <param name="SlaCredit">Taken off the price by the session's SLA: kept on the row, reported by <c>session.sla_breached</c> and <c>session.credited</c>.</param>
-public sealed record FoldedDebit(string SessionId, string Key, BigInteger Amount, string? Route, DateTimeOffset At, BigInteger SlaCredit = default);
+/// <param name="Void">Not a debit but its void (the gate answered 503 without knowing whether Redis made the debit): the debit
+/// of <paramref name="Key"/> is credited back, or never applied if it comes later (table <c>debit_voids</c>).</param>
+public sealed record FoldedDebit(string SessionId, string Key, BigInteger Amount, string? Route, DateTimeOffset At, BigInteger SlaCredit = default,
+    bool Void = false);
 
 /// <param name="Applied">New ledger rows (a pass's requests have rows of 0).</param>
 /// <param name="Replayed">Debits the ledger had already (a batch sent again after a lost answer).</param>
 /// <param name="Refused">Debits that cannot be applied (unknown session, another payer's, closed, more than its balance):
 /// by construction the gate never sends one; each is logged as an error.</param>
-public sealed record FoldResult(int Applied, int Replayed, IReadOnlyList<string> Refused);
+/// <param name="Credited">Per void's key, what was credited back (0: there was no debit); a replayed void answers the same.</param>
+/// <param name="Voided">Debits not applied because their void came first.</param>
+public sealed record FoldResult(int Applied, int Replayed, IReadOnlyList<string> Refused, IReadOnlyDictionary<string, BigInteger> Credited,
+    IReadOnlyList<string> Voided);
 
 /// <summary>
 /// Writes a batch of the gate's session debits in <b>one transaction</b> of five statements whatever its size (lock the
@@ -59,23 +65,67 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
                 rows[reader.GetString(0)] = new Row(reader.GetString(0), reader.GetString(1), reader.GetString(2),
                     reader.GetFieldValue<BigInteger>(3), reader.GetFieldValue<BigInteger>(4), reader.GetInt64(5));
 
-        var known = new HashSet<string>(StringComparer.Ordinal);
-        await using (var select = Command("SELECT idempotency_key FROM session_ledger WHERE idempotency_key = ANY($1)", connection, transaction))
+        // "debit:<key>" → its amount, "void:<key>" → what its void credited back. Voids are rare: their table (empty nearly
+        // always) is probed in the same round trip.
+        var known = new Dictionary<string, BigInteger>(StringComparer.Ordinal);
+        await using (var select = Command("""
+            SELECT idempotency_key, amount FROM session_ledger WHERE idempotency_key = ANY($1)
+            UNION ALL SELECT 'void:' || key, credited FROM debit_voids WHERE key = ANY($2)
+            """, connection, transaction))
         {
             select.Parameters.Add(Parameter(debits.Select(d => "debit:" + d.Key).ToArray()));
+            select.Parameters.Add(Parameter(debits.Select(d => d.Key).Distinct().ToArray()));
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
-                known.Add(reader.GetString(0));
+                known[reader.GetString(0)] = reader.GetFieldValue<BigInteger>(1);
         }
 
         var ledger = new List<(FoldedDebit Debit, BigInteger BalanceAfter, long CountAfter)>();
+        var voids = new List<(FoldedDebit Void, BigInteger Credited, BigInteger BalanceAfter, long CountAfter)>();
+        var credited = new Dictionary<string, BigInteger>(StringComparer.Ordinal);
+        var voided = new List<string>();
         var refused = new List<string>();
         var replayed = 0;
         foreach (var debit in debits)
         {
-            if (known.Contains("debit:" + debit.Key))
+            if (debit.Void)
+            {
+                if (known.TryGetValue("void:" + debit.Key, out var before))
+                {
+                    (credited[debit.Key], replayed) = (before, replayed + 1);
+                    continue;
+                }
+                if (!rows.TryGetValue(debit.SessionId, out var voidRow) || voidRow.State == SessionStates.Refunded)
+                {
+                    refused.Add(debit.Key);
+                    logger.LogError("Void of debit {Key} of session {SessionId} cannot be applied: {Why}; reconcile by hand", debit.Key, debit.SessionId,
+                        voidRow is null ? "no such session of this payer" : "the session is closed");
+                    continue;
+                }
+                var back = known.TryGetValue("debit:" + debit.Key, out var debited) ? debited : BigInteger.Zero;
+                if (known.ContainsKey("debit:" + debit.Key))
+                {
+                    // The request was not served: its price back and it no longer counts.
+                    voidRow.Balance += back;
+                    voidRow.Spent -= back;
+                    voidRow.RequestCount--;
+                    voidRow.Changed = true;
+                    if (voidRow.State == SessionStates.Depleted && voidRow.Balance > 0)
+                        (voidRow.State, voidRow.DepletedBy) = (SessionStates.Active, null);
+                }
+                known["void:" + debit.Key] = credited[debit.Key] = back;
+                voids.Add((debit, back, voidRow.Balance, voidRow.RequestCount));
+                continue;
+            }
+            if (known.ContainsKey("debit:" + debit.Key))
             {
                 replayed++;
+                continue;
+            }
+            if (known.ContainsKey("void:" + debit.Key))
+            {
+                voided.Add(debit.Key);
+                logger.LogWarning("Debit {Key} of session {SessionId} not applied: its void came first (the gate answered 503)", debit.Key, debit.SessionId);
                 continue;
             }
             if (!rows.TryGetValue(debit.SessionId, out var row) || row.State == SessionStates.Refunded || debit.Amount > row.Balance
@@ -86,7 +136,7 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
                     row is null ? "no such session of this payer" : row.State == SessionStates.Refunded ? "the session is closed" : "more than its balance");
                 continue;
             }
-            known.Add("debit:" + debit.Key);   // the same key twice in one batch counts once
+            known["debit:" + debit.Key] = debit.Amount;   // the same key twice in one batch counts once
             row.Balance -= debit.Amount;
             row.Spent += debit.Amount;
             row.RequestCount++;
@@ -114,6 +164,8 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
             insert.Parameters.Add(Array(ledger.Select(l => l.Debit.SlaCredit)));
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
+        if (voids.Count > 0)
+            await WriteVoidsAsync(connection, transaction, voids, now, cancellationToken);
         var changed = rows.Values.Where(r => r.Changed).ToList();
         if (changed.Count > 0)
         {
@@ -152,7 +204,40 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
         await transaction.CommitAsync(cancellationToken);
         SessionApiTelemetry.CountDebit("Folded", ledger.Count);
         if (refused.Count > 0) SessionApiTelemetry.CountDebit("FoldRefused", refused.Count);
-        return new FoldResult(ledger.Count, replayed, refused);
+        return new FoldResult(ledger.Count, replayed, refused, credited, voided);
+    }
+
+    /// <summary>Each void's row, and the credit row of each that found its debit (a pass's debit of 0 has none to credit).</summary>
+    static async Task WriteVoidsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        List<(FoldedDebit Void, BigInteger Credited, BigInteger BalanceAfter, long CountAfter)> voids, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using (var insert = Command("""
+            INSERT INTO debit_voids (key, session_id, credited, created_at)
+            SELECT k, s, c, $4 FROM unnest($1::text[], $2::text[], $3::numeric[]) AS v(k, s, c)
+            """, connection, transaction))
+        {
+            insert.Parameters.Add(Parameter(voids.Select(v => v.Void.Key).ToArray()));
+            insert.Parameters.Add(Parameter(voids.Select(v => v.Void.SessionId).ToArray()));
+            insert.Parameters.Add(Array(voids.Select(v => v.Credited)));
+            insert.Parameters.Add(Parameter(now));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var credits = voids.Where(v => v.Credited > 0).ToList();
+        if (credits.Count == 0)
+            return;
+        await using var credit = Command("""
+            INSERT INTO session_ledger (session_id, kind, amount, idempotency_key, request_id, route, balance_after, request_count_after, created_at)
+            SELECT s, 'credit', a, 'credit:' || k, k, r, b, c, $7 FROM unnest($1::text[], $2::numeric[], $3::text[], $4::text[], $5::numeric[], $6::bigint[])
+                AS d(s, a, k, r, b, c)
+            """, connection, transaction);
+        credit.Parameters.Add(Parameter(credits.Select(v => v.Void.SessionId).ToArray()));
+        credit.Parameters.Add(Array(credits.Select(v => v.Credited)));
+        credit.Parameters.Add(Parameter(credits.Select(v => v.Void.Key).ToArray()));
+        credit.Parameters.Add(new NpgsqlParameter { Value = credits.Select(v => (object?)v.Void.Route ?? DBNull.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        credit.Parameters.Add(Array(credits.Select(v => v.BalanceAfter)));
+        credit.Parameters.Add(Parameter(credits.Select(v => v.CountAfter).ToArray()));
+        credit.Parameters.Add(Parameter(now));
+        await credit.ExecuteNonQueryAsync(cancellationToken);
     }
 
     static NpgsqlParameter Array(IEnumerable<BigInteger> amounts) =>

@@ -15,7 +15,8 @@ public sealed record FoldDebitsRequest(IReadOnlyList<FoldDebitItem>? Debits);
 
 /// <param name="At">When the gate confirmed it, unix milliseconds.</param>
 /// <param name="SlaCredit">What the gate took off the price for the session's SLA (docs/offers-and-sla.md); absent: none.</param>
-public sealed record FoldDebitItem(string? SessionId, string? Key, string? Amount, string? Route, long? At, string? SlaCredit = null);
+/// <param name="Void">Not a debit: the void of the debit of <paramref name="Key"/> (its amount is "0"), credited back if it was made.</param>
+public sealed record FoldDebitItem(string? SessionId, string? Key, string? Amount, string? Route, long? At, string? SlaCredit = null, bool? Void = null);
 
 public sealed record TopUpRequest(string? Amount, string? PaymentId);
 
@@ -80,8 +81,9 @@ public static partial class SessionRequests
             else if (item.Route is { Length: > 300 }) errors[$"debits[{i}].route"] = ["At most 300 characters."];
             else if (item.At is not > 0) errors[$"debits[{i}].at"] = ["Required: unix milliseconds."];
             else if (item.SlaCredit is not null && !AtomicAmount.TryParse(item.SlaCredit, out _)) errors[$"debits[{i}].slaCredit"] = ["A whole number of atomic units as a decimal string."];
+            else if (item.Void == true && (!amount.IsZero || item.SlaCredit is not null)) errors[$"debits[{i}].amount"] = ["A void's amount is \"0\" (what is credited back is the debit's)."];
             else debits.Add(new Ledger.FoldedDebit(item.SessionId!, item.Key!, amount, item.Route, DateTimeOffset.FromUnixTimeMilliseconds(item.At.Value),
-                item.SlaCredit is null ? BigInteger.Zero : AtomicAmount.Parse(item.SlaCredit)));
+                item.SlaCredit is null ? BigInteger.Zero : AtomicAmount.Parse(item.SlaCredit), item.Void == true));
         }
         return errors;
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -31,7 +32,10 @@ public static class SessionsApi
         return app;
     }
 
-    public sealed record FoldResponse(int Applied, int Replayed, IReadOnlyList<string> Refused);
+    /// <param name="Credited">Per void's key: what was credited back ("0": there was no debit; replays answer the same).</param>
+    /// <param name="Voided">Debits not applied: their void came first.</param>
+    public sealed record FoldResponse(int Applied, int Replayed, IReadOnlyList<string> Refused, IReadOnlyDictionary<string, string> Credited,
+        IReadOnlyList<string> Voided);
 
     public sealed record CloseResponse(string Id, string Refunded, string Balance, string Method, string State);
 
@@ -73,7 +77,8 @@ public static class SessionsApi
         if (errors.Count > 0) return Invalid(errors);
         var payer = http.GetPayerContext()!;
         var result = await fold.ApplyAsync(payer.Payer, payer.Organization, debits, cancellationToken);
-        return TypedResults.Ok(new FoldResponse(result.Applied, result.Replayed, result.Refused));
+        return TypedResults.Ok(new FoldResponse(result.Applied, result.Replayed, result.Refused,
+            result.Credited.ToDictionary(c => c.Key, c => c.Value.ToString(CultureInfo.InvariantCulture)), result.Voided));
     }
 
     static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> TopUpAsync(

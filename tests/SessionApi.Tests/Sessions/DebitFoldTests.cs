@@ -92,4 +92,60 @@ public sealed class DebitFoldTests(InfrastructureFixture infrastructure) : IAsyn
         Assert.True(empty.GetProperty("errors").TryGetProperty("debits", out _));
         Assert.Equal("1000", (await _api.GetAsync(id)).Str("balance"));
     }
+
+    // A void: the gate answered 503 to a request whose confirm Redis never answered (docs/design/session-debits.md).
+    [Fact]
+    public async Task A_void_after_its_debit_credits_it_back_once_and_the_session_is_active_again()
+    {
+        var id = (await _api.OpenAsync("3000")).Str("id");
+        await FoldAsync([Debit(id, "req_a", "1000"), Debit(id, "req_b", "2000")]);
+        Assert.Equal("DEPLETED", (await _api.GetAsync(id)).Str("state"));
+
+        var result = await FoldAsync([_api.Void(id, "req_b"), Debit(id, "req_c", "500")]);
+        var replay = await FoldAsync([_api.Void(id, "req_b")]);
+
+        Assert.Equal(("2000", 1), (result.GetProperty("credited").GetProperty("req_b").GetString(), result.GetProperty("applied").GetInt32()));
+        Assert.Equal(("2000", 1), (replay.GetProperty("credited").GetProperty("req_b").GetString(), replay.GetProperty("replayed").GetInt32()));
+        var session = await _api.GetAsync(id);
+        Assert.Equal(("1500", "1500", 2L, "ACTIVE"), (session.Str("balance"), session.Str("spent"), session.GetProperty("requestCount").GetInt64(), session.Str("state")));
+        Assert.Equal("credit 2000 2000 1", await _api.ScalarAsync<string>(
+            "SELECT kind || ' ' || amount || ' ' || balance_after || ' ' || request_count_after FROM session_ledger WHERE idempotency_key = 'credit:req_b'"));
+        Assert.Equal(1L, await _api.ScalarAsync<long>("SELECT count(*) FROM session_ledger WHERE kind = 'credit'"));
+        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_void_that_comes_before_its_debit_credits_nothing_and_keeps_the_debit_out()
+    {
+        var id = (await _api.OpenAsync("3000")).Str("id");
+
+        // Another gate still held the debit when this one folded the void: the debit comes in a later batch.
+        var first = await FoldAsync([_api.Void(id, "req_late")]);
+        var second = await FoldAsync([Debit(id, "req_late", "1000"), Debit(id, "req_next", "1000")]);
+        var again = await FoldAsync([Debit(id, "req_late", "1000")]);
+
+        Assert.Equal("0", first.GetProperty("credited").GetProperty("req_late").GetString());
+        Assert.Equal(1, second.GetProperty("applied").GetInt32());
+        Assert.Equal(["req_late"], second.GetProperty("voided").EnumerateArray().Select(k => k.GetString()));
+        Assert.Equal(["req_late"], again.GetProperty("voided").EnumerateArray().Select(k => k.GetString()));
+        var session = await _api.GetAsync(id);
+        Assert.Equal(("2000", 1L), (session.Str("balance"), session.GetProperty("requestCount").GetInt64()));
+        Assert.Equal(0L, await _api.ScalarAsync<long>("SELECT count(*) FROM session_ledger WHERE request_id = 'req_late'"));
+        Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_void_with_an_amount_or_of_another_payers_session_is_refused()
+    {
+        var id = (await _api.OpenAsync("3000")).Str("id");
+        var others = (await _api.OpenAsync("1000", payer: OtherPayer)).Str("id");
+        await _api.FoldAsync([Debit(others, "req_theirs", "100")], OtherPayer);
+
+        var problem = await FoldAsync([new { sessionId = id, key = "req_x", amount = "5", at = 1L, @void = true }], expected: HttpStatusCode.BadRequest);
+        var refused = await FoldAsync([_api.Void(others, "req_theirs")]);
+
+        Assert.True(problem.GetProperty("errors").TryGetProperty("debits[0].amount", out _));
+        Assert.Equal(["req_theirs"], refused.GetProperty("refused").EnumerateArray().Select(k => k.GetString()));
+        Assert.Equal("900", (await _api.GetAsync(others, OtherPayer)).Str("balance"));
+    }
 }

@@ -76,6 +76,10 @@ public sealed class SessionHarness : ServiceHarness<Program>
     public object Debit(string sessionId, string key, string amount) =>
         new { sessionId, key, amount, route = "GET /api/content/{**key}", at = Clock.GetUtcNow().ToUnixTimeMilliseconds() };
 
+    /// <summary>The void of the debit of <paramref name="key"/> as the gate's folder sends it (its request was answered 503).</summary>
+    public object Void(string sessionId, string key) =>
+        new { sessionId, key, amount = "0", at = Clock.GetUtcNow().ToUnixTimeMilliseconds(), @void = true };
+
     /// <summary>Folds a batch into the ledger (<c>POST /internal/sessions/debits</c>); answers <c>{applied, replayed, refused}</c>.</summary>
     public async Task<JsonElement> FoldAsync(object[] debits, string payer = Payer, HttpStatusCode expected = HttpStatusCode.OK)
     {
