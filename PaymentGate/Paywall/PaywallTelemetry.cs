@@ -28,7 +28,7 @@ public static class PaywallTelemetry
     /// <summary>Settled amounts in the asset's atomic units, by route.</summary>
     public static readonly Counter<long> Revenue = Meter.CreateCounter<long>("gate.revenue", unit: "{atomic_unit}", description: "Settled revenue in atomic units, by route");
 
-    /// <summary>Owed mandate releases (PaymentGate/Sessions/CompensationStore.cs), by kind and result: recorded, done, abandoned, retry.</summary>
+    /// <summary>Owed compensations: mandate releases, session debit voids (PaymentGate/Sessions/CompensationStore.cs), by kind and result: recorded, done, abandoned, retry.</summary>
     public static readonly Counter<long> Compensations = Meter.CreateCounter<long>("gate.compensations", description: "Owed compensations by kind and result");
 
     public static void CountCompensation(string kind, string result) =>

@@ -7,15 +7,15 @@ using Sessions.ServiceDefaults.Hosting;
 namespace Sessions.PaymentGate.Sessions;
 
 /// <summary>
-/// Repeats the compensations the gate could not apply at the time (<see cref="CompensationStore"/>) until SessionApi answers:
-/// a mandate charge is released. The release is idempotent at SessionApi, so a repeat after an unknown outcome is harmless.
+/// Repeats the compensations the gate could not apply at the time (<see cref="CompensationStore"/>) until SessionApi (or
+/// Redis) answers: a mandate charge is released; a session debit whose confirm went unanswered is voided. The release is idempotent at SessionApi, so a repeat after an unknown outcome is harmless.
 /// "Nothing to undo" (no such charge) is believed only once the original call can no longer land
 /// (<see cref="CompensationOptions.InFlightWindow"/>). A mandate charge whose payment was presented again and settled since
 /// stands: releasing it would let the agent spend past its limits, so the payment's row is locked while it is released.
 /// Every answer is retried; only a row of a kind the gate no longer owes is abandoned.
 /// </summary>
-public sealed partial class CompensationRetrier(CompensationStore store, PaymentStore payments, SessionApiClient api,
-    IConfiguration configuration, IOptions<GateOptions> options, ILogger<CompensationRetrier> logger) : PeriodicWorker(logger)
+public sealed partial class CompensationRetrier(CompensationStore store, PaymentStore payments, SessionApiClient api, SessionBalances balances,
+    IConfiguration configuration, IOptions<GateOptions> options, TimeProvider time, ILogger<CompensationRetrier> logger) : PeriodicWorker(logger)
 {
     const int BatchSize = 50;
 
@@ -47,12 +47,20 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
             try
             {
                 // A "session-credit" row can only be left by a gate from before session debits moved to Redis (issue 16).
-                step = owed.Kind == CompensationKinds.MandateRelease ? await ReleaseAsync(item, cancellationToken)
-                    : Step.Abandon($"the gate no longer applies '{owed.Kind}' compensations");
+                step = owed.Kind switch
+                {
+                    CompensationKinds.MandateRelease => await ReleaseAsync(item, cancellationToken),
+                    CompensationKinds.SessionDebitVoid => await VoidAsync(item),
+                    _ => Step.Abandon($"the gate no longer applies '{owed.Kind}' compensations"),
+                };
             }
             catch (SessionApiUnavailableException exception)
             {
                 step = Step.Retry(exception.Message) with { Unreachable = true };
+            }
+            catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
+            {
+                step = Step.Retry($"Redis: {exception.Message}") with { Unreachable = true };
             }
             activity?.SetTag("gate.compensation.outcome", step.Outcome);
             PaywallTelemetry.CountCompensation(owed.Kind, step.Final switch { true => "done", false => "abandoned", null => "retry" });
@@ -70,7 +78,7 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
                 LogRefusedRetry(owed.Kind, owed.Key, item.Attempts, step.Outcome, delay);
             else
                 LogRetry(owed.Kind, owed.Key, item.Attempts, step.Outcome, delay);
-            // SessionApi away: the rest of the batch would only wait out the same timeouts; their leases bring them back.
+            // SessionApi or Redis away: the rest of the batch would only wait out the same timeouts; their leases bring them back.
             if (step.Unreachable)
                 break;
         }
@@ -95,6 +103,15 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
                 : Step.Refusal($"SessionApi answered {(int)answer.Status} {answer.Code}");
         }, cancellationToken);
 
+    async Task<Step> VoidAsync(DueCompensation item)
+    {
+        var owed = item.Compensation;
+        var (sessionId, requestId) = (owed.Key[..owed.Key.IndexOf('|')], owed.Key[(owed.Key.IndexOf('|') + 1)..]);
+        return await balances.VoidAsync(sessionId, requestId, owed.Payer, owed.Organization, time.GetUtcNow()) == VoidOutcome.Released
+            ? Step.Done("the hold was still there: released, nothing was charged")
+            : Step.Done("voided on the stream: SessionApi credits the debit back if it was made");
+    }
+
     /// <summary>The charge is not there: final once the call that made it can no longer land.</summary>
     Step NothingToUndo(DueCompensation item, string what) =>
         item.Age >= Options.InFlightWindow ? Step.Done($"{what}: nothing was owed")
@@ -110,7 +127,7 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
 
     /// <summary>
     /// The outcome of one attempt: <see cref="Final"/> null = try again, true = done, false = abandoned. <see cref="Unreachable"/>:
-    /// SessionApi did not answer; <see cref="Refused"/>: it answered a refusal that should not happen (a signing key or
+    /// SessionApi (or Redis) did not answer; <see cref="Refused"/>: it answered a refusal that should not happen (a signing key or
     /// configuration problem), retried but logged as an error for someone to look.
     /// </summary>
     readonly record struct Step(bool? Final, string Outcome, bool Unreachable = false, bool Refused = false)

@@ -24,9 +24,16 @@ public static class CompensationKinds
 {
     /// <summary>Release an agent's mandate charge (its payment was not settled).</summary>
     public const string MandateRelease = "mandate-release";
+
+    /// <summary>Void a session debit whose confirm went unanswered (its request was answered 503): <see cref="SessionBalances.VoidAsync"/>.</summary>
+    public const string SessionDebitVoid = "session-debit-void";
+
+    /// <summary>The key of a <see cref="SessionDebitVoid"/>: the session and the request.</summary>
+    public static string SessionDebitKey(string sessionId, string requestId) => sessionId + "|" + requestId;
 }
 
-/// <summary>An owed compensation: <paramref name="Key"/> is the charged payment's id (or the session request's id).</summary>
+/// <summary>An owed compensation: <paramref name="Key"/> is the charged payment's id (or the session request's id; for a
+/// void, <see cref="CompensationKinds.SessionDebitKey"/>).</summary>
 public sealed record Compensation(string Kind, string Organization, string Payer, string Key)
 {
     public string Id => $"{Kind}:{Key}";
@@ -37,7 +44,7 @@ public sealed record DueCompensation(Compensation Compensation, int Attempts, Ti
 
 /// <summary>
 /// The gate's durable record of money it owes back (table <c>compensations</c>, migration 0005): written when an inline
-/// mandate release could not reach SessionApi, drained by <see cref="CompensationRetrier"/>. Without it a
+/// mandate release could not reach SessionApi or a session debit's confirm went unanswered, drained by <see cref="CompensationRetrier"/>. Without it a
 /// SessionApi outage at the wrong moment left a payer charged for a request that was never served.
 /// </summary>
 public sealed partial class CompensationStore(IServiceProvider services, ILogger<CompensationStore> logger)

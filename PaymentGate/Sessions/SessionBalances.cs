@@ -29,11 +29,23 @@ public enum SettleStatus { Done, Unknown }
 
 /// <summary>A debit on the stream, on its way to SessionApi's ledger (<see cref="SessionBalances.ReadForFoldAsync"/>).</summary>
 /// <param name="SlaCredit">What the session's SLA took off this request's price (the debit is the price less it).</param>
+/// <param name="Void">Not a debit but the void of the debit of <paramref name="Key"/> (<see cref="SessionBalances.VoidAsync"/>; amount 0).</param>
 public sealed record ConfirmedDebit(string EntryId, string SessionId, string Payer, string Organization, string Key, BigInteger Amount,
-    string? Route, long At, BigInteger SlaCredit = default);
+    string? Route, long At, BigInteger SlaCredit = default, bool Void = false);
 
-/// <summary>In flight, debited (folded or not) and already in SessionApi's ledger, atomic units; debits confirmed and folded, counted
-/// (a pass's requests debit nothing but are counted).</summary>
+/// <summary>What SessionApi did with the voids of a fold (<see cref="SessionBalances.AckFoldedAsync"/>).</summary>
+/// <param name="Credited">Per void's key, what was credited back (0: there was no debit).</param>
+/// <param name="Voided">Debits not applied: their void came first.</param>
+public sealed record FoldedVoids(IReadOnlyDictionary<string, BigInteger> Credited, IReadOnlySet<string> Voided)
+{
+    public static readonly FoldedVoids None = new(new Dictionary<string, BigInteger>(), new HashSet<string>());
+}
+
+/// <summary>A void's outcome: the hold was still there and is released (nothing was charged), or the void is on the stream.</summary>
+public enum VoidOutcome { Released, Queued }
+
+/// <summary>In flight, debited (folded or not) and already in SessionApi's ledger, atomic units; entries put on the stream
+/// (debits and voids) and acknowledged, counted (a pass's requests debit nothing but are counted).</summary>
 public sealed record SessionTotals(BigInteger Held, BigInteger Spent, BigInteger Folded, long Debits = 0, long FoldedDebits = 0)
 {
     /// <summary>Every confirmed debit is in SessionApi's ledger.</summary>
@@ -192,6 +204,25 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         return {'done', redis.call('HGET', KEYS[1], 'id'), balance(KEYS[1])}
         """;
 
+    // KEYS: record, holds, hold-times, stream; ARGV: member, request id, now (unix ms), session id, payer, organization. A hold
+    // still there is released (the confirm never ran); otherwise the void goes on the stream after the debit, if there is
+    // one, so SessionApi credits it back (or, finding none, never applies one). A session record gone (a day after expiry)
+    // still gets its void.
+    const string VoidScript = Negative + """
+
+        local price = redis.call('HGET', KEYS[2], ARGV[1])
+        if price then
+          redis.call('HDEL', KEYS[2], ARGV[1])
+          redis.call('ZREM', KEYS[3], ARGV[1])
+          redis.call('HINCRBY', KEYS[1], 'held', negative(price))
+          return 'released'
+        end
+        if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'debits', 1) end
+        redis.call('XADD', KEYS[4], '*', 'session', ARGV[4], 'payer', ARGV[5], 'organization', ARGV[6], 'key', ARGV[2], 'amount', '0',
+          'at', ARGV[3], 'void', '1')
+        return 'queued'
+        """;
+
     // KEYS: holds, hold-times; ARGV: cut-off (unix ms), at most, record prefix. Releases holds taken before it; returns how many.
     const string SweepScript = Negative + """
 
@@ -229,13 +260,15 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         return redis.call('HMGET', KEYS[1], 'held', 'spent', 'folded', 'debits', 'foldedDebits')
         """;
 
-    // KEYS: stream; ARGV: group, record prefix, then (entry id, session id, amount) triples. Acks and deletes entries SessionApi
-    // has written; a session's folded total rises once per entry (XACK answers 1 only to the call that acked it).
+    // KEYS: stream; ARGV: group, record prefix, then (entry id, session id, folded change, spent change) quadruples. Acks and
+    // deletes entries SessionApi has written; a session's totals change once per entry (XACK answers 1 only to the call that
+    // acked it): a debit raises folded, a void that credited one back lowers folded and spent, a debit its void beat lowers spent.
     const string AckScript = """
         local acked = 0
-        for i = 3, #ARGV, 3 do
+        for i = 3, #ARGV, 4 do
           if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 and redis.call('EXISTS', ARGV[2] .. ARGV[i + 1]) == 1 then
             redis.call('HINCRBY', ARGV[2] .. ARGV[i + 1], 'folded', ARGV[i + 2])
+            if ARGV[i + 3] ~= '0' then redis.call('HINCRBY', ARGV[2] .. ARGV[i + 1], 'spent', ARGV[i + 3]) end
             redis.call('HINCRBY', ARGV[2] .. ARGV[i + 1], 'foldedDebits', 1)
             acked = acked + 1
           end
@@ -304,6 +337,16 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         Settled((RedisResult[])(await Db.ScriptEvaluateAsync(ReleaseScript,
             [Record(sessionId), HoldsKey, HoldTimesKey, TermsPrefix + sessionId, OutcomesPrefix + sessionId],
             [Member(sessionId, requestId), upstreamFailed ? "1" : "0"]))!);
+
+    /// <summary>
+    /// Voids the debit of a request answered 503 because its confirm went unanswered (Redis away past the patience): a hold
+    /// still there is released; otherwise a void follows the debit, if any, on the stream, and SessionApi credits it back.
+    /// Repeating it is harmless (SessionApi applies a key's void once).
+    /// </summary>
+    public async Task<VoidOutcome> VoidAsync(string sessionId, string requestId, string payer, string organization, DateTimeOffset now) =>
+        (string)(await Db.ScriptEvaluateAsync(VoidScript, [Record(sessionId), HoldsKey, HoldTimesKey, StreamKey],
+            [Member(sessionId, requestId), requestId, now.ToUnixTimeMilliseconds(), sessionId, payer, organization]))! == "released"
+            ? VoidOutcome.Released : VoidOutcome.Queued;
 
     /// <summary>Releases holds taken before <paramref name="cutOff"/> (their gate died or hung); returns how many.</summary>
     public async Task<int> SweepAsync(DateTimeOffset cutOff, int max = 500) =>
@@ -379,7 +422,7 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         }
         return [.. entries.Where(e => !e.IsNull && e.Values.Length > 0).Select(e => new ConfirmedDebit(e.Id!, e["session"]!, e["payer"]!, e["organization"]!,
             e["key"]!, Amount(e["amount"]), e["route"], long.Parse((string)e["at"]!, CultureInfo.InvariantCulture),
-            e["slaCredit"].IsNull ? BigInteger.Zero : Amount(e["slaCredit"])))];
+            e["slaCredit"].IsNull ? BigInteger.Zero : Amount(e["slaCredit"]), e["void"] == "1"))];
     }
 
     /// <summary>Where debits SessionApi refused for good wait for an operator (with the reason): they never block the stream.</summary>
@@ -395,10 +438,22 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         await AckFoldedAsync(debits);
     }
 
-    /// <summary>Acknowledges debits SessionApi has written (or refused for good); returns how many this call acknowledged.</summary>
-    public async Task<int> AckFoldedAsync(IReadOnlyCollection<ConfirmedDebit> debits) =>
-        debits.Count == 0 ? 0 : (int)(long)await Db.ScriptEvaluateAsync(AckScript, [StreamKey],
-            [FoldGroup, RecordPrefix, .. debits.SelectMany(d => new RedisValue[] { d.EntryId, d.SessionId, Text(d.Amount) })]);
+    /// <summary>
+    /// Acknowledges entries SessionApi has written (or refused for good); returns how many this call acknowledged.
+    /// <paramref name="voids"/>: what SessionApi answered for the voids among them (none: nothing credited back).
+    /// </summary>
+    public async Task<int> AckFoldedAsync(IReadOnlyCollection<ConfirmedDebit> debits, FoldedVoids? voids = null)
+    {
+        voids ??= FoldedVoids.None;
+        return debits.Count == 0 ? 0 : (int)(long)await Db.ScriptEvaluateAsync(AckScript, [StreamKey],
+            [FoldGroup, RecordPrefix, .. debits.SelectMany(d =>
+            {
+                var (folded, spent) = d.Void ? (voids.Credited.TryGetValue(d.Key, out var back) ? (-back, -back) : (BigInteger.Zero, BigInteger.Zero))
+                    : voids.Voided.Contains(d.Key) ? (BigInteger.Zero, -d.Amount)
+                    : (d.Amount, BigInteger.Zero);
+                return new RedisValue[] { d.EntryId, d.SessionId, Text(folded), Text(spent) };
+            })]);
+    }
 
     static SessionTotals? Totals(RedisResult[] reply) =>
         reply.Length == 0 ? null : new SessionTotals(Amount(reply[0]), Amount(reply[1]), Amount(reply[2]), (long)reply[3], (long)reply[4]);

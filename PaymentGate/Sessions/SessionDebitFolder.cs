@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Net;
+using System.Numerics;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Sessions.PaymentGate.Pricing;
 using Sessions.ServiceDefaults.Hosting;
@@ -72,7 +75,7 @@ public sealed partial class SessionDebitFolder(SessionBalances balances, Session
             var batch = payer.ToList();
             var answer = await api.FoldDebitsAsync(payer.Key.Organization, payer.Key.Payer,
                 batch.Select(d => new { sessionId = d.SessionId, key = d.Key, amount = d.Amount.ToString(), route = d.Route, at = d.At,
-                    slaCredit = d.SlaCredit.IsZero ? null : d.SlaCredit.ToString() }).ToArray(),
+                    slaCredit = d.SlaCredit.IsZero ? null : d.SlaCredit.ToString(), @void = d.Void ? true : (bool?)null }).ToArray(),
                 cancellationToken);
             if (answer.Status != HttpStatusCode.OK)
             {
@@ -84,10 +87,25 @@ public sealed partial class SessionDebitFolder(SessionBalances balances, Session
             }
             if (answer.Body.TryGetProperty("refused", out var refused) && refused.GetArrayLength() > 0)
                 LogRefusedDebits(payer.Key.Payer, string.Join(", ", refused.EnumerateArray().Select(k => k.GetString())));
-            await balances.AckFoldedAsync(batch);
+            var voids = VoidsOf(answer.Body);
+            foreach (var (key, back) in voids.Credited)
+                LogVoided(payer.Key.Payer, key, back.ToString());
+            await balances.AckFoldedAsync(batch, voids);
         }
         return debits.Count;
     }
+
+    /// <summary>SessionApi's answer for the voids of a batch (fields absent: none).</summary>
+    static FoldedVoids VoidsOf(JsonElement answer) => new(
+        answer.TryGetProperty("credited", out var credited) && credited.ValueKind == JsonValueKind.Object
+            ? credited.EnumerateObject().ToDictionary(p => p.Name, p => BigInteger.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture))
+            : new Dictionary<string, BigInteger>(),
+        answer.TryGetProperty("voided", out var voided) && voided.ValueKind == JsonValueKind.Array
+            ? voided.EnumerateArray().Select(k => k.GetString()!).ToHashSet()
+            : new HashSet<string>());
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Void of session debit {Key} of {Payer} folded: {Credited} atomic units credited back (0: it was never debited)")]
+    partial void LogVoided(string payer, string key, string credited);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "SessionApi refused a batch of {Count} session debits of {Payer}: {Status} {Code}; set aside on gate:session-debits-refused")]
     partial void LogRefusedBatch(string payer, int count, int status, string? code);

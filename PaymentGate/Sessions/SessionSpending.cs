@@ -27,7 +27,7 @@ namespace Sessions.PaymentGate.Sessions;
 /// </summary>
 public sealed partial class SessionSpending(
     SessionApiClient api, SessionBalances balances, SessionDebitFolder folder, MandateGuard mandates, VaultApiClient vaults,
-    UpstreamForwarder upstreams, PayerContextSigner signer, TimeProvider time, ILogger<SessionSpending> logger)
+    CompensationStore compensations, UpstreamForwarder upstreams, PayerContextSigner signer, TimeProvider time, ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";
     public const string BalanceHeader = "Payment-Session-Balance";
@@ -218,7 +218,15 @@ public sealed partial class SessionSpending(
         }
         var slow = hold.LatencyBoundMs is { } bound && latencyMs > bound;
         var credit = slow ? (hold.Price ?? route.Amount!.Value) * hold.LatencyCreditPercent / 100 : BigInteger.Zero;
-        var debit = await ConfirmAsync(session.Id, requestId, route.Name, shown.Balance, credit, latencyMs, slow);
+        if (await ConfirmAsync(session.Id, requestId, route.Name, shown.Balance, credit, latencyMs, slow) is not { } debit)
+        {
+            // Redis stayed away past the confirm's patience: the debit may have been made (the reply lost) or not. The answer
+            // is withheld and the debit voided once Redis is back: credited back if it was made.
+            await VoidLaterAsync(session, requestId, hold.Mandated);
+            return new PaymentAnswer.Unavailable("Session debit unconfirmed",
+                "The session balance could not be reached to charge this request, so its answer is withheld; if the charge was made, " +
+                "it is credited back to the session. Retry later.") { Session = shown with { Balance = null } };
+        }
         if (debit.Status != SettleStatus.Done)
         {
             // Swept: this request outlived Gate:Sessions:HoldTimeout and counts as abandoned; its answer is not given unpaid.
@@ -236,9 +244,10 @@ public sealed partial class SessionSpending(
     /// <summary>
     /// Confirms the hold. When Redis does not answer, the confirm may have happened (the reply was lost) or not: it is asked
     /// again until Redis is back (for <see cref="ConfirmPatience"/>); a hold gone by then was confirmed by the first try, since
-    /// the sweeper takes minutes. Either way the answer is then charged exactly once and can be written.
+    /// the sweeper takes minutes. Either way the answer is then charged exactly once and can be written. Null: Redis did not
+    /// come back in time, and whether the debit was made is unknown.
     /// </summary>
-    async Task<SettleResult> ConfirmAsync(string sessionId, string requestId, string route, string? balance, BigInteger slaCredit, long latencyMs,
+    async Task<SettleResult?> ConfirmAsync(string sessionId, string requestId, string route, string? balance, BigInteger slaCredit, long latencyMs,
         bool slow)
     {
         var started = time.GetUtcNow();
@@ -251,12 +260,27 @@ public sealed partial class SessionSpending(
                     return result;
                 return new SettleResult(SettleStatus.Done, sessionId, BigInteger.Parse(balance ?? "0"));
             }
-            catch (Exception exception) when (SessionBalances.IsUnavailable(exception) && time.GetUtcNow() - started < ConfirmPatience)
+            catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
             {
+                if (time.GetUtcNow() - started >= ConfirmPatience)
+                {
+                    LogConfirmUnknown(exception, sessionId, requestId, attempt);
+                    return null;
+                }
                 LogConfirmRetry(exception, sessionId, requestId, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(200));
             }
         }
+    }
+
+    /// <summary>Records the void of a debit whose confirm went unanswered (applied by <see cref="CompensationRetrier"/> once
+    /// Redis answers), and gives the mandate its charge back: either way the request was not served.</summary>
+    async Task VoidLaterAsync(SessionRef session, string requestId, bool mandated)
+    {
+        await compensations.RecordAsync(new Compensation(CompensationKinds.SessionDebitVoid, session.Organization, session.Payer,
+            CompensationKinds.SessionDebitKey(session.Id, requestId)), "the confirm went unanswered past its patience");
+        if (mandated)
+            await mandates.ReleaseAsync(session.Organization, session.Payer, requestId);
     }
 
     static readonly TimeSpan ConfirmPatience = TimeSpan.FromSeconds(10);
@@ -366,6 +390,9 @@ public sealed partial class SessionSpending(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: could not wait for its debits to reach SessionApi's ledger")]
     partial void LogLedgerWaitFailed(Exception exception, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: confirm of {RequestId} unanswered after {Attempt} attempt(s), past its patience; answered 503 and the debit is voided once Redis is back")]
+    partial void LogConfirmUnknown(Exception exception, string sessionId, string requestId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: confirm of {RequestId} unanswered (attempt {Attempt}); asking again")]
     partial void LogConfirmRetry(Exception exception, string sessionId, string requestId, int attempt);

@@ -240,5 +240,45 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         Assert.Equal(1, await Balances.AckFoldedAsync([debit]));
     }
 
+    [Fact]
+    public async Task A_void_releases_a_hold_still_there_and_otherwise_follows_the_debit_on_the_stream()
+    {
+        var session = Session(credited: 1000);
+        var (tokenHash, id) = await InstalledAsync(session);
+        await Balances.HoldAsync(tokenHash, "demo", "req_unconfirmed", 100, Now);
+        await Balances.HoldAsync(tokenHash, "demo", "req_confirmed", 200, Now);
+        await Balances.ConfirmAsync(id, "req_confirmed", "r", Now);
+
+        Assert.Equal(VoidOutcome.Released, await Balances.VoidAsync(id, "req_unconfirmed", session.Payer, "demo", Now));
+        Assert.Equal(VoidOutcome.Queued, await Balances.VoidAsync(id, "req_confirmed", session.Payer, "demo", Now));
+
+        var read = (await Balances.ReadForFoldAsync("gate-v", 10_000, TimeSpan.FromMinutes(1))).Where(d => d.SessionId == id).ToList();
+        Assert.Equal([("req_confirmed", false, (BigInteger)200), ("req_confirmed", true, BigInteger.Zero)], read.Select(d => (d.Key, d.Void, d.Amount)));
+        Assert.Equal(new SessionTotals(0, 200, 0, 2, 0), await Balances.TotalsAsync(id));
+        // SessionApi credited the debit back: spent and folded both lose it, the balance is whole again.
+        Assert.Equal(2, await Balances.AckFoldedAsync(read, new(new Dictionary<string, BigInteger> { ["req_confirmed"] = 200 }, new HashSet<string>())));
+        Assert.Equal(new SessionTotals(0, 0, 0, 2, 2), await Balances.TotalsAsync(id));
+        Assert.Equal(1000, await Balances.BalanceAsync(id));
+    }
+
+    [Fact]
+    public async Task A_debit_whose_void_was_folded_first_is_taken_off_spent_when_acknowledged()
+    {
+        var session = Session(credited: 1000);
+        var (tokenHash, id) = await InstalledAsync(session);
+        await Balances.HoldAsync(tokenHash, "demo", "req_late", 300, Now);
+        await Balances.ConfirmAsync(id, "req_late", "r", Now);
+        await Balances.VoidAsync(id, "req_late", session.Payer, "demo", Now);
+        var read = (await Balances.ReadForFoldAsync("gate-w", 10_000, TimeSpan.FromMinutes(1))).Where(d => d.SessionId == id).ToList();
+        var (debit, voidEntry) = (read.Single(d => !d.Void), read.Single(d => d.Void));
+
+        // Folded in the other order (the debit was another gate's, claimed late): the void found nothing, the debit was kept out.
+        await Balances.AckFoldedAsync([voidEntry], new(new Dictionary<string, BigInteger> { ["req_late"] = 0 }, new HashSet<string>()));
+        await Balances.AckFoldedAsync([debit], new(new Dictionary<string, BigInteger>(), new HashSet<string> { "req_late" }));
+
+        Assert.Equal(new SessionTotals(0, 0, 0, 2, 2), await Balances.TotalsAsync(id));
+        Assert.Equal(1000, await Balances.BalanceAsync(id));
+    }
+
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
 }

@@ -87,10 +87,13 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
             await AnsweredAsync(statuses.Count + 50);
             stop.Cancel();
             await Task.WhenAll(load);
+            // A request whose confirm went unanswered past its patience (Redis still away) was answered 503, and its debit is
+            // voided now that Redis is back: credited back if the confirm had been made (its reply lost with the kill).
+            var voids = await VoidsAppliedAsync(harness);
 
             var all = statuses.ToArray();
             var summary = $"{string.Join(", ", all.GroupBy(s => s).Select(g => $"{(int)g.Key}x{g.Count()}"))}; before kill {servedBeforeKill}, " +
-                $"during outage {servedDuringOutage}";
+                $"during outage {servedDuringOutage}, voids {voids}";
             TestContext.Current.TestOutputHelper?.WriteLine(summary);
             Assert.True(servedBeforeKill > 0 && servedDuringOutage > 0, summary);
             // A command cut off by the kill (StackExchange.Redis cancels its task) is an outage too: 503, never a 500.
@@ -141,9 +144,11 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
                 Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {body}");
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
                 Assert.DoesNotContain("Exception", body);
+                Assert.Contains("credited back", body);
             }
+            Assert.Equal([(CompensationKinds.SessionDebitVoid, "pending")], (await harness.CompensationsAsync()).Select(c => (c.Kind, c.Status)));
 
-            // Redis back with its append-only file: the hold is there, nobody confirms it, the sweeper releases it.
+            // Redis back with its append-only file: the hold is there, nobody confirms it; the void (or the sweeper) releases it.
             await redis.DisposeAsync();
             redis = await LocalRedisServer.StartAsync(new LocalRedisOptions { Port = port, DataDirectory = data }, Ct);
             harness.Clock.Advance(TimeSpan.FromMinutes(3));
@@ -163,7 +168,8 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
                 Assert.True(attempt < 100, "the hold was never released");
                 await Task.Delay(100, Ct);
             }
-            Assert.Equal(0, await harness.LedgerCountAsync(id, "debit"));
+            Assert.Equal(1, await VoidsAppliedAsync(harness));
+            Assert.Equal((0, 0), (await harness.LedgerCountAsync(id, "debit"), await harness.LedgerCountAsync(id, "credit")));
             using var get = await harness.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
             Assert.Equal((10 * GetPrice).ToString(), (await JsonAsync(get, HttpStatusCode.OK)).GetProperty("balance").GetString());
         }
@@ -171,6 +177,77 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
         {
             await redis.DisposeAsync();
             Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_debit_made_but_unanswered_past_the_confirms_patience_is_a_503_and_is_credited_back()
+    {
+        // Redis pauses writers while the upstream answers: the gate's confirm waits in Redis, times out at the gate (whose clock
+        // passes the patience), and runs when the pause ends. The debit is made, and the client had a 503.
+        var data = Path.Combine(Path.GetTempPath(), $"redis-pause-{Guid.NewGuid():N}");
+        var redis = await LocalRedisServer.StartAsync(new LocalRedisOptions { DataDirectory = data }, Ct);
+        await using var harness = await SessionGateHarness.StartAsync(infrastructure,
+            new() { ["ConnectionStrings:redis"] = redis.ConnectionString + ",asyncTimeout=1000,syncTimeout=1000" });
+        try
+        {
+            var payer = await harness.FundedPayerAsync();
+            var (id, token, _) = await harness.OpenAsync(payer, 10 * GetPrice);
+            using (var served = await harness.WithTokenAsync(HttpMethod.Get, "/api/content/first", token))
+                Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+            var paused = Task.CompletedTask;
+            harness.Upstream.OnCall = async () =>
+            {
+                harness.Upstream.OnCall = null;
+                await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000", "WRITE");
+                paused = Task.Delay(TimeSpan.FromSeconds(3.5), Ct);
+                // Once the confirm is sent, the gate's clock passes its patience.
+                _ = Task.Delay(300, Ct).ContinueWith(_ => harness.Clock.Advance(TimeSpan.FromSeconds(11)), TaskScheduler.Default);
+            };
+
+            using (var response = await harness.WithTokenAsync(HttpMethod.Get, "/api/content/lost", token))
+            {
+                var body = await response.Content.ReadAsStringAsync(Ct);
+                Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {body}");
+                Assert.Contains("credited back", body);
+            }
+            await paused;
+            await harness.FoldedAsync();
+            Assert.Equal(2, await harness.LedgerCountAsync(id, "debit"));   // the confirm ran when the pause ended
+
+            Assert.Equal(1, await VoidsAppliedAsync(harness));
+            Assert.Equal((2, 1), (await harness.LedgerCountAsync(id, "debit"), await harness.LedgerCountAsync(id, "credit")));
+            var balances = harness.GateServices.GetRequiredService<SessionBalances>();
+            Assert.Equal(9 * GetPrice, await balances.BalanceAsync(id));
+            var totals = (await balances.TotalsAsync(id))!;
+            Assert.Equal((totals.Spent, true), (totals.Folded, totals.AllFolded));
+            using var get = await harness.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
+            var session = await JsonAsync(get, HttpStatusCode.OK);
+            Assert.Equal(((9 * GetPrice).ToString(), 1L), (session.GetProperty("balance").GetString(), session.GetProperty("requestCount").GetInt64()));
+            Assert.Empty((await harness.AuditAsync()).GetProperty("violations").EnumerateArray());
+        }
+        finally
+        {
+            await redis.DisposeAsync();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    /// <summary>Applies the owed voids once Redis answers again and folds them; returns how many there were.</summary>
+    static async Task<int> VoidsAppliedAsync(SessionGateHarness harness)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            await harness.RetryCompensationsNowAsync();
+            var voids = (await harness.CompensationsAsync()).Where(c => c.Kind == CompensationKinds.SessionDebitVoid).ToList();
+            if (voids.All(c => c.Status == "done"))
+            {
+                await harness.FoldedAsync();
+                return voids.Count;
+            }
+            Assert.True(attempt < 100, $"voids not applied: {string.Join("; ", voids.Select(c => $"{c.Key} {c.Status} {c.Outcome}"))}");
+            await Task.Delay(200, Ct);
         }
     }
 }
