@@ -47,6 +47,7 @@ public sealed class ChaosStack : IAsyncDisposable
     public string SessionApiUrl => $"http://127.0.0.1:{_sessionApiPort}";
     public string RedisConnectionString => $"127.0.0.1:{_redisPort},abortConnect=false";
     public string SessionsDatabase => Database("sessionsdb");
+    public string GateDatabase => Database("gatedb");
     /// <summary>Requests the upstream answered (each with its request id).</summary>
     public int UpstreamCalls => _upstreamCalls;
     int _upstreamCalls;
@@ -112,7 +113,10 @@ public sealed class ChaosStack : IAsyncDisposable
             case Victim.Gate:
                 _gate = await StartServiceAsync("PaymentGate", _gatePort, new()
                 {
-                    ["ConnectionStrings__gatedb"] = Database("gatedb"),
+                    ["ConnectionStrings__gatedb"] = GateDatabase,
+                    // Owed voids (a confirm unanswered while Redis was down) are applied soon after Redis is back.
+                    ["Gate__Compensations__Interval"] = "00:00:01",
+                    ["Gate__Compensations__MaxBackoff"] = "00:00:02",
                     ["ConnectionStrings__redis"] = RedisConnectionString,
                     ["services__sessionapi__http__0"] = SessionApiUrl,
                     ["services__mcpserver__http__0"] = _upstream.Url,

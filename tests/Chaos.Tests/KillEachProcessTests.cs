@@ -57,6 +57,7 @@ public sealed class KillEachProcessTests
             (load.Unexpected.IsEmpty ? "" : $"; the gate's own 500s: {string.Join(" | ", load.Unexpected.Take(3))}");
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
 
+        await VoidsAppliedAsync(stack);
         var redis = await SettledAsync(stack, sessionId);
         var ledger = await DebitsAsync(stack.SessionsDatabase, sessionId);
         var received = load.Received.ToList();
@@ -151,13 +152,30 @@ public sealed class KillEachProcessTests
         }
     }
 
-    /// <summary>The session's debit rows in SessionApi's ledger: request id → amount.</summary>
+    /// <summary>
+    /// Waits (up to a minute) until the gate has applied every void it owes: a request answered 503 because its confirm went
+    /// unanswered past its patience (Redis down 11 s) has its debit, if Redis made it, credited back.
+    /// </summary>
+    static async Task VoidsAppliedAsync(ChaosStack stack)
+    {
+        await using var connection = new NpgsqlConnection(stack.GateDatabase);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM compensations WHERE kind = 'session-debit-void' AND status = 'pending'", connection);
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1); (long)(await command.ExecuteScalarAsync(Ct))! > 0 && DateTime.UtcNow < deadline;)
+            await Task.Delay(200, Ct);
+    }
+
+    /// <summary>The session's debit rows in SessionApi's ledger that stand (not credited back by a void): request id → amount.</summary>
     static async Task<Dictionary<string, long>> DebitsAsync(string database, string sessionId)
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync(Ct);
         await using var command = new NpgsqlCommand(
-            "SELECT substr(idempotency_key, 7), amount FROM session_ledger WHERE session_id = $1 AND kind = 'debit' AND idempotency_key LIKE 'debit:%'", connection);
+            """
+            SELECT substr(idempotency_key, 7), amount FROM session_ledger l
+             WHERE session_id = $1 AND kind = 'debit' AND idempotency_key LIKE 'debit:%'
+               AND NOT EXISTS (SELECT 1 FROM session_ledger c WHERE c.idempotency_key = 'credit:' || l.request_id)
+            """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = sessionId });
         var debits = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(Ct);
