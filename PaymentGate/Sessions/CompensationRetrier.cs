@@ -103,6 +103,23 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
                 : Step.Refusal($"SessionApi answered {(int)answer.Status} {answer.Code}");
         }, cancellationToken);
 
+    /// <summary>
+    /// Applies the owed voids of <paramref name="sessionId"/> now, whatever their backoff: a close must have their credits
+    /// in the ledger before its refund. Throws when Redis does not answer (the close cannot run either).
+    /// </summary>
+    public async Task ApplyVoidsOfAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        var owed = await store.LeasePendingAsync(CompensationKinds.SessionDebitVoid, CompensationKinds.SessionDebitKey(sessionId, ""),
+            TimeSpan.FromMinutes(1), cancellationToken);
+        foreach (var item in owed)
+        {
+            var step = await VoidAsync(item);
+            await store.FinishAsync(item, done: true, step.Outcome, cancellationToken);
+            PaywallTelemetry.CountCompensation(item.Compensation.Kind, "done");
+            LogDone(item.Compensation.Kind, item.Compensation.Key, step.Outcome, item.Attempts);
+        }
+    }
+
     async Task<Step> VoidAsync(DueCompensation item)
     {
         var owed = item.Compensation;

@@ -92,6 +92,11 @@ public sealed partial class CompensationStore(IServiceProvider services, ILogger
             RETURNING kind, organization, payer, key, attempts, extract(epoch FROM now() - created_at)::float8, version
             """);
         PaymentStore.AddAll(command, batch, lease.TotalSeconds);
+        return await ReadLeasedAsync(command, cancellationToken);
+    }
+
+    static async Task<IReadOnlyList<DueCompensation>> ReadLeasedAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         var due = new List<DueCompensation>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -99,6 +104,19 @@ public sealed partial class CompensationStore(IServiceProvider services, ILogger
                 new Compensation(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)),
                 reader.GetInt32(4), TimeSpan.FromSeconds(reader.GetDouble(5)), reader.GetInt32(6)));
         return due;
+    }
+
+    /// <summary>The pending compensations of <paramref name="kind"/> whose key starts with <paramref name="keyPrefix"/>, due or
+    /// not, each leased for <paramref name="lease"/> (a close applies its session's owed voids at once).</summary>
+    public async Task<IReadOnlyList<DueCompensation>> LeasePendingAsync(string kind, string keyPrefix, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = Database.CreateCommand("""
+            UPDATE compensations SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $3), updated_at = now()
+             WHERE id IN (SELECT id FROM compensations WHERE status = 'pending' AND kind = $1 AND starts_with(key, $2) FOR UPDATE SKIP LOCKED)
+            RETURNING kind, organization, payer, key, attempts, extract(epoch FROM now() - created_at)::float8, version
+            """);
+        PaymentStore.AddAll(command, kind, keyPrefix, lease.TotalSeconds);
+        return await ReadLeasedAsync(command, cancellationToken);
     }
 
     /// <summary>

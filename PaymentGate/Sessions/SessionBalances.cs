@@ -70,7 +70,8 @@ public readonly record struct SettleResult(SettleStatus Status, string? SessionI
 /// deposit + top-ups a top-up reported (for a load that read SessionApi before it); <c>gate:session-vault:&lt;id&gt;</c> the
 /// session's vault id; <c>gate:session-holds</c> hash
 /// (&lt;id&gt;|&lt;request id&gt; → price) and <c>gate:session-hold-times</c> sorted set (same member, score = when held, unix
-/// ms, Redis's clock). Single Redis instance: the scripts derive session keys from the token index and hold members, which
+/// ms, Redis's clock); <c>gate:session-void:&lt;id&gt;|&lt;request id&gt;</c> a void's outcome (<see cref="VoidAsync"/>).
+/// Single Redis instance: the scripts derive session keys from the token index and hold members, which
 /// a cluster would not allow.</para>
 /// </summary>
 public sealed partial class SessionBalances(IServiceProvider services, IOptions<GateOptions> options)
@@ -89,6 +90,8 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
     readonly string LatencyPrefix = Prefix(options) + "session-latency:";
     readonly string OutcomesPrefix = Prefix(options) + "session-outcomes:";
     readonly string VaultPrefix = Prefix(options) + "session-vault:";
+    // Voids applied (<session id>|<request id> → released or queued): a repeated void is not queued twice.
+    readonly string VoidPrefix = Prefix(options) + "session-void:";
 
     /// <summary>Where the gate keeps the session's vault id (<see cref="VaultApiClient"/>); the hold reads it for the payer context.</summary>
     public RedisKey VaultKey(string sessionId) => VaultPrefix + sessionId;
@@ -204,23 +207,29 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
         return {'done', redis.call('HGET', KEYS[1], 'id'), balance(KEYS[1])}
         """;
 
-    // KEYS: record, holds, hold-times, stream; ARGV: member, request id, now (unix ms), session id, payer, organization. A hold
-    // still there is released (the confirm never ran); otherwise the void goes on the stream after the debit, if there is
-    // one, so SessionApi credits it back (or, finding none, never applies one). A session record gone (a day after expiry)
-    // still gets its void.
+    // KEYS: record, holds, hold-times, stream, void marker; ARGV: member, request id, now (unix ms), session id, payer,
+    // organization. A hold still there is released (the confirm never ran); otherwise the void goes on the stream after the
+    // debit, if there is one, so SessionApi credits it back (or, finding none, never applies one). The marker (kept 8 days,
+    // longer than any session) makes a repeat answer the first outcome: a second void entry would be acknowledged as a
+    // second credit. A session record gone (a day after expiry) still gets its void.
     const string VoidScript = Negative + """
 
+        local before = redis.call('GET', KEYS[5])
+        if before then return before end
+        local outcome = 'queued'
         local price = redis.call('HGET', KEYS[2], ARGV[1])
         if price then
           redis.call('HDEL', KEYS[2], ARGV[1])
           redis.call('ZREM', KEYS[3], ARGV[1])
           redis.call('HINCRBY', KEYS[1], 'held', negative(price))
-          return 'released'
+          outcome = 'released'
+        else
+          if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'debits', 1) end
+          redis.call('XADD', KEYS[4], '*', 'session', ARGV[4], 'payer', ARGV[5], 'organization', ARGV[6], 'key', ARGV[2], 'amount', '0',
+            'at', ARGV[3], 'void', '1')
         end
-        if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'debits', 1) end
-        redis.call('XADD', KEYS[4], '*', 'session', ARGV[4], 'payer', ARGV[5], 'organization', ARGV[6], 'key', ARGV[2], 'amount', '0',
-          'at', ARGV[3], 'void', '1')
-        return 'queued'
+        redis.call('SET', KEYS[5], outcome, 'PX', 691200000)
+        return outcome
         """;
 
     // KEYS: holds, hold-times; ARGV: cut-off (unix ms), at most, record prefix. Releases holds taken before it; returns how many.
@@ -341,10 +350,10 @@ public sealed partial class SessionBalances(IServiceProvider services, IOptions<
     /// <summary>
     /// Voids the debit of a request answered 503 because its confirm went unanswered (Redis away past the patience): a hold
     /// still there is released; otherwise a void follows the debit, if any, on the stream, and SessionApi credits it back.
-    /// Repeating it is harmless (SessionApi applies a key's void once).
+    /// Repeating it answers the first outcome and changes nothing.
     /// </summary>
     public async Task<VoidOutcome> VoidAsync(string sessionId, string requestId, string payer, string organization, DateTimeOffset now) =>
-        (string)(await Db.ScriptEvaluateAsync(VoidScript, [Record(sessionId), HoldsKey, HoldTimesKey, StreamKey],
+        (string)(await Db.ScriptEvaluateAsync(VoidScript, [Record(sessionId), HoldsKey, HoldTimesKey, StreamKey, VoidPrefix + Member(sessionId, requestId)],
             [Member(sessionId, requestId), requestId, now.ToUnixTimeMilliseconds(), sessionId, payer, organization]))! == "released"
             ? VoidOutcome.Released : VoidOutcome.Queued;
 

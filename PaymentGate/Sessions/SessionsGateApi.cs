@@ -200,8 +200,9 @@ public static partial class SessionsGateApi
             {
                 stopped = await spending.WaitForLedgerAsync(id, close: true, CloseWait, CancellationToken.None);
             }
-            catch (Exception exception) when (SessionBalances.IsUnavailable(exception))
+            catch (Exception exception) when (SessionBalances.IsUnavailable(exception) || PaymentStore.IsInfrastructure(exception))
             {
+                // Redis, or gatedb with the voids the session may be owed: the refund must not be computed without them.
                 await PaywallResponses.WriteUnavailableAsync(context, "Sessions unavailable", $"The session's balance could not be reached; it was not closed. Retry.");
                 return;
             }

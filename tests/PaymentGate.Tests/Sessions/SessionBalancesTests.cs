@@ -251,6 +251,9 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
 
         Assert.Equal(VoidOutcome.Released, await Balances.VoidAsync(id, "req_unconfirmed", session.Payer, "demo", Now));
         Assert.Equal(VoidOutcome.Queued, await Balances.VoidAsync(id, "req_confirmed", session.Payer, "demo", Now));
+        // Applied again (a retry after a lost reply, another gate): the first outcome, nothing more on the stream.
+        Assert.Equal(VoidOutcome.Released, await Balances.VoidAsync(id, "req_unconfirmed", session.Payer, "demo", Now));
+        Assert.Equal(VoidOutcome.Queued, await Balances.VoidAsync(id, "req_confirmed", session.Payer, "demo", Now));
 
         var read = (await Balances.ReadForFoldAsync("gate-v", 10_000, TimeSpan.FromMinutes(1))).Where(d => d.SessionId == id).ToList();
         Assert.Equal([("req_confirmed", false, (BigInteger)200), ("req_confirmed", true, BigInteger.Zero)], read.Select(d => (d.Key, d.Void, d.Amount)));

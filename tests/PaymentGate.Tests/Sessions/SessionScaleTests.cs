@@ -183,14 +183,49 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task A_debit_made_but_unanswered_past_the_confirms_patience_is_a_503_and_is_credited_back()
     {
-        // Redis pauses writers while the upstream answers: the gate's confirm waits in Redis, times out at the gate (whose clock
-        // passes the patience), and runs when the pause ends. The debit is made, and the client had a 503.
+        await WithLostConfirmAsync(async (harness, id, token) =>
+        {
+            Assert.Equal(1, await VoidsAppliedAsync(harness));
+            Assert.Equal((2, 1), (await harness.LedgerCountAsync(id, "debit"), await harness.LedgerCountAsync(id, "credit")));
+            var balances = harness.GateServices.GetRequiredService<SessionBalances>();
+            Assert.Equal(9 * GetPrice, await balances.BalanceAsync(id));
+            var totals = (await balances.TotalsAsync(id))!;
+            Assert.Equal((totals.Spent, true), (totals.Folded, totals.AllFolded));
+            using var get = await harness.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
+            var session = await JsonAsync(get, HttpStatusCode.OK);
+            Assert.Equal(((9 * GetPrice).ToString(), 1L), (session.GetProperty("balance").GetString(), session.GetProperty("requestCount").GetInt64()));
+            Assert.Empty((await harness.AuditAsync()).GetProperty("violations").EnumerateArray());
+        });
+    }
+
+    [Fact]
+    public async Task A_close_applies_the_voids_its_session_is_owed_before_the_refund()
+    {
+        await WithLostConfirmAsync(async (harness, id, token) =>
+        {
+            // The retrier's next attempt is far off (its pass is driven by the tests): the close does not wait for it.
+            using var closed = await harness.WithTokenAsync(HttpMethod.Post, $"/api/sessions/{id}/close", token);
+
+            Assert.Equal((9 * GetPrice).ToString(), (await JsonAsync(closed, HttpStatusCode.OK)).GetProperty("refunded").GetString());
+            Assert.Equal((2, 1), (await harness.LedgerCountAsync(id, "debit"), await harness.LedgerCountAsync(id, "credit")));
+            Assert.Equal([(CompensationKinds.SessionDebitVoid, "done")], (await harness.CompensationsAsync()).Select(c => (c.Kind, c.Status)));
+            Assert.Empty((await harness.AuditAsync()).GetProperty("violations").EnumerateArray());
+        });
+    }
+
+    /// <summary>
+    /// A session of 10 requests' worth with one request served, then one whose confirm is made but never answered: Redis
+    /// pauses writers while the upstream answers, so the gate's confirm waits in Redis, times out at the gate (whose clock
+    /// passes the patience) and runs when the pause ends. The client had a 503; its debit is in the ledger, its void owed.
+    /// </summary>
+    async Task WithLostConfirmAsync(Func<SessionGateHarness, string, string, Task> then)
+    {
         var data = Path.Combine(Path.GetTempPath(), $"redis-pause-{Guid.NewGuid():N}");
         var redis = await LocalRedisServer.StartAsync(new LocalRedisOptions { DataDirectory = data }, Ct);
-        await using var harness = await SessionGateHarness.StartAsync(infrastructure,
-            new() { ["ConnectionStrings:redis"] = redis.ConnectionString + ",asyncTimeout=1000,syncTimeout=1000" });
         try
         {
+            await using var harness = await SessionGateHarness.StartAsync(infrastructure,
+                new() { ["ConnectionStrings:redis"] = redis.ConnectionString + ",asyncTimeout=1000,syncTimeout=1000" });
             var payer = await harness.FundedPayerAsync();
             var (id, token, _) = await harness.OpenAsync(payer, 10 * GetPrice);
             using (var served = await harness.WithTokenAsync(HttpMethod.Get, "/api/content/first", token))
@@ -215,17 +250,8 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
             await paused;
             await harness.FoldedAsync();
             Assert.Equal(2, await harness.LedgerCountAsync(id, "debit"));   // the confirm ran when the pause ended
-
-            Assert.Equal(1, await VoidsAppliedAsync(harness));
-            Assert.Equal((2, 1), (await harness.LedgerCountAsync(id, "debit"), await harness.LedgerCountAsync(id, "credit")));
-            var balances = harness.GateServices.GetRequiredService<SessionBalances>();
-            Assert.Equal(9 * GetPrice, await balances.BalanceAsync(id));
-            var totals = (await balances.TotalsAsync(id))!;
-            Assert.Equal((totals.Spent, true), (totals.Folded, totals.AllFolded));
-            using var get = await harness.WithTokenAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
-            var session = await JsonAsync(get, HttpStatusCode.OK);
-            Assert.Equal(((9 * GetPrice).ToString(), 1L), (session.GetProperty("balance").GetString(), session.GetProperty("requestCount").GetInt64()));
-            Assert.Empty((await harness.AuditAsync()).GetProperty("violations").EnumerateArray());
+            Assert.Equal([(CompensationKinds.SessionDebitVoid, "pending")], (await harness.CompensationsAsync()).Select(c => (c.Kind, c.Status)));
+            await then(harness, id, token);
         }
         finally
         {
