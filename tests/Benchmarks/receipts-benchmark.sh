@@ -22,7 +22,8 @@
 # Settings (environment): PAIRS (default 16, each scenario's first pair more, not counted), DURATION (s per window,
 # default 5), WARMUP (s per scenario and stack before the pairs, default 10), CONNECTIONS (16), THREADS (wrk threads, 1),
 # WALLETS (payers signing the paid requests, 4), SESSIONS (for (d), 16), EPHEMERAL=1 (Postgres without fsync),
-# FIRST=on|off (the stack started first and measured first in odd pairs, default on), BREAKDOWN=1 (also the CPU per
+# FIRST=on|off (the stack started, warmed up and measured first in odd pairs, default on: runs with each mirror each other
+# whole, and the slot a setting runs in favours it by a few percent, so pool runs of both), BREAKDOWN=1 (also the CPU per
 # request of each process, by name), FREEZE=0 (both stacks run all along and no CPU is reported; also what happens, with a
 # warning, without root or control groups). A run takes about 2 x (2 min + 5 x WARMUP) + 4 x (PAIRS + 1) x 2 x
 # (DURATION + 1 s), plus the signing of (c)'s payments (about 2 s per window).
@@ -105,7 +106,7 @@ done
 unset STACK_CGROUP
 link_signers
 
-for setting in on off; do
+for setting in $first_order; do
     gate="${gate_of[$setting]}"
     thaw "$setting"
     echo "== warm-up and preparation of the stack with receipts and the chain $setting ($gate)" >&2
