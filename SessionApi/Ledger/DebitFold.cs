@@ -196,6 +196,10 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
                 await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionCredited, updated[debit.SessionId], now, cancellationToken,
                     amount: debit.SlaCredit, receiptId: receiptId);
             }
+            // A void's credit-back: no receipt was issued (its answer was withheld), so none is named.
+            foreach (var credit in voids.Where(v => v.Credited > 0))
+                await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionCredited, updated[credit.Void.SessionId], now, cancellationToken,
+                    amount: credit.Credited);
             // Only the batch that emptied a balance gets here with it DEPLETED now and ACTIVE before.
             foreach (var session in depleted)
                 await SessionWebhooks.EnqueueAsync(connection, transaction, WebhookEvents.SessionDepleted, session, now, cancellationToken,

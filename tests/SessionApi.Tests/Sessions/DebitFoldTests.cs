@@ -111,6 +111,8 @@ public sealed class DebitFoldTests(InfrastructureFixture infrastructure) : IAsyn
         Assert.Equal("credit 2000 2000 1", await _api.ScalarAsync<string>(
             "SELECT kind || ' ' || amount || ' ' || balance_after || ' ' || request_count_after FROM session_ledger WHERE idempotency_key = 'credit:req_b'"));
         Assert.Equal(1L, await _api.ScalarAsync<long>("SELECT count(*) FROM session_ledger WHERE kind = 'credit'"));
+        Assert.Equal("2000", await _api.ScalarAsync<string>(
+            "SELECT payload->>'amount' FROM outbox WHERE event = 'session.credited' AND payload::text LIKE '%' || $1 || '%'", id));
         Assert.Empty((await _api.AuditAsync()).GetProperty("violations").EnumerateArray());
     }
 
