@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Sessions.PaymentGate.Sessions;
@@ -245,6 +246,7 @@ public sealed class SessionScaleTests(InfrastructureFixture infrastructure)
             {
                 var body = await response.Content.ReadAsStringAsync(Ct);
                 Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {body}");
+                Assert.Equal("session-debit-unconfirmed", JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
                 Assert.Contains("credited back", body);
             }
             await paused;
