@@ -8,7 +8,8 @@ namespace Sessions.PaymentGate.Sessions;
 
 /// <summary>
 /// Repeats the compensations the gate could not apply at the time (<see cref="CompensationStore"/>) until SessionApi (or
-/// Redis) answers: a mandate charge is released; a session debit whose confirm went unanswered is voided. The release is idempotent at SessionApi, so a repeat after an unknown outcome is harmless.
+/// Redis) answers: a mandate charge is released; a session debit whose confirm went unanswered is voided. The release is
+/// idempotent at SessionApi and a void answers its first outcome again, so a repeat after an unknown outcome is harmless.
 /// "Nothing to undo" (no such charge) is believed only once the original call can no longer land
 /// (<see cref="CompensationOptions.InFlightWindow"/>). A mandate charge whose payment was presented again and settled since
 /// stands: releasing it would let the agent spend past its limits, so the payment's row is locked while it is released.

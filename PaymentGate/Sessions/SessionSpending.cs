@@ -27,7 +27,8 @@ namespace Sessions.PaymentGate.Sessions;
 /// </summary>
 public sealed partial class SessionSpending(
     SessionApiClient api, SessionBalances balances, SessionDebitFolder folder, MandateGuard mandates, VaultApiClient vaults,
-    CompensationStore compensations, CompensationRetrier owed, UpstreamForwarder upstreams, PayerContextSigner signer, TimeProvider time, ILogger<SessionSpending> logger)
+    CompensationStore compensations, CompensationRetrier retrier, UpstreamForwarder upstreams, PayerContextSigner signer, TimeProvider time,
+    ILogger<SessionSpending> logger)
 {
     public const string TokenHeader = "Payment-Session";
     public const string BalanceHeader = "Payment-Session-Balance";
@@ -355,7 +356,7 @@ public sealed partial class SessionSpending(
             }
         }
         // Voids still owed (a confirm unanswered while Redis was away) go first: their credits belong in the refund.
-        await owed.ApplyVoidsOfAsync(sessionId, cancellationToken);
+        await retrier.ApplyVoidsOfAsync(sessionId, cancellationToken);
         return await WaitAsync(sessionId, close, patience, cancellationToken);
     }
 

@@ -102,8 +102,7 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
                         voidRow is null ? "no such session of this payer" : "the session is closed");
                     continue;
                 }
-                var back = known.TryGetValue("debit:" + debit.Key, out var debited) ? debited : BigInteger.Zero;
-                if (known.ContainsKey("debit:" + debit.Key))
+                if (known.TryGetValue("debit:" + debit.Key, out var back))
                 {
                     // The request was not served: its price back and it no longer counts.
                     voidRow.Balance += back;
