@@ -72,8 +72,10 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
             while (await queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 await Task.Delay(BatchInterval, stoppingToken);
-                // Not the stopping token: a batch taken off the queue is written, never dropped by the stop.
-                await WriteQueuedAsync(CancellationToken.None);
+                // Not the stopping token: a batch taken off the queue is written, never dropped by the stop. gatedb down:
+                // a pause before the next try (outside the write's lock, so a flush or the last drain need not wait it out).
+                if (!await WriteQueuedAsync(CancellationToken.None))
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -88,7 +90,8 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
         await WriteQueuedAsync(CancellationToken.None);
     }
 
-    async Task WriteQueuedAsync(CancellationToken cancellationToken)
+    /// <summary>Writes the failed batches and the queue; false when a write failed (its batches are kept for the next pass).</summary>
+    async Task<bool> WriteQueuedAsync(CancellationToken cancellationToken)
     {
         await writing.WaitAsync(cancellationToken);
         try
@@ -100,7 +103,7 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
                 while (taken.Count < BatchSize && queue.Reader.TryRead(out var next))
                     taken.Add(next);
                 if (taken.Count == 0 && failed.Count == 0)
-                    return;
+                    return true;
                 // Failed batches first, as they were: their keys make a write whose commit did land (its answer lost) a no-op.
                 var batches = failed.Concat(ReceiptBatch.Of(taken)).ToList();
                 failed.Clear();
@@ -110,12 +113,11 @@ public sealed partial class ReceiptStore(IServiceProvider services, ILogger<Rece
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
-                    // gatedb down (or not configured): kept for the next pass, after a pause; the bounded queue keeps memory
-                    // in check meanwhile. Never thrown on: a background service's exception would stop the gate.
+                    // gatedb down (or not configured): kept for the next pass; the bounded queue keeps memory in check
+                    // meanwhile. Never thrown on: a background service's exception would stop the gate.
                     failed.AddRange(batches);
                     LogWriteFailed(exception, batches.Sum(b => b.Receipts.Count));
-                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-                    return;
+                    return false;
                 }
             }
         }

@@ -124,7 +124,7 @@ public sealed partial class CompensationRetrier(CompensationStore store, Payment
     async Task<Step> VoidAsync(DueCompensation item)
     {
         var owed = item.Compensation;
-        var (sessionId, requestId) = (owed.Key[..owed.Key.IndexOf('|')], owed.Key[(owed.Key.IndexOf('|') + 1)..]);
+        var (sessionId, requestId) = CompensationKinds.OfSessionDebitKey(owed.Key);
         return await balances.VoidAsync(sessionId, requestId, owed.Payer, owed.Organization, time.GetUtcNow()) == VoidOutcome.Released
             ? Step.Done("the hold was still there: released, nothing was charged")
             : Step.Done("voided on the stream: SessionApi credits the debit back if it was made");

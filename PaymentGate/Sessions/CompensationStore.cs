@@ -30,6 +30,13 @@ public static class CompensationKinds
 
     /// <summary>The key of a <see cref="SessionDebitVoid"/>: the session and the request.</summary>
     public static string SessionDebitKey(string sessionId, string requestId) => sessionId + "|" + requestId;
+
+    /// <summary>The session and request of a <see cref="SessionDebitKey"/>.</summary>
+    public static (string SessionId, string RequestId) OfSessionDebitKey(string key) => key.Split('|', 2) switch
+    {
+        [var session, var request] => (session, request),
+        _ => throw new FormatException($"'{key}' is not <session id>|<request id>."),
+    };
 }
 
 /// <summary>An owed compensation: <paramref name="Key"/> is the charged payment's id (or the session request's id; for a

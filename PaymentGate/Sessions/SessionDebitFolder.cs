@@ -95,14 +95,15 @@ public sealed partial class SessionDebitFolder(SessionBalances balances, Session
         return debits.Count;
     }
 
-    /// <summary>SessionApi's answer for the voids of a batch (fields absent: none).</summary>
-    static FoldedVoids VoidsOf(JsonElement answer) => new(
-        answer.TryGetProperty("credited", out var credited) && credited.ValueKind == JsonValueKind.Object
-            ? credited.EnumerateObject().ToDictionary(p => p.Name, p => BigInteger.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture))
-            : new Dictionary<string, BigInteger>(),
-        answer.TryGetProperty("voided", out var voided) && voided.ValueKind == JsonValueKind.Array
-            ? voided.EnumerateArray().Select(k => k.GetString()!).ToHashSet()
-            : new HashSet<string>());
+    /// <summary>SessionApi's answer for the voids of a batch (fields absent or empty, as nearly always: none).</summary>
+    static FoldedVoids VoidsOf(JsonElement answer)
+    {
+        var credited = answer.TryGetProperty("credited", out var c) && c.ValueKind == JsonValueKind.Object && c.EnumerateObject().Any();
+        var voided = answer.TryGetProperty("voided", out var v) && v.ValueKind == JsonValueKind.Array && v.GetArrayLength() > 0;
+        return !credited && !voided ? FoldedVoids.None : new(
+            credited ? c.EnumerateObject().ToDictionary(p => p.Name, p => BigInteger.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture)) : [],
+            voided ? v.EnumerateArray().Select(k => k.GetString()!).ToHashSet() : []);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Void of session debit {Key} of {Payer} folded: {Credited} atomic units credited back (0: it was never debited)")]
     partial void LogVoided(string payer, string key, string credited);

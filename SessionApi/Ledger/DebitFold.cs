@@ -74,7 +74,7 @@ public sealed class DebitFold(NpgsqlDataSource dataSource, TimeProvider time, IL
             """, connection, transaction))
         {
             select.Parameters.Add(Parameter(debits.Select(d => "debit:" + d.Key).ToArray()));
-            select.Parameters.Add(Parameter(debits.Select(d => d.Key).Distinct().ToArray()));
+            select.Parameters.Add(Parameter(debits.Select(d => d.Key).ToArray()));
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
                 known[reader.GetString(0)] = reader.GetFieldValue<BigInteger>(1);

@@ -36,6 +36,13 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         return (tokenHash, session.Id);
     }
 
+    // A request served: its price held, then confirmed (a debit with its stream entry).
+    async Task DebitedAsync(string tokenHash, string id, string requestId, BigInteger price)
+    {
+        await Balances.HoldAsync(tokenHash, "demo", requestId, price, Now);
+        await Balances.ConfirmAsync(id, requestId, "r", Now);
+    }
+
     [Fact]
     public async Task A_confirmed_hold_is_a_debit_with_its_stream_entry()
     {
@@ -164,8 +171,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var session = Session(credited: 1000);
         var (tokenHash, id) = await InstalledAsync(session);
-        await Balances.HoldAsync(tokenHash, "demo", "req_1", 1000, Now);
-        await Balances.ConfirmAsync(id, "req_1", "r", Now);
+        await DebitedAsync(tokenHash, id, "req_1", 1000);
 
         Assert.False(await Balances.InstallAsync(tokenHash, session));   // SessionApi's older view: ignored
         Assert.True(await Balances.RaiseCreditedAsync(id, 1500));   // a top-up of 500
@@ -206,8 +212,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
         foreach (var key in new[] { "req_f1", "req_f2" })
         {
-            await Balances.HoldAsync(tokenHash, "demo", key, 100, Now);
-            await Balances.ConfirmAsync(id, key, "r", Now);
+            await DebitedAsync(tokenHash, id, key, 100);
         }
 
         var read = await Balances.ReadForFoldAsync("gate-a", 10_000, TimeSpan.FromMinutes(1));
@@ -229,8 +234,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     public async Task A_dead_gates_unacknowledged_debits_are_claimed_by_another()
     {
         var (tokenHash, id) = await InstalledAsync(Session(credited: 1000));
-        await Balances.HoldAsync(tokenHash, "demo", "req_dead", 100, Now);
-        await Balances.ConfirmAsync(id, "req_dead", "r", Now);
+        await DebitedAsync(tokenHash, id, "req_dead", 100);
         Assert.Contains(await Balances.ReadForFoldAsync("gate-dead", 10_000, TimeSpan.FromMinutes(1)), d => d.SessionId == id);
         await Task.Delay(50, TestContext.Current.CancellationToken);
 
@@ -246,8 +250,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
         var session = Session(credited: 1000);
         var (tokenHash, id) = await InstalledAsync(session);
         await Balances.HoldAsync(tokenHash, "demo", "req_unconfirmed", 100, Now);
-        await Balances.HoldAsync(tokenHash, "demo", "req_confirmed", 200, Now);
-        await Balances.ConfirmAsync(id, "req_confirmed", "r", Now);
+        await DebitedAsync(tokenHash, id, "req_confirmed", 200);
 
         Assert.Equal(VoidOutcome.Released, await Balances.VoidAsync(id, "req_unconfirmed", session.Payer, "demo", Now));
         Assert.Equal(VoidOutcome.Queued, await Balances.VoidAsync(id, "req_confirmed", session.Payer, "demo", Now));
@@ -269,8 +272,7 @@ public sealed class SessionBalancesTests(InfrastructureFixture infrastructure) :
     {
         var session = Session(credited: 1000);
         var (tokenHash, id) = await InstalledAsync(session);
-        await Balances.HoldAsync(tokenHash, "demo", "req_late", 300, Now);
-        await Balances.ConfirmAsync(id, "req_late", "r", Now);
+        await DebitedAsync(tokenHash, id, "req_late", 300);
         await Balances.VoidAsync(id, "req_late", session.Payer, "demo", Now);
         var read = (await Balances.ReadForFoldAsync("gate-w", 10_000, TimeSpan.FromMinutes(1))).Where(d => d.SessionId == id).ToList();
         var (debit, voidEntry) = (read.Single(d => !d.Void), read.Single(d => d.Void));
