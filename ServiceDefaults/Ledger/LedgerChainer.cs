@@ -1,4 +1,5 @@
 using System.Data;
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -107,19 +108,28 @@ public sealed class LedgerChainer(NpgsqlDataSource dataSource, LedgerChainOption
         }
         if (entries.Count == 0) return (0, false);
 
-        await using (var insert = new NpgsqlCommand("""
-            INSERT INTO ledger_chain (position, source, kind, row_id, row_xid, content, row_hash, prev_hash, entry_hash, chained_at)
-            SELECT p, s, k, r, x::xid8, c, rh, ph, eh, $10
-            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-                AS e(p, s, k, r, x, c, rh, ph, eh)
-            """, connection, transaction))
+        // Binary COPY rather than an INSERT of unnested arrays: about 1 µs less of Postgres per entry (no array to build, send
+        // and unnest per column), on a cost issue 19's benchmark rule counts per session debit (docs/benchmarks.md).
+        await using (var copy = await connection.BeginBinaryImportAsync("""
+            COPY ledger_chain (position, source, kind, row_id, row_xid, content, row_hash, prev_hash, entry_hash, chained_at)
+            FROM STDIN (FORMAT BINARY)
+            """, cancellationToken))
         {
-            insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.Position).ToArray() });
-            foreach (var column in new Func<LedgerChainEntry, string>[] { e => e.Source, e => e.Kind, e => e.RowId, e => e.RowXid, e => e.Content,
-                         e => e.RowHash, e => e.PrevHash, e => e.EntryHash })
-                insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(column).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            foreach (var entry in entries)
+            {
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(entry.Position, NpgsqlDbType.Bigint, cancellationToken);
+                await copy.WriteAsync(entry.Source, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(entry.Kind, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(entry.RowId, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(ulong.Parse(entry.RowXid, CultureInfo.InvariantCulture), NpgsqlDbType.Xid8, cancellationToken);
+                await copy.WriteAsync(entry.Content, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(entry.RowHash, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(entry.PrevHash, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(entry.EntryHash, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(now.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+            }
+            await copy.CompleteAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         logger.LogDebug("Chained {Count} ledger movements of {Ledger}, head at {Position}", entries.Count, options.Ledger, head.Position);
