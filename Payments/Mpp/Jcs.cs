@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -11,6 +12,9 @@ namespace Sessions.Payments.Mpp;
 /// </summary>
 public static class Jcs
 {
+    static readonly SearchValues<char> PlainAscii = SearchValues.Create(
+        string.Concat(Enumerable.Range(0x20, 0x7f - 0x20).Select(c => (char)c).Where(c => c is not ('"' or '\\'))));
+
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     /// <summary>Canonical text of a JSON value. Throws <see cref="FormatException"/> on non-finite
@@ -140,7 +144,16 @@ public static class Jcs
     public static void WriteString(string value, StringBuilder output)
     {
         output.Append('"');
-        for (var i = 0; i < value.Length; i++)
+        // Printable ASCII but for the quote and the backslash is written as it is: copied in one piece up to the first other
+        // character (most values have none: ids, amounts, times). The ledger chainer writes a dozen strings per movement.
+        var plain = value.AsSpan().IndexOfAnyExcept(PlainAscii);
+        if (plain < 0)
+        {
+            output.Append(value).Append('"');
+            return;
+        }
+        output.Append(value, 0, plain);
+        for (var i = plain; i < value.Length; i++)
         {
             var c = value[i];
             switch (c)

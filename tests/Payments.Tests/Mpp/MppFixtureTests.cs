@@ -119,4 +119,22 @@ public sealed class MppFixtureTests
     [InlineData("1e400")]
     [InlineData("{\"a\":1} x")]
     public void Jcs_refuses_what_rfc8785_refuses(string json) => Assert.False(Jcs.TryCanonicalize(json, out _, out _));
+
+    // A string's escaping, whole-copy path (plain ASCII) and character path alike: JSON.stringify's output.
+    [Theory]
+    [InlineData("", "\"\"")]
+    [InlineData("req_01 GET /api/content/{**key} ~", "\"req_01 GET /api/content/{**key} ~\"")]
+    [InlineData("GET /a\"b\\c", "\"GET /a\\\"b\\\\c\"")]
+    [InlineData("x\n\t\r\b\f\u0001\u001f\u007f", "\"x\\n\\t\\r\\b\\f\\u0001\\u001f\u007f\"")]
+    [InlineData("caf\u00e9 \u20ac\ud83d\ude42", "\"caf\u00e9 \u20ac\ud83d\ude42\"")]
+    public void Jcs_escapes_strings_as_json_stringify(string value, string expected)
+    {
+        var output = new StringBuilder();
+        Jcs.WriteString(value, output);
+        Assert.Equal(expected, output.ToString());
+    }
+
+    [Fact]
+    public void Jcs_refuses_a_lone_surrogate_after_a_plain_prefix() =>
+        Assert.Throws<FormatException>(() => Jcs.WriteString("plain prefix \ud800", new StringBuilder()));
 }
