@@ -3,6 +3,8 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Sessions.AppHost.Testing;
 
@@ -44,6 +46,10 @@ public sealed class TestStack : IAsyncDisposable
     {
         var state = NewStateDirectory("stack");
         var builder = await CreateBuilderAsync(state, cancellationToken);
+        // The AppHost's own warnings and errors (DCP's among them): why a resource "failed to start" when it printed nothing.
+        // Not the resources' output, which the AppHost logs too (stderr as errors): that is kept per resource below.
+        builder.Services.AddFakeLogging(options => options.FilteredLevels = new HashSet<LogLevel> { LogLevel.Warning, LogLevel.Error, LogLevel.Critical })
+            .AddLogging(logging => logging.AddFilter<FakeLoggerProvider>("AppHost.Resources", LogLevel.None));
         configure?.Invoke(builder);
         var stack = new TestStack(await builder.BuildAsync(cancellationToken), state);
         var logs = stack.App.Services.GetRequiredService<ResourceLoggerService>();
@@ -77,8 +83,18 @@ public sealed class TestStack : IAsyncDisposable
                 .Where(r => r is not ParameterResource && App.ResourceNotifications.TryGetCurrentState(r.Name, out var s)
                     && !s.Snapshot.IsHidden && s.Snapshot.HealthStatus != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy)
                 .Select(r => r.Name);
-            throw new Xunit.Sdk.XunitException($"'{name}' is not healthy ({e.Message}).{string.Concat(notHealthy.Select(r => TailOfLogs(r, 15)))}");
+            throw new Xunit.Sdk.XunitException($"'{name}' is not healthy ({e.Message}).{string.Concat(notHealthy.Select(r => TailOfLogs(r, 15)))}"
+                + AppHostWarnings());
         }
+    }
+
+    /// <summary>The AppHost's last warnings and errors (none when the stack was built without <see cref="StartAsync"/>).</summary>
+    string AppHostWarnings(int count = 15)
+    {
+        var records = App.Services.GetService<FakeLogCollector>()?.GetSnapshot() ?? [];
+        return records.Count == 0 ? "" : $"{Environment.NewLine}AppHost warnings and errors:{Environment.NewLine}  "
+            + string.Join(Environment.NewLine + "  ", records.TakeLast(count).Select(r =>
+                $"{r.Level} {r.Category}: {r.Message}{(r.Exception is null ? "" : " (" + r.Exception.GetType().Name + ": " + r.Exception.Message + ")")}"));
     }
 
     public string State(string name) =>
