@@ -88,10 +88,6 @@ public static class ServerBuilderExtensions
             // TCP only: a Unix socket path can exceed the 107-byte limit in deep folders.
             "-c", "unix_socket_directories=",
             "-c", "max_connections=300",
-            // The first ANALYZE of a fresh database's tables within seconds of load, not a minute or two: until then the
-            // debit fold's auto-prepared key lookup keeps the plan made for an empty session_ledger, a sequential scan
-            // (docs/benchmarks.md, thirteenth look: session throughput about a third lower for the first 100 s).
-            "-c", "autovacuum_naptime=10s",
             .. state.Ephemeral ? new[] { "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off" } : [],
         ];
         return builder.AddResource(postgres)
