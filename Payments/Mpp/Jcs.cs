@@ -12,7 +12,7 @@ namespace Sessions.Payments.Mpp;
 /// </summary>
 public static class Jcs
 {
-    static readonly SearchValues<char> PlainAscii = SearchValues.Create(
+    private static readonly SearchValues<char> PlainAscii = SearchValues.Create(
         string.Concat(Enumerable.Range(0x20, 0x7f - 0x20).Select(c => (char)c).Where(c => c is not ('"' or '\\'))));
 
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };

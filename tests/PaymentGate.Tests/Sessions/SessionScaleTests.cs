@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Net;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Sessions.PaymentGate.Sessions;
 using Sessions.Testing.Local;
